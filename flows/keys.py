@@ -1,0 +1,77 @@
+"""The key store: one secret key per project, in a folder outside the repo, owner-only.
+
+A key is created only by an explicit command: a new key for a project that already released data
+would break the continuity of its pseudonyms. Runs only read keys; a missing key stops the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import stat
+from pathlib import Path
+
+KEY_BYTES = 32
+_FINGERPRINT_DOMAIN = b"rex key fingerprint\x00"
+
+
+class KeyStoreError(RuntimeError):
+    """The key store cannot give the key asked for; the message says why and what to do."""
+
+
+def _key_path(store: Path, project: str) -> Path:
+    return store / f"{project}.key"
+
+
+def fingerprint(key: bytes) -> str:
+    """A public fingerprint of a key: tells keys apart without revealing them."""
+    return hashlib.sha256(_FINGERPRINT_DOMAIN + key).hexdigest()[:16]
+
+
+def create_key(store: Path, project: str) -> str:
+    """Create the project's key; refuse if it exists. Returns its fingerprint."""
+    store.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(store, 0o700)
+    path = _key_path(store, project)
+    key = secrets.token_bytes(KEY_BYTES)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise KeyStoreError(
+            f"project {project!r} already has a key in {store}; a new key would make its "
+            "pseudonyms unlinkable to those already released, so it is not replaced"
+        ) from None
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key.hex() + "\n")
+    return fingerprint(key)
+
+
+def has_key(store: Path, project: str) -> bool:
+    return _key_path(store, project).exists()
+
+
+def load_key(store: Path, project: str) -> bytes:
+    """The project's key; refuses a missing, malformed or too widely readable key file."""
+    path = _key_path(store, project)
+    if not path.exists():
+        raise KeyStoreError(
+            f"no key for project {project!r} in the key store {store}; a run never creates "
+            f"one: create it with `rex keys create {project}`"
+        )
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise KeyStoreError(
+            f"the key file of project {project!r} is readable by others (mode {mode:o}); "
+            "it must be owner-only (600)"
+        )
+    text = path.read_text().strip()
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        key = b""
+    if len(key) != KEY_BYTES:
+        raise KeyStoreError(
+            f"the key file of project {project!r} is malformed: expected {KEY_BYTES * 2} hex digits"
+        )
+    return key

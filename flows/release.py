@@ -1,0 +1,75 @@
+"""Writing a release: Parquet per panel, manifest and codebook, published in one step.
+
+Everything is written into a hidden temporary folder beside the target; only a validated,
+complete folder is renamed into place. A release that already exists is never overwritten: an
+identical rerun reuses it, a different one is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow.parquet as pq
+
+
+class ReleaseExists(RuntimeError):
+    """A release with this name exists and differs from the one just built."""
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_parquet(frame: pl.DataFrame, path: Path) -> None:
+    """Deterministic Parquet: same frame, same bytes."""
+    pq.write_table(
+        frame.to_arrow(), path, compression="zstd", compression_level=3,
+        row_group_size=1_000_000, write_statistics=True,
+    )
+
+
+def write_json(document: Any, path: Path) -> None:
+    path.write_text(json.dumps(document, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def staging_folder(target: Path) -> Path:
+    """A fresh temporary folder beside the target (same file system, so the rename is atomic)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+
+
+def same_content(a: Path, b: Path) -> bool:
+    names_a = sorted(p.name for p in a.iterdir())
+    names_b = sorted(p.name for p in b.iterdir())
+    return names_a == names_b and all(sha256_file(a / n) == sha256_file(b / n) for n in names_a)
+
+
+def publish(staging: Path, target: Path) -> str:
+    """Move a complete staging folder into place; 'published' or 'unchanged' (identical rerun)."""
+    if target.exists():
+        identical = same_content(staging, target)
+        shutil.rmtree(staging)
+        if identical:
+            return "unchanged"
+        raise ReleaseExists(
+            f"release {target} already exists with other content; a published release is never "
+            "overwritten (remove it first, or run with another as-of date)"
+        )
+    os.chmod(staging, 0o750)
+    staging.rename(target)
+    return "published"
+
+
+def discard(staging: Path) -> None:
+    shutil.rmtree(staging, ignore_errors=True)

@@ -1,0 +1,53 @@
+"""Where a run reads and writes, and the environment the libraries run under.
+
+Read at the edges (the CLI, the tests), never at import time of a library module.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SPECS_DIR = REPO_ROOT / "specs"
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Everything a run writes lives under `data` (ignored by git); keys live apart."""
+
+    data: Path
+    key_store: Path
+
+    @property
+    def sources(self) -> Path:
+        return self.data / "synthetic"
+
+    @property
+    def releases(self) -> Path:
+        return self.data / "releases"
+
+    @property
+    def onprem(self) -> Path:
+        return self.data / "onprem"
+
+    @property
+    def audit_log(self) -> Path:
+        return self.data / "audit" / "audit.jsonl"
+
+    @classmethod
+    def from_environment(cls) -> Paths:
+        data = Path(os.environ.get("REX_DATA_DIR", REPO_ROOT / "data"))
+        key_store = Path(os.environ.get("REX_KEY_STORE", Path.home() / ".rex" / "keys"))
+        return cls(data=data, key_store=key_store)
+
+
+def quiet_libraries(data: Path) -> None:
+    """No analytics, no update checks, Prefect's state kept under `data`."""
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_HOME", str(data / ".prefect"))
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")

@@ -1,0 +1,55 @@
+"""Reading the source store into DuckDB, refusing files that do not match their schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from specs.sources import SOURCE_TABLES, SourceTable
+
+
+class SourceError(RuntimeError):
+    """A source file is missing, unreadable or not as its schema says; the message names it."""
+
+
+def _open_table(con: duckdb.DuckDBPyConnection, store: Path, table: SourceTable):
+    path = store / table.relative_path
+    if not path.is_file():
+        raise SourceError(f"source file {path} is missing (expected {table.description})")
+    try:
+        relation = con.read_parquet(str(path))
+        actual = dict(zip(relation.columns, map(str, relation.types)))
+    except duckdb.Error as error:
+        first_line = str(error).splitlines()[0]
+        raise SourceError(f"source file {path} cannot be read as Parquet: {first_line}") from None
+    expected = {c.name: c.dtype for c in table.columns}
+    if list(actual) != list(expected):
+        raise SourceError(
+            f"source file {path} has columns {', '.join(actual)}; expected "
+            f"{', '.join(expected)}"
+        )
+    for name, dtype in expected.items():
+        if actual[name] != dtype:
+            raise SourceError(
+                f"source file {path}: column {name!r} is {actual[name]}, expected {dtype}"
+            )
+    required = [c.name for c in table.columns if not c.nullable]
+    null_counts = relation.aggregate(
+        ", ".join(f'count(*) - count("{name}")' for name in required)
+    ).fetchall()[0]
+    for name, nulls in zip(required, null_counts):
+        if nulls:
+            raise SourceError(
+                f"source file {path}: column {name!r} has {nulls} empty values; it may not be empty"
+            )
+    return relation
+
+
+def open_sources(con: duckdb.DuckDBPyConnection, store: Path) -> dict[str, duckdb.DuckDBPyRelation]:
+    """Every source table as a relation, keyed '<institution>.<table>', after schema checks."""
+    if not store.is_dir():
+        raise SourceError(
+            f"source store {store} does not exist; generate one with `rex synth --out {store}`"
+        )
+    return {key: _open_table(con, store, table) for key, table in SOURCE_TABLES.items()}

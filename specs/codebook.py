@@ -1,0 +1,58 @@
+"""The codebook of a release: every column, its meaning, type, unit, codes or classes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from specs.catalog import PANELS, VARIABLES
+from specs.release import ReleasedColumn
+
+
+def codebook(panels: dict[str, list[ReleasedColumn]]) -> dict[str, Any]:
+    """The codebook as a JSON-ready mapping, panel by panel."""
+    return {
+        panel: {
+            "description": PANELS[panel].description,
+            "columns": [_column_entry(column) for column in columns],
+        }
+        for panel, columns in panels.items()
+    }
+
+
+def _column_entry(column: ReleasedColumn) -> dict[str, Any]:
+    variable = VARIABLES.get(column.name)
+    entry: dict[str, Any] = {
+        "name": column.name,
+        "type": column.dtype,
+        "meaning": column.description,
+        "protection": column.protection,
+        "nullable": column.nullable,
+    }
+    if column.unit:
+        entry["unit"] = column.unit
+    if variable is not None:
+        entry["source"] = variable.source
+        entry["deliberation_name"] = variable.deliberation_name
+    if column.protection == "classes" and column.allowed:
+        entry["classes"] = list(column.allowed)
+    elif column.allowed and not column.is_key:
+        entry["codes"] = dict(column.allowed)
+    if column.pattern:
+        entry["pattern"] = column.pattern
+    return entry
+
+
+def codebook_markdown(title: str, book: dict[str, Any]) -> str:
+    """The same codebook, for people."""
+    lines = [f"# Codebook: {title}", ""]
+    for panel, content in book.items():
+        lines += [f"## {panel}", "", content["description"], ""]
+        lines += ["| column | type | meaning | unit | protection | values |", "|---|---|---|---|---|---|"]
+        for entry in content["columns"]:
+            values = entry.get("classes") or [f"{k} = {v}" for k, v in entry.get("codes", {}).items()]
+            lines.append(
+                f"| {entry['name']} | {entry['type']} | {entry['meaning']} | "
+                f"{entry.get('unit', '')} | {entry['protection']} | {'; '.join(values)} |"
+            )
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,236 @@
+"""A deliberation as a strict, frozen model: what may be extracted, for whom, how, until when.
+
+YAML is parsed into these models once (specs.load); nothing downstream sees a dict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from specs.catalog import VARIABLES, Granularity, Kind
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _parse_month(value: object) -> str:
+    text = value if isinstance(value, str) else str(value)
+    if not _MONTH.match(text):
+        raise ValueError(f"expected a month written YYYY-MM, got {text!r}")
+    return text
+
+
+class Window(_Strict):
+    """A closed interval of days."""
+
+    from_: dt.date = Field(alias="from", description="first day, inclusive")
+    until: dt.date = Field(description="last day, inclusive")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Window:
+        if self.until < self.from_:
+            raise ValueError(f"'until' ({self.until}) lies before 'from' ({self.from_})")
+        return self
+
+    def contains(self, day: dt.date) -> bool:
+        return self.from_ <= day <= self.until
+
+
+class Period(_Strict):
+    """The months the panels cover, both ends inclusive."""
+
+    from_: str = Field(alias="from", description="first month, YYYY-MM")
+    until: str = Field(description="last month, YYYY-MM")
+    career_from_year: int | None = Field(
+        default=None,
+        description="first year of the yearly (career) panel when it reaches back before the "
+        "period, e.g. SIGEDIS data over all career years; default: the period's first year",
+    )
+
+    _check_months = field_validator("from_", "until", mode="before")(_parse_month)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Period:
+        if self.until < self.from_:
+            raise ValueError(f"'until' ({self.until}) lies before 'from' ({self.from_})")
+        if self.career_from_year is not None and self.career_from_year > self.first_day.year:
+            raise ValueError("'career_from_year' lies after the period's first year")
+        return self
+
+    @property
+    def first_day(self) -> dt.date:
+        year, month = map(int, self.from_.split("-"))
+        return dt.date(year, month, 1)
+
+    @property
+    def last_day(self) -> dt.date:
+        year, month = map(int, self.until.split("-"))
+        next_first = dt.date(year + month // 12, month % 12 + 1, 1)
+        return next_first - dt.timedelta(days=1)
+
+    @property
+    def first_career_year(self) -> int:
+        return self.career_from_year or self.first_day.year
+
+
+class PopulationRule(StrEnum):
+    ALL_PERSONS = "all_persons_in_period"
+    INCAPACITY_IN_PERIOD = "incapacity_episode_in_period"
+
+
+class Population(_Strict):
+    rule: PopulationRule = Field(description="which persons the extract covers")
+    description: str = Field(description="the deliberation's own wording of the population")
+
+
+class Protections(_Strict):
+    """How a mode treats each kind of value; pseudonymisation of persons and employers is
+    not optional and is therefore not listed."""
+
+    amounts: Literal["classes", "exact"] = Field(
+        default="exact", description="euro amounts: class labels from the spec's classes, or exact"
+    )
+    dates: Literal["month", "exact"] = Field(
+        default="exact", description="event dates: cut to the month (YYYY-MM), or exact"
+    )
+    nationality: Literal["scramble", "exact"] = Field(
+        default="exact", description="nationalities: redistributed across persons, or exact"
+    )
+
+    def protects(self, kind: Kind) -> bool:
+        return {
+            Kind.AMOUNT: self.amounts == "classes",
+            Kind.EVENT_DATE: self.dates == "month",
+            Kind.NATIONALITY: self.nationality == "scramble",
+        }.get(kind, False)
+
+
+class Mode(_Strict):
+    persons: int | None = Field(
+        default=None, gt=0, description="sample size; absent: the whole population"
+    )
+    protect: Protections = Field(description="protections applied in this mode")
+    delete_by: dt.date = Field(description="the data of this mode must be deleted by this day")
+    description: str = Field(default="", description="what this mode is for")
+
+
+class ModeName(StrEnum):
+    SAMPLE = "sample"
+    ONPREM = "onprem"
+
+
+class Variables(_Strict):
+    month: tuple[str, ...] = Field(default=(), description="person x month variables")
+    quarter: tuple[str, ...] = Field(default=(), description="person x quarter variables")
+    year: tuple[str, ...] = Field(default=(), description="person x year variables")
+
+    @model_validator(mode="after")
+    def _known_and_at_their_granularity(self) -> Variables:
+        for granularity in Granularity:
+            names = getattr(self, granularity.value)
+            for name in names:
+                variable = VARIABLES.get(name)
+                if variable is None:
+                    raise ValueError(
+                        f"unknown variable {name!r} under {granularity.value!r}; known "
+                        f"{granularity.value} variables: {', '.join(_names_at(granularity))}"
+                    )
+                if variable.granularity is not granularity:
+                    raise ValueError(
+                        f"variable {name!r} is a {variable.granularity.value} variable, "
+                        f"not a {granularity.value} one"
+                    )
+            if len(set(names)) != len(names):
+                raise ValueError(f"a variable is listed twice under {granularity.value!r}")
+        return self
+
+    def all(self) -> tuple[str, ...]:
+        return self.month + self.quarter + self.year
+
+
+def _names_at(granularity: Granularity) -> list[str]:
+    return sorted(n for n, v in VARIABLES.items() if v.granularity is granularity)
+
+
+class Spec(_Strict):
+    """One deliberation: the single source of truth for what an extract may hold."""
+
+    deliberation: str = Field(description="number of the deliberation, e.g. 18/088")
+    title: str = Field(description="short title")
+    project: str = Field(
+        description="key-store project whose key pseudonymises this extract "
+        "(lowercase letters, digits, dashes)"
+    )
+    recipient: str = Field(description="who receives the data")
+    purpose: str = Field(description="the authorised purpose")
+    legal_basis: tuple[str, ...] = Field(description="legal references of the authorisation")
+    valid: Window = Field(description="days on which runs under this deliberation are allowed")
+    period: Period = Field(description="months the panels cover")
+    population: Population = Field(description="who is in the extract")
+    variables: Variables = Field(description="authorised variables per granularity")
+    classes: dict[str, tuple[float, ...]] = Field(
+        default_factory=dict,
+        description="class edges per amount variable (euro); a value v lies in [edge_i, edge_i+1)",
+    )
+    modes: dict[ModeName, Mode] = Field(description="the ways the extract may be delivered")
+
+    @field_validator("deliberation")
+    @classmethod
+    def _deliberation_number(cls, value: str) -> str:
+        if not re.fullmatch(r"\d{2}/\d{3}", value):
+            raise ValueError(f"expected a deliberation number like 18/088, got {value!r}")
+        return value
+
+    @field_validator("project")
+    @classmethod
+    def _project_name(cls, value: str) -> str:
+        if not PROJECT_NAME.fullmatch(value):
+            raise ValueError(
+                f"expected lowercase letters, digits and dashes (2-63 characters), got {value!r}"
+            )
+        return value
+
+    @field_validator("classes")
+    @classmethod
+    def _classes_are_increasing_edges_of_amounts(
+        cls, value: dict[str, tuple[float, ...]]
+    ) -> dict[str, tuple[float, ...]]:
+        for name, edges in value.items():
+            variable = VARIABLES.get(name)
+            if variable is None or variable.kind is not Kind.AMOUNT:
+                raise ValueError(f"classes given for {name!r}, which is not an amount variable")
+            if len(edges) < 1 or any(b <= a for a, b in zip(edges, edges[1:])):
+                raise ValueError(f"class edges of {name!r} must be strictly increasing")
+        return value
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Spec:
+        requested = set(self.variables.all())
+        for name in self.classes:
+            if name not in requested:
+                raise ValueError(f"classes given for {name!r}, which the spec does not request")
+        for mode_name, mode in self.modes.items():
+            if mode.protect.amounts == "classes":
+                missing = sorted(
+                    n for n in requested if VARIABLES[n].kind is Kind.AMOUNT and n not in self.classes
+                )
+                if missing:
+                    raise ValueError(
+                        f"mode {mode_name.value!r} puts amounts in classes but no classes are "
+                        f"given for: {', '.join(missing)}"
+                    )
+            if mode.delete_by < self.valid.from_:
+                raise ValueError(f"mode {mode_name.value!r}: delete_by lies before 'valid.from'")
+        return self
+
+    def variables_of_panel(self, panel: str) -> tuple[str, ...]:
+        return tuple(n for n in self.variables.all() if VARIABLES[n].panel == panel)

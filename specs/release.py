@@ -1,0 +1,100 @@
+"""What a release of a spec in a mode holds, column by column.
+
+The released columns are derived here once from the catalog and the spec; the validation
+checks (specs.checks) and the codebook (specs.codebook) are both read off them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from specs.catalog import PANELS, VARIABLES, Granularity, Kind, Variable
+from specs.model import Mode, Spec
+from transforms.classes import class_labels
+from transforms.months import MONTH_PATTERN
+from transforms.pseudonymise import PSEUDONYM_PATTERN
+
+QUARTER_PATTERN = r"^[0-9]{4}-Q[1-4]$"
+
+
+@dataclass(frozen=True)
+class ReleasedColumn:
+    """One column of a released panel: its type and the values it may hold."""
+
+    name: str
+    dtype: str
+    description: str
+    nullable: bool
+    protection: str
+    unit: str | None = None
+    allowed: Mapping[str, str] | None = None  # value -> label
+    pattern: str | None = None
+    low: int | None = None  # smallest and largest value of a numeric column
+    high: int | None = None
+    is_key: bool = False
+
+
+def _key_columns(panel: str, period_values: Mapping[Granularity, list]) -> list[ReleasedColumn]:
+    granularity = PANELS[panel].granularity
+    person = ReleasedColumn(
+        "person_id", "VARCHAR", "pseudonym of the person (keyed hash, stable within the project)",
+        nullable=False, protection="pseudonymised", pattern=PSEUDONYM_PATTERN, is_key=True,
+    )
+    period_description = {
+        Granularity.MONTH: ("month", "VARCHAR", "calendar month, YYYY-MM"),
+        Granularity.QUARTER: ("quarter", "VARCHAR", "calendar quarter, YYYY-Qn"),
+        Granularity.YEAR: ("year", "INTEGER", "calendar year"),
+    }[granularity]
+    name, dtype, description = period_description
+    values = period_values[granularity]
+    if granularity is Granularity.YEAR:
+        period = ReleasedColumn(name, dtype, description, nullable=False, protection="none",
+                                is_key=True, low=min(values), high=max(values))
+    else:
+        period = ReleasedColumn(name, dtype, description, nullable=False, protection="none",
+                                is_key=True, allowed={v: v for v in values})
+    columns = [person, period]
+    if panel == "quarter_job":
+        columns.append(
+            ReleasedColumn(
+                "job", "INTEGER", "number of the job within the person and quarter, from 1",
+                nullable=False, protection="none", is_key=True,
+            )
+        )
+    return columns
+
+
+def _variable_column(variable: Variable, spec: Spec, mode: Mode) -> ReleasedColumn:
+    protected = mode.protect.protects(variable.kind)
+    common = dict(name=variable.name, description=variable.description, nullable=variable.nullable,
+                  unit=variable.unit)
+    if variable.kind is Kind.CODED_ID:
+        return ReleasedColumn(dtype="VARCHAR", protection="pseudonymised",
+                              pattern=PSEUDONYM_PATTERN, **common)
+    if variable.kind is Kind.AMOUNT and protected:
+        labels = class_labels(spec.classes[variable.name])
+        return ReleasedColumn(dtype="VARCHAR", protection="classes",
+                              allowed={label: label for label in labels}, **common)
+    if variable.kind is Kind.EVENT_DATE and protected:
+        return ReleasedColumn(dtype="VARCHAR", protection="month", pattern=MONTH_PATTERN,
+                              **{**common, "unit": "month, YYYY-MM"})
+    if variable.kind is Kind.NATIONALITY and protected:
+        return ReleasedColumn(dtype="VARCHAR", protection="scrambled", allowed=variable.codes,
+                              **common)
+    return ReleasedColumn(dtype=variable.dtype, protection="none", allowed=variable.codes,
+                          pattern=variable.pattern, **common)
+
+
+def released_panels(
+    spec: Spec, mode: Mode, period_values: Mapping[Granularity, list]
+) -> dict[str, list[ReleasedColumn]]:
+    """Per panel that the spec requests, its released columns in order."""
+    panels: dict[str, list[ReleasedColumn]] = {}
+    for panel in PANELS:
+        names = spec.variables_of_panel(panel)
+        if names:
+            panels[panel] = _key_columns(panel, period_values) + [
+                _variable_column(VARIABLES[n], spec, mode) for n in names
+            ]
+    return panels

@@ -1,0 +1,65 @@
+"""The protection plan of one panel: what a mode of the spec does to each column.
+
+Persons and coded identifiers are always pseudonymised; amounts, event dates and nationalities
+are protected as the mode says. The output holds the panel's keys and the spec's variables for
+that panel, in the spec's order, sorted by the keys: nothing else.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from specs.catalog import PANELS, VARIABLES, Kind
+from specs.model import Mode, Spec
+from transforms.classes import to_classes
+from transforms.months import to_month
+from transforms.pseudonymise import pseudonym_map
+from transforms.scramble import scramble
+
+PERSON_ID = "person_id"
+
+
+def replace_identifiers(frame: pl.DataFrame, column: str, mapping: pl.DataFrame) -> pl.DataFrame:
+    """Replace the identifiers in `column` by their pseudonyms from `mapping` (id, pseudonym)."""
+    order = frame.columns
+    return (
+        frame.join(mapping, left_on=column, right_on="id", how="left")
+        .drop(column)
+        .rename({"pseudonym": column})
+        .select(order)
+    )
+
+
+def protect_panel(
+    panel: str,
+    frame: pl.DataFrame,
+    spec: Spec,
+    mode: Mode,
+    key: bytes,
+    persons: pl.DataFrame,
+) -> pl.DataFrame:
+    """Apply the mode's protections to one panel; `persons` maps insz to person_id."""
+    variables = [VARIABLES[name] for name in spec.variables_of_panel(panel)]
+    keys = list(PANELS[panel].keys)
+    protected = (
+        frame.join(persons.rename({"id": "insz", "pseudonym": PERSON_ID}), on="insz", how="left")
+        .drop("insz")
+    )
+    for variable in variables:
+        if variable.kind is Kind.CODED_ID and variable.pseudonym_domain is not None:
+            mapping = pseudonym_map(protected[variable.name], key, variable.pseudonym_domain)
+            protected = replace_identifiers(protected, variable.name, mapping)
+    if mode.protect.amounts == "classes":
+        protected = protected.with_columns(
+            to_classes(pl.col(v.name), spec.classes[v.name]).alias(v.name)
+            for v in variables
+            if v.kind is Kind.AMOUNT
+        )
+    if mode.protect.dates == "month":
+        protected = protected.with_columns(
+            to_month(pl.col(v.name)).alias(v.name) for v in variables if v.kind is Kind.EVENT_DATE
+        )
+    if mode.protect.nationality == "scramble":
+        nationality_columns = [v.name for v in variables if v.kind is Kind.NATIONALITY]
+        protected = scramble(protected, nationality_columns, key, PERSON_ID, keys[1])
+    return protected.select(*keys, *(v.name for v in variables)).sort(keys)
