@@ -80,10 +80,11 @@ def validate_panel(panel: str, frame: pl.DataFrame, checks: list[c.Check]) -> li
     """Run the checks on one panel; raise ValidationFailed naming each failed expectation."""
     import great_expectations as gx
 
+    batch_definition = _batch_definition()  # the suite needs the context to exist first
     suite = gx.ExpectationSuite(name=f"rex-{panel}")
     for check in checks:
         suite.add_expectation(expectation(check))
-    batch = _batch_definition().get_batch(
+    batch = batch_definition.get_batch(
         batch_parameters={"dataframe": frame.to_pandas(use_pyarrow_extension_array=True)}
     )
     result = batch.validate(suite, result_format="BASIC")

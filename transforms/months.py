@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 
-MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+MONTH_PATTERN = r"^[0-9]{4}-(?:0[1-9]|1[0-2])$"
 
 
 def to_month(dates: pl.Expr) -> pl.Expr:

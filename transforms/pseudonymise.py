@@ -27,9 +27,12 @@ class PseudonymCollision(RuntimeError):
 
 
 def keyed_digest(identifiers: pl.Expr, key: bytes, domain: str) -> pl.Expr:
-    """HMAC-SHA256(key, domain || 0x00 || identifier), as 64 hex digits."""
+    """HMAC-SHA256(key, domain || 0x00 || identifier), as 64 hex digits.
+
+    The HMAC key is the project key written as hex text: the hashing plugin takes text keys only.
+    """
     message = pl.lit(domain + "\x00") + identifiers
-    return message.chash.hmac_sha256(key=key)
+    return message.chash.hmac_sha256(key=key.hex())
 
 
 def pseudonym(identifiers: pl.Expr, key: bytes, domain: str) -> pl.Expr:
