@@ -15,7 +15,8 @@ demo: $(STAMP)
 	$(VENV)/bin/rex demo
 
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest
+	@$(VENV)/bin/python -m pytest; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "no tests were collected" >&2; exit 1; fi; exit $$status
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,96 @@
+"""The validation suite: each kind of bad release is caught and named, good ones pass."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from flows.settings import SPECS_DIR
+from flows.validate import ValidationFailed, validate_panel
+from specs.catalog import Granularity
+from specs.checks import panel_checks
+from specs.load import load_spec
+from specs.model import ModeName
+from specs.release import released_panels
+
+SPEC = load_spec(SPECS_DIR / "18-088.yaml")
+SAMPLE = SPEC.modes[ModeName.SAMPLE]
+PERIODS = {Granularity.MONTH: ["2010-01", "2010-02"], Granularity.QUARTER: ["2010-Q1"],
+           Granularity.YEAR: [2010]}
+LAYOUT = released_panels(SPEC, SAMPLE, PERIODS)
+PERSON_A, PERSON_B = "a" * 20, "b" * 20
+
+
+def good_month_panel() -> pl.DataFrame:
+    return pl.DataFrame({
+        "person_id": [PERSON_A, PERSON_A, PERSON_B],
+        "month": ["2010-01", "2010-02", "2010-01"],
+        "socio_economic_position": ["111", "331", "211"],
+        "unemployment_category": [None, None, "WN"],
+        "unemployment_daily_allowance": [None, None, "[40,50)"],
+        "unemployment_start": [None, None, "2009-11"],
+        "incapacity_phase": [None, "primary", None],
+        "incapacity_nature": [None, "FULL", None],
+        "incapacity_start": [None, "2010-02", None],
+        "incapacity_end": [None, None, None],
+        "incapacity_daily_benefit": [None, "[50,60)", None],
+    }, schema_overrides={c: pl.String for c in ["unemployment_category", "incapacity_end"]})
+
+
+def check(frame: pl.DataFrame, sample_size: int = 2):
+    return validate_panel("month", frame, panel_checks(LAYOUT["month"], sample_size, True))
+
+
+def test_a_release_as_the_spec_says_passes():
+    outcomes = check(good_month_panel())
+    assert outcomes and all(o.success for o in outcomes)
+
+
+def failure_of(frame: pl.DataFrame, sample_size: int = 2) -> str:
+    with pytest.raises(ValidationFailed) as caught:
+        check(frame, sample_size)
+    return str(caught.value)
+
+
+def test_an_extra_column_fails():
+    message = failure_of(good_month_panel().with_columns(street=pl.lit("x")))
+    assert "expect_table_columns_to_match_ordered_list" in message
+
+
+def test_an_insz_shaped_value_fails_and_the_value_is_not_in_the_message():
+    frame = good_month_panel().with_columns(
+        unemployment_category=pl.Series([None, "85073003328", "WN"]))
+    message = failure_of(frame)
+    assert "expect_column_values_to_not_match_regex on column 'unemployment_category'" in message
+    assert "85073003328" not in message
+
+
+def test_an_exact_amount_fails_in_sample_mode():
+    frame = good_month_panel().with_columns(
+        incapacity_daily_benefit=pl.Series([None, "52.30", None]))
+    assert "be_in_set on column 'incapacity_daily_benefit' (1 rows)" in failure_of(frame)
+
+
+def test_an_exact_date_fails_in_sample_mode():
+    frame = good_month_panel().with_columns(incapacity_start=pl.Series([None, "2010-02-15", None]))
+    assert "match_regex on column 'incapacity_start'" in failure_of(frame)
+
+
+def test_a_duplicate_person_period_fails():
+    frame = pl.concat([good_month_panel(), good_month_panel().head(1)])
+    assert "expect_compound_columns_to_be_unique" in failure_of(frame)
+
+
+def test_a_missing_pseudonym_fails():
+    frame = good_month_panel().with_columns(person_id=pl.Series([PERSON_A, None, PERSON_B]))
+    assert "not_be_null on column 'person_id'" in failure_of(frame)
+
+
+def test_a_period_outside_the_window_fails():
+    frame = good_month_panel().with_columns(month=pl.Series(["2010-01", "2016-01", "2010-01"]))
+    assert "be_in_set on column 'month'" in failure_of(frame)
+
+
+def test_a_wrong_sample_size_fails():
+    assert "unique_value_count_to_be_between on column 'person_id'" in failure_of(
+        good_month_panel(), sample_size=3)
