@@ -31,7 +31,7 @@ def append(log: Path, event: str, **fields: Any) -> dict[str, Any]:
         lines = handle.read().splitlines()
         entry = {
             "seq": len(lines) + 1,
-            "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "actor": getpass.getuser(),
             "event": event,
             **fields,

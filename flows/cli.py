@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -44,7 +43,7 @@ def _fail(message: str) -> None:
 def synth(
     persons: Annotated[int, typer.Option(min=1, help="number of persons to generate")] = 10_000,
     seed: Annotated[int, typer.Option(help="random seed; same seed, same bytes")] = 1,
-    out: Annotated[Optional[Path], typer.Option(help="source store folder")] = None,
+    out: Annotated[Path | None, typer.Option(help="source store folder")] = None,
 ) -> None:
     """Generate a synthetic source store (registers, DMFA, RVA, NIC, SIGEDIS)."""
     paths = _paths()
@@ -78,7 +77,9 @@ def spec_check(file: Annotated[Path, typer.Argument(help="spec YAML file")]) -> 
 
 
 @keys_app.command("create")
-def keys_create(project: Annotated[str, typer.Argument(help="project name, as in the spec")]) -> None:
+def keys_create(
+    project: Annotated[str, typer.Argument(help="project name, as in the spec")],
+) -> None:
     """Create a project's key in the key store (never replaces an existing one)."""
     from flows import audit
     from flows.keys import KeyStoreError, create_key
@@ -96,7 +97,7 @@ def keys_create(project: Annotated[str, typer.Argument(help="project name, as in
     typer.echo(f"created the key of {project} (fingerprint {print_}) in {paths.key_store}")
 
 
-def _run_export(mode: str, spec: Path, as_of: Optional[dt.datetime], sources: Optional[Path]):
+def _run_export(mode: str, spec: Path, as_of: dt.datetime | None, sources: Path | None):
     paths = _paths()
     from flows.export import REFUSALS, onprem_build, sample_export
 
@@ -109,11 +110,11 @@ def _run_export(mode: str, spec: Path, as_of: Optional[dt.datetime], sources: Op
 
 
 AsOf = Annotated[
-    Optional[dt.datetime],
+    dt.datetime | None,
     typer.Option(formats=["%Y-%m-%d"], help="date the rules are evaluated at (default: today)"),
 ]
 SpecFile = Annotated[Path, typer.Option(help="deliberation spec YAML")]
-Sources = Annotated[Optional[Path], typer.Option(help="source store (default: data/synthetic)")]
+Sources = Annotated[Path | None, typer.Option(help="source store (default: data/synthetic)")]
 
 
 @export_app.command("sample")
@@ -141,9 +142,10 @@ def demo(
     from rich.table import Table
 
     paths = _paths()
+    from synthetic.generate import generate
+
     from flows import keys
     from flows.export import REFUSALS, onprem_build, sample_export
-    from synthetic.generate import generate
 
     console = Console(stderr=True)
     started = time.perf_counter()
@@ -172,10 +174,12 @@ def demo(
         )
         table.add_row(label, result.status, f"{result.manifest['persons']:,}", rows)
     Console().print(table)
-    typer.echo(f"key fingerprint {sample.manifest['key_fingerprint']}; "
-               f"{time.perf_counter() - started:.0f} s")
+    typer.echo(
+        f"key fingerprint {sample.manifest['key_fingerprint']}; "
+        f"{time.perf_counter() - started:.0f} s"
+    )
     typer.echo(str(sample.folder))
 
 
-def main() -> None:  # pragma: no cover
-    app(sys.argv[1:])
+if __name__ == "__main__":
+    app()

@@ -21,7 +21,15 @@ from prefect.cache_policies import NO_CACHE
 
 from flows import audit
 from flows.keys import KeyStoreError, fingerprint, load_key
-from flows.release import ReleaseExists, discard, publish, sha256_file, staging_folder, write_json, write_parquet
+from flows.release import (
+    ReleaseExists,
+    discard,
+    publish,
+    sha256_file,
+    staging_folder,
+    write_json,
+    write_parquet,
+)
 from flows.settings import Paths
 from flows.sources import SourceError, open_sources
 from flows.validate import Outcome, ValidationFailed, validate_panel
@@ -125,13 +133,21 @@ def build_panels_task(
     )
     builders = {
         "month": lambda: panels.month_panel(
-            population_relation, calendar.months(spec.period), s["dmfa.occupations"],
-            s["rva.unemployment"], s["nic.incapacity"],
+            population_relation,
+            calendar.months(spec.period),
+            s["dmfa.occupations"],
+            s["rva.unemployment"],
+            s["nic.incapacity"],
         ),
         "quarter": lambda: panels.quarter_panel(
-            population_relation, calendar.quarters(spec.period), s["register.persons"],
-            s["register.residences"], s["register.nationalities"], s["register.households"],
-            s["dmfa.occupations"], s["nic.incapacity"],
+            population_relation,
+            calendar.quarters(spec.period),
+            s["register.persons"],
+            s["register.residences"],
+            s["register.nationalities"],
+            s["register.households"],
+            s["dmfa.occupations"],
+            s["nic.incapacity"],
         ),
         "quarter_job": lambda: panels.job_panel(
             population_relation, calendar.quarters(spec.period), s["dmfa.occupations"]
@@ -140,11 +156,7 @@ def build_panels_task(
             population_relation, calendar.years(spec.period), s["sigedis.career"]
         ),
     }
-    return {
-        name: builders[name]().pl()
-        for name in PANELS
-        if spec.variables_of_panel(name)
-    }
+    return {name: builders[name]().pl() for name in PANELS if spec.variables_of_panel(name)}
 
 
 @task(cache_policy=NO_CACHE)
@@ -289,8 +301,6 @@ def sample_export(
 
 
 @flow(name="onprem_build", log_prints=False)
-def onprem_build(
-    spec_path: Path, as_of: dt.date, paths: Paths, sources_dir: Path
-) -> ExtractResult:
+def onprem_build(spec_path: Path, as_of: dt.date, paths: Paths, sources_dir: Path) -> ExtractResult:
     """The whole population with exact values, into the on-premise workspace."""
     return run_extract(spec_path, ModeName.ONPREM, as_of, paths, sources_dir)

@@ -34,8 +34,12 @@ def sha256_file(path: Path) -> str:
 def write_parquet(frame: pl.DataFrame, path: Path) -> None:
     """Deterministic Parquet: same frame, same bytes."""
     pq.write_table(
-        frame.to_arrow(), path, compression="zstd", compression_level=3,
-        row_group_size=1_000_000, write_statistics=True,
+        frame.to_arrow(),
+        path,
+        compression="zstd",
+        compression_level=3,
+        row_group_size=1_000_000,
+        write_statistics=True,
     )
 
 

@@ -19,15 +19,14 @@ def _open_table(con: duckdb.DuckDBPyConnection, store: Path, table: SourceTable)
         raise SourceError(f"source file {path} is missing (expected {table.description})")
     try:
         relation = con.read_parquet(str(path))
-        actual = dict(zip(relation.columns, map(str, relation.types)))
+        actual = dict(zip(relation.columns, map(str, relation.types), strict=True))
     except duckdb.Error as error:
         first_line = str(error).splitlines()[0]
         raise SourceError(f"source file {path} cannot be read as Parquet: {first_line}") from None
     expected = {c.name: c.dtype for c in table.columns}
     if list(actual) != list(expected):
         raise SourceError(
-            f"source file {path} has columns {', '.join(actual)}; expected "
-            f"{', '.join(expected)}"
+            f"source file {path} has columns {', '.join(actual)}; expected {', '.join(expected)}"
         )
     for name, dtype in expected.items():
         if actual[name] != dtype:
@@ -38,7 +37,7 @@ def _open_table(con: duckdb.DuckDBPyConnection, store: Path, table: SourceTable)
     null_counts = relation.aggregate(
         ", ".join(f'count(*) - count("{name}")' for name in required)
     ).fetchall()[0]
-    for name, nulls in zip(required, null_counts):
+    for name, nulls in zip(required, null_counts, strict=True):
         if nulls:
             raise SourceError(
                 f"source file {path}: column {name!r} has {nulls} empty values; it may not be empty"

@@ -68,8 +68,11 @@ def expectation(check: c.Check) -> Any:
 
 @cache
 def _batch_definition():
+    import logging
+
     import great_expectations as gx
 
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = gx.data_context.types.base.ProgressBarsConfig(globally=False)
     source = context.data_sources.add_pandas("rex")

@@ -61,8 +61,14 @@ class DistinctCountBetween:
 
 
 Check = (
-    ColumnsExactly | NotNull | UniqueTogether | InSet | MatchesPattern | NotMatchingPattern
-    | Between | DistinctCountBetween
+    ColumnsExactly
+    | NotNull
+    | UniqueTogether
+    | InSet
+    | MatchesPattern
+    | NotMatchingPattern
+    | Between
+    | DistinctCountBetween
 )
 
 

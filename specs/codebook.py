@@ -47,9 +47,14 @@ def codebook_markdown(title: str, book: dict[str, Any]) -> str:
     lines = [f"# Codebook: {title}", ""]
     for panel, content in book.items():
         lines += [f"## {panel}", "", content["description"], ""]
-        lines += ["| column | type | meaning | unit | protection | values |", "|---|---|---|---|---|---|"]
+        lines += [
+            "| column | type | meaning | unit | protection | values |",
+            "|---|---|---|---|---|---|",
+        ]
         for entry in content["columns"]:
-            values = entry.get("classes") or [f"{k} = {v}" for k, v in entry.get("codes", {}).items()]
+            values = entry.get("classes") or [
+                f"{k} = {v}" for k, v in entry.get("codes", {}).items()
+            ]
             lines.append(
                 f"| {entry['name']} | {entry['type']} | {entry['meaning']} | "
                 f"{entry.get('unit', '')} | {entry['protection']} | {'; '.join(values)} |"

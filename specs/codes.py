@@ -7,8 +7,8 @@ found (see domain.md); they are labelled so that nobody mistakes them for offici
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Mapping
 
 
 def _frozen(items: dict[str, str]) -> Mapping[str, str]:

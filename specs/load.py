@@ -31,7 +31,9 @@ def load_spec(path: Path) -> Spec:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise SpecError(f"{path}: not valid YAML{where}: {getattr(error, 'problem', error)}") from None
+        raise SpecError(
+            f"{path}: not valid YAML{where}: {getattr(error, 'problem', error)}"
+        ) from None
     if not isinstance(document, dict):
         raise SpecError(f"{path}: expected a mapping of spec fields at the top level")
     try:

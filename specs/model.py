@@ -208,7 +208,7 @@ class Spec(_Strict):
             variable = VARIABLES.get(name)
             if variable is None or variable.kind is not Kind.AMOUNT:
                 raise ValueError(f"classes given for {name!r}, which is not an amount variable")
-            if len(edges) < 1 or any(b <= a for a, b in zip(edges, edges[1:])):
+            if len(edges) < 1 or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
                 raise ValueError(f"class edges of {name!r} must be strictly increasing")
         return value
 
@@ -221,7 +221,9 @@ class Spec(_Strict):
         for mode_name, mode in self.modes.items():
             if mode.protect.amounts == "classes":
                 missing = sorted(
-                    n for n in requested if VARIABLES[n].kind is Kind.AMOUNT and n not in self.classes
+                    n
+                    for n in requested
+                    if VARIABLES[n].kind is Kind.AMOUNT and n not in self.classes
                 )
                 if missing:
                     raise ValueError(

@@ -6,8 +6,8 @@ checks (specs.checks) and the codebook (specs.codebook) are both read off them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from specs.catalog import PANELS, VARIABLES, Granularity, Kind, Variable
 from specs.model import Mode, Spec
@@ -38,8 +38,13 @@ class ReleasedColumn:
 def _key_columns(panel: str, period_values: Mapping[Granularity, list]) -> list[ReleasedColumn]:
     granularity = PANELS[panel].granularity
     person = ReleasedColumn(
-        "person_id", "VARCHAR", "pseudonym of the person (keyed hash, stable within the project)",
-        nullable=False, protection="pseudonymised", pattern=PSEUDONYM_PATTERN, is_key=True,
+        "person_id",
+        "VARCHAR",
+        "pseudonym of the person (keyed hash, stable within the project)",
+        nullable=False,
+        protection="pseudonymised",
+        pattern=PSEUDONYM_PATTERN,
+        is_key=True,
     )
     period_description = {
         Granularity.MONTH: ("month", "VARCHAR", "calendar month, YYYY-MM"),
@@ -49,17 +54,36 @@ def _key_columns(panel: str, period_values: Mapping[Granularity, list]) -> list[
     name, dtype, description = period_description
     values = period_values[granularity]
     if granularity is Granularity.YEAR:
-        period = ReleasedColumn(name, dtype, description, nullable=False, protection="none",
-                                is_key=True, low=min(values), high=max(values))
+        period = ReleasedColumn(
+            name,
+            dtype,
+            description,
+            nullable=False,
+            protection="none",
+            is_key=True,
+            low=min(values),
+            high=max(values),
+        )
     else:
-        period = ReleasedColumn(name, dtype, description, nullable=False, protection="none",
-                                is_key=True, allowed={v: v for v in values})
+        period = ReleasedColumn(
+            name,
+            dtype,
+            description,
+            nullable=False,
+            protection="none",
+            is_key=True,
+            allowed={v: v for v in values},
+        )
     columns = [person, period]
     if panel == "quarter_job":
         columns.append(
             ReleasedColumn(
-                "job", "INTEGER", "number of the job within the person and quarter, from 1",
-                nullable=False, protection="none", is_key=True,
+                "job",
+                "INTEGER",
+                "number of the job within the person and quarter, from 1",
+                nullable=False,
+                protection="none",
+                is_key=True,
             )
         )
     return columns
@@ -67,23 +91,42 @@ def _key_columns(panel: str, period_values: Mapping[Granularity, list]) -> list[
 
 def _variable_column(variable: Variable, spec: Spec, mode: Mode) -> ReleasedColumn:
     protected = mode.protect.protects(variable.kind)
-    common = dict(name=variable.name, description=variable.description, nullable=variable.nullable,
-                  unit=variable.unit)
+    common = dict(
+        name=variable.name,
+        description=variable.description,
+        nullable=variable.nullable,
+        unit=variable.unit,
+    )
     if variable.kind is Kind.CODED_ID:
-        return ReleasedColumn(dtype="VARCHAR", protection="pseudonymised",
-                              pattern=PSEUDONYM_PATTERN, **common)
+        return ReleasedColumn(
+            dtype="VARCHAR", protection="pseudonymised", pattern=PSEUDONYM_PATTERN, **common
+        )
     if variable.kind is Kind.AMOUNT and protected:
         labels = class_labels(spec.classes[variable.name])
-        return ReleasedColumn(dtype="VARCHAR", protection="classes",
-                              allowed={label: label for label in labels}, **common)
+        return ReleasedColumn(
+            dtype="VARCHAR",
+            protection="classes",
+            allowed={label: label for label in labels},
+            **common,
+        )
     if variable.kind is Kind.EVENT_DATE and protected:
-        return ReleasedColumn(dtype="VARCHAR", protection="month", pattern=MONTH_PATTERN,
-                              **{**common, "unit": "month, YYYY-MM"})
+        return ReleasedColumn(
+            dtype="VARCHAR",
+            protection="month",
+            pattern=MONTH_PATTERN,
+            **{**common, "unit": "month, YYYY-MM"},
+        )
     if variable.kind is Kind.NATIONALITY and protected:
-        return ReleasedColumn(dtype="VARCHAR", protection="scrambled", allowed=variable.codes,
-                              **common)
-    return ReleasedColumn(dtype=variable.dtype, protection="none", allowed=variable.codes,
-                          pattern=variable.pattern, **common)
+        return ReleasedColumn(
+            dtype="VARCHAR", protection="scrambled", allowed=variable.codes, **common
+        )
+    return ReleasedColumn(
+        dtype=variable.dtype,
+        protection="none",
+        allowed=variable.codes,
+        pattern=variable.pattern,
+        **common,
+    )
 
 
 def released_panels(

@@ -7,9 +7,9 @@ only here; no transform lets them through to a release.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
 
 from specs import codes
 
@@ -43,8 +43,13 @@ class SourceTable:
         return f"{self.institution}.{self.table}"
 
 
-def _c(name: str, dtype: str, nullable: bool = False, codes_: Mapping[str, str] | None = None,
-       description: str = "") -> SourceColumn:
+def _c(
+    name: str,
+    dtype: str,
+    nullable: bool = False,
+    codes_: Mapping[str, str] | None = None,
+    description: str = "",
+) -> SourceColumn:
     return SourceColumn(name, dtype, nullable, codes_, description)
 
 

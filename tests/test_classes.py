@@ -16,8 +16,11 @@ EDGES = [60, 80, 100]
 
 
 def classify(values, edges=EDGES):
-    return pl.DataFrame({"v": values}, schema={"v": pl.Float64}).select(
-        to_classes(pl.col("v"), edges))["v"].to_list()
+    return (
+        pl.DataFrame({"v": values}, schema={"v": pl.Float64})
+        .select(to_classes(pl.col("v"), edges))["v"]
+        .to_list()
+    )
 
 
 def test_class_labels_are_half_open_intervals_with_open_ends():
@@ -27,7 +30,14 @@ def test_class_labels_are_half_open_intervals_with_open_ends():
 
 def test_amounts_fall_in_their_class_an_edge_belonging_to_the_upper_class():
     assert classify([0.0, 59.99, 60.0, 79.5, 80.0, 100.0, 1e6, None]) == [
-        "<60", "<60", "[60,80)", "[60,80)", "[80,100)", ">=100", ">=100", None,
+        "<60",
+        "<60",
+        "[60,80)",
+        "[60,80)",
+        "[80,100)",
+        ">=100",
+        ">=100",
+        None,
     ]
 
 
@@ -46,7 +56,7 @@ def _bounds(label: str) -> tuple[float, float]:
 )
 def test_every_amount_lies_inside_the_interval_of_its_label(values, edges):
     edges = sorted(edges)
-    for value, label in zip(values, classify(values, edges)):
+    for value, label in zip(values, classify(values, edges), strict=True):
         low, high = _bounds(label)
         assert low <= value < high
         assert label in class_labels(edges)

@@ -16,8 +16,9 @@ from transforms.pseudonymise import PSEUDONYM_PATTERN, PseudonymCollision, pseud
 
 KEY_A = bytes(range(32))
 KEY_B = bytes(range(1, 33))
-identifiers = st.lists(st.text(alphabet="0123456789", min_size=11, max_size=11), min_size=1,
-                       max_size=50, unique=True)
+identifiers = st.lists(
+    st.text(alphabet="0123456789", min_size=11, max_size=11), min_size=1, max_size=50, unique=True
+)
 
 
 def pseudonyms_of(ids: list[str], key: bytes, domain: str = "person") -> list[str]:
@@ -63,20 +64,27 @@ def test_pseudonym_reveals_neither_birth_date_nor_sex():
     # INSZ = YYMMDD + counter (odd for men) + check digits: the pseudonyms' order must not follow
     # the birth date, and their letters must not tell men from women.
     births = pl.date_range(pl.date(1950, 1, 1), pl.date(1999, 12, 31), "9d", eager=True)
-    frame = pl.DataFrame({"birth": births}).with_row_index("n").with_columns(
-        counter=(pl.col("n") % 400 + 1),
-    ).with_columns(
-        insz=pl.col("birth").dt.strftime("%y%m%d") + pl.col("counter").cast(pl.String).str.zfill(3)
-        + pl.lit("00"),
-        is_man=pl.col("counter") % 2 == 1,
+    frame = (
+        pl.DataFrame({"birth": births})
+        .with_row_index("n")
+        .with_columns(
+            counter=(pl.col("n") % 400 + 1),
+        )
+        .with_columns(
+            insz=pl.col("birth").dt.strftime("%y%m%d")
+            + pl.col("counter").cast(pl.String).str.zfill(3)
+            + pl.lit("00"),
+            is_man=pl.col("counter") % 2 == 1,
+        )
     )
     frame = frame.with_columns(pseudonym=pseudonym(pl.col("insz"), KEY_A, "person"))
     rank = frame.select(
         pl.corr(pl.col("birth").rank(), pl.col("pseudonym").rank(), method="spearman")
     ).item()
     assert abs(rank) < 0.05
-    first_letter_men = frame.filter("is_man")["pseudonym"].str.slice(0, 1).value_counts(
-        normalize=True)
+    first_letter_men = (
+        frame.filter("is_man")["pseudonym"].str.slice(0, 1).value_counts(normalize=True)
+    )
     assert first_letter_men["proportion"].max() < 0.09  # 16 letters, about 1/16 each
 
 

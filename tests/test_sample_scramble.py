@@ -32,7 +32,9 @@ def test_sample_holds_exactly_n_distinct_persons_of_the_population(size, data):
 def test_sample_is_deterministic_and_depends_on_the_key():
     pop = population(1000)
     assert draw_sample(pop, KEY, 100).equals(draw_sample(pop.reverse(), KEY, 100))
-    overlap = set(draw_sample(pop, KEY, 100)["insz"]) & set(draw_sample(pop, OTHER_KEY, 100)["insz"])
+    overlap = set(draw_sample(pop, KEY, 100)["insz"]) & set(
+        draw_sample(pop, OTHER_KEY, 100)["insz"]
+    )
     assert len(overlap) < 30  # about 10 expected by chance
 
 
@@ -50,22 +52,32 @@ def test_sampled_persons_stay_sampled_when_the_population_grows_unless_displaced
 
 
 def test_sample_larger_than_the_population_is_refused():
-    with pytest.raises(PopulationTooSmall, match="3 eligible persons, fewer than the sample size of 5"):
+    with pytest.raises(
+        PopulationTooSmall, match="3 eligible persons, fewer than the sample size of 5"
+    ):
         draw_sample(population(3), KEY, 5)
 
 
 def panel(nationalities: list[tuple[str, str]], periods: int = 2) -> pl.DataFrame:
     rows = [
-        {"person_id": f"p{i:05d}", "quarter": f"2010-Q{q}", "nationality": nat, "first": first,
-         "other": i}
+        {
+            "person_id": f"p{i:05d}",
+            "quarter": f"2010-Q{q}",
+            "nationality": nat,
+            "first": first,
+            "other": i,
+        }
         for i, (nat, first) in enumerate(nationalities)
         for q in range(1, periods + 1)
     ]
     return pl.DataFrame(rows)
 
 
-pairs = st.lists(st.tuples(st.sampled_from(["150", "111", "129"]), st.sampled_from(["150", "354"])),
-                 min_size=1, max_size=60)
+pairs = st.lists(
+    st.tuples(st.sampled_from(["150", "111", "129"]), st.sampled_from(["150", "354"])),
+    min_size=1,
+    max_size=60,
+)
 
 
 @given(pairs)
@@ -73,18 +85,25 @@ pairs = st.lists(st.tuples(st.sampled_from(["150", "111", "129"]), st.sampled_fr
 def test_scramble_keeps_the_distribution_of_pairs_over_persons_exactly(nationalities):
     before = panel(nationalities)
     after = scramble(before, ["nationality", "first"], KEY, "person_id", "quarter")
-    per_person = after.group_by("person_id").agg(pl.col("nationality").first(), pl.col("first").first())
+    per_person = after.group_by("person_id").agg(
+        pl.col("nationality").first(), pl.col("first").first()
+    )
     assert Counter(per_person.select("nationality", "first").rows()) == Counter(nationalities)
     # one pair per person, in every period; the other columns untouched
-    assert after.group_by("person_id").agg(pl.col("nationality").n_unique())["nationality"].max() == 1
-    assert after.drop("nationality", "first").sort("person_id", "quarter").equals(
-        before.drop("nationality", "first").sort("person_id", "quarter"))
+    assert (
+        after.group_by("person_id").agg(pl.col("nationality").n_unique())["nationality"].max() == 1
+    )
+    assert (
+        after.drop("nationality", "first")
+        .sort("person_id", "quarter")
+        .equals(before.drop("nationality", "first").sort("person_id", "quarter"))
+    )
 
 
 def test_scramble_links_persons_to_their_own_nationality_at_chance_level_only():
     own = [("150", "150") if i % 2 else ("111", "111") for i in range(4000)]
     after = scramble(panel(own, periods=1), ["nationality", "first"], KEY, "person_id", "quarter")
-    kept = (after.sort("person_id")["nationality"] == panel(own, 1).sort("person_id")["nationality"])
+    kept = after.sort("person_id")["nationality"] == panel(own, 1).sort("person_id")["nationality"]
     assert 0.46 < kept.mean() < 0.54  # chance for two equal halves is one half
 
 

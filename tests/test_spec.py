@@ -51,27 +51,45 @@ def test_18_088_requests_variables_at_every_granularity():
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (lambda d: d["variables"]["month"].append("shoe_size"),
-         r"variant\.yaml: field 'variables': unknown variable 'shoe_size' under 'month'; known month "
-         r"variables: .*socio_economic_position"),
-        (lambda d: d["variables"]["month"].append("birth_date"),
-         "variable 'birth_date' is a quarter variable, not a month one"),
-        (lambda d: d["modes"]["sample"]["protect"].update(amounts="rounded"),
-         r"field 'modes\.sample\.protect\.amounts': 'rounded' is not allowed; allowed: 'classes' or "
-         r"'exact'"),
-        (lambda d: d["modes"]["sample"]["protect"].update(names="hidden"),
-         r"field 'modes\.sample\.protect\.names' is not allowed here"),
-        (lambda d: d["valid"].update({"until": "2021-13-45"}),
-         r"field 'valid\.until': Input should be a valid date"),
-        (lambda d: d["period"].update({"from": "2003/01"}),
-         r"field 'period\.from': expected a month written YYYY-MM, got '2003/01'"),
+        (
+            lambda d: d["variables"]["month"].append("shoe_size"),
+            r"variant\.yaml: field 'variables': unknown variable 'shoe_size' under 'month'; "
+            r"known month variables: .*socio_economic_position",
+        ),
+        (
+            lambda d: d["variables"]["month"].append("birth_date"),
+            "variable 'birth_date' is a quarter variable, not a month one",
+        ),
+        (
+            lambda d: d["modes"]["sample"]["protect"].update(amounts="rounded"),
+            r"field 'modes\.sample\.protect\.amounts': 'rounded' is not allowed; "
+            r"allowed: 'classes' or 'exact'",
+        ),
+        (
+            lambda d: d["modes"]["sample"]["protect"].update(names="hidden"),
+            r"field 'modes\.sample\.protect\.names' is not allowed here",
+        ),
+        (
+            lambda d: d["valid"].update({"until": "2021-13-45"}),
+            r"field 'valid\.until': Input should be a valid date",
+        ),
+        (
+            lambda d: d["period"].update({"from": "2003/01"}),
+            r"field 'period\.from': expected a month written YYYY-MM, got '2003/01'",
+        ),
         (lambda d: d.pop("recipient"), r"field 'recipient' is missing"),
-        (lambda d: d["classes"].pop("daily_wage"),
-         "mode 'sample' puts amounts in classes but no classes are given for: daily_wage"),
-        (lambda d: d["classes"].update(daily_wage=[80, 60]),
-         "class edges of 'daily_wage' must be strictly increasing"),
-        (lambda d: d["modes"].update(cloud={"protect": {}, "delete_by": "2020-01-01"}),
-         r"field 'modes\.cloud\.\[key\]'"),
+        (
+            lambda d: d["classes"].pop("daily_wage"),
+            "mode 'sample' puts amounts in classes but no classes are given for: daily_wage",
+        ),
+        (
+            lambda d: d["classes"].update(daily_wage=[80, 60]),
+            "class edges of 'daily_wage' must be strictly increasing",
+        ),
+        (
+            lambda d: d["modes"].update(cloud={"protect": {}, "delete_by": "2020-01-01"}),
+            r"field 'modes\.cloud\.\[key\]'",
+        ),
     ],
 )
 def test_bad_spec_is_refused_naming_file_field_and_rule(tmp_path, change, expected):

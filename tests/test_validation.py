@@ -15,26 +15,32 @@ from specs.release import released_panels
 
 SPEC = load_spec(SPECS_DIR / "18-088.yaml")
 SAMPLE = SPEC.modes[ModeName.SAMPLE]
-PERIODS = {Granularity.MONTH: ["2010-01", "2010-02"], Granularity.QUARTER: ["2010-Q1"],
-           Granularity.YEAR: [2010]}
+PERIODS = {
+    Granularity.MONTH: ["2010-01", "2010-02"],
+    Granularity.QUARTER: ["2010-Q1"],
+    Granularity.YEAR: [2010],
+}
 LAYOUT = released_panels(SPEC, SAMPLE, PERIODS)
 PERSON_A, PERSON_B = "a" * 20, "b" * 20
 
 
 def good_month_panel() -> pl.DataFrame:
-    return pl.DataFrame({
-        "person_id": [PERSON_A, PERSON_A, PERSON_B],
-        "month": ["2010-01", "2010-02", "2010-01"],
-        "socio_economic_position": ["111", "331", "211"],
-        "unemployment_category": [None, None, "WN"],
-        "unemployment_daily_allowance": [None, None, "[40,50)"],
-        "unemployment_start": [None, None, "2009-11"],
-        "incapacity_phase": [None, "primary", None],
-        "incapacity_nature": [None, "FULL", None],
-        "incapacity_start": [None, "2010-02", None],
-        "incapacity_end": [None, None, None],
-        "incapacity_daily_benefit": [None, "[50,60)", None],
-    }, schema_overrides={c: pl.String for c in ["unemployment_category", "incapacity_end"]})
+    return pl.DataFrame(
+        {
+            "person_id": [PERSON_A, PERSON_A, PERSON_B],
+            "month": ["2010-01", "2010-02", "2010-01"],
+            "socio_economic_position": ["111", "331", "211"],
+            "unemployment_category": [None, None, "WN"],
+            "unemployment_daily_allowance": [None, None, "[40,50)"],
+            "unemployment_start": [None, None, "2009-11"],
+            "incapacity_phase": [None, "primary", None],
+            "incapacity_nature": [None, "FULL", None],
+            "incapacity_start": [None, "2010-02", None],
+            "incapacity_end": [None, None, None],
+            "incapacity_daily_benefit": [None, "[50,60)", None],
+        },
+        schema_overrides={c: pl.String for c in ["unemployment_category", "incapacity_end"]},
+    )
 
 
 def check(frame: pl.DataFrame, sample_size: int = 2):
@@ -59,7 +65,8 @@ def test_an_extra_column_fails():
 
 def test_an_insz_shaped_value_fails_and_the_value_is_not_in_the_message():
     frame = good_month_panel().with_columns(
-        unemployment_category=pl.Series([None, "85073003328", "WN"]))
+        unemployment_category=pl.Series([None, "85073003328", "WN"])
+    )
     message = failure_of(frame)
     assert "expect_column_values_to_not_match_regex on column 'unemployment_category'" in message
     assert "85073003328" not in message
@@ -67,7 +74,8 @@ def test_an_insz_shaped_value_fails_and_the_value_is_not_in_the_message():
 
 def test_an_exact_amount_fails_in_sample_mode():
     frame = good_month_panel().with_columns(
-        incapacity_daily_benefit=pl.Series([None, "52.30", None]))
+        incapacity_daily_benefit=pl.Series([None, "52.30", None])
+    )
     assert "be_in_set on column 'incapacity_daily_benefit' (1 rows)" in failure_of(frame)
 
 
@@ -93,4 +101,5 @@ def test_a_period_outside_the_window_fails():
 
 def test_a_wrong_sample_size_fails():
     assert "unique_value_count_to_be_between on column 'person_id'" in failure_of(
-        good_month_panel(), sample_size=3)
+        good_month_panel(), sample_size=3
+    )

@@ -17,7 +17,7 @@ def _number(edge: float) -> str:
 
 def class_labels(edges: Sequence[float]) -> list[str]:
     """The labels of the classes that the edges define, in increasing order."""
-    inner = [f"[{_number(a)},{_number(b)})" for a, b in zip(edges, edges[1:])]
+    inner = [f"[{_number(a)},{_number(b)})" for a, b in zip(edges, edges[1:], strict=False)]
     return [f"<{_number(edges[0])}", *inner, f">={_number(edges[-1])}"]
 
 

@@ -41,10 +41,9 @@ def protect_panel(
     """Apply the mode's protections to one panel; `persons` maps insz to person_id."""
     variables = [VARIABLES[name] for name in spec.variables_of_panel(panel)]
     keys = list(PANELS[panel].keys)
-    protected = (
-        frame.join(persons.rename({"id": "insz", "pseudonym": PERSON_ID}), on="insz", how="left")
-        .drop("insz")
-    )
+    protected = frame.join(
+        persons.rename({"id": "insz", "pseudonym": PERSON_ID}), on="insz", how="left"
+    ).drop("insz")
     for variable in variables:
         if variable.kind is Kind.CODED_ID and variable.pseudonym_domain is not None:
             mapping = pseudonym_map(protected[variable.name], key, variable.pseudonym_domain)

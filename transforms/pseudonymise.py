@@ -46,9 +46,8 @@ def pseudonym(identifiers: pl.Expr, key: bytes, domain: str) -> pl.Expr:
 
 def pseudonym_map(identifiers: pl.Series, key: bytes, domain: str) -> pl.DataFrame:
     """Distinct identifiers with their pseudonyms; refuses a collision."""
-    frame = (
-        pl.DataFrame({"id": identifiers.drop_nulls().unique().sort()})
-        .with_columns(pseudonym=pseudonym(pl.col("id"), key, domain))
+    frame = pl.DataFrame({"id": identifiers.drop_nulls().unique().sort()}).with_columns(
+        pseudonym=pseudonym(pl.col("id"), key, domain)
     )
     if frame["pseudonym"].n_unique() != frame.height:
         raise PseudonymCollision(

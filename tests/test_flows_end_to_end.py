@@ -1,0 +1,235 @@
+"""Both flows end to end on a generated population, checked against the invariants of design.md."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from synthetic.generate import generate
+
+from flows import audit
+from flows.export import AuthorisationError, onprem_build, release_folder, sample_export
+from flows.keys import KeyStoreError, create_key, load_key
+from flows.settings import Paths
+from flows.sources import SourceError, open_sources
+from flows.validate import ValidationFailed
+from specs import checks
+from specs.catalog import PANELS
+from specs.load import load_spec
+from specs.model import ModeName
+from tests.conftest import spec_variant
+from transforms import calendar, panels
+
+PERSONS = 3_000
+SAMPLE = 200
+AS_OF = dt.date(2020, 6, 30)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, prefect_harness):
+    """A source store, a key, and one published sample and on-premise release."""
+    root = tmp_path_factory.mktemp("world")
+    store = root / "sources"
+    generate(PERSONS, 7, store)
+    paths = Paths(data=root / "data", key_store=root / "keys")
+    spec = spec_variant(root, "e2e", SAMPLE)
+    create_key(paths.key_store, "e2e")
+    sample = sample_export(spec, AS_OF, paths, store)
+    onprem = onprem_build(spec, AS_OF, paths, store)
+    return dict(root=root, store=store, paths=paths, spec=spec, sample=sample, onprem=onprem)
+
+
+def release_frames(folder: Path) -> dict[str, pl.DataFrame]:
+    return {p.stem: pl.read_parquet(p) for p in sorted(folder.glob("*.parquet"))}
+
+
+def test_release_holds_exactly_the_authorised_columns(world):
+    spec = load_spec(world["spec"])
+    for result in (world["sample"], world["onprem"]):
+        frames = release_frames(result.folder)
+        assert set(frames) == {p for p in PANELS if spec.variables_of_panel(p)}
+        for name, frame in frames.items():
+            assert frame.columns == [*PANELS[name].keys, *spec.variables_of_panel(name)]
+        assert sorted(p.name for p in result.folder.iterdir()) == sorted(
+            [*(f"{n}.parquet" for n in frames), "codebook.json", "codebook.md", "manifest.json"]
+        )
+
+
+def identifiers_of(store: Path) -> set[str]:
+    """Every identifier, name and address in the sources."""
+    con = duckdb.connect()
+    sources = open_sources(con, store)
+    found: set[str] = set()
+    for key, columns in {
+        "register.persons": ["insz", "last_name", "street"],
+        "dmfa.occupations": ["employer_rsz", "enterprise_kbo", "local_unit_id"],
+    }.items():
+        for column in columns:
+            found |= set(sources[key].select(column).pl()[column].unique().to_list())
+    return found
+
+
+def test_no_identifier_name_address_or_key_in_any_release_byte_or_the_log(world):
+    identifiers = identifiers_of(world["store"])
+    surnames = {i for i in identifiers if not i.isdigit()}
+    numbers = {i for i in identifiers if i.isdigit()}
+    key = load_key(world["paths"].key_store, "e2e")
+    for result in (world["sample"], world["onprem"]):
+        for name, frame in release_frames(result.folder).items():
+            values = set()
+            for column in frame.columns:
+                values |= set(frame[column].cast(pl.String).drop_nulls().unique().to_list())
+            assert not values & identifiers, f"identifier in {name}"
+        for path in result.folder.iterdir():
+            data = path.read_bytes()
+            assert key not in data and key.hex().encode() not in data
+            if path.suffix in {".json", ".md"}:
+                text = data.decode()
+                assert not any(n in text for n in numbers), path.name
+                assert not any(f'"{s}"' in text for s in surnames), path.name
+    log = world["paths"].audit_log.read_text()
+    assert key.hex() not in log and not any(n in log for n in numbers)
+
+
+def test_sample_has_exactly_the_sample_size_and_protected_values(world):
+    frames = release_frames(world["sample"].folder)
+    assert frames["month"]["person_id"].n_unique() == SAMPLE
+    assert frames["quarter"]["person_id"].n_unique() == SAMPLE
+    assert frames["quarter"]["birth_date"].str.contains(r"^\d{4}-\d{2}$").all()
+    assert frames["quarter_job"]["daily_wage"].drop_nulls().str.contains(r"^(<|\[|>=)").all()
+    assert world["sample"].manifest["persons"] == SAMPLE
+
+
+def test_onprem_keeps_exact_values_under_the_same_pseudonyms(world):
+    sample = release_frames(world["sample"].folder)
+    onprem = release_frames(world["onprem"].folder)
+    assert onprem["quarter"].schema["birth_date"] == pl.Date
+    assert onprem["quarter_job"].schema["daily_wage"] == pl.Float64
+    assert set(sample["month"]["person_id"]) < set(onprem["month"]["person_id"])
+    assert set(sample["quarter_job"]["employer_id"]) <= set(onprem["quarter_job"]["employer_id"])
+    # the sample's month panel is the on-premise one for the same persons, amounts aside
+    kept = ["person_id", "month", "socio_economic_position", "incapacity_phase"]
+    expected = onprem["month"].filter(pl.col("person_id").is_in(sample["month"]["person_id"]))
+    assert sample["month"].select(kept).equals(expected.select(kept))
+
+
+def test_another_projects_key_gives_unlinkable_pseudonyms(world, tmp_path):
+    paths = Paths(data=tmp_path / "data", key_store=world["paths"].key_store)
+    create_key(paths.key_store, "other-project")
+    spec = spec_variant(tmp_path, "other-project", SAMPLE)
+    other = onprem_build(spec, AS_OF, paths, world["store"])
+    ours = release_frames(world["onprem"].folder)["month"]
+    theirs = release_frames(other.folder)["month"]
+    assert ours["person_id"].n_unique() == theirs["person_id"].n_unique()
+    assert not set(ours["person_id"]) & set(theirs["person_id"])
+
+
+def test_same_sources_key_spec_and_date_give_byte_identical_releases(world, tmp_path):
+    paths = Paths(data=tmp_path / "data", key_store=world["paths"].key_store)
+    again = sample_export(world["spec"], AS_OF, paths, world["store"])
+    assert again.status == "published"
+    for path in world["sample"].folder.iterdir():
+        assert (again.folder / path.name).read_bytes() == path.read_bytes(), path.name
+    rerun = sample_export(world["spec"], AS_OF, world["paths"], world["store"])
+    assert rerun.status == "unchanged"
+
+
+def test_failing_suite_publishes_nothing_and_is_logged(world, tmp_path, monkeypatch):
+    paths = Paths(data=tmp_path / "data", key_store=world["paths"].key_store)
+    real = checks.panel_checks
+
+    def with_impossible_check(columns, sample_size, every_person_present):
+        return [
+            *real(columns, sample_size, every_person_present),
+            checks.InSet("person_id", ("nobody",)),
+        ]
+
+    monkeypatch.setattr("flows.export.panel_checks", with_impossible_check)
+    with pytest.raises(ValidationFailed, match="be_in_set on column 'person_id'"):
+        sample_export(world["spec"], AS_OF, paths, world["store"])
+    assert not paths.releases.exists() or not any(paths.releases.rglob("*"))
+    assert audit.read(paths.audit_log)[-1]["event"] == "refusal"
+
+
+@pytest.mark.parametrize(
+    ("as_of", "mode", "message"),
+    [
+        (dt.date(2026, 11, 22), ModeName.SAMPLE, "allows runs from 2018-07-03 until 2021-12-31"),
+        (dt.date(2018, 1, 1), ModeName.ONPREM, "allows runs from 2018-07-03 until 2021-12-31"),
+        (dt.date(2021, 3, 1), ModeName.SAMPLE, "must be deleted by 2020-12-31"),
+    ],
+)
+def test_run_outside_the_authorisation_is_refused_and_logged(world, tmp_path, as_of, mode, message):
+    paths = Paths(data=tmp_path / "data", key_store=world["paths"].key_store)
+    flow = sample_export if mode is ModeName.SAMPLE else onprem_build
+    with pytest.raises(AuthorisationError, match=message):
+        flow(world["spec"], as_of, paths, world["store"])
+    entry = audit.read(paths.audit_log)[-1]
+    assert entry["event"] == "refusal" and message in entry["reason"]
+    assert not release_folder(paths, load_spec(world["spec"]), mode, as_of).exists()
+
+
+def test_missing_key_is_refused_and_logged(world, tmp_path):
+    paths = Paths(data=tmp_path / "data", key_store=tmp_path / "empty-store")
+    with pytest.raises(KeyStoreError, match="rex keys create e2e"):
+        sample_export(world["spec"], AS_OF, paths, world["store"])
+    assert audit.read(paths.audit_log)[-1]["event"] == "refusal"
+    assert not (tmp_path / "empty-store" / "e2e.key").exists()
+
+
+def test_corrupt_source_file_is_refused_naming_the_file(world, tmp_path):
+    store = tmp_path / "sources"
+    shutil.copytree(world["store"], store)
+    (store / "rva" / "unemployment.parquet").write_bytes(b"not parquet at all")
+    paths = Paths(data=tmp_path / "data", key_store=world["paths"].key_store)
+    with pytest.raises(SourceError, match=r"rva/unemployment\.parquet cannot be read as Parquet"):
+        sample_export(world["spec"], AS_OF, paths, store)
+    assert audit.read(paths.audit_log)[-1]["event"] == "refusal"
+
+
+def test_audit_log_records_each_release_and_its_chain_verifies(world):
+    entries = audit.read(world["paths"].audit_log)
+    releases = [e for e in entries if e["event"] == "release"]
+    assert {e["mode"] for e in releases} == {"sample", "onprem"}
+    assert all(e["deliberation"] == "18/088" and e["recipient"] and e["purpose"] for e in releases)
+    assert audit.verify_chain(world["paths"].audit_log) == []
+
+
+def test_manifest_lists_every_file_with_its_hash(world):
+    manifest = json.loads((world["sample"].folder / "manifest.json").read_text())
+    for name, entry in manifest["files"].items():
+        from flows.release import sha256_file
+
+        assert sha256_file(world["sample"].folder / name) == entry["sha256"]
+    assert manifest["delete_by"] == "2020-12-31" and manifest["key_fingerprint"]
+
+
+def test_panels_do_not_depend_on_how_the_population_is_sliced(world):
+    con = duckdb.connect()
+    sources = open_sources(con, world["store"])
+    spec = load_spec(world["spec"])
+    population = panels.select_population(
+        sources["register.persons"],
+        sources["nic.incapacity"],
+        calendar.bounds(spec.period),
+        spec.population.rule,
+    )
+
+    def month_of(part):
+        return panels.month_panel(
+            part,
+            calendar.months(spec.period),
+            sources["dmfa.occupations"],
+            sources["rva.unemployment"],
+            sources["nic.incapacity"],
+        ).pl()
+
+    whole = month_of(population).sort("insz", "month")
+    halves = [population.filter("hash(insz) % 2 = 0"), population.filter("hash(insz) % 2 = 1")]
+    sliced = pl.concat([month_of(h) for h in halves]).sort("insz", "month")
+    assert whole.equals(sliced)
