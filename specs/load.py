@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from specs.model import Spec
 
@@ -42,7 +43,7 @@ def load_spec(path: Path) -> Spec:
         raise SpecError(f"{path}: " + "; ".join(_describe(e) for e in error.errors())) from None
 
 
-def _describe(error: dict) -> str:
+def _describe(error: ErrorDetails) -> str:
     field = ".".join(str(part) for part in error["loc"]) or "(top level)"
     kind = error["type"]
     if kind == "missing":

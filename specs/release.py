@@ -7,7 +7,7 @@ checks (specs.checks) and the codebook (specs.codebook) are both read off them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from specs.catalog import PANELS, VARIABLES, Granularity, Kind, Variable
 from specs.model import Mode, Spec
@@ -90,43 +90,34 @@ def _key_columns(panel: str, period_values: Mapping[Granularity, list]) -> list[
 
 
 def _variable_column(variable: Variable, spec: Spec, mode: Mode) -> ReleasedColumn:
-    protected = mode.protect.protects(variable.kind)
-    common = dict(
+    exact = ReleasedColumn(
         name=variable.name,
+        dtype=variable.dtype,
         description=variable.description,
         nullable=variable.nullable,
+        protection="none",
         unit=variable.unit,
+        allowed=variable.codes,
+        pattern=variable.pattern,
     )
     if variable.kind is Kind.CODED_ID:
-        return ReleasedColumn(
-            dtype="VARCHAR", protection="pseudonymised", pattern=PSEUDONYM_PATTERN, **common
+        return replace(
+            exact, dtype="VARCHAR", protection="pseudonymised", pattern=PSEUDONYM_PATTERN
         )
-    if variable.kind is Kind.AMOUNT and protected:
+    if not mode.protect.protects(variable.kind):
+        return exact
+    if variable.kind is Kind.AMOUNT:
         labels = class_labels(spec.classes[variable.name])
-        return ReleasedColumn(
-            dtype="VARCHAR",
-            protection="classes",
-            allowed={label: label for label in labels},
-            **common,
-        )
-    if variable.kind is Kind.EVENT_DATE and protected:
-        return ReleasedColumn(
+        return replace(exact, dtype="VARCHAR", protection="classes", allowed={x: x for x in labels})
+    if variable.kind is Kind.EVENT_DATE:
+        return replace(
+            exact,
             dtype="VARCHAR",
             protection="month",
             pattern=MONTH_PATTERN,
-            **{**common, "unit": "month, YYYY-MM"},
+            unit="month, YYYY-MM",
         )
-    if variable.kind is Kind.NATIONALITY and protected:
-        return ReleasedColumn(
-            dtype="VARCHAR", protection="scrambled", allowed=variable.codes, **common
-        )
-    return ReleasedColumn(
-        dtype=variable.dtype,
-        protection="none",
-        allowed=variable.codes,
-        pattern=variable.pattern,
-        **common,
-    )
+    return replace(exact, dtype="VARCHAR", protection="scrambled")
 
 
 def released_panels(

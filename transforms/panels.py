@@ -18,24 +18,35 @@ from duckdb import DuckDBPyRelation as Relation
 from specs.model import PopulationRule
 
 
+def _selected(result: Relation | None) -> Relation:
+    """The relation of a select. (Queries stay in the calling function: DuckDB finds the other
+    input relations by name in that function's scope.)"""
+    if result is None:  # only statements without a result give None; these are all selects
+        raise TypeError("expected a select statement")
+    return result
+
+
 def select_population(
     persons: Relation, incapacity: Relation, period_bounds: pl.DataFrame, rule: PopulationRule
 ) -> Relation:
     """Persons alive during the period and, by rule, with an incapacity phase overlapping it."""
-    alive = persons.query(
-        "persons",
-        """
+    alive = _selected(
+        persons.query(
+            "persons",
+            """
         select persons.insz, persons.birth_date, persons.death_date
         from persons, period_bounds b
         where persons.birth_date <= b.last_day
           and (persons.death_date is null or persons.death_date >= b.first_day)
         """,
+        )
     )
     if rule is PopulationRule.ALL_PERSONS:
         return alive
-    return alive.query(
-        "alive",
-        """
+    return _selected(
+        alive.query(
+            "alive",
+            """
         select alive.*
         from alive
         where exists (
@@ -46,6 +57,7 @@ def select_population(
               and (i.end_date is null or i.end_date >= b.first_day)
         )
         """,
+        )
     )
 
 
@@ -57,9 +69,10 @@ def month_panel(
     incapacity: Relation,
 ) -> Relation:
     """Person x month: socio-economic position, unemployment and incapacity on the last day."""
-    return population.query(
-        "population",
-        """
+    return _selected(
+        population.query(
+            "population",
+            """
         with person_months as (
             select p.insz, m.month, least(m.month_end, coalesce(p.death_date, m.month_end)) as day
             from population p
@@ -137,6 +150,7 @@ def month_panel(
         )
         select * from final
         """,
+        )
     )
 
 
@@ -151,9 +165,10 @@ def quarter_panel(
     incapacity: Relation,
 ) -> Relation:
     """Person x quarter: person characteristics on the last day, employment over the quarter."""
-    return population.query(
-        "population",
-        """
+    return _selected(
+        population.query(
+            "population",
+            """
         with person_quarters as (
             select p.insz, q.quarter, q.dmfa_quarter,
                    least(q.quarter_end, coalesce(p.death_date, q.quarter_end)) as day
@@ -201,14 +216,16 @@ def quarter_panel(
         )
         select * from final
         """,
+        )
     )
 
 
 def job_panel(population: Relation, quarters: pl.DataFrame, occupations: Relation) -> Relation:
     """Person x quarter x job: every DMFA occupation line of the quarter, numbered per person."""
-    return population.query(
-        "population",
-        """
+    return _selected(
+        population.query(
+            "population",
+            """
         with lines as (
             select o.*, q.quarter as quarter_label
             from occupations o
@@ -240,14 +257,16 @@ def job_panel(population: Relation, quarters: pl.DataFrame, occupations: Relatio
         )
         select * from final
         """,
+        )
     )
 
 
 def year_panel(population: Relation, years: pl.DataFrame, career: Relation) -> Relation:
     """Person x year: SIGEDIS career days and main employer, over the career years asked for."""
-    return population.query(
-        "population",
-        """
+    return _selected(
+        population.query(
+            "population",
+            """
         select
             c.insz,
             c.year::INTEGER as year,
@@ -258,4 +277,5 @@ def year_panel(population: Relation, years: pl.DataFrame, career: Relation) -> R
         join population p on p.insz = c.insz
         join years y on y.year = c.year
         """,
+        )
     )
