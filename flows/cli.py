@@ -89,12 +89,12 @@ def keys_create(
     if not PROJECT_NAME.fullmatch(project):
         _fail(f"project name {project!r}: use lowercase letters, digits and dashes")
     try:
-        print_ = create_key(paths.key_store, project)
+        key_print = create_key(paths.key_store, project)
     except KeyStoreError as error:
         _fail(str(error))
         return
-    audit.append(paths.audit_log, "key_created", project=project, key_fingerprint=print_)
-    typer.echo(f"created the key of {project} (fingerprint {print_}) in {paths.key_store}")
+    audit.append(paths.audit_log, "key_created", project=project, key_fingerprint=key_print)
+    typer.echo(f"created the key of {project} (fingerprint {key_print}) in {paths.key_store}")
 
 
 def _run_export(mode: str, spec: Path, as_of: dt.datetime | None, sources: Path | None):

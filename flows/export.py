@@ -49,6 +49,10 @@ class AuthorisationError(RuntimeError):
     """The spec does not allow this run on this date."""
 
 
+class ExtractFailed(RuntimeError):
+    """A run stopped on an unexpected error; nothing was published."""
+
+
 REFUSALS = (
     AuthorisationError,
     KeyStoreError,
@@ -58,6 +62,7 @@ REFUSALS = (
     PopulationTooSmall,
     PseudonymCollision,
     ReleaseExists,
+    ExtractFailed,
 )
 
 # Panels in which every person of the extract has rows (alive during the period).
@@ -277,9 +282,13 @@ def run_extract(
         audit.append(paths.audit_log, "refusal", **context, reason=str(error))
         raise
     except Exception as error:
-        # The message of an unexpected error could quote data; the log keeps its kind only.
+        # The message of an unexpected error could quote source data (an identifier in a
+        # conversion error, say): neither the log nor the caller gets more than its kind.
         audit.append(paths.audit_log, "failure", **context, reason=type(error).__name__)
-        raise
+        raise ExtractFailed(
+            f"the {mode_name.value} run of {spec_path.name} failed with {type(error).__name__}; "
+            "its details are withheld because they may quote source data"
+        ) from None
     audit.append(
         paths.audit_log,
         "release" if result.status == "published" else "rerun",

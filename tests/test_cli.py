@@ -1,0 +1,51 @@
+"""The command line: help everywhere, quick, and clear refusals."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from flows.settings import REPO_ROOT
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["synth"],
+        ["spec", "check"],
+        ["keys", "create"],
+        ["export", "sample"],
+        ["export", "onprem"],
+        ["demo"],
+    ],
+)
+def test_every_command_has_help(command):
+    result = CliRunner().invoke(app, [*command, "--help"])
+    assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_help_does_not_import_the_heavy_libraries():
+    code = (
+        "import sys; from flows.cli import app; "
+        "heavy = [m for m in ('prefect', 'great_expectations', 'duckdb', 'polars') "
+        "if m in sys.modules]; print(heavy)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=True
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def test_keys_create_refuses_a_second_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("REX_KEY_STORE", str(tmp_path / "keys"))
+    monkeypatch.setenv("REX_DATA_DIR", str(tmp_path / "data"))
+    runner = CliRunner()
+    first = runner.invoke(app, ["keys", "create", "demo-project"])
+    assert first.exit_code == 0 and "fingerprint" in first.output
+    second = runner.invoke(app, ["keys", "create", "demo-project"])
+    assert second.exit_code == 2 and "already has a key" in second.output
