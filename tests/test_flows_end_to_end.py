@@ -233,3 +233,24 @@ def test_panels_do_not_depend_on_how_the_population_is_sliced(world):
     halves = [population.filter("hash(insz) % 2 = 0"), population.filter("hash(insz) % 2 = 1")]
     sliced = pl.concat([month_of(h) for h in halves]).sort("insz", "month")
     assert whole.equals(sliced)
+
+
+def test_cli_refuses_a_run_outside_the_window_with_the_window_in_the_message(world, monkeypatch):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    monkeypatch.setenv("REX_KEY_STORE", str(world["paths"].key_store))
+    command = [
+        "export",
+        "sample",
+        "--spec",
+        str(world["spec"]),
+        "--as-of",
+        "2026-11-22",
+        "--sources",
+        str(world["store"]),
+    ]
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 2
+    assert "allows runs from 2018-07-03 until 2021-12-31" in result.output
