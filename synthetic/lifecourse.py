@@ -1,0 +1,148 @@
+"""One life per person, month by month over 2003-2015, that every source then reports on.
+
+States: inactive, employed, unemployed, incapacitated. Only persons aged 18-64 who live through
+the whole month take part; the rest are inactive. The loop runs over the 156 months, each step
+vectorised over all persons.
+
+Incapacity is oversampled relative to Belgium (about a third of all persons have an episode in
+2003-2015), so that a 50,000-person population holds the 10,000 persons 18/088's sample needs.
+Durations are long-tailed (median about 2.5 months, about 11% beyond a year, i.e. invalidity).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from synthetic.register import END, START
+
+MONTHS = (END.year - START.year + 1) * 12
+INACTIVE, EMPLOYED, UNEMPLOYED, INCAPACITATED = 0, 1, 2, 3
+WORKING_AGE = (18, 65)
+
+INITIAL_SHARES = {EMPLOYED: 0.66, UNEMPLOYED: 0.07, INCAPACITATED: 0.04}
+# Monthly transition probabilities.
+FIND_JOB_FROM_INACTIVE = 0.012
+FIND_JOB_FROM_UNEMPLOYED = 0.07
+LOSE_JOB = 0.005
+LEAVE_LABOUR_MARKET = 0.002
+CHANGE_EMPLOYER = 0.008
+FALL_ILL = 0.0095
+RECOVERY_TO_SAME_JOB = 0.75
+RECOVERY_TO_UNEMPLOYMENT = 0.15
+# Incapacity duration in months: log-normal.
+ILLNESS_MEDIAN_MONTHS = 2.5
+ILLNESS_SIGMA = 1.3
+EMPLOYERS_PER_PERSON = 1 / 15
+
+
+def month_starts() -> np.ndarray:
+    return np.arange(
+        np.datetime64(START, "M"), np.datetime64(START, "M") + MONTHS, dtype="datetime64[M]"
+    ).astype("datetime64[D]")
+
+
+def _eligible(birth: np.ndarray, death: np.ndarray, start: np.datetime64) -> np.ndarray:
+    """Aged 18-64 during the whole month and alive at its end."""
+    end = (start.astype("datetime64[M]") + 1).astype("datetime64[D]") - 1
+    eighteenth = (birth.astype("datetime64[M]") + 12 * WORKING_AGE[0]).astype("datetime64[D]")
+    sixty_fifth = (birth.astype("datetime64[M]") + 12 * WORKING_AGE[1]).astype("datetime64[D]")
+    alive = np.isnat(death) | (death > end)
+    return alive & (eighteenth < start) & (sixty_fifth > end)
+
+
+def _illness_months(rng: np.random.Generator, size: int) -> np.ndarray:
+    months = np.exp(np.log(ILLNESS_MEDIAN_MONTHS) + ILLNESS_SIGMA * rng.standard_normal(size))
+    return np.maximum(1, np.round(months)).astype(np.int32)
+
+
+def simulate(rng: np.random.Generator, persons: pl.DataFrame, employers: int) -> pl.DataFrame:
+    """Per person and eligible month: state, employer (-1: none) and whether the person was
+    employed the month before. Long format, sorted by person and month."""
+    n = persons.height
+    birth = persons["birth_date"].to_numpy().astype("datetime64[D]")
+    death = persons["death_date"].to_numpy().astype("datetime64[D]")
+    zipf = 1.0 / np.arange(1, employers + 1) ** 1.1
+    cumulative = np.cumsum(zipf) / zipf.sum()
+    cumulative[-1] = 1.0
+    initial_states = [EMPLOYED, UNEMPLOYED, INCAPACITATED]
+    initial_bounds = np.cumsum([INITIAL_SHARES[s] for s in initial_states])
+
+    state = np.full(n, INACTIVE, dtype=np.int8)
+    employer = np.full(n, -1, dtype=np.int32)
+    illness_left = np.zeros(n, dtype=np.int32)
+    was_eligible = np.zeros(n, dtype=bool)
+    frames = []
+    for m, start in enumerate(month_starts()):
+        eligible = _eligible(birth, death, start)
+        draw = rng.random(n)
+        hired_by = np.searchsorted(cumulative, rng.random(n)).astype(np.int32)
+        duration = _illness_months(rng, n)
+        previous = state
+        state = state.copy()
+
+        staying = eligible & was_eligible
+        employed = staying & (previous == EMPLOYED)
+        unemployed = staying & (previous == UNEMPLOYED)
+        inactive = staying & (previous == INACTIVE)
+        ill = staying & (previous == INCAPACITATED)
+
+        falls_ill = (employed | unemployed) & (draw < FALL_ILL)
+        loses_job = employed & _between(draw, FALL_ILL, LOSE_JOB)
+        leaves = employed & _between(draw, FALL_ILL + LOSE_JOB, LEAVE_LABOUR_MARKET)
+        changes = employed & _between(draw, 0.9, CHANGE_EMPLOYER)
+        finds_job = unemployed & _between(draw, FALL_ILL, FIND_JOB_FROM_UNEMPLOYED)
+        starts_work = inactive & (draw < FIND_JOB_FROM_INACTIVE)
+        illness_left = np.where(ill, illness_left - 1, illness_left)
+        recovers = ill & (illness_left <= 0)
+        back_to_job = recovers & (employer >= 0) & (draw < RECOVERY_TO_SAME_JOB)
+        to_unemployment = (
+            recovers & ~back_to_job & (draw < RECOVERY_TO_SAME_JOB + RECOVERY_TO_UNEMPLOYMENT)
+        )
+
+        state[falls_ill] = INCAPACITATED
+        state[loses_job] = UNEMPLOYED
+        state[leaves] = INACTIVE
+        state[finds_job | starts_work | back_to_job] = EMPLOYED
+        state[to_unemployment] = UNEMPLOYED
+        state[recovers & ~back_to_job & ~to_unemployment] = INACTIVE
+        employer = np.where(loses_job | leaves | (recovers & ~back_to_job), -1, employer)
+        employer = np.where(changes | finds_job | starts_work, hired_by, employer)
+
+        # Persons entering working age (or the window, in its first month) start somewhere.
+        entering = eligible & ~was_eligible
+        init = rng.random(n)
+        if m == 0:
+            start_state = np.select(
+                [init < b for b in initial_bounds], initial_states, INACTIVE
+            ).astype(np.int8)
+        else:
+            start_state = np.where(init < 0.3, EMPLOYED, INACTIVE).astype(np.int8)
+        with_contract = (start_state == EMPLOYED) | (
+            (start_state == INCAPACITATED) & (rng.random(n) < 0.5)
+        )
+        state = np.where(entering, start_state, state)
+        employer = np.where(entering, np.where(with_contract, hired_by, -1), employer)
+
+        state = np.where(eligible, state, INACTIVE).astype(np.int8)
+        employer = np.where(eligible, employer, -1)
+        new_illness = (state == INCAPACITATED) & ((previous != INCAPACITATED) | entering)
+        illness_left = np.where(new_illness, duration, illness_left)
+
+        frames.append(
+            pl.DataFrame(
+                {
+                    "person": np.flatnonzero(eligible).astype(np.int32),
+                    "month": np.full(int(eligible.sum()), m, dtype=np.int16),
+                    "state": state[eligible],
+                    "employer": employer[eligible],
+                    "was_employed": (previous[eligible] == EMPLOYED) & ~entering[eligible],
+                }
+            )
+        )
+        was_eligible = eligible
+    return pl.concat(frames).sort("person", "month")
+
+
+def _between(draw: np.ndarray, low: float, width: float) -> np.ndarray:
+    return (draw >= low) & (draw < low + width)
