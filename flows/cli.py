@@ -20,7 +20,9 @@ keys_app = typer.Typer(help="Manage project keys (kept outside the repo).", no_a
 export_app = typer.Typer(help="Run an extract flow.", no_args_is_help=True)
 app.add_typer(spec_app, name="spec")
 app.add_typer(keys_app, name="keys")
+audit_app = typer.Typer(help="Verify and review the audit log.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
+app.add_typer(audit_app, name="audit")
 
 DEMO_SPEC = SPECS_DIR / "18-088.yaml"
 DEMO_AS_OF = dt.date(2020, 6, 30)
@@ -131,6 +133,49 @@ def export_onprem(spec: SpecFile = DEMO_SPEC, as_of: AsOf = None, sources: Sourc
     typer.echo(f"{result.status}: {result.folder}")
 
 
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain; name every edited, deleted, inserted or moved entry."""
+    from flows import audit
+
+    paths = _paths()
+    problems = audit.verify(paths.audit_log)
+    if problems:
+        for problem in problems:
+            typer.secho(f"{paths.audit_log}: {problem}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1)
+    count = len(audit.read(paths.audit_log))
+    typer.echo(f"{paths.audit_log}: intact, {count} entries")
+
+
+@audit_app.command("review")
+def audit_review(
+    sample: Annotated[int, typer.Option(min=1, help="disclosures to draw")] = 20,
+    as_of: AsOf = None,
+    seed: Annotated[int | None, typer.Option(help="fix the draw (default: a fresh one)")] = None,
+) -> None:
+    """Check a random sample of logged disclosures: authorised, by an operator, requested."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from flows.review import review
+
+    paths = _paths()
+    day = as_of.date() if as_of else dt.date.today()
+    total, findings = review(paths.audit_log, SPECS_DIR, sample, day, seed)
+    table = Table(title=f"review of {len(findings)} of {total} disclosures up to {day}")
+    for column in ("entry", "deliberation", "mode", "as of", "by", "finding"):
+        table.add_column(column)
+    for f in findings:
+        verdict = "ok" if f.ok else "; ".join(f.violations)
+        table.add_row(str(f.seq), f.deliberation, f.mode, f.as_of, f.actor, verdict)
+    Console().print(table)
+    violations = sum(not f.ok for f in findings)
+    typer.echo(f"{violations} of {len(findings)} reviewed disclosures violate a rule")
+    if violations:
+        raise typer.Exit(code=1)
+
+
 @app.command()
 def demo(
     persons: Annotated[int, typer.Option(min=1, help="synthetic persons")] = DEMO_PERSONS,
@@ -142,10 +187,9 @@ def demo(
     from rich.table import Table
 
     paths = _paths()
-    from synthetic.generate import generate
-
     from flows import keys
     from flows.export import REFUSALS, onprem_build, sample_export
+    from synthetic.generate import generate
 
     console = Console(stderr=True)
     started = time.perf_counter()

@@ -9,6 +9,8 @@ nothing behind.
 from __future__ import annotations
 
 import datetime as dt
+import getpass
+import uuid
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -41,7 +43,12 @@ from specs.model import Mode, ModeName, Spec
 from specs.release import ReleasedColumn, released_panels
 from transforms import calendar, panels
 from transforms.protect import protect_panel
-from transforms.pseudonymise import PERSON, PseudonymCollision, pseudonym_map
+from transforms.pseudonymise import (
+    PERSON,
+    PseudonymCollision,
+    pseudonym_map,
+    pseudonym_set_digest,
+)
 from transforms.sample import PopulationTooSmall, draw_sample
 
 
@@ -82,8 +89,13 @@ def release_folder(paths: Paths, spec: Spec, mode: ModeName, as_of: dt.date) -> 
     return base / spec.project / name
 
 
-def authorise(spec: Spec, mode_name: ModeName, as_of: dt.date) -> Mode:
-    """The mode, if the spec allows a run of it on `as_of`; otherwise AuthorisationError."""
+def authorise(spec: Spec, mode_name: ModeName, as_of: dt.date, operator: str) -> Mode:
+    """The mode, if the spec allows `operator` a run of it on `as_of`; else AuthorisationError."""
+    if spec.operators and operator not in spec.operators:
+        raise AuthorisationError(
+            f"{operator!r} is not an operator of deliberation {spec.deliberation}; its "
+            f"operators are: {', '.join(spec.operators)}"
+        )
     mode = spec.modes.get(mode_name)
     if mode is None:
         raise AuthorisationError(
@@ -237,18 +249,22 @@ def run_extract(
 ) -> ExtractResult:
     """One extract run from spec to published release; every outcome is in the audit log."""
     context: dict[str, Any] = {
+        "run": uuid.uuid4().hex[:16],
         "spec": spec_path.name,
         "mode": mode_name.value,
         "as_of": as_of.isoformat(),
     }
+    # The request comes first, so that every disclosure can be traced back to one (16/046).
+    audit.append(paths.audit_log, "request", **context)
     try:
         spec = load_spec(spec_path)
         context |= {
+            "spec_sha256": spec_digest(spec_path),
             "deliberation": spec.deliberation,
             "recipient": spec.recipient,
             "purpose": spec.purpose,
         }
-        mode = authorise(spec, mode_name, as_of)
+        mode = authorise(spec, mode_name, as_of, getpass.getuser())
         key = load_key(paths.key_store, spec.project)
         con = duckdb.connect()
         sources = open_sources(con, sources_dir)
@@ -274,6 +290,9 @@ def run_extract(
             "key_fingerprint": fingerprint(key),
             "period": {"from": spec.period.from_, "until": spec.period.until},
             "persons": population.height,
+            "pseudonym_set_sha256": pseudonym_set_digest(
+                pl.concat([frame["person_id"] for frame in protected.values()])
+            ),
         }
         result = publish_task(
             protected, layout, outcomes, header, release_folder(paths, spec, mode_name, as_of)
@@ -294,6 +313,8 @@ def run_extract(
         "release" if result.status == "published" else "rerun",
         **context,
         persons=result.manifest["persons"],
+        pseudonym_set_sha256=result.manifest["pseudonym_set_sha256"],
+        variables={name: [c.name for c in columns] for name, columns in layout.items()},
         folder=str(result.folder),
         files=sorted(result.manifest["files"]),
         key_fingerprint=result.manifest["key_fingerprint"],

@@ -182,6 +182,12 @@ class Spec(_Strict):
         description="class edges per amount variable (euro); a value v lies in [edge_i, edge_i+1)",
     )
     modes: dict[ModeName, Mode] = Field(description="the ways the extract may be delivered")
+    operators: tuple[str, ...] = Field(
+        default=(),
+        description="logins of the staff allowed to run this deliberation's extracts (13/021 "
+        "point 24); a run by anyone else is refused. Empty: the deliberation names nobody, and "
+        "access to the key store is the only restriction",
+    )
 
     @field_validator("deliberation")
     @classmethod

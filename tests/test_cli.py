@@ -22,6 +22,8 @@ from flows.settings import REPO_ROOT
         ["export", "sample"],
         ["export", "onprem"],
         ["demo"],
+        ["audit", "verify"],
+        ["audit", "review"],
     ],
 )
 def test_every_command_has_help(command):
@@ -49,3 +51,20 @@ def test_keys_create_refuses_a_second_key(tmp_path, monkeypatch):
     assert first.exit_code == 0 and "fingerprint" in first.output
     second = runner.invoke(app, ["keys", "create", "demo-project"])
     assert second.exit_code == 2 and "already has a key" in second.output
+
+
+def test_audit_verify_says_intact_or_names_the_changed_line(tmp_path, monkeypatch):
+    from flows import audit
+
+    monkeypatch.setenv("REX_DATA_DIR", str(tmp_path / "data"))
+    log = tmp_path / "data" / "audit" / "audit.jsonl"
+    for n in range(3):
+        audit.append(log, "release", persons=n)
+    runner = CliRunner()
+    intact = runner.invoke(app, ["audit", "verify"])
+    assert intact.exit_code == 0 and "intact, 3 entries" in intact.output
+    lines = log.read_text().splitlines()
+    log.write_text("\n".join([lines[0], lines[2]]) + "\n")
+    broken = runner.invoke(app, ["audit", "verify"])
+    assert broken.exit_code == 1
+    assert "line 2: entry 2 is missing before this line (deleted)" in broken.output

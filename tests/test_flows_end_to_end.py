@@ -10,7 +10,6 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from synthetic.generate import generate
 
 from flows import audit
 from flows.export import AuthorisationError, onprem_build, release_folder, sample_export
@@ -22,6 +21,7 @@ from specs import checks
 from specs.catalog import PANELS
 from specs.load import load_spec
 from specs.model import ModeName
+from synthetic.generate import generate
 from tests.conftest import spec_variant
 from transforms import calendar, panels
 
@@ -254,3 +254,33 @@ def test_cli_refuses_a_run_outside_the_window_with_the_window_in_the_message(wor
     result = CliRunner().invoke(app, command)
     assert result.exit_code == 2
     assert "allows runs from 2018-07-03 until 2021-12-31" in result.output
+
+
+def test_run_by_someone_not_listed_as_operator_is_refused_and_logged(world, tmp_path):
+    import yaml
+
+    document = yaml.safe_load(world["spec"].read_text())
+    document["operators"] = ["dwh-operator"]
+    spec = tmp_path / "e2e.yaml"
+    spec.write_text(yaml.safe_dump(document, sort_keys=False))
+    paths = Paths(data=tmp_path / "data", key_store=world["paths"].key_store)
+    with pytest.raises(AuthorisationError, match="is not an operator of deliberation 18/088"):
+        sample_export(spec, AS_OF, paths, world["store"])
+    request, refusal = audit.read(paths.audit_log)[-2:]
+    assert (request["event"], refusal["event"]) == ("request", "refusal")
+    assert request["run"] == refusal["run"]
+    assert not paths.releases.exists()
+
+
+def test_each_release_is_preceded_by_its_request_and_passes_review(world):
+    from flows.review import review
+    from transforms.pseudonymise import pseudonym_set_digest
+
+    log = world["paths"].audit_log
+    total, findings = review(log, world["spec"].parent, sample=10, as_of=AS_OF, seed=0)
+    assert total >= 2 and len(findings) == total  # both releases, and any rerun of them
+    assert [f.violations for f in findings] == [()] * total
+    release = next(e for e in audit.read(log) if e["event"] == "release" and e["mode"] == "sample")
+    person_ids = release_frames(world["sample"].folder)["month"]["person_id"]
+    assert release["pseudonym_set_sha256"] == pseudonym_set_digest(person_ids)
+    assert release["variables"]["month"][:2] == ["person_id", "month"]

@@ -6,6 +6,8 @@ import json
 import stat
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flows import audit
 from flows.keys import KeyStoreError, create_key, fingerprint, load_key
@@ -45,18 +47,97 @@ def test_fingerprint_does_not_contain_the_key(tmp_path):
     assert key.hex()[:16] != fingerprint(key) and key.hex() not in fingerprint(key)
 
 
-def test_audit_chain_verifies_and_detects_an_edited_entry(tmp_path):
+def _log_of(tmp_path, entries: int = 5):
     log = tmp_path / "audit.jsonl"
-    for n in range(3):
+    for n in range(entries):
         audit.append(log, "release", persons=n)
-    assert audit.verify_chain(log) == []
-    lines = log.read_text().splitlines()
-    edited = json.loads(lines[1]) | {"persons": 99}
-    lines[1] = json.dumps(edited, sort_keys=True)
+    return log, log.read_text().splitlines()
+
+
+def _rewrite(log, lines):
     log.write_text("\n".join(lines) + "\n")
-    assert audit.verify_chain(log) == ["entry 3: does not follow entry 2"]
+
+
+def test_intact_audit_log_verifies(tmp_path):
+    log, _ = _log_of(tmp_path)
+    assert audit.verify_chain(log) == []
+
+
+def test_edited_entry_is_found_at_its_line(tmp_path):
+    log, lines = _log_of(tmp_path)
+    lines[1] = json.dumps(json.loads(lines[1]) | {"persons": 99}, sort_keys=True)
+    _rewrite(log, lines)
+    assert audit.verify_chain(log) == ["line 2: entry 2 was edited: entry 3 no longer matches it"]
+
+
+def test_edited_last_entry_is_found_by_the_head(tmp_path):
+    log, lines = _log_of(tmp_path)
+    lines[-1] = json.dumps(json.loads(lines[-1]) | {"persons": 99}, sort_keys=True)
+    _rewrite(log, lines)
+    assert audit.verify_chain(log) == ["line 5: entry 5 (the last one) was edited"]
+
+
+def test_deleted_entry_is_found(tmp_path):
+    log, lines = _log_of(tmp_path)
+    _rewrite(log, lines[:2] + lines[3:])
+    assert audit.verify_chain(log) == ["line 3: entry 3 is missing before this line (deleted)"]
+
+
+def test_entries_cut_from_the_end_are_found(tmp_path):
+    log, lines = _log_of(tmp_path)
+    _rewrite(log, lines[:3])
+    assert audit.verify_chain(log) == [
+        "line 3: the log ends at entry 3 but 5 were written (entries deleted from the end)"
+    ]
+
+
+def test_inserted_entry_is_found(tmp_path):
+    log, lines = _log_of(tmp_path)
+    forged = json.loads(lines[2]) | {"persons": 1000}
+    _rewrite(log, lines[:2] + [json.dumps(forged, sort_keys=True)] + lines[2:])
+    assert audit.verify_chain(log) == [
+        "line 4: entry 3 appears a second time (one of the two was inserted)"
+    ]
+
+
+def test_reordered_entries_are_found(tmp_path):
+    log, lines = _log_of(tmp_path)
+    _rewrite(log, [lines[0], lines[2], lines[1], *lines[3:]])
+    assert audit.verify_chain(log) == [
+        "line 2: entry 3 stands here (reordered)",
+        "line 3: entry 2 stands here (reordered)",
+    ]
+
+
+def test_line_that_is_no_entry_is_found(tmp_path):
+    log, lines = _log_of(tmp_path)
+    lines[1] = "garbage"
+    _rewrite(log, lines)
+    assert audit.verify_chain(log) == ["line 2: not an audit entry (the line was edited)"]
 
 
 def test_audit_entry_says_who_when_and_what(tmp_path):
     entry = audit.append(tmp_path / "a.jsonl", "refusal", deliberation="18/088", reason="x")
     assert {"seq", "at", "actor", "event", "deliberation", "reason", "prev"} <= set(entry)
+
+
+@given(
+    change=st.sampled_from(["edit", "delete", "insert", "swap"]),
+    entries=st.integers(min_value=2, max_value=8),
+    data=st.data(),
+)
+@settings(max_examples=60, deadline=None)
+def test_any_single_change_to_the_log_is_detected(tmp_path_factory, change, entries, data):
+    log, lines = _log_of(tmp_path_factory.mktemp("log"), entries)
+    at = data.draw(st.integers(min_value=0, max_value=entries - 1))
+    if change == "edit":
+        lines[at] = json.dumps(json.loads(lines[at]) | {"persons": -1}, sort_keys=True)
+    elif change == "delete":
+        del lines[at]
+    elif change == "insert":
+        lines.insert(at, lines[data.draw(st.integers(min_value=0, max_value=entries - 1))])
+    else:
+        other = data.draw(st.integers(min_value=0, max_value=entries - 1).filter(lambda i: i != at))
+        lines[at], lines[other] = lines[other], lines[at]
+    _rewrite(log, lines)
+    assert audit.verify_chain(log) != []

@@ -9,6 +9,8 @@ INSZ. 20 letters carry 80 bits: a collision among 12 million persons has a chanc
 
 from __future__ import annotations
 
+import hashlib
+
 import polars as pl
 import polars_hash  # noqa: F401  (registers the .chash namespace)
 
@@ -54,3 +56,13 @@ def pseudonym_map(identifiers: pl.Series, key: bytes, domain: str) -> pl.DataFra
             f"two {domain} identifiers received the same pseudonym; the run is stopped"
         )
     return frame
+
+
+def pseudonym_set_digest(pseudonyms: pl.Series) -> str:
+    """sha256 of the distinct pseudonyms, sorted and joined by newlines.
+
+    Names the set of persons a release is about (for the audit log) without naming anybody:
+    the same set gives the same digest, and the digest reveals no pseudonym.
+    """
+    joined = pseudonyms.drop_nulls().unique().sort().str.join("\n").item()
+    return hashlib.sha256((joined or "").encode()).hexdigest()

@@ -1,0 +1,105 @@
+"""The periodic review of disclosures (16/046 points 9, 15-16): a random sample of the releases in
+the audit log, each checked against the rules that held when it was made.
+
+A disclosure passes when the authorisation covered it (the spec it names still has the same
+content, authorises its mode, and allowed a run on its as-of date before the mode's deletion
+deadline), when it was made by an operator the spec lists (where the spec lists any), and when a
+request for the same run was logged before it. The as-of date stands for the moment of the
+disclosure: it is the date every rule of the run was evaluated at.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flows import audit
+from specs.load import SpecError, load_spec, spec_digest
+from specs.model import ModeName
+
+DISCLOSURES = frozenset({"release", "rerun"})
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The review of one disclosure: the entry it is about and every violation found."""
+
+    seq: int
+    deliberation: str
+    mode: str
+    as_of: str
+    actor: str
+    violations: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+def disclosures(entries: list[dict[str, Any]], as_of: dt.date) -> list[dict[str, Any]]:
+    """The logged releases made on or before `as_of`."""
+    return [
+        e
+        for e in entries
+        if e.get("event") in DISCLOSURES and dt.date.fromisoformat(e["as_of"]) <= as_of
+    ]
+
+
+def check(entry: dict[str, Any], entries: list[dict[str, Any]], specs_dir: Path) -> Finding:
+    """Every rule the disclosure in `entry` had to meet, and which it did not."""
+    violations = []
+    requested = any(
+        e.get("event") == "request" and e.get("run") == entry.get("run") and e["seq"] < entry["seq"]
+        for e in entries
+    )
+    if not entry.get("run") or not requested:
+        violations.append("no request for this run was logged before it")
+    spec_path = specs_dir / entry.get("spec", "")
+    try:
+        spec = load_spec(spec_path)
+    except SpecError:
+        spec = None
+        violations.append(f"its authorisation {entry.get('spec')!r} cannot be found or read")
+    if spec is not None:
+        day = dt.date.fromisoformat(entry["as_of"])
+        mode = spec.modes.get(ModeName(entry["mode"]))
+        if "spec_sha256" not in entry:
+            violations.append("the entry does not record which version of the spec was used")
+        elif entry["spec_sha256"] != spec_digest(spec_path):
+            violations.append("the spec has changed since the run: its coverage is unproven")
+        if mode is None:
+            violations.append(f"deliberation {spec.deliberation} has no {entry['mode']} mode")
+        elif day > mode.delete_by:
+            violations.append(f"made after the deletion deadline {mode.delete_by}")
+        if not spec.valid.contains(day):
+            violations.append(
+                f"made on {day}, outside the validity window {spec.valid.from_} .. "
+                f"{spec.valid.until}"
+            )
+        if spec.operators and entry.get("actor") not in spec.operators:
+            violations.append(f"made by {entry.get('actor')!r}, who is not a listed operator")
+    return Finding(
+        seq=entry["seq"],
+        deliberation=str(entry.get("deliberation", "?")),
+        mode=str(entry.get("mode", "?")),
+        as_of=str(entry.get("as_of", "?")),
+        actor=str(entry.get("actor", "?")),
+        violations=tuple(violations),
+    )
+
+
+def review(
+    log: Path, specs_dir: Path, sample: int, as_of: dt.date, seed: int | None = None
+) -> tuple[int, list[Finding]]:
+    """The number of disclosures up to `as_of`, and the findings on a random sample of them."""
+    entries = audit.read(log)
+    candidates = disclosures(entries, as_of)
+    drawn = random.Random(seed).sample(candidates, min(sample, len(candidates)))
+    return len(candidates), [check(e, entries, specs_dir) for e in sorted(drawn, key=_seq)]
+
+
+def _seq(entry: dict[str, Any]) -> int:
+    return int(entry["seq"])
