@@ -23,6 +23,10 @@ app.add_typer(keys_app, name="keys")
 audit_app = typer.Typer(help="Verify and review the audit log.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 app.add_typer(audit_app, name="audit")
+retention_app = typer.Typer(
+    help="Delete what is past its deadline; shred spent keys.", no_args_is_help=True
+)
+app.add_typer(retention_app, name="retention")
 
 DEMO_SPEC = SPECS_DIR / "18-088.yaml"
 DEMO_AS_OF = dt.date(2020, 6, 30)
@@ -173,6 +177,76 @@ def audit_review(
     violations = sum(not f.ok for f in findings)
     typer.echo(f"{violations} of {len(findings)} reviewed disclosures violate a rule")
     if violations:
+        raise typer.Exit(code=1)
+
+
+def _shown(paths: Paths, target: str) -> str:
+    """A folder under the data folder, written relative to it."""
+    path = Path(target)
+    return str(path.relative_to(paths.data)) if path.is_relative_to(paths.data) else target
+
+
+def _steps_table(title: str, rows: list[tuple[str, ...]], columns: tuple[str, ...]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
+    Console().print(table)
+
+
+@retention_app.command("plan")
+def retention_plan(as_of: AsOf = None) -> None:
+    """Show what retention would delete, shred and ask attestations for, and why; change nothing."""
+    from flows.retention import RetentionError, retention_plan, tombstones
+
+    paths = _paths()
+    day = as_of.date() if as_of else dt.date.today()
+    try:
+        steps = retention_plan(paths, SPECS_DIR, day)
+    except RetentionError as error:
+        _fail(str(error))
+        return
+    rows = [
+        ("finish deletion", "", _shown(paths, str(t)), "an earlier run stopped half-way")
+        for t in tombstones(paths)
+    ]
+    rows += [(s.action.value, s.project, _shown(paths, s.target), s.reason) for s in steps]
+    _steps_table(f"retention plan as of {day}", rows, ("action", "project", "target", "reason"))
+    typer.echo(f"{len(rows)} steps; nothing was changed (`rex retention apply` carries them out)")
+
+
+@retention_app.command("apply")
+def retention_apply(as_of: AsOf = None) -> None:
+    """Delete what is past its deadline, shred spent keys, log each step and verify it."""
+    from flows.retention import RetentionError, retention
+
+    paths = _paths()
+    day = as_of.date() if as_of else dt.date.today()
+    try:
+        outcomes = retention(paths, SPECS_DIR, day)
+    except RetentionError as error:
+        _fail(str(error))
+        return
+    rows = [
+        (
+            o.step.action.value,
+            o.step.project,
+            _shown(paths, o.step.target),
+            "done" if o.done else "FAILED",
+            o.detail,
+        )
+        for o in outcomes
+    ]
+    _steps_table(
+        f"retention as of {day}", rows, ("action", "project", "target", "result", "detail")
+    )
+    failed = sum(not o.done for o in outcomes)
+    typer.echo(f"{len(outcomes) - failed} steps done, {failed} failed")
+    if failed:
         raise typer.Exit(code=1)
 
 

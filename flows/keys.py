@@ -7,6 +7,7 @@ would break the continuity of its pseudonyms. Runs only read keys; a missing key
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import secrets
 import stat
@@ -24,6 +25,21 @@ def _key_path(store: Path, project: str) -> Path:
     return store / f"{project}.key"
 
 
+def _shred_record(store: Path, project: str) -> Path:
+    return store / f"{project}.shredded"
+
+
+def _refuse_if_shredded(store: Path, project: str) -> None:
+    record = _shred_record(store, project)
+    if record.exists():
+        shredded = json.loads(record.read_text())
+        raise KeyStoreError(
+            f"the key of project {project!r} was shredded on {shredded['on']} because all of "
+            "its data was past its deadline; its pseudonyms can never be recomputed, and no "
+            "run of the project is possible any more"
+        )
+
+
 def fingerprint(key: bytes) -> str:
     """A public fingerprint of a key: tells keys apart without revealing them."""
     return hashlib.sha256(_FINGERPRINT_DOMAIN + key).hexdigest()[:16]
@@ -31,6 +47,7 @@ def fingerprint(key: bytes) -> str:
 
 def create_key(store: Path, project: str) -> str:
     """Create the project's key; refuse if it exists. Returns its fingerprint."""
+    _refuse_if_shredded(store, project)
     store.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(store, 0o700)
     path = _key_path(store, project)
@@ -54,6 +71,7 @@ def has_key(store: Path, project: str) -> bool:
 def load_key(store: Path, project: str) -> bytes:
     """The project's key; refuses a missing, malformed or too widely readable key file."""
     path = _key_path(store, project)
+    _refuse_if_shredded(store, project)
     if not path.exists():
         raise KeyStoreError(
             f"no key for project {project!r} in the key store {store}; a run never creates "
@@ -75,3 +93,31 @@ def load_key(store: Path, project: str) -> bytes:
             f"the key file of project {project!r} is malformed: expected {KEY_BYTES * 2} hex digits"
         )
     return key
+
+
+def projects_with_keys(store: Path) -> list[str]:
+    return sorted(p.stem for p in store.glob("*.key")) if store.exists() else []
+
+
+def shred_key(store: Path, project: str, on: str) -> str:
+    """Overwrite the project's key with random bytes, remove it, and record that it is gone.
+
+    Returns the fingerprint of the shredded key. The record keeps later runs from asking for a
+    new key: a new key would not bring the old pseudonyms back.
+    """
+    path = _key_path(store, project)
+    record = _shred_record(store, project)
+    if record.exists():  # an earlier shredding stopped before the key file was gone
+        key_print = json.loads(record.read_text())["fingerprint"]
+    else:
+        key_print = fingerprint(load_key(store, project))
+        record.write_text(json.dumps({"on": on, "fingerprint": key_print}) + "\n")
+    size = path.stat().st_size
+    with open(path, "r+b") as handle:
+        handle.write(secrets.token_bytes(size))
+        handle.flush()
+        os.fsync(handle.fileno())
+    path.unlink()
+    if path.exists():
+        raise KeyStoreError(f"the key of project {project!r} could not be removed")
+    return key_print

@@ -123,6 +123,14 @@ class Mode(_Strict):
     description: str = Field(default="", description="what this mode is for")
 
 
+class RevokedRecipient(_Strict):
+    """A former recipient whose authorisation was withdrawn: what it holds is due at once."""
+
+    name: str = Field(description="the recipient, as named in the manifests of its deliveries")
+    since: dt.date = Field(description="the day the authorisation was withdrawn")
+    reference: str = Field(default="", description="where the deliberation says so")
+
+
 class ModeName(StrEnum):
     SAMPLE = "sample"
     ONPREM = "onprem"
@@ -182,6 +190,11 @@ class Spec(_Strict):
         description="class edges per amount variable (euro); a value v lies in [edge_i, edge_i+1)",
     )
     modes: dict[ModeName, Mode] = Field(description="the ways the extract may be delivered")
+    revoked_recipients: tuple[RevokedRecipient, ...] = Field(
+        default=(),
+        description="former recipients whose authorisation was withdrawn; every delivery they "
+        "hold is due for destruction from that day",
+    )
     operators: tuple[str, ...] = Field(
         default=(),
         description="logins of the staff allowed to run this deliberation's extracts (13/021 "

@@ -284,3 +284,15 @@ def test_each_release_is_preceded_by_its_request_and_passes_review(world):
     person_ids = release_frames(world["sample"].folder)["month"]["person_id"]
     assert release["pseudonym_set_sha256"] == pseudonym_set_digest(person_ids)
     assert release["variables"]["month"][:2] == ["person_id", "month"]
+
+
+def test_export_after_the_key_was_shredded_is_refused_and_logged(world, tmp_path):
+    key_store = tmp_path / "keys"
+    shutil.copytree(world["paths"].key_store, key_store)
+    from flows.keys import shred_key
+
+    shred_key(key_store, "e2e", "2022-01-01")
+    paths = Paths(data=tmp_path / "data", key_store=key_store)
+    with pytest.raises(KeyStoreError, match="shredded on 2022-01-01.*never be recomputed"):
+        onprem_build(world["spec"], AS_OF, paths, world["store"])
+    assert audit.read(paths.audit_log)[-1]["event"] == "refusal"

@@ -1,0 +1,91 @@
+"""Retention: what must go, as of a date, and why.
+
+The rule of the deliberations (18/088 point 17, 19/104 point 15, 13/021 point 34): data is
+deleted by its mode's deadline; a recipient whose authorisation was withdrawn must destroy what
+it holds at once (18/088 point 2); a project's key is shredded once every piece of its data is
+past its deadline, after which its pseudonyms can never be recomputed. The audit log is never
+deleted here: it is kept at least ten years.
+
+Pure: the holdings, the deadlines and the date come in; the plan goes out. Nothing here looks at
+the clock or the disk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    DELETE = "delete"  # a folder we hold: remove it
+    ATTEST = "attest"  # a delivery a recipient holds: ask for a destruction attestation
+    SHRED_KEY = "shred_key"  # a project key: overwrite and remove it
+
+
+@dataclass(frozen=True)
+class Holding:
+    """Something kept under a deliberation: a release or workspace folder we hold, or the copy
+    of a release that its recipient holds."""
+
+    project: str
+    deliberation: str
+    mode: str
+    recipient: str
+    delete_by: dt.date
+    path: str  # where we hold it (or held it, for a recipient's copy)
+    ours: bool  # False: the recipient's copy of a delivery
+
+
+@dataclass(frozen=True)
+class Step:
+    action: Action
+    project: str
+    target: str
+    reason: str
+
+
+def plan(
+    holdings: Iterable[Holding],
+    project_deadlines: Mapping[str, dt.date],
+    revoked: Mapping[str, dt.date],
+    keys: Iterable[str],
+    as_of: dt.date,
+) -> list[Step]:
+    """Every step retention must take on `as_of`, deletions first, key shredding last.
+
+    `project_deadlines`: per project, the last deadline of any mode of any spec that uses its
+    key (data a spec may still produce keeps the key alive). `revoked`: recipients whose
+    authorisation was withdrawn, with the day it was. `keys`: projects whose key exists.
+    """
+    steps: list[Step] = []
+    holdings = list(holdings)
+    for h in sorted(holdings, key=lambda h: (h.project, h.path, h.ours)):
+        revoked_on = revoked.get(h.recipient)
+        if as_of > h.delete_by:
+            reason = f"{h.deliberation} {h.mode} data, to be deleted by {h.delete_by}"
+        elif not h.ours and revoked_on is not None and as_of >= revoked_on:
+            reason = (
+                f"{h.deliberation} {h.mode} data held by {h.recipient}, whose authorisation was "
+                f"withdrawn on {revoked_on}"
+            )
+        else:
+            continue
+        steps.append(Step(Action.DELETE if h.ours else Action.ATTEST, h.project, h.path, reason))
+    for project in sorted(set(keys)):
+        deadlines = [h.delete_by for h in holdings if h.project == project]
+        if project in project_deadlines:
+            deadlines.append(project_deadlines[project])
+        # A key no spec knows is left alone: it may belong to a project whose spec is not
+        # written yet, and a shredded key cannot be brought back.
+        if deadlines and as_of > max(deadlines):
+            steps.append(
+                Step(
+                    Action.SHRED_KEY,
+                    project,
+                    project,
+                    f"every deadline of the project's data has passed (the last: {max(deadlines)})",
+                )
+            )
+    return steps
