@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 UV := $(VENV)/bin/uv
 STAMP := $(VENV)/.synced
+# where `rex demo` writes (REX_DATA_DIR, as for rex itself), and the releases the notebook reads
+DATA := $(or $(REX_DATA_DIR),data)
+DEMO_RELEASE := $(DATA)/releases/dulbea-barometer/18-088_sample_2020-06-30
+DEMO_ONPREM := $(DATA)/onprem/dulbea-barometer/18-088_onprem_2020-06-30
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test notebook lint bench clean
 
 $(STAMP): pyproject.toml uv.lock
 	@test -x $(UV) || ($(PYTHON) -m venv $(VENV) && $(VENV)/bin/python -m pip install --quiet uv==0.13.8)
@@ -18,6 +22,15 @@ test: $(STAMP)
 	@$(VENV)/bin/python -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "no tests were collected" >&2; exit 1; fi; exit $$status
 
+# The barometer notebook, executed against the demo release (made first if it is not there),
+# rendered to HTML under $(DATA)/notebooks/.
+notebook: $(STAMP)
+	@test -f $(DEMO_RELEASE)/manifest.json -a -f $(DEMO_ONPREM)/manifest.json || $(VENV)/bin/rex demo
+	REX_RELEASE=$(abspath $(DEMO_RELEASE)) REX_ONPREM=$(abspath $(DEMO_ONPREM)) \
+		$(VENV)/bin/jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=600 \
+		--output-dir $(DATA)/notebooks notebooks/barometer.ipynb
+	@echo $(DATA)/notebooks/barometer.html
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -27,4 +40,4 @@ bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/bench_pipeline.py
 
 clean:
-	rm -rf data/synthetic data/releases data/onprem data/.prefect
+	rm -rf data/synthetic data/releases data/onprem data/.prefect data/notebooks

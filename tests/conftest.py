@@ -15,11 +15,18 @@ atexit.register(shutil.rmtree, _SESSION_ROOT, ignore_errors=True)
 os.environ["REX_DATA_DIR"] = str(_SESSION_ROOT / "data")
 os.environ["REX_KEY_STORE"] = str(_SESSION_ROOT / "keys")
 
+import datetime as dt  # noqa: E402
+
 from flows.settings import Paths, quiet_libraries  # noqa: E402
 
 quiet_libraries(_SESSION_ROOT / "data")
 
 HERE = Path(__file__).parent
+
+# The generated world that the end-to-end tests and the notebook test share.
+WORLD_PERSONS = 3_000
+WORLD_SAMPLE = 200
+WORLD_AS_OF = dt.date(2020, 6, 30)
 
 
 @pytest.fixture(scope="session")
@@ -50,3 +57,21 @@ def spec_variant(folder: Path, project: str, sample_persons: int, **period: str)
     path = folder / f"{project}.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     return path
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory, prefect_harness):
+    """A source store, a key, and one published sample and on-premise release (built once)."""
+    from flows.export import onprem_build, sample_export
+    from flows.keys import create_key
+    from synthetic.generate import generate
+
+    root = tmp_path_factory.mktemp("world")
+    store = root / "sources"
+    generate(WORLD_PERSONS, 7, store)
+    paths = Paths(data=root / "data", key_store=root / "keys")
+    spec = spec_variant(root, "e2e", WORLD_SAMPLE)
+    create_key(paths.key_store, "e2e")
+    sample = sample_export(spec, WORLD_AS_OF, paths, store)
+    onprem = onprem_build(spec, WORLD_AS_OF, paths, store)
+    return dict(root=root, store=store, paths=paths, spec=spec, sample=sample, onprem=onprem)

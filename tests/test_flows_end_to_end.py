@@ -21,27 +21,11 @@ from specs import checks
 from specs.catalog import PANELS
 from specs.load import load_spec
 from specs.model import ModeName
-from synthetic.generate import generate
-from tests.conftest import spec_variant
+from tests.conftest import WORLD_AS_OF, WORLD_SAMPLE, spec_variant
 from transforms import calendar, panels
 
-PERSONS = 3_000
-SAMPLE = 200
-AS_OF = dt.date(2020, 6, 30)
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory, prefect_harness):
-    """A source store, a key, and one published sample and on-premise release."""
-    root = tmp_path_factory.mktemp("world")
-    store = root / "sources"
-    generate(PERSONS, 7, store)
-    paths = Paths(data=root / "data", key_store=root / "keys")
-    spec = spec_variant(root, "e2e", SAMPLE)
-    create_key(paths.key_store, "e2e")
-    sample = sample_export(spec, AS_OF, paths, store)
-    onprem = onprem_build(spec, AS_OF, paths, store)
-    return dict(root=root, store=store, paths=paths, spec=spec, sample=sample, onprem=onprem)
+SAMPLE = WORLD_SAMPLE
+AS_OF = WORLD_AS_OF
 
 
 def release_frames(folder: Path) -> dict[str, pl.DataFrame]:
