@@ -27,6 +27,8 @@ retention_app = typer.Typer(
     help="Delete what is past its deadline; shred spent keys.", no_args_is_help=True
 )
 app.add_typer(retention_app, name="retention")
+yearly_app = typer.Typer(help="Scheduled yearly deliveries.", no_args_is_help=True)
+app.add_typer(yearly_app, name="yearly")
 
 DEMO_SPEC = SPECS_DIR / "18-088.yaml"
 DEMO_AS_OF = dt.date(2020, 6, 30)
@@ -77,6 +79,14 @@ def spec_check(file: Annotated[Path, typer.Argument(help="spec YAML file")]) -> 
     typer.echo(f"  period {spec.period.from_} .. {spec.period.until}")
     for granularity in ("month", "quarter", "year"):
         typer.echo(f"  {granularity:8} {len(getattr(spec.variables, granularity))} variables")
+    if spec.delivery:
+        rolling = (
+            f", {spec.delivery.keep_years} most recent years, {spec.delivery.data_lag_years} "
+            "years behind the run"
+            if spec.delivery.regime == "rolling"
+            else ""
+        )
+        typer.echo(f"  deliveries {spec.delivery.regime}{rolling}, cron {spec.delivery.cron!r}")
     for name, mode in spec.modes.items():
         size = f"{mode.persons:,} persons" if mode.persons else "whole population"
         typer.echo(f"  mode {name.value}: {size}, delete by {mode.delete_by}")
@@ -248,6 +258,43 @@ def retention_apply(as_of: AsOf = None) -> None:
     typer.echo(f"{len(outcomes) - failed} steps done, {failed} failed")
     if failed:
         raise typer.Exit(code=1)
+
+
+@yearly_app.command("run")
+def yearly_run(spec: SpecFile, as_of: AsOf = None, sources: Sources = None) -> None:
+    """Make a spec's yearly delivery as of a date by hand, as its schedule would."""
+    from flows.export import REFUSALS
+    from flows.yearly import yearly_extract
+
+    paths = _paths()
+    day = as_of.date() if as_of else dt.date.today()
+    try:
+        result = yearly_extract(spec, day, paths, sources or paths.sources)
+    except REFUSALS as error:
+        _fail(f"refused: {error}")
+        return
+    typer.echo(f"{result.delivery.status}: {result.delivery.folder}")
+    for folder in result.superseded:
+        typer.echo(f"superseded and deleted: {folder}")
+
+
+@app.command()
+def serve() -> None:
+    """Serve the yearly and retention deployments (needs a running Prefect server)."""
+    paths = _paths()
+    import os
+
+    from prefect import serve as prefect_serve
+
+    from flows.deployments import deployments
+
+    if not os.environ.get("PREFECT_API_URL"):
+        _fail(
+            "schedules fire only against a running Prefect server: start one with "
+            f"`PREFECT_HOME={paths.data / '.prefect'} .venv/bin/prefect server start` and set "
+            "PREFECT_API_URL=http://127.0.0.1:4200/api"
+        )
+    prefect_serve(*deployments())
 
 
 @app.command()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -114,6 +115,14 @@ def authorise(spec: Spec, mode_name: ModeName, as_of: dt.date, operator: str) ->
     return mode
 
 
+def delivered_spec(spec: Spec, as_of: dt.date) -> Spec:
+    """The spec with the period a run as of `as_of` delivers (see specs.model.Delivery)."""
+    try:
+        return spec.as_delivered(as_of)
+    except ValueError as error:
+        raise AuthorisationError(f"deliberation {spec.deliberation}: {error}") from None
+
+
 def period_values(spec: Spec) -> dict[Granularity, list]:
     return {
         Granularity.MONTH: calendar.months(spec.period)["month"].to_list(),
@@ -129,6 +138,7 @@ def select_population_task(sources: dict[str, duckdb.DuckDBPyRelation], spec: Sp
         sources["nic.incapacity"],
         calendar.bounds(spec.period),
         spec.population.rule,
+        calendar.bounds(spec.population_window),
     )
     return relation.pl().sort("insz")
 
@@ -245,9 +255,18 @@ def publish_task(
 
 
 def run_extract(
-    spec_path: Path, mode_name: ModeName, as_of: dt.date, paths: Paths, sources_dir: Path
+    spec_path: Path,
+    mode_name: ModeName,
+    as_of: dt.date,
+    paths: Paths,
+    sources_dir: Path,
+    precondition: Callable[[Spec], None] | None = None,
 ) -> ExtractResult:
-    """One extract run from spec to published release; every outcome is in the audit log."""
+    """One extract run from spec to published release; every outcome is in the audit log.
+
+    `precondition` lets a flow add a rule of its own (it raises AuthorisationError), checked
+    after the spec's and logged like them.
+    """
     context: dict[str, Any] = {
         "run": uuid.uuid4().hex[:16],
         "spec": spec_path.name,
@@ -257,7 +276,7 @@ def run_extract(
     # The request comes first, so that every disclosure can be traced back to one (16/046).
     audit.append(paths.audit_log, "request", **context)
     try:
-        spec = load_spec(spec_path)
+        spec = delivered_spec(load_spec(spec_path), as_of)
         context |= {
             "spec_sha256": spec_digest(spec_path),
             "deliberation": spec.deliberation,
@@ -265,6 +284,8 @@ def run_extract(
             "purpose": spec.purpose,
         }
         mode = authorise(spec, mode_name, as_of, getpass.getuser())
+        if precondition is not None:
+            precondition(spec)
         key = load_key(paths.key_store, spec.project)
         con = duckdb.connect()
         sources = open_sources(con, sources_dir)

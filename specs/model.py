@@ -82,6 +82,52 @@ class Period(_Strict):
         return self.career_from_year or self.first_day.year
 
 
+class Delivery(_Strict):
+    """Scheduled deliveries: when they run and which years each one holds."""
+
+    cron: str = Field(
+        description="when the scheduled run fires, as a cron expression in Europe/Brussels time"
+    )
+    regime: Literal["fixed", "rolling"] = Field(
+        description="fixed: every delivery covers the spec's whole period (a refresh); rolling: "
+        "each delivery holds the most recent `keep_years` years, so the oldest year of the "
+        "previous delivery is destroyed (14/45)"
+    )
+    keep_years: int | None = Field(
+        default=None, gt=0, description="rolling: the number of years a delivery holds"
+    )
+    data_lag_years: int = Field(
+        default=1,
+        ge=0,
+        description="rolling: a run as of day D delivers up to year D.year - data_lag_years, "
+        "the newest year whose data are complete by then",
+    )
+
+    @model_validator(mode="after")
+    def _keep_years_for_rolling_only(self) -> Delivery:
+        if (self.regime == "rolling") != (self.keep_years is not None):
+            raise ValueError("'keep_years' is required for a rolling regime and only there")
+        return self
+
+    def period_as_of(self, period: Period, as_of: dt.date) -> Period:
+        """The months a delivery as of `as_of` covers, inside the spec's period."""
+        if self.regime == "fixed" or self.keep_years is None:
+            return period
+        newest = min(as_of.year - self.data_lag_years, period.last_day.year)
+        oldest = max(newest - self.keep_years + 1, period.first_day.year)
+        if newest < oldest:
+            raise ValueError(
+                f"a delivery as of {as_of} would hold no year of the period "
+                f"{period.from_} .. {period.until}"
+            )
+        return period.model_copy(
+            update={
+                "from_": max(f"{oldest}-01", period.from_),
+                "until": min(f"{newest}-12", period.until),
+            }
+        )
+
+
 class PopulationRule(StrEnum):
     ALL_PERSONS = "all_persons_in_period"
     INCAPACITY_IN_PERIOD = "incapacity_episode_in_period"
@@ -90,6 +136,16 @@ class PopulationRule(StrEnum):
 class Population(_Strict):
     rule: PopulationRule = Field(description="which persons the extract covers")
     description: str = Field(description="the deliberation's own wording of the population")
+    since: str | None = Field(
+        default=None,
+        description="first month the rule looks at, YYYY-MM; default: the period's first month. "
+        "A rolling delivery sets it to the first month of the spec's period, so that persons "
+        "sampled in earlier deliveries stay in the population (refreshed, not redrawn)",
+    )
+
+    _check_month = field_validator("since", mode="before")(
+        lambda value: None if value is None else _parse_month(value)
+    )
 
 
 class Protections(_Strict):
@@ -190,6 +246,9 @@ class Spec(_Strict):
         description="class edges per amount variable (euro); a value v lies in [edge_i, edge_i+1)",
     )
     modes: dict[ModeName, Mode] = Field(description="the ways the extract may be delivered")
+    delivery: Delivery | None = Field(
+        default=None, description="scheduled deliveries; absent: runs are made by hand only"
+    )
     revoked_recipients: tuple[RevokedRecipient, ...] = Field(
         default=(),
         description="former recipients whose authorisation was withdrawn; every delivery they "
@@ -252,6 +311,29 @@ class Spec(_Strict):
             if mode.delete_by < self.valid.from_:
                 raise ValueError(f"mode {mode_name.value!r}: delete_by lies before 'valid.from'")
         return self
+
+    def as_delivered(self, as_of: dt.date) -> Spec:
+        """The spec with the period a delivery as of `as_of` covers (its own, unless rolling)."""
+        if self.delivery is None:
+            return self
+        population = self.population.model_copy(
+            update={"since": self.population.since or self.period.from_}
+        )
+        return self.model_copy(
+            update={
+                "period": self.delivery.period_as_of(self.period, as_of),
+                "population": population,
+            }
+        )
+
+    @property
+    def population_window(self) -> Period:
+        """The months the population rule looks at: from `population.since`, to the period's end."""
+        if self.population.since is None:
+            return self.period
+        return self.period.model_copy(
+            update={"from_": min(self.population.since, self.period.from_)}
+        )
 
     def variables_of_panel(self, panel: str) -> tuple[str, ...]:
         return tuple(n for n in self.variables.all() if VARIABLES[n].panel == panel)

@@ -27,9 +27,16 @@ def _selected(result: Relation | None) -> Relation:
 
 
 def select_population(
-    persons: Relation, incapacity: Relation, period_bounds: pl.DataFrame, rule: PopulationRule
+    persons: Relation,
+    incapacity: Relation,
+    period_bounds: pl.DataFrame,
+    rule: PopulationRule,
+    rule_bounds: pl.DataFrame | None = None,
 ) -> Relation:
-    """Persons alive during the period and, by rule, with an incapacity phase overlapping it."""
+    """Persons alive during the period and, by rule, with an incapacity phase overlapping the
+    rule's window (`rule_bounds`, by default the period itself)."""
+    if rule_bounds is None:
+        rule_bounds = period_bounds
     alive = _selected(
         persons.query(
             "persons",
@@ -51,7 +58,7 @@ def select_population(
         from alive
         where exists (
             select 1
-            from incapacity i, period_bounds b
+            from incapacity i, rule_bounds b
             where i.insz = alive.insz
               and i.start_date <= b.last_day
               and (i.end_date is null or i.end_date >= b.first_day)
