@@ -42,6 +42,11 @@ def _paths() -> Paths:
     return paths
 
 
+def _day(as_of: dt.datetime | None) -> dt.date:
+    """The date the rules are evaluated at: the one given, or today."""
+    return as_of.date() if as_of else dt.date.today()
+
+
 def _fail(message: str) -> None:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code=2)
@@ -118,7 +123,7 @@ def _run_export(mode: str, spec: Path, as_of: dt.datetime | None, sources: Path 
     from flows.export import REFUSALS, onprem_build, sample_export
 
     flow = sample_export if mode == "sample" else onprem_build
-    day = as_of.date() if as_of else dt.date.today()
+    day = _day(as_of)
     try:
         return flow(spec, day, paths, sources or paths.sources)
     except REFUSALS as error:
@@ -175,7 +180,7 @@ def audit_review(
     from flows.review import review
 
     paths = _paths()
-    day = as_of.date() if as_of else dt.date.today()
+    day = _day(as_of)
     total, findings = review(paths.audit_log, SPECS_DIR, sample, day, seed)
     table = Table(title=f"review of {len(findings)} of {total} disclosures up to {day}")
     for column in ("entry", "deliberation", "mode", "as of", "by", "finding"):
@@ -214,7 +219,7 @@ def retention_plan(as_of: AsOf = None) -> None:
     from flows.retention import RetentionError, retention_plan, tombstones
 
     paths = _paths()
-    day = as_of.date() if as_of else dt.date.today()
+    day = _day(as_of)
     try:
         steps = retention_plan(paths, SPECS_DIR, day)
     except RetentionError as error:
@@ -235,7 +240,7 @@ def retention_apply(as_of: AsOf = None) -> None:
     from flows.retention import RetentionError, retention
 
     paths = _paths()
-    day = as_of.date() if as_of else dt.date.today()
+    day = _day(as_of)
     try:
         outcomes = retention(paths, SPECS_DIR, day)
     except RetentionError as error:
@@ -267,7 +272,7 @@ def yearly_run(spec: SpecFile, as_of: AsOf = None, sources: Sources = None) -> N
     from flows.yearly import yearly_extract
 
     paths = _paths()
-    day = as_of.date() if as_of else dt.date.today()
+    day = _day(as_of)
     try:
         result = yearly_extract(spec, day, paths, sources or paths.sources)
     except REFUSALS as error:

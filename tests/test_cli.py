@@ -24,6 +24,10 @@ from flows.settings import REPO_ROOT
         ["demo"],
         ["audit", "verify"],
         ["audit", "review"],
+        ["retention", "plan"],
+        ["retention", "apply"],
+        ["yearly", "run"],
+        ["serve"],
     ],
 )
 def test_every_command_has_help(command):
@@ -68,3 +72,25 @@ def test_audit_verify_says_intact_or_names_the_changed_line(tmp_path, monkeypatc
     broken = runner.invoke(app, ["audit", "verify"])
     assert broken.exit_code == 1
     assert "line 2: entry 2 is missing before this line (deleted)" in broken.output
+
+
+def test_retention_plan_lists_the_steps_and_changes_nothing(tmp_path, monkeypatch):
+    import datetime as dt
+
+    from flows.settings import Paths
+    from tests.test_retention import _release
+
+    monkeypatch.setenv("REX_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("REX_KEY_STORE", str(tmp_path / "keys"))
+    paths = Paths.from_environment()
+    folder = _release(paths, "releases", "sample", dt.date(2020, 12, 31))
+    result = CliRunner().invoke(app, ["retention", "plan", "--as-of", "2021-01-01"])
+    assert result.exit_code == 0, result.output
+    assert "2 steps; nothing was changed" in result.output
+    assert folder.exists() and not paths.audit_log.exists()
+
+
+def test_serve_without_a_prefect_server_says_how_to_start_one(monkeypatch):
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    result = CliRunner().invoke(app, ["serve"])
+    assert result.exit_code == 2 and "prefect server start" in result.output
