@@ -68,8 +68,11 @@ def occupations_table(
 ) -> pl.DataFrame:
     per_spell, rows = occupation_spells(rng, life, persons, employers)
     wages = person_wages(rng, persons)
+    # Rows keep their (person, month) order, so each quarter's wage is summed in month order.
     monthly = rows.join(
-        per_spell.select("spell", "occupation_start", "occupation_end", "q_share"), on="spell"
+        per_spell.select("spell", "occupation_start", "occupation_end", "q_share"),
+        on="spell",
+        maintain_order="left",
     ).with_columns(first=month_start(pl.col("month")))
     monthly = (
         monthly.with_columns(
@@ -96,7 +99,7 @@ def occupations_table(
         )
     )
     lines = (
-        monthly.join(wages, on="person")
+        monthly.join(wages, on="person", maintain_order="left")
         .with_columns(
             wage=pl.col("paid_months")
             * pl.col("q_share")

@@ -60,6 +60,7 @@ def simulate(rng: np.random.Generator, persons: pl.DataFrame, employers: int) ->
     """Per person and eligible month: state, employer (-1: none) and whether the person was
     employed the month before. Long format, sorted by person and month."""
     n = persons.height
+    person_ids = persons["person"].to_numpy()
     birth = persons["birth_date"].to_numpy().astype("datetime64[D]")
     death = persons["death_date"].to_numpy().astype("datetime64[D]")
     zipf = 1.0 / np.arange(1, employers + 1) ** 1.1
@@ -132,7 +133,7 @@ def simulate(rng: np.random.Generator, persons: pl.DataFrame, employers: int) ->
         frames.append(
             pl.DataFrame(
                 {
-                    "person": np.flatnonzero(eligible).astype(np.int32),
+                    "person": person_ids[eligible].astype(np.int32),
                     "month": np.full(int(eligible.sum()), m, dtype=np.int16),
                     "state": state[eligible],
                     "employer": employer[eligible],
