@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from flows.settings import SPECS_DIR, Paths, quiet_libraries
+from synthetic.blocks import BLOCK_PERSONS, DEFAULT_CHUNK_PERSONS
 
 app = typer.Typer(
     help="rex: pseudonymised research extracts, as a deliberation authorises them.",
@@ -57,13 +58,37 @@ def synth(
     persons: Annotated[int, typer.Option(min=1, help="number of persons to generate")] = 10_000,
     seed: Annotated[int, typer.Option(help="random seed; same seed, same bytes")] = 1,
     out: Annotated[Path | None, typer.Option(help="source store folder")] = None,
+    chunk_size: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help=f"persons held in memory at once, a multiple of {BLOCK_PERSONS:,}; "
+            "does not change the output",
+        ),
+    ] = DEFAULT_CHUNK_PERSONS,
 ) -> None:
     """Generate a synthetic source store (registers, DMFA, RVA, NIC, SIGEDIS)."""
     paths = _paths()
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
     from synthetic.generate import generate
 
     target = out or paths.sources
-    counts = generate(persons, seed, target)
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("persons", total=persons)
+        try:
+            counts = generate(
+                persons,
+                seed,
+                target,
+                chunk_size,
+                on_progress=lambda done: progress.update(task, completed=done),
+            )
+        except ValueError as error:
+            _fail(str(error))
+            return
     for table, rows in counts.items():
         typer.echo(f"{table:28} {rows:>12,} rows")
     typer.echo(str(target))

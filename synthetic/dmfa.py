@@ -20,8 +20,13 @@ PAID_DAYS_PER_MONTH = 65 / 3
 SHARE_PART_TIME = {"F": 0.40, "M": 0.12}
 PART_TIME_FRACTIONS = (0.8, 0.5)  # 4/5 is the most common regime
 SHARE_WHITE_COLLAR = 0.55
-MEDIAN_MONTHLY_WAGE_2003 = 2600.0
-WAGE_SIGMA = 0.40
+# Full-time monthly gross: log-normal with a thinner lower tail, through Statbel's 2021
+# P10/P50/P90 (2,303 / 3,507 / 5,922): sigma = ln(P50/P10) / 1.2816 below the median and
+# ln(P90/P50) / 1.2816 above it. The 2003 median puts 2010 at the 2021 median deflated by the
+# 22% indexation of 2010-2021 (synthetic/targets.py).
+MEDIAN_MONTHLY_WAGE_2003 = 2500.0
+WAGE_SIGMA_BELOW_MEDIAN = 0.328
+WAGE_SIGMA_ABOVE_MEDIAN = 0.409
 WAGE_GROWTH = 0.02
 YEARS_BACK_IF_RUNNING = 10.0
 
@@ -31,9 +36,11 @@ assert set(employer_pool.COMMITTEE_WEIGHTS) <= set(codes.JOINT_COMMITTEE)
 def person_wages(rng: np.random.Generator, persons: pl.DataFrame) -> pl.DataFrame:
     """Each person's full-time monthly wage in 2003 and worker code."""
     n = persons.height
+    z = rng.standard_normal(n)
+    sigma = np.where(z < 0, WAGE_SIGMA_BELOW_MEDIAN, WAGE_SIGMA_ABOVE_MEDIAN)
     return persons.select(
         "person",
-        wage_2003=pl.Series(MEDIAN_MONTHLY_WAGE_2003 * np.exp(WAGE_SIGMA * rng.standard_normal(n))),
+        wage_2003=pl.Series(MEDIAN_MONTHLY_WAGE_2003 * np.exp(sigma * z)),
         worker_code=pl.Series(np.where(rng.random(n) < SHARE_WHITE_COLLAR, "495", "015")),
     )
 
@@ -68,8 +75,11 @@ def occupations_table(
 ) -> pl.DataFrame:
     per_spell, rows = occupation_spells(rng, life, persons, employers)
     wages = person_wages(rng, persons)
+    # Rows keep their (person, month) order, so each quarter's wage is summed in month order.
     monthly = rows.join(
-        per_spell.select("spell", "occupation_start", "occupation_end", "q_share"), on="spell"
+        per_spell.select("spell", "occupation_start", "occupation_end", "q_share"),
+        on="spell",
+        maintain_order="left",
     ).with_columns(first=month_start(pl.col("month")))
     monthly = (
         monthly.with_columns(
@@ -96,7 +106,7 @@ def occupations_table(
         )
     )
     lines = (
-        monthly.join(wages, on="person")
+        monthly.join(wages, on="person", maintain_order="left")
         .with_columns(
             wage=pl.col("paid_months")
             * pl.col("q_share")

@@ -1,33 +1,56 @@
 """The synthetic source store: every table of specs.sources, from one seeded population.
 
-Deterministic: the same (persons, seed) gives the same bytes. The store is written to a
-temporary folder beside the target and renamed into place only when complete.
+The population is generated in blocks of BLOCK_PERSONS persons, each with its own random stream
+derived from (seed, block number), and the blocks are built a chunk at a time and streamed to
+one Parquet file per table. A person's draws therefore depend on the seed and its block only,
+the INSZ day counters run on in person order across blocks, the employers are drawn once
+before the first block, and the files are cut into row groups of a fixed number of rows: the
+same (persons, seed) gives the same bytes whatever the chunk size, and memory is bounded by the
+chunk size, not by the population.
+
+The store is written to a temporary folder beside the target and renamed into place only when
+complete.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from specs.sources import SOURCE_TABLES, SourceTable, polars_schema
 from synthetic import dmfa, lifecourse, nic, register, rva, sigedis
+from synthetic.blocks import BLOCK_PERSONS, DEFAULT_CHUNK_PERSONS
 from synthetic.employers import employers_frame
+from synthetic.identifiers import DayCounters
 
 MIN_EMPLOYERS = 50
+# Rows per Parquet row group, whatever the chunks: this is what makes the bytes chunk-free.
+ROW_GROUP_ROWS = 131_072
+# Spawn keys of the random streams: the employers, and one stream per block of persons.
+EMPLOYERS_STREAM, PERSONS_STREAM = 0, 1
 
 
-def build_tables(persons: int, seed: int) -> dict[str, pl.DataFrame]:
-    """Every source table of a population of `persons`, as frames."""
-    rng = np.random.Generator(np.random.PCG64(seed))
-    people = register.persons_frame(rng, persons)
-    employers = employers_frame(
-        rng, max(MIN_EMPLOYERS, int(persons * lifecourse.EMPLOYERS_PER_PERSON))
-    )
+def employer_count(persons: int) -> int:
+    """Employers of a population of `persons` (a fixed ratio, with a floor for small ones)."""
+    return max(MIN_EMPLOYERS, int(persons * lifecourse.EMPLOYERS_PER_PERSON))
+
+
+def stream(seed: int, *key: int) -> np.random.Generator:
+    """An independent random stream for one purpose (and block) of a seed."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
+
+
+def build_tables(
+    rng: np.random.Generator, people: pl.DataFrame, employers: pl.DataFrame
+) -> dict[str, pl.DataFrame]:
+    """Every source table of one block of persons (`people`, from register.persons_frame)."""
     life = lifecourse.simulate(rng, people, employers.height)
     wages = dmfa.person_wages(rng, people).select("person", "wage_2003")
     occupations = dmfa.occupations_table(rng, life, people, employers)
@@ -43,6 +66,31 @@ def build_tables(persons: int, seed: int) -> dict[str, pl.DataFrame]:
     }
 
 
+def block_tables(
+    seed: int, block: int, persons: int, employers: pl.DataFrame, counters: DayCounters
+) -> dict[str, pl.DataFrame]:
+    """The tables of block `block` of a population of `persons`, from the block's own stream.
+
+    Blocks must be built in order: `counters` carries the INSZ day counters from one to the next.
+    """
+    first = block * BLOCK_PERSONS
+    rng = stream(seed, PERSONS_STREAM, block)
+    people = register.persons_frame(rng, min(BLOCK_PERSONS, persons - first), first, counters)
+    return build_tables(rng, people, employers)
+
+
+def chunk_tables(
+    seed: int,
+    blocks: range,
+    persons: int,
+    employers: pl.DataFrame,
+    counters: DayCounters,
+) -> dict[str, pl.DataFrame]:
+    """The tables of consecutive blocks, each table concatenated in block order."""
+    built = [block_tables(seed, block, persons, employers, counters) for block in blocks]
+    return {key: pl.concat([tables[key] for tables in built]) for key in built[0]}
+
+
 def conform(frame: pl.DataFrame, table: SourceTable) -> pl.DataFrame:
     """The frame cast to the table's declared schema; refuses nulls where none are allowed."""
     schema = polars_schema(table)
@@ -53,23 +101,79 @@ def conform(frame: pl.DataFrame, table: SourceTable) -> pl.DataFrame:
     return cast
 
 
-def generate(persons: int, seed: int, out: Path) -> dict[str, int]:
-    """Write the source store of `persons` persons to `out`; returns rows per table."""
-    tables = build_tables(persons, seed)
+class RowGroupWriter:
+    """A Parquet file written in row groups of exactly ROW_GROUP_ROWS rows (the last: fewer),
+    however the rows arrive."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self._writer = pq.ParquetWriter(path, schema, compression="zstd", compression_level=3)
+        self._pending: list[pa.Table] = []
+        self._pending_rows = 0
+        self.rows = 0
+
+    def write(self, table: pa.Table) -> None:
+        self._pending.append(table)
+        self._pending_rows += table.num_rows
+        self.rows += table.num_rows
+        if self._pending_rows >= ROW_GROUP_ROWS:
+            pending = pa.concat_tables(self._pending)
+            full = pending.num_rows - pending.num_rows % ROW_GROUP_ROWS
+            for offset in range(0, full, ROW_GROUP_ROWS):
+                self._write_group(pending.slice(offset, ROW_GROUP_ROWS))
+            rest = pending.slice(full)
+            self._pending, self._pending_rows = [rest], rest.num_rows
+
+    def close(self) -> None:
+        if self._pending_rows:
+            self._write_group(pa.concat_tables(self._pending))
+        self._writer.close()
+
+    def _write_group(self, table: pa.Table) -> None:
+        # One contiguous table per group, so the bytes do not depend on how it was assembled.
+        self._writer.write_table(table.combine_chunks(), row_group_size=ROW_GROUP_ROWS)
+
+
+def generate(
+    persons: int,
+    seed: int,
+    out: Path,
+    chunk_persons: int = DEFAULT_CHUNK_PERSONS,
+    on_progress: Callable[[int], None] | None = None,
+) -> dict[str, int]:
+    """Write the source store of `persons` persons to `out`, `chunk_persons` at a time (a whole
+    number of blocks); returns rows per table. `on_progress` gets the persons done so far."""
+    if chunk_persons < BLOCK_PERSONS or chunk_persons % BLOCK_PERSONS:
+        raise ValueError(
+            f"chunk size {chunk_persons:,}: expected a multiple of the block of "
+            f"{BLOCK_PERSONS:,} persons"
+        )
+    blocks_per_chunk = chunk_persons // BLOCK_PERSONS
+    blocks = -(-persons // BLOCK_PERSONS)
+    employers = employers_frame(stream(seed, EMPLOYERS_STREAM), employer_count(persons))
+    counters = DayCounters()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    counts = {}
     try:
+        writers = {}
         for key, table in SOURCE_TABLES.items():
-            frame = conform(tables[key], table)
             path = staging / table.relative_path
             path.parent.mkdir(parents=True, exist_ok=True)
-            pq.write_table(frame.to_arrow(), path, compression="zstd", compression_level=3)
-            counts[key] = frame.height
+            schema = conform(pl.DataFrame(schema=polars_schema(table)), table).to_arrow().schema
+            writers[key] = RowGroupWriter(path, schema)
+        for first_block in range(0, blocks, blocks_per_chunk):
+            chunk = range(first_block, min(first_block + blocks_per_chunk, blocks))
+            tables = chunk_tables(seed, chunk, persons, employers, counters)
+            for key, writer in writers.items():
+                writer.write(conform(tables[key], SOURCE_TABLES[key]).to_arrow())
+            del tables
+            if on_progress:
+                on_progress(min(chunk.stop * BLOCK_PERSONS, persons))
+        for writer in writers.values():
+            writer.close()
         if out.exists():
             shutil.rmtree(out)
         staging.rename(out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return counts
+    return {key: writer.rows for key, writer in writers.items()}

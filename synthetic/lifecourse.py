@@ -6,7 +6,8 @@ vectorised over all persons.
 
 Incapacity is oversampled relative to Belgium (about a third of all persons have an episode in
 2003-2015), so that a 50,000-person population holds the 10,000 persons 18/088's sample needs.
-Durations are long-tailed (median about 2.5 months, about 11% beyond a year, i.e. invalidity).
+Durations are long-tailed (median about 2.5 months, about 11% beyond a year, i.e. invalidity),
+and 55% of those in invalidity stay there until they leave working age.
 """
 
 from __future__ import annotations
@@ -22,17 +23,22 @@ WORKING_AGE = (18, 65)
 
 INITIAL_SHARES = {EMPLOYED: 0.66, UNEMPLOYED: 0.07, INCAPACITATED: 0.04}
 # Monthly transition probabilities.
-FIND_JOB_FROM_INACTIVE = 0.012
-FIND_JOB_FROM_UNEMPLOYED = 0.07
-LOSE_JOB = 0.005
-LEAVE_LABOUR_MARKET = 0.002
+FIND_JOB_FROM_INACTIVE = 0.010
+FIND_JOB_FROM_UNEMPLOYED = 0.06
+LOSE_JOB = 0.006
+LEAVE_LABOUR_MARKET = 0.003
 CHANGE_EMPLOYER = 0.008
-FALL_ILL = 0.0095
+FALL_ILL = 0.0115
 RECOVERY_TO_SAME_JOB = 0.75
 RECOVERY_TO_UNEMPLOYMENT = 0.15
 # Incapacity duration in months: log-normal.
 ILLNESS_MEDIAN_MONTHS = 2.5
 ILLNESS_SIGMA = 1.3
+# Invalidity (incapacity beyond a year) often lasts until pension: about 55% are permanently
+# unfit (domain.md 4). Without it the invalidity stock is a quarter of Belgium's.
+PRIMARY_PHASE_MONTHS = 12
+SHARE_INVALIDITY_UNTIL_PENSION = 0.55
+UNTIL_PENSION = 12 * 100
 EMPLOYERS_PER_PERSON = 1 / 15
 
 
@@ -53,13 +59,17 @@ def _eligible(birth: np.ndarray, death: np.ndarray, start: np.datetime64) -> np.
 
 def _illness_months(rng: np.random.Generator, size: int) -> np.ndarray:
     months = np.exp(np.log(ILLNESS_MEDIAN_MONTHS) + ILLNESS_SIGMA * rng.standard_normal(size))
-    return np.maximum(1, np.round(months)).astype(np.int32)
+    permanent = (months > PRIMARY_PHASE_MONTHS) & (
+        rng.random(size) < SHARE_INVALIDITY_UNTIL_PENSION
+    )
+    return np.where(permanent, UNTIL_PENSION, np.maximum(1, np.round(months))).astype(np.int32)
 
 
 def simulate(rng: np.random.Generator, persons: pl.DataFrame, employers: int) -> pl.DataFrame:
     """Per person and eligible month: state, employer (-1: none) and whether the person was
     employed the month before. Long format, sorted by person and month."""
     n = persons.height
+    person_ids = persons["person"].to_numpy()
     birth = persons["birth_date"].to_numpy().astype("datetime64[D]")
     death = persons["death_date"].to_numpy().astype("datetime64[D]")
     zipf = 1.0 / np.arange(1, employers + 1) ** 1.1
@@ -132,7 +142,7 @@ def simulate(rng: np.random.Generator, persons: pl.DataFrame, employers: int) ->
         frames.append(
             pl.DataFrame(
                 {
-                    "person": np.flatnonzero(eligible).astype(np.int32),
+                    "person": person_ids[eligible].astype(np.int32),
                     "month": np.full(int(eligible.sum()), m, dtype=np.int16),
                     "state": state[eligible],
                     "employer": employer[eligible],

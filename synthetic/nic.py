@@ -30,13 +30,18 @@ def incapacity_table(
     rng: np.random.Generator, life: pl.DataFrame, persons: pl.DataFrame, wages: pl.DataFrame
 ) -> pl.DataFrame:
     rows = spells(life.filter(pl.col("state") == lc.INCAPACITATED), "state")
-    per_episode = dated(rows, rng, YEARS_BACK_IF_RUNNING).join(
+    per_episode = dated(rows, rng, YEARS_BACK_IF_RUNNING)
+    n = per_episode.height
+    # Draws are attached in spell order, before any join (joins do not keep row order).
+    per_episode = per_episode.with_columns(
+        limited_draw=pl.Series(rng.random(n)),
+        invalidity_rate=pl.Series(rng.uniform(*INVALIDITY_RATE, n)),
+    ).join(
         rows.group_by("spell").agg(
             was_employed=pl.col("was_employed").first(), employer=pl.col("employer").first()
         ),
         on="spell",
     )
-    n = per_episode.height
     end_of_sources = pl.lit(lc.END)
     episodes = (
         per_episode.join(persons.select("person", "insz"), on="person")
@@ -46,10 +51,9 @@ def incapacity_table(
             primary_start_date=pl.when(pl.col("was_employed") | (pl.col("employer") >= 0))
             .then(pl.col("start_date") + pl.duration(days=GUARANTEED_WAGE_DAYS))
             .otherwise(pl.col("start_date")),
-            nature=pl.when(pl.Series(rng.random(n)) < SHARE_LIMITED)
+            nature=pl.when(pl.col("limited_draw") < SHARE_LIMITED)
             .then(pl.lit("LIMITED"))
             .otherwise(pl.lit("FULL")),
-            invalidity_rate=pl.Series(rng.uniform(*INVALIDITY_RATE, n)),
         )
         .filter(pl.col("end_date").is_null() | (pl.col("end_date") >= pl.col("primary_start_date")))
         .filter(pl.col("primary_start_date") <= end_of_sources)

@@ -8,6 +8,7 @@ Brussels, some naturalisations, and LIPRO household positions that follow age.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,8 @@ REFERENCE_DAY = dt.date(2010, 1, 1)  # ages are drawn as of this day
 
 SHARE_WOMEN = 0.508
 # Age on the reference day: (share, youngest, oldest); negative ages are births up to 2015.
-AGE_GROUPS = ((0.06, -6, 0), (0.17, 0, 18), (0.58, 18, 65), (0.14, 65, 80), (0.05, 80, 100))
+# Tuned so that at the end of 2010 the 0-17, 18-64 and 65+ are about 20.5%, 62% and 17.5%.
+AGE_GROUPS = ((0.06, -6, 0), (0.175, 0, 18), (0.56, 18, 65), (0.145, 65, 80), (0.06, 80, 100))
 # Gompertz mortality per year: exp(A + B * age).
 MORTALITY_A, MORTALITY_B = -10.0, 0.092
 SHARE_MOVING = 0.15
@@ -88,6 +90,7 @@ def _weighted(rng: np.random.Generator, weights: dict[str, float], size: int) ->
     return values[rng.choice(len(values), size=size, p=p / p.sum())]
 
 
+@functools.cache
 def municipalities() -> pl.DataFrame:
     return pl.read_csv(
         MUNICIPALITIES, schema_overrides={"NIS_code": pl.String, "zip": pl.String}
@@ -144,8 +147,14 @@ def _names(rng: np.random.Generator, is_man: np.ndarray, french: np.ndarray) -> 
     return first, last, street
 
 
-def persons_frame(rng: np.random.Generator, n: int) -> pl.DataFrame:
-    """One row per person with everything the register tables are cut from."""
+def persons_frame(
+    rng: np.random.Generator,
+    n: int,
+    first_person: int = 0,
+    counters: identifiers.DayCounters | None = None,
+) -> pl.DataFrame:
+    """One row per person (numbered from `first_person`) with everything the register tables
+    are cut from. INSZ day counters continue from `counters` (fresh ones when not given)."""
     birth, death = _birth_and_death(rng, n)
     is_man = rng.random(n) >= SHARE_WOMEN
     places = municipalities()
@@ -164,7 +173,7 @@ def persons_frame(rng: np.random.Generator, n: int) -> pl.DataFrame:
     frame = (
         pl.DataFrame(
             {
-                "person": np.arange(n, dtype=np.int32),
+                "person": np.arange(first_person, first_person + n, dtype=np.int32),
                 "birth_date": birth.astype("datetime64[D]"),
                 "death_date": pl.Series(np.where(death >= 0, death, 0))
                 .cast(pl.Int32)
@@ -192,18 +201,9 @@ def persons_frame(rng: np.random.Generator, n: int) -> pl.DataFrame:
         .with_columns(death_date=pl.when("has_died").then(pl.col("death_date")))
         .drop("has_died")
     )
-    # Counters: rank within (birth day, sex), in a random but seeded order.
-    frame = (
-        frame.with_columns(order=pl.Series(rng.permutation(n)))
-        .sort("order")
-        .with_columns(rank=pl.int_range(pl.len()).over("birth_date", "is_man"))
-        .sort("person")
-        .drop("order")
-    )
-    numbers = identifiers.insz(
-        frame["birth_date"].to_numpy(), frame["is_man"].to_numpy(), frame["rank"].to_numpy()
-    )
-    return frame.with_columns(insz=pl.Series(numbers)).drop("rank")
+    birth_days, men = frame["birth_date"].to_numpy(), frame["is_man"].to_numpy()
+    ranks = (counters or identifiers.DayCounters()).take(birth_days, men)
+    return frame.with_columns(insz=pl.Series(identifiers.insz(birth_days, men, ranks)))
 
 
 def _period_day(share: pl.Expr, first: pl.Expr, last: pl.Expr) -> pl.Expr:

@@ -25,14 +25,15 @@ def unemployment_table(
 ) -> pl.DataFrame:
     rows = spells(life.filter(pl.col("state") == lc.UNEMPLOYED), "state")
     per_spell = dated(rows, rng, YEARS_BACK_IF_RUNNING)
-    n = per_spell.height
+    # Draws are attached in spell order, before any join (joins do not keep row order).
+    per_spell = per_spell.with_columns(cohabitant_draw=pl.Series(rng.random(per_spell.height)))
     position = pl.col("adult_position")
     category = (
         pl.when(position.is_in(HEADS_OF_HOUSEHOLD))
         .then(pl.lit("WA"))
         .when(position.is_in(LIVING_ALONE))
         .then(pl.lit("WN"))
-        .when(pl.Series(rng.random(n)) < SHARE_INCREASED_COHABITANT)
+        .when(pl.col("cohabitant_draw") < SHARE_INCREASED_COHABITANT)
         .then(pl.lit("WP"))
         .otherwise(pl.lit("W"))
     )

@@ -1,0 +1,158 @@
+"""The generated population looks like Belgium: its figures meet synthetic/targets.py.
+
+A 30,000-person store is generated once; each figure is measured on the source tables (what the
+pipeline sees), as of the targets' reference day, and compared with its target and tolerance.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from specs import codes
+from specs.sources import SOURCE_TABLES
+from synthetic import register
+from synthetic.generate import generate
+from synthetic.targets import REFERENCE_DAY, TARGETS
+
+PERSONS = 30_000
+SEED = 20180703
+FULL_QUARTER_FULL_TIME_DAYS = 6500  # hundredths of days: 65 paid days, the 5-day regime
+REFERENCE_QUARTER = REFERENCE_DAY.year * 10 + (REFERENCE_DAY.month - 1) // 3 + 1
+TOP_NATIONALITIES = 4
+# France, the Netherlands and Italy are among the five largest groups in every year of 2003-2015
+MAIN_NATIONALITIES = ("111", "129", "128")
+
+
+def read(store: Path, key: str) -> pl.DataFrame:
+    return pl.read_parquet(store / SOURCE_TABLES[key].relative_path)
+
+
+def covering(frame: pl.DataFrame, start: str, end: str, day: dt.date) -> pl.DataFrame:
+    """The rows whose [start, end] episode (end null: still running) holds `day`."""
+    return frame.filter((pl.col(start) <= day) & (pl.col(end).is_null() | (pl.col(end) >= day)))
+
+
+def share(condition: pl.Series) -> float:
+    return float(condition.cast(pl.Float64).mean() or 0.0)
+
+
+def measure(store: Path) -> dict[str, float]:
+    """Every figure of TARGETS, measured on a source store."""
+    day = REFERENCE_DAY
+    persons = read(store, "register.persons")
+    alive = persons.filter(
+        (pl.col("birth_date") <= day)
+        & (pl.col("death_date").is_null() | (pl.col("death_date") > day))
+    ).with_columns(age=(pl.lit(day) - pl.col("birth_date")).dt.total_days() / 365.25)
+    regions = register.municipalities().select("nis_code", "region")
+    residence = covering(read(store, "register.residences"), "valid_from", "valid_until", day)
+    nationality = covering(read(store, "register.nationalities"), "valid_from", "valid_until", day)
+    people = (
+        alive.join(residence.select("insz", "nis_code"), on="insz", how="left")
+        .join(regions, on="nis_code", how="left")
+        .join(nationality.select("insz", "nationality"), on="insz", how="left")
+        .with_columns(foreign=pl.col("nationality") != codes.BELGIUM)
+    )
+    foreigners = people.filter("foreign")["nationality"].value_counts(sort=True)
+
+    occupations = read(store, "dmfa.occupations")
+    working = covering(
+        occupations.filter((pl.col("quarter") == REFERENCE_QUARTER) & (pl.col("days_worked") > 0)),
+        "occupation_start",
+        "occupation_end",
+        day,
+    ).join(persons.select("insz", "sex"), on="insz")
+    # one job per person: the one with the most paid days
+    jobs = working.sort("days_worked", "employer_rsz", descending=[True, False]).unique(
+        "insz", keep="first"
+    )
+    unemployed = covering(read(store, "rva.unemployment"), "start_date", "end_date", day)
+    invalid = covering(
+        read(store, "nic.incapacity").filter(pl.col("phase") == "invalidity"),
+        "start_date",
+        "end_date",
+        day,
+    )
+    adults = people.filter(pl.col("age").is_between(20, 65, closed="left"))
+    active_age = people.filter(pl.col("age").is_between(15, 65, closed="left"))
+    employed_ids, unemployed_ids = jobs["insz"].implode(), unemployed["insz"].implode()
+    employed_n = active_age["insz"].is_in(employed_ids).sum()
+    unemployed_n = (
+        active_age["insz"].is_in(unemployed_ids) & ~active_age["insz"].is_in(employed_ids)
+    ).sum()
+    full_time_monthly = (
+        occupations.filter(
+            (pl.col("quarter") // 10 == day.year)
+            & (pl.col("contract_type") == "0")
+            & (pl.col("days_worked") == FULL_QUARTER_FULL_TIME_DAYS)
+        )["gross_wage_cents"]
+        / 300
+    )
+    part_time = jobs["contract_type"] == "1"
+    p10, p50, p90 = (float(full_time_monthly.quantile(q) or 0) for q in (0.10, 0.50, 0.90))
+    return {
+        "share_flanders": share(people["region"] == "Flanders"),
+        "share_wallonia": share(people["region"] == "Wallonia"),
+        "share_brussels": share(people["region"] == "Brussels"),
+        "share_women": share(people["sex"] == "F"),
+        "share_age_0_17": share(people["age"] < 18),
+        "share_age_18_64": share(people["age"].is_between(18, 65, closed="left")),
+        "share_age_65_plus": share(people["age"] >= 65),
+        "share_foreign": share(people["foreign"]),
+        "share_foreign_in_brussels": share(
+            people.filter(pl.col("region") == "Brussels")["foreign"]
+        ),
+        "share_of_foreigners_top_4": float(
+            foreigners["count"].head(TOP_NATIONALITIES).sum() / foreigners["count"].sum()
+        ),
+        "employment_rate_20_64": share(adults["insz"].is_in(employed_ids)),
+        "unemployment_rate": unemployed_n / (employed_n + unemployed_n),
+        "share_invalidity": share(people["insz"].is_in(invalid["insz"].implode())),
+        "wage_p10": p10,
+        "wage_p50": p50,
+        "wage_p90": p90,
+        "wage_p10_to_p50": p10 / p50,
+        "wage_p90_to_p50": p90 / p50,
+        "part_time_share": share(part_time),
+        "part_time_share_women": share(part_time.filter(jobs["sex"] == "F")),
+        "part_time_share_men": share(part_time.filter(jobs["sex"] == "M")),
+        "share_with_incapacity_episode": read(store, "nic.incapacity")["insz"].n_unique()
+        / persons.height,
+    }
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("realism") / "sources"
+    generate(PERSONS, SEED, folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def figures(store) -> dict[str, float]:
+    return measure(store)
+
+
+def test_every_target_is_measured(figures):
+    assert set(figures) == set(TARGETS)
+
+
+@pytest.mark.parametrize("name", sorted(TARGETS))
+def test_generated_population_meets_target(figures, name):
+    target = TARGETS[name]
+    assert target.accepts(figures[name]), (
+        f"{name}: measured {figures[name]:.4g}, target {target.value:.4g} "
+        f"+- {target.tolerance:.3g} ({target.source})"
+    )
+
+
+def test_main_nationalities_lead_the_foreigners(store):
+    nationality = covering(
+        read(store, "register.nationalities"), "valid_from", "valid_until", REFERENCE_DAY
+    ).filter(pl.col("nationality") != codes.BELGIUM)
+    largest = nationality["nationality"].value_counts(sort=True)["nationality"].head(5).to_list()
+    assert set(MAIN_NATIONALITIES) <= set(largest), largest
