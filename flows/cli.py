@@ -44,13 +44,16 @@ def synth(
     persons: Annotated[int, typer.Option(min=1, help="number of persons to generate")] = 10_000,
     seed: Annotated[int, typer.Option(help="random seed; same seed, same bytes")] = 1,
     out: Annotated[Path | None, typer.Option(help="source store folder")] = None,
+    defects: Annotated[
+        bool, typer.Option(help="inject the defects real extracts contain (see README)")
+    ] = False,
 ) -> None:
     """Generate a synthetic source store (registers, DMFA, RVA, NIC, SIGEDIS)."""
     paths = _paths()
     from synthetic.generate import generate
 
     target = out or paths.sources
-    counts = generate(persons, seed, target)
+    counts = generate(persons, seed, target, with_defects=defects)
     for table, rows in counts.items():
         typer.echo(f"{table:28} {rows:>12,} rows")
     typer.echo(str(target))
@@ -142,10 +145,9 @@ def demo(
     from rich.table import Table
 
     paths = _paths()
-    from synthetic.generate import generate
-
     from flows import keys
     from flows.export import REFUSALS, onprem_build, sample_export
+    from synthetic.generate import generate
 
     console = Console(stderr=True)
     started = time.perf_counter()

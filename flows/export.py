@@ -39,10 +39,11 @@ from specs.codebook import codebook, codebook_markdown
 from specs.load import SpecError, load_spec, spec_digest
 from specs.model import Mode, ModeName, Spec
 from specs.release import ReleasedColumn, released_panels
-from transforms import calendar, panels
+from transforms import calendar, panels, source_checks
 from transforms.protect import protect_panel
 from transforms.pseudonymise import PERSON, PseudonymCollision, pseudonym_map
 from transforms.sample import PopulationTooSmall, draw_sample
+from transforms.source_checks import SourceDefects
 
 
 class AuthorisationError(RuntimeError):
@@ -57,6 +58,7 @@ REFUSALS = (
     AuthorisationError,
     KeyStoreError,
     SourceError,
+    SourceDefects,
     SpecError,
     ValidationFailed,
     PopulationTooSmall,
@@ -108,6 +110,17 @@ def period_values(spec: Spec) -> dict[Granularity, list]:
         Granularity.QUARTER: calendar.quarters(spec.period)["quarter"].to_list(),
         Granularity.YEAR: calendar.years(spec.period)["year"].to_list(),
     }
+
+
+@task(cache_policy=NO_CACHE)
+def check_sources_task(
+    sources: dict[str, duckdb.DuckDBPyRelation],
+) -> tuple[dict[str, duckdb.DuckDBPyRelation], list[dict[str, Any]]]:
+    """The sources cleaned by the rules of transforms.source_checks, and what was found;
+    SourceDefects when a rule refuses."""
+    findings = source_checks.find_defects(sources)
+    source_checks.refuse_uncleanable(findings)
+    return source_checks.clean_sources(sources, findings), [f.as_dict() for f in findings]
 
 
 @task(cache_policy=NO_CACHE, retries=0)
@@ -251,7 +264,7 @@ def run_extract(
         mode = authorise(spec, mode_name, as_of)
         key = load_key(paths.key_store, spec.project)
         con = duckdb.connect()
-        sources = open_sources(con, sources_dir)
+        sources, checked = check_sources_task(open_sources(con, sources_dir))
         population = select_population_task(sources, spec)
         if mode.persons is not None:
             population = draw_sample_task(population, key, mode.persons)
@@ -274,6 +287,7 @@ def run_extract(
             "key_fingerprint": fingerprint(key),
             "period": {"from": spec.period.from_, "until": spec.period.until},
             "persons": population.height,
+            "source_checks": checked,
         }
         result = publish_task(
             protected, layout, outcomes, header, release_folder(paths, spec, mode_name, as_of)
@@ -297,6 +311,7 @@ def run_extract(
         folder=str(result.folder),
         files=sorted(result.manifest["files"]),
         key_fingerprint=result.manifest["key_fingerprint"],
+        source_checks=[f for f in result.manifest["source_checks"] if f["records"]],
     )
     return result
 

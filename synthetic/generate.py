@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 
 from specs.sources import SOURCE_TABLES, SourceTable, polars_schema
 from synthetic import dmfa, lifecourse, nic, register, rva, sigedis
+from synthetic.defects import inject_defects
 from synthetic.employers import employers_frame
 
 MIN_EMPLOYERS = 50
@@ -53,9 +54,10 @@ def conform(frame: pl.DataFrame, table: SourceTable) -> pl.DataFrame:
     return cast
 
 
-def generate(persons: int, seed: int, out: Path) -> dict[str, int]:
+def generate(persons: int, seed: int, out: Path, with_defects: bool = False) -> dict[str, int]:
     """Write the source store of `persons` persons to `out`; returns rows per table."""
     tables = build_tables(persons, seed)
+    tables = inject_defects(tables, seed) if with_defects else tables
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     counts = {}
