@@ -191,7 +191,7 @@ def _column_findings(key: str, relation: Relation) -> list[Finding]:
         return []
     counts = _one_row(relation.aggregate([expression for _, _, expression in checks]))
     return [
-        Finding(key, kind, column, int(n))
+        Finding(key, kind, column, int(n or 0))  # count_if over no rows is null
         for (kind, column, _), n in zip(checks, counts, strict=True)
     ]
 
