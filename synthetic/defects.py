@@ -22,25 +22,27 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Mapping
+from types import MappingProxyType
 
 import numpy as np
 import polars as pl
 
-from specs.sources import SOURCE_TABLES
 from transforms.source_checks import DECLARATION_KEY, DefectKind
 
 # Shares of records hit, per kind: of DMFA lines (duplicates, corrections, and each of the INSZ
 # and the employer number for check digits), of episodes followed by another of the same
 # person (overlaps), of records per column of UNKNOWN_CODES, of dead persons per table (after
 # death). Small, as in real extracts, yet a few thousand persons show every kind.
-RATES: Mapping[DefectKind, float] = {
-    DefectKind.DUPLICATE_DECLARATION: 0.002,
-    DefectKind.CORRECTED_DECLARATION: 0.005,
-    DefectKind.INVALID_CHECK_DIGITS: 0.0005,
-    DefectKind.OVERLAPPING_EPISODE: 0.05,
-    DefectKind.UNKNOWN_CODE: 0.001,
-    DefectKind.AFTER_DEATH: 0.05,
-}
+RATES: Mapping[DefectKind, float] = MappingProxyType(
+    {
+        DefectKind.DUPLICATE_DECLARATION: 0.002,
+        DefectKind.CORRECTED_DECLARATION: 0.005,
+        DefectKind.INVALID_CHECK_DIGITS: 0.0005,
+        DefectKind.OVERLAPPING_EPISODE: 0.05,
+        DefectKind.UNKNOWN_CODE: 0.001,
+        DefectKind.AFTER_DEATH: 0.05,
+    }
+)
 ALL_KINDS = frozenset(DefectKind)
 
 # The first version of a corrected line declared a wage this much too high.
@@ -52,29 +54,32 @@ OVERLAP_DAYS = 14
 DAYS_AFTER_DEATH = 10
 # Real codes the code lists do not hold: a blue-collar student (DMFA), temporary unemployment
 # as head of household (RVA), a benefit at EUR 0 (A052).
-UNKNOWN_CODES: Mapping[tuple[str, str], str] = {
-    ("dmfa.occupations", "worker_code"): "840",
-    ("rva.unemployment", "category"): "TA",
-    ("nic.incapacity", "nature"): "ZERO",
-}
-for (_table, _column), _code in UNKNOWN_CODES.items():
-    _codes = next(c.codes for c in SOURCE_TABLES[_table].columns if c.name == _column)
-    assert _codes is not None and _code not in _codes, (_table, _column)
+UNKNOWN_CODES: Mapping[tuple[str, str], str] = MappingProxyType(
+    {
+        ("dmfa.occupations", "worker_code"): "840",
+        ("rva.unemployment", "category"): "TA",
+        ("nic.incapacity", "nature"): "ZERO",
+    }
+)
 
 OCCUPATIONS = "dmfa.occupations"
 PERSONS = "register.persons"
 # What identifies a record within its table, for the keyed hash.
-IDENTITY: Mapping[str, tuple[str, ...]] = {
-    OCCUPATIONS: DECLARATION_KEY,
-    "rva.unemployment": ("insz", "start_date"),
-    "nic.incapacity": ("insz", "episode", "start_date"),
-    "sigedis.career": ("insz", "year"),
-    PERSONS: ("insz",),
-}
-EPISODE_ORDER: Mapping[str, tuple[str, ...]] = {
-    "rva.unemployment": ("start_date",),
-    "nic.incapacity": ("start_date", "episode"),
-}
+IDENTITY: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        OCCUPATIONS: DECLARATION_KEY,
+        "rva.unemployment": ("insz", "start_date"),
+        "nic.incapacity": ("insz", "episode", "start_date"),
+        "sigedis.career": ("insz", "year"),
+        PERSONS: ("insz",),
+    }
+)
+EPISODE_ORDER: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "rva.unemployment": ("start_date",),
+        "nic.incapacity": ("start_date", "episode"),
+    }
+)
 _ROW, _SUB = "_row", "_sub"  # a record's place in its table, and of copies after it
 
 

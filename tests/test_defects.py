@@ -83,6 +83,12 @@ def test_injection_does_not_depend_on_how_persons_are_split(parts, salt):
         assert canonical(joined).equals(canonical(whole[key])), key
 
 
+def test_unknown_codes_are_outside_their_code_lists():
+    for (table, name), code in defects.UNKNOWN_CODES.items():
+        (column,) = (c for c in SOURCE_TABLES[table].columns if c.name == name)
+        assert column.codes is not None and code not in column.codes
+
+
 def test_a_clean_population_passes_every_check_with_zero_counts():
     assert counts(population(300)) == {}
 
@@ -188,6 +194,9 @@ def test_cleanable_defects_are_cleaned_and_counted_in_the_manifest_and_log(proje
     assert {(f["table"], f["kind"], f["column"]): f["records"] for f in entry["source_checks"]} == {
         key: n for key, n in expected.items() if n
     }
+    identifiers = identifiers_of(store)
+    written = (result.folder / "manifest.json").read_text() + project["paths"].audit_log.read_text()
+    assert not any(i in written for i in identifiers)
 
 
 def test_a_store_made_with_defects_is_refused_with_counts_and_no_identifier(project, monkeypatch):

@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from types import MappingProxyType
 
 import duckdb
 from duckdb import DuckDBPyRelation as Relation
@@ -35,6 +36,8 @@ from specs.sources import SOURCE_TABLES
 
 
 class DefectKind(StrEnum):
+    """What is wrong with a source record."""
+
     DUPLICATE_DECLARATION = "duplicate_declaration"
     CORRECTED_DECLARATION = "corrected_declaration"
     INVALID_CHECK_DIGITS = "invalid_check_digits"
@@ -44,44 +47,52 @@ class DefectKind(StrEnum):
 
 
 class Action(StrEnum):
+    """What the pipeline does with a kind of defect."""
+
     CLEAN = "clean"
     REFUSE = "refuse"
 
 
 @dataclass(frozen=True)
 class Rule:
+    """A kind's action, and the rule in words (for the refusal message and the docs)."""
+
     action: Action
     text: str
 
 
-RULES: Mapping[DefectKind, Rule] = {
-    DefectKind.DUPLICATE_DECLARATION: Rule(Action.CLEAN, "identical DMFA lines: one copy is kept"),
-    DefectKind.CORRECTED_DECLARATION: Rule(
-        Action.CLEAN,
-        "DMFA lines with one key (person, quarter, employer, local unit, occupation start): "
-        "only the highest declaration_version is kept",
-    ),
-    DefectKind.INVALID_CHECK_DIGITS: Rule(
-        Action.REFUSE,
-        "an INSZ, RSZ, KBO or local-unit number whose check digits do not match: refused, "
-        "because guessing an identity is not the extractor's job",
-    ),
-    DefectKind.OVERLAPPING_EPISODE: Rule(
-        Action.CLEAN,
-        "an RVA episode or NIC phase that ends on or after the start of the person's next one "
-        "is cut to end the day before; one left with no day is dropped",
-    ),
-    DefectKind.UNKNOWN_CODE: Rule(
-        Action.REFUSE,
-        "a value outside the column's code list: refused, because a code without a meaning "
-        "cannot be released with one",
-    ),
-    DefectKind.AFTER_DEATH: Rule(
-        Action.CLEAN,
-        "a record that starts after the register's death date is dropped; one that runs past "
-        "it is cut to end on it",
-    ),
-}
+RULES: Mapping[DefectKind, Rule] = MappingProxyType(
+    {
+        DefectKind.DUPLICATE_DECLARATION: Rule(
+            Action.CLEAN, "identical DMFA lines: one copy is kept"
+        ),
+        DefectKind.CORRECTED_DECLARATION: Rule(
+            Action.CLEAN,
+            "DMFA lines with one key (person, quarter, employer, local unit, occupation start): "
+            "only the highest declaration_version is kept",
+        ),
+        DefectKind.INVALID_CHECK_DIGITS: Rule(
+            Action.REFUSE,
+            "an INSZ, RSZ, KBO or local-unit number whose check digits do not match: refused, "
+            "because guessing an identity is not the extractor's job",
+        ),
+        DefectKind.OVERLAPPING_EPISODE: Rule(
+            Action.CLEAN,
+            "an RVA episode or NIC phase that ends on or after the start of the person's next one "
+            "is cut to end the day before; one left with no day is dropped",
+        ),
+        DefectKind.UNKNOWN_CODE: Rule(
+            Action.REFUSE,
+            "a value outside the column's code list: refused, because a code without a meaning "
+            "cannot be released with one",
+        ),
+        DefectKind.AFTER_DEATH: Rule(
+            Action.CLEAN,
+            "a record that starts after the register's death date is dropped; one that runs past "
+            "it is cut to end on it",
+        ),
+    }
+)
 
 OCCUPATIONS = "dmfa.occupations"
 PERSONS = "register.persons"
@@ -89,10 +100,12 @@ PERSONS = "register.persons"
 DECLARATION_KEY = ("insz", "quarter", "employer_rsz", "local_unit_id", "occupation_start")
 # Episode tables, with the order that decides which of two episodes is "next" (ties broken on
 # every column, so the cut is the same in every run).
-EPISODES: Mapping[str, str] = {
-    "rva.unemployment": "start_date, end_date nulls last, category, daily_allowance_cents",
-    "nic.incapacity": "start_date, episode, phase, end_date nulls last",
-}
+EPISODES: Mapping[str, str] = MappingProxyType(
+    {
+        "rva.unemployment": "start_date, end_date nulls last, category, daily_allowance_cents",
+        "nic.incapacity": "start_date, episode, phase, end_date nulls last",
+    }
+)
 # Valid-identifier predicates by column name, on the digits-only forms the schemas declare:
 # INSZ: 97 - (first nine mod 97), with 2,000,000,000 added for births from 2000; RSZ: 96 -
 # (sequence x 100 mod 97), 97 for 0; KBO and local unit: 97 - (first eight mod 97).
@@ -105,12 +118,14 @@ _RSZ = """(regexp_full_match({c}, '[0-9]{{9}}') and
         = try_cast(right({c}, 2) as integer))"""
 _MOD97_TEN = """(regexp_full_match({c}, '[0-9]{{10}}') and
     97 - try_cast(left({c}, 8) as bigint) % 97 = try_cast(right({c}, 2) as integer))"""
-IDENTIFIER_CHECKS: Mapping[str, str] = {
-    "insz": _INSZ,
-    "employer_rsz": _RSZ,
-    "enterprise_kbo": _MOD97_TEN,
-    "local_unit_id": _MOD97_TEN,
-}
+IDENTIFIER_CHECKS: Mapping[str, str] = MappingProxyType(
+    {
+        "insz": _INSZ,
+        "employer_rsz": _RSZ,
+        "enterprise_kbo": _MOD97_TEN,
+        "local_unit_id": _MOD97_TEN,
+    }
+)
 
 
 @dataclass(frozen=True)
