@@ -84,12 +84,14 @@ _ROW, _SUB = "_row", "_sub"  # a record's place in its table, and of copies afte
 
 
 def _key(seed: int, salt: str) -> np.uint64:
+    """The 64-bit key of (seed, kind, table): SHA-256, stable across library versions."""
     digest = hashlib.sha256(f"rex-defects\x00{seed}\x00{salt}".encode()).digest()
     return np.uint64(int.from_bytes(digest[:8], "big"))
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
-    """SplitMix64's finaliser: every input bit moves every output bit."""
+    """SplitMix64's finaliser: every input bit moves every output bit. Vectorised and stable,
+    where polars' own hash may change between versions."""
     with np.errstate(over="ignore"):
         x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
@@ -104,26 +106,27 @@ def _as_uint64(series: pl.Series) -> np.ndarray:
     return series.cast(pl.Int64).fill_null(-1).to_numpy().astype(np.uint64)
 
 
-def _draw(frame: pl.DataFrame, seed: int, salt: str, identity: tuple[str, ...]) -> pl.Series:
-    """A uniform number in [0, 1) per row, from the keyed hash of the row's identity."""
-    h = np.full(frame.height, _key(seed, salt), dtype=np.uint64)
-    for name in identity:
+def _identity(frame: pl.DataFrame, table: str) -> np.ndarray:
+    """A 64-bit hash of each row's identity columns (IDENTITY), computed once per table."""
+    h = np.zeros(frame.height, dtype=np.uint64)
+    for name in IDENTITY[table]:
         h = _mix(h ^ _as_uint64(frame[name]))
-    return pl.Series((h >> np.uint64(11)).astype(np.float64) / 2.0**53)
+    return h
 
 
 def _hit(
-    frame: pl.DataFrame,
+    identity: np.ndarray,
     seed: int,
     kind: DefectKind,
     kinds: Collection[DefectKind],
     table: str,
     detail: str = "",
 ) -> pl.Series:
+    """Whether each row is hit: a uniform number from the keyed hash, below the kind's rate."""
     if kind not in kinds:
-        return pl.Series([False] * frame.height, dtype=pl.Boolean)
-    salt = f"{kind.value}\x00{table}\x00{detail}"
-    return _draw(frame, seed, salt, IDENTITY[table]) < RATES[kind]
+        return pl.Series(np.zeros(identity.size, dtype=bool))
+    h = _mix(identity ^ _key(seed, f"{kind.value}\x00{table}\x00{detail}"))
+    return pl.Series((h >> np.uint64(11)).astype(np.float64) / 2.0**53 < RATES[kind])
 
 
 def _wrong_insz(insz: pl.Expr) -> pl.Expr:
@@ -147,7 +150,8 @@ def _dead_hit(
 ) -> pl.DataFrame:
     """(insz, death_date) of the dead persons who get a record after death in `table`."""
     dead = persons.select("insz", "death_date").filter(pl.col("death_date").is_not_null())
-    return dead.filter(_hit(dead, seed, DefectKind.AFTER_DEATH, kinds, PERSONS, table))
+    identity = _identity(dead, PERSONS)
+    return dead.filter(_hit(identity, seed, DefectKind.AFTER_DEATH, kinds, PERSONS, table))
 
 
 def _last_record(records: pl.DataFrame, dead: pl.DataFrame, order: list[str]) -> pl.DataFrame:
@@ -169,12 +173,13 @@ def _occupations(
 ) -> pl.DataFrame:
     columns = lines.columns
     table = OCCUPATIONS
+    identity = _identity(lines, table)
     hit = lines.with_row_index(_ROW).with_columns(
-        _duplicate=_hit(lines, seed, DefectKind.DUPLICATE_DECLARATION, kinds, table),
-        _corrected=_hit(lines, seed, DefectKind.CORRECTED_DECLARATION, kinds, table),
-        _bad_insz=_hit(lines, seed, DefectKind.INVALID_CHECK_DIGITS, kinds, table, "insz"),
-        _bad_rsz=_hit(lines, seed, DefectKind.INVALID_CHECK_DIGITS, kinds, table, "rsz"),
-        _unknown=_hit(lines, seed, DefectKind.UNKNOWN_CODE, kinds, table, "worker_code"),
+        _duplicate=_hit(identity, seed, DefectKind.DUPLICATE_DECLARATION, kinds, table),
+        _corrected=_hit(identity, seed, DefectKind.CORRECTED_DECLARATION, kinds, table),
+        _bad_insz=_hit(identity, seed, DefectKind.INVALID_CHECK_DIGITS, kinds, table, "insz"),
+        _bad_rsz=_hit(identity, seed, DefectKind.INVALID_CHECK_DIGITS, kinds, table, "rsz"),
+        _unknown=_hit(identity, seed, DefectKind.UNKNOWN_CODE, kinds, table, "worker_code"),
     )
     version = pl.col("declaration_version")
     final = hit.with_columns(
@@ -224,9 +229,10 @@ def _episodes(
     (coded,) = (column for t, column in UNKNOWN_CODES if t == table)
     order = list(EPISODE_ORDER[table])
     next_start = pl.col("start_date").shift(-1).over("insz", order_by=order)
+    identity = _identity(episodes, table)
     hit = episodes.with_row_index(_ROW).with_columns(
-        _overlap=_hit(episodes, seed, DefectKind.OVERLAPPING_EPISODE, kinds, table),
-        _unknown=_hit(episodes, seed, DefectKind.UNKNOWN_CODE, kinds, table, coded),
+        _overlap=_hit(identity, seed, DefectKind.OVERLAPPING_EPISODE, kinds, table),
+        _unknown=_hit(identity, seed, DefectKind.UNKNOWN_CODE, kinds, table, coded),
         _next_start=next_start,
     )
     final = hit.with_columns(

@@ -31,8 +31,9 @@ CLEANABLE = frozenset(k for k, rule in sc.RULES.items() if rule.action is Action
 # Kinds whose rule gives back exactly the records before injection (an overlap is cut at the
 # next episode, which need not be where the episode ended before).
 RESTORED = CLEANABLE - {DefectKind.OVERLAPPING_EPISODE}
-# High enough that a few hundred persons show every kind many times.
-HIGH_RATES = {kind: 0.2 for kind in DefectKind}
+# High enough that a few hundred persons show every kind many times (few of them die, so every
+# dead person gets a record after death).
+HIGH_RATES = {kind: 0.2 for kind in DefectKind} | {DefectKind.AFTER_DEATH: 1.0}
 
 
 @functools.cache
