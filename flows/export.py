@@ -115,12 +115,11 @@ def period_values(spec: Spec) -> dict[Granularity, list]:
 @task(cache_policy=NO_CACHE)
 def check_sources_task(
     sources: dict[str, duckdb.DuckDBPyRelation],
-) -> tuple[dict[str, duckdb.DuckDBPyRelation], list[dict[str, Any]]]:
-    """The sources cleaned by the rules of transforms.source_checks, and what was found;
-    SourceDefects when a rule refuses."""
+) -> tuple[dict[str, duckdb.DuckDBPyRelation], list[source_checks.Finding]]:
+    """What the source checks found, and the sources cleaned by their rules (lazily: a run
+    refused for what was found never reads the cleaned tables)."""
     findings = source_checks.find_defects(sources)
-    source_checks.refuse_uncleanable(findings)
-    return source_checks.clean_sources(sources, findings), [f.as_dict() for f in findings]
+    return source_checks.clean_sources(sources, findings), findings
 
 
 @task(cache_policy=NO_CACHE, retries=0)
@@ -264,7 +263,8 @@ def run_extract(
         mode = authorise(spec, mode_name, as_of)
         key = load_key(paths.key_store, spec.project)
         con = duckdb.connect()
-        sources, checked = check_sources_task(open_sources(con, sources_dir))
+        sources, findings = check_sources_task(open_sources(con, sources_dir))
+        source_checks.refuse_uncleanable(findings)  # a refusal, not a failed task
         population = select_population_task(sources, spec)
         if mode.persons is not None:
             population = draw_sample_task(population, key, mode.persons)
@@ -287,7 +287,7 @@ def run_extract(
             "key_fingerprint": fingerprint(key),
             "period": {"from": spec.period.from_, "until": spec.period.until},
             "persons": population.height,
-            "source_checks": checked,
+            "source_checks": [f.as_dict() for f in findings],
         }
         result = publish_task(
             protected, layout, outcomes, header, release_folder(paths, spec, mode_name, as_of)
