@@ -84,6 +84,39 @@ def test_injection_does_not_depend_on_how_persons_are_split(parts, salt):
         assert canonical(joined).equals(canonical(whole[key])), key
 
 
+@functools.cache
+def with_many_defects(persons: int) -> dict[str, pl.DataFrame]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(defects, "RATES", HIGH_RATES)
+        return inject_defects(population(persons), SEED)
+
+
+@settings(max_examples=3, deadline=None)
+@given(parts=st.integers(2, 3), salt=st.integers(0, 2**32))
+def test_counts_and_cleaning_do_not_depend_on_how_persons_are_split(parts, salt):
+    tables = with_many_defects(300)
+    # every INSZ, wrong ones too, is a person here: a record goes where its INSZ goes
+    insz = pl.concat([frame["insz"] for frame in tables.values()]).unique()
+    part_of = pl.Series(insz.hash(salt) % parts)
+    whole = counts(tables)
+    pieces = [of_persons(tables, insz.filter(part_of == p)) for p in range(parts)]
+    summed: dict[tuple[str, str], int] = {}
+    for piece in pieces:
+        for key, n in counts(piece).items():
+            summed[key] = summed.get(key, 0) + n
+    assert summed == whole
+
+    def cleaned(part: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+        sources = relations(part)
+        return {k: r.pl() for k, r in sc.clean_sources(sources, sc.find_defects(sources)).items()}
+
+    cleaned_whole = cleaned(tables)
+    cleaned_pieces = [cleaned(piece) for piece in pieces]
+    for key in tables:
+        joined = pl.concat([piece[key] for piece in cleaned_pieces])
+        assert canonical(joined).equals(canonical(cleaned_whole[key])), key
+
+
 def test_unknown_codes_are_outside_their_code_lists():
     for (table, name), code in defects.UNKNOWN_CODES.items():
         (column,) = (c for c in SOURCE_TABLES[table].columns if c.name == name)
@@ -94,9 +127,8 @@ def test_a_clean_population_passes_every_check_with_zero_counts():
     assert counts(population(300)) == {}
 
 
-def test_every_injected_kind_is_found_in_every_table_it_is_injected_into(monkeypatch):
-    monkeypatch.setattr(defects, "RATES", HIGH_RATES)
-    found = counts(inject_defects(population(300), SEED))
+def test_every_injected_kind_is_found_in_every_table_it_is_injected_into():
+    found = counts(with_many_defects(300))
     assert set(found) == {
         ("dmfa.occupations", "duplicate_declaration"),
         ("dmfa.occupations", "corrected_declaration"),
