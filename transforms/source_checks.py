@@ -376,14 +376,21 @@ def _without_overlaps(key: str, episodes: Relation) -> Relation:
                        as next_start
             from episodes
         ),
-        cut as (
-            select * exclude (next_start) replace (
-                case when next_start is not null and (end_date is null or end_date >= next_start)
-                     then next_start - 1 else end_date end as end_date
-            )
+        flagged as (
+            select *,
+                   next_start is not null and (end_date is null or end_date >= next_start)
+                       as is_overlapping
             from ordered
+        ),
+        cut as (
+            select * exclude (next_start, is_overlapping) replace (
+                case when is_overlapping then next_start - 1 else end_date end as end_date
+            )
+            from flagged
+            -- only an episode this rule cut can be left with no day; others stay as they are
+            where not is_overlapping or next_start > start_date
         )
-        select * from cut where end_date is null or end_date >= start_date
+        select * from cut
         """,
         )
     )
