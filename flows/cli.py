@@ -66,6 +66,9 @@ def synth(
             "does not change the output",
         ),
     ] = DEFAULT_CHUNK_PERSONS,
+    defects: Annotated[
+        bool, typer.Option(help="inject the defects real extracts contain (see README)")
+    ] = False,
 ) -> None:
     """Generate a synthetic source store (registers, DMFA, RVA, NIC, SIGEDIS)."""
     paths = _paths()
@@ -85,6 +88,7 @@ def synth(
                 target,
                 chunk_size,
                 on_progress=lambda done: progress.update(task, completed=done),
+                with_defects=defects,
             )
         except ValueError as error:
             _fail(str(error))

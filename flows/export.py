@@ -42,7 +42,7 @@ from specs.codebook import codebook, codebook_markdown
 from specs.load import SpecError, load_spec, spec_digest
 from specs.model import Mode, ModeName, Spec
 from specs.release import ReleasedColumn, released_panels
-from transforms import calendar, panels
+from transforms import calendar, panels, source_checks
 from transforms.protect import protect_panel
 from transforms.pseudonymise import (
     PERSON,
@@ -51,6 +51,7 @@ from transforms.pseudonymise import (
     pseudonym_set_digest,
 )
 from transforms.sample import PopulationTooSmall, draw_sample
+from transforms.source_checks import SourceDefects
 
 
 class AuthorisationError(RuntimeError):
@@ -65,6 +66,7 @@ REFUSALS = (
     AuthorisationError,
     KeyStoreError,
     SourceError,
+    SourceDefects,
     SpecError,
     ValidationFailed,
     PopulationTooSmall,
@@ -129,6 +131,16 @@ def period_values(spec: Spec) -> dict[Granularity, list]:
         Granularity.QUARTER: calendar.quarters(spec.period)["quarter"].to_list(),
         Granularity.YEAR: calendar.years(spec.period)["year"].to_list(),
     }
+
+
+@task(cache_policy=NO_CACHE)
+def check_sources_task(
+    sources: dict[str, duckdb.DuckDBPyRelation],
+) -> tuple[dict[str, duckdb.DuckDBPyRelation], list[source_checks.Finding]]:
+    """What the source checks found, and the sources cleaned by their rules (lazily: a run
+    refused for what was found never reads the cleaned tables)."""
+    findings = source_checks.find_defects(sources)
+    return source_checks.clean_sources(sources, findings), findings
 
 
 @task(cache_policy=NO_CACHE, retries=0)
@@ -288,7 +300,8 @@ def run_extract(
             precondition(spec)
         key = load_key(paths.key_store, spec.project)
         con = duckdb.connect()
-        sources = open_sources(con, sources_dir)
+        sources, findings = check_sources_task(open_sources(con, sources_dir))
+        source_checks.refuse_uncleanable(findings)  # a refusal, not a failed task
         population = select_population_task(sources, spec)
         if mode.persons is not None:
             population = draw_sample_task(population, key, mode.persons)
@@ -314,6 +327,7 @@ def run_extract(
             "pseudonym_set_sha256": pseudonym_set_digest(
                 pl.concat([frame["person_id"] for frame in protected.values()])
             ),
+            "source_checks": [f.as_dict() for f in findings],
         }
         result = publish_task(
             protected, layout, outcomes, header, release_folder(paths, spec, mode_name, as_of)
@@ -339,6 +353,7 @@ def run_extract(
         folder=str(result.folder),
         files=sorted(result.manifest["files"]),
         key_fingerprint=result.manifest["key_fingerprint"],
+        source_checks=[f for f in result.manifest["source_checks"] if f["records"]],
     )
     return result
 

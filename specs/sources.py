@@ -128,6 +128,12 @@ OCCUPATIONS = SourceTable(
         _c("occupation_end", "DATE", nullable=True, description="null while ongoing"),
         _c("days_worked", "INTEGER", description="paid days in the quarter, hundredths"),
         _c("gross_wage_cents", "BIGINT", description="gross remuneration in the quarter, cents"),
+        _c(
+            "declaration_version",
+            "INTEGER",
+            description="1 as first declared; a correction of the line repeats its key "
+            "(person, quarter, employer, local unit, occupation start) with the next number",
+        ),
     ),
 )
 

@@ -139,4 +139,5 @@ def occupations_table(
         .round()
         .cast(pl.Int32),
         gross_wage_cents=(pl.col("wage") * 100).round().cast(pl.Int64),
+        declaration_version=pl.lit(1, dtype=pl.Int32),
     ).sort("insz", "quarter", "occupation_start", "employer_rsz")

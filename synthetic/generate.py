@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 from specs.sources import SOURCE_TABLES, SourceTable, polars_schema
 from synthetic import dmfa, lifecourse, nic, register, rva, sigedis
 from synthetic.blocks import BLOCK_PERSONS, DEFAULT_CHUNK_PERSONS
+from synthetic.defects import inject_defects
 from synthetic.employers import employers_frame
 from synthetic.identifiers import DayCounters
 
@@ -91,6 +92,13 @@ def chunk_tables(
     return {key: pl.concat([tables[key] for tables in built]) for key in built[0]}
 
 
+def population_tables(persons: int, seed: int) -> dict[str, pl.DataFrame]:
+    """Every table of a whole (small) population in memory: the store's content, unchunked."""
+    employers = employers_frame(stream(seed, EMPLOYERS_STREAM), employer_count(persons))
+    blocks = range(-(-persons // BLOCK_PERSONS))
+    return chunk_tables(seed, blocks, persons, employers, DayCounters())
+
+
 def conform(frame: pl.DataFrame, table: SourceTable) -> pl.DataFrame:
     """The frame cast to the table's declared schema; refuses nulls where none are allowed."""
     schema = polars_schema(table)
@@ -139,6 +147,7 @@ def generate(
     out: Path,
     chunk_persons: int = DEFAULT_CHUNK_PERSONS,
     on_progress: Callable[[int], None] | None = None,
+    with_defects: bool = False,
 ) -> dict[str, int]:
     """Write the source store of `persons` persons to `out`, `chunk_persons` at a time (a whole
     number of blocks); returns rows per table. `on_progress` gets the persons done so far."""
@@ -163,6 +172,8 @@ def generate(
         for first_block in range(0, blocks, blocks_per_chunk):
             chunk = range(first_block, min(first_block + blocks_per_chunk, blocks))
             tables = chunk_tables(seed, chunk, persons, employers, counters)
+            if with_defects:  # chosen per record by keyed hash, so chunking does not matter
+                tables = inject_defects(tables, seed)
             for key, writer in writers.items():
                 writer.write(conform(tables[key], SOURCE_TABLES[key]).to_arrow())
             del tables

@@ -81,6 +81,7 @@ ROWS = {
             occupation_end=d("2010-02-14"),
             days_worked=3250,
             gross_wage_cents=420000,
+            declaration_version=1,
         ),
         dict(
             insz=ANNA,
@@ -97,6 +98,7 @@ ROWS = {
             occupation_end=d("2010-02-14"),
             days_worked=1500,
             gross_wage_cents=190000,
+            declaration_version=1,
         ),
     ],
     "rva.unemployment": [

@@ -1,0 +1,415 @@
+"""Source checks: find the defects real extracts contain, then clean them by rule or refuse.
+
+Every kind of defect has one rule, declared once in RULES (README.md repeats it):
+
+- duplicate_declaration (dmfa.occupations), clean: of identical lines one copy is kept.
+- corrected_declaration (dmfa.occupations), clean: of the lines with one key (person, quarter,
+  employer, local unit, occupation start) only the highest declaration_version is kept.
+- invalid_check_digits (INSZ, RSZ, KBO and local-unit columns of every table), refuse: the
+  record belongs to nobody we can name, and guessing an identity is not the extractor's job.
+- unknown_code (every coded column), refuse: a code outside its code list has no meaning the
+  codebook could state.
+- after_death (dmfa, rva, nic, sigedis), clean: a record that starts after the register's death
+  date is dropped; one that runs past it is cut to end on it.
+- overlapping_episode (rva.unemployment, nic.incapacity), clean: an episode that ends on or
+  after the start of the person's next one is cut to end the day before; one left with no day
+  is dropped.
+
+Counts are taken on the records as read, one kind at a time, so one record can count under two
+kinds. Cleaning runs only on tables with something to clean: duplicates and corrections first,
+then records after death, then overlaps. No check mixes persons: each looks at one record, or
+at the records of one person. Column names reach SQL only from the source schemas of
+specs.sources (an allow-list); code lists go in as constants of the relational API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+
+import duckdb
+from duckdb import DuckDBPyRelation as Relation
+
+from specs.sources import SOURCE_TABLES
+
+
+class DefectKind(StrEnum):
+    """What is wrong with a source record."""
+
+    DUPLICATE_DECLARATION = "duplicate_declaration"
+    CORRECTED_DECLARATION = "corrected_declaration"
+    INVALID_CHECK_DIGITS = "invalid_check_digits"
+    OVERLAPPING_EPISODE = "overlapping_episode"
+    UNKNOWN_CODE = "unknown_code"
+    AFTER_DEATH = "after_death"
+
+
+class Action(StrEnum):
+    """What the pipeline does with a kind of defect."""
+
+    CLEAN = "clean"
+    REFUSE = "refuse"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A kind's action, and the rule in words (for the refusal message and the docs)."""
+
+    action: Action
+    text: str
+
+
+RULES: Mapping[DefectKind, Rule] = MappingProxyType(
+    {
+        DefectKind.DUPLICATE_DECLARATION: Rule(
+            Action.CLEAN, "identical DMFA lines: one copy is kept"
+        ),
+        DefectKind.CORRECTED_DECLARATION: Rule(
+            Action.CLEAN,
+            "DMFA lines with one key (person, quarter, employer, local unit, occupation start): "
+            "only the highest declaration_version is kept",
+        ),
+        DefectKind.INVALID_CHECK_DIGITS: Rule(
+            Action.REFUSE,
+            "an INSZ, RSZ, KBO or local-unit number whose check digits do not match: refused, "
+            "because guessing an identity is not the extractor's job",
+        ),
+        DefectKind.OVERLAPPING_EPISODE: Rule(
+            Action.CLEAN,
+            "an RVA episode or NIC phase that ends on or after the start of the person's next one "
+            "is cut to end the day before; one left with no day is dropped",
+        ),
+        DefectKind.UNKNOWN_CODE: Rule(
+            Action.REFUSE,
+            "a value outside the column's code list: refused, because a code without a meaning "
+            "cannot be released with one",
+        ),
+        DefectKind.AFTER_DEATH: Rule(
+            Action.CLEAN,
+            "a record that starts after the register's death date is dropped; one that runs past "
+            "it is cut to end on it",
+        ),
+    }
+)
+
+OCCUPATIONS = "dmfa.occupations"
+PERSONS = "register.persons"
+# A DMFA line's key: a correction repeats it with a higher declaration_version.
+DECLARATION_KEY = ("insz", "quarter", "employer_rsz", "local_unit_id", "occupation_start")
+# Episode tables, with the order that decides which of two episodes is "next" (ties broken on
+# every column, so the cut is the same in every run).
+EPISODES: Mapping[str, str] = MappingProxyType(
+    {
+        "rva.unemployment": "start_date, end_date nulls last, category, daily_allowance_cents",
+        "nic.incapacity": "start_date, episode, phase, end_date nulls last",
+    }
+)
+# Valid-identifier predicates by column name, on the digits-only forms the schemas declare:
+# INSZ: 97 - (first nine mod 97), with 2,000,000,000 added for births from 2000; RSZ: 96 -
+# (sequence x 100 mod 97), 97 for 0; KBO and local unit: 97 - (first eight mod 97).
+_INSZ = """(regexp_full_match({c}, '[0-9]{{11}}') and (
+    97 - try_cast(left({c}, 9) as bigint) % 97 = try_cast(right({c}, 2) as integer)
+    or 97 - (2000000000 + try_cast(left({c}, 9) as bigint)) % 97
+        = try_cast(right({c}, 2) as integer)))"""
+_RSZ = """(regexp_full_match({c}, '[0-9]{{9}}') and
+    coalesce(nullif(96 - (try_cast(left({c}, 7) as bigint) * 100) % 97, 0), 97)
+        = try_cast(right({c}, 2) as integer))"""
+_MOD97_TEN = """(regexp_full_match({c}, '[0-9]{{10}}') and
+    97 - try_cast(left({c}, 8) as bigint) % 97 = try_cast(right({c}, 2) as integer))"""
+IDENTIFIER_CHECKS: Mapping[str, str] = MappingProxyType(
+    {
+        "insz": _INSZ,
+        "employer_rsz": _RSZ,
+        "enterprise_kbo": _MOD97_TEN,
+        "local_unit_id": _MOD97_TEN,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """How many records of one table hold one kind of defect (in one column, where it says)."""
+
+    table: str
+    kind: DefectKind
+    column: str | None
+    records: int
+
+    @property
+    def action(self) -> Action:
+        return RULES[self.kind].action
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "table": self.table,
+            "kind": self.kind.value,
+            "column": self.column,
+            "records": self.records,
+            "rule": self.action.value,
+        }
+
+    def describe(self) -> str:
+        where = f" in {self.column}" if self.column else ""
+        noun = "record" if self.records == 1 else "records"
+        return f"{self.table}: {self.records:,} {noun} with {self.kind.value}{where}"
+
+
+class SourceDefects(ValueError):
+    """Sources hold defects no rule may clean; the message counts them, never quotes them."""
+
+
+def _quoted(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def _selected(result: Relation | None) -> Relation:
+    """The relation of a select (queries stay in the calling function, where DuckDB finds the
+    other input relations by name)."""
+    if result is None:  # only statements without a result give None; these are all selects
+        raise TypeError("expected a select statement")
+    return result
+
+
+def _one_row(result: Relation | None) -> tuple:
+    return tuple(_selected(result).fetchall()[0])
+
+
+def _column_findings(key: str, relation: Relation) -> list[Finding]:
+    """Invalid check digits and unknown codes, a count per column. Each distinct value is
+    checked once (identifiers and codes repeat over many records: ten times faster)."""
+    findings = []
+    for column in SOURCE_TABLES[key].columns:
+        value = duckdb.ColumnExpression("value")
+        if column.name in IDENTIFIER_CHECKS:
+            kind = DefectKind.INVALID_CHECK_DIGITS
+            valid = IDENTIFIER_CHECKS[column.name].format(c="value")
+            wrong = duckdb.SQLExpression(f"not coalesce({valid}, false)")
+        elif column.codes is not None:
+            kind = DefectKind.UNKNOWN_CODE
+            wrong = ~value.isin(*(duckdb.ConstantExpression(code) for code in column.codes))
+        else:
+            continue
+        name = _quoted(column.name)
+        values = relation.aggregate(f"{name} as value, count(*) as records", name)
+        (records,) = _one_row(
+            values.filter(value.isnotnull() & wrong).aggregate("coalesce(sum(records), 0)")
+        )
+        findings.append(Finding(key, kind, column.name, int(records)))
+    return findings
+
+
+def _declaration_findings(occupations: Relation) -> list[Finding]:
+    key = ", ".join(DECLARATION_KEY)
+    duplicates, superseded = _one_row(
+        occupations.query(
+            "occupations",
+            f"""
+        with shared_keys as (  -- only lines that share their key can be copies or corrections
+            select {key} from occupations group by {key} having count(*) > 1
+        ),
+        shared as (
+            select * from occupations semi join shared_keys using ({key})
+        ),
+        superseded as (
+            select 1 from shared
+            qualify declaration_version < max(declaration_version) over (partition by {key})
+        ),
+        counts as (
+            select
+                (select count(*) from shared)
+                    - (select count(*) from (select distinct * from shared)) as duplicates,
+                (select count(*) from superseded) as superseded
+        )
+        select * from counts
+        """,
+        )
+    )
+    return [
+        Finding(OCCUPATIONS, DefectKind.DUPLICATE_DECLARATION, None, int(duplicates)),
+        Finding(OCCUPATIONS, DefectKind.CORRECTED_DECLARATION, None, int(superseded)),
+    ]
+
+
+def _overlap_findings(key: str, episodes: Relation) -> Finding:
+    (overlapping,) = _one_row(
+        episodes.query(
+            "episodes",
+            f"""
+        with ordered as (
+            select end_date,
+                   lead(start_date) over (partition by insz order by {EPISODES[key]})
+                       as next_start
+            from episodes
+        )
+        select count(*) from ordered
+        where next_start is not null and (end_date is null or end_date >= next_start)
+        """,
+        )
+    )
+    return Finding(key, DefectKind.OVERLAPPING_EPISODE, None, int(overlapping))
+
+
+def _dated(key: str, relation: Relation) -> Relation:
+    """The table with each record's first and last day (`first_day`, `last_day`; null: open)."""
+    if key == OCCUPATIONS:
+        sql = """select *,
+            greatest(occupation_start, make_date(quarter // 10, quarter % 10 * 3 - 2, 1))
+                as first_day,
+            occupation_end as last_day
+        from records"""
+    elif key in EPISODES:
+        sql = "select *, start_date as first_day, end_date as last_day from records"
+    else:  # sigedis.career: a career year is kept whole or dropped, so its first day dates it
+        sql = "select *, make_date(year, 1, 1) as first_day, first_day as last_day from records"
+    return _selected(relation.query("records", sql))
+
+
+AFTER_DEATH_TABLES = (OCCUPATIONS, "rva.unemployment", "nic.incapacity", "sigedis.career")
+
+
+def _after_death_finding(key: str, records: Relation, persons: Relation) -> Finding:
+    dated = _dated(key, records)
+    (after,) = _one_row(
+        dated.query(
+            "dated",
+            """
+        select count(*)
+        from dated d
+        join (select insz, min(death_date) as death_date from persons group by insz) p
+          on p.insz = d.insz
+        where p.death_date is not null
+          and (d.first_day > p.death_date or coalesce(d.last_day > p.death_date, true))
+        """,
+        )
+    )
+    return Finding(key, DefectKind.AFTER_DEATH, None, int(after))
+
+
+def find_defects(sources: Mapping[str, Relation]) -> list[Finding]:
+    """Every kind of defect counted per table (and column), zeros included, in a fixed order."""
+    findings: list[Finding] = []
+    for key in SOURCE_TABLES:
+        findings += _column_findings(key, sources[key])
+    findings += _declaration_findings(sources[OCCUPATIONS])
+    findings += [_overlap_findings(key, sources[key]) for key in EPISODES]
+    findings += [
+        _after_death_finding(key, sources[key], sources[PERSONS]) for key in AFTER_DEATH_TABLES
+    ]
+    return findings
+
+
+def report(findings: list[Finding]) -> str:
+    """The nonzero findings, one per line: table, count, kind and column; never a value."""
+    return "\n".join(f"  {f.describe()} ({f.action.value})" for f in findings if f.records)
+
+
+def refuse_uncleanable(findings: list[Finding]) -> None:
+    """SourceDefects when any finding's rule is to refuse; the message counts every finding."""
+    refused = [f for f in findings if f.records and f.action is Action.REFUSE]
+    if refused:
+        rules = "; ".join(
+            f"{kind.value}: {RULES[kind].text}" for kind in dict.fromkeys(f.kind for f in refused)
+        )
+        raise SourceDefects(
+            "the sources hold records that no rule may clean, so nothing is extracted:\n"
+            f"{report(findings)}\nrules: {rules}"
+        )
+
+
+def _without_duplicates_and_superseded(occupations: Relation) -> Relation:
+    key = ", ".join(DECLARATION_KEY)
+    return _selected(
+        occupations.query(
+            "occupations",
+            f"""
+        with shared_keys as (  -- only lines that share their key can be copies or corrections
+            select {key} from occupations group by {key} having count(*) > 1
+        ),
+        kept as (
+            select distinct *
+            from occupations semi join shared_keys using ({key})
+            qualify declaration_version
+                = max(declaration_version) over (partition by {key})
+        )
+        select * from occupations anti join shared_keys using ({key})
+        union all
+        select * from kept
+        """,
+        )
+    )
+
+
+def _until_death(key: str, records: Relation, persons: Relation) -> Relation:
+    end = "occupation_end" if key == OCCUPATIONS else "end_date"
+    dated = _dated(key, records)
+    if key == "sigedis.career":  # a career year has no end to cut: it is kept or dropped
+        cut = ""
+    else:
+        cut = f"""replace (
+            case when p.death_date is not null and coalesce(d.last_day > p.death_date, true)
+                 then p.death_date else d.{end} end as {end}
+        )"""
+    return _selected(
+        dated.query(
+            "dated",
+            f"""
+        select d.* exclude (first_day, last_day) {cut}
+        from dated d
+        left join (select insz, min(death_date) as death_date from persons group by insz) p
+          on p.insz = d.insz
+        where p.death_date is null or d.first_day <= p.death_date
+        """,
+        )
+    )
+
+
+def _without_overlaps(key: str, episodes: Relation) -> Relation:
+    return _selected(
+        episodes.query(
+            "episodes",
+            f"""
+        with ordered as (
+            select *,
+                   lead(start_date) over (partition by insz order by {EPISODES[key]})
+                       as next_start
+            from episodes
+        ),
+        flagged as (
+            select *,
+                   next_start is not null and (end_date is null or end_date >= next_start)
+                       as is_overlapping
+            from ordered
+        ),
+        cut as (
+            select * exclude (next_start, is_overlapping) replace (
+                case when is_overlapping then next_start - 1 else end_date end as end_date
+            )
+            from flagged
+            -- only an episode this rule cut can be left with no day; others stay as they are
+            where not is_overlapping or next_start > start_date
+        )
+        select * from cut
+        """,
+        )
+    )
+
+
+def clean_sources(sources: Mapping[str, Relation], findings: list[Finding]) -> dict[str, Relation]:
+    """The sources with every cleanable defect cleaned by its rule; untouched tables as given."""
+    found = {(f.table, f.kind) for f in findings if f.records}
+    cleaned = dict(sources)
+    if {
+        (OCCUPATIONS, DefectKind.DUPLICATE_DECLARATION),
+        (OCCUPATIONS, DefectKind.CORRECTED_DECLARATION),
+    } & found:
+        cleaned[OCCUPATIONS] = _without_duplicates_and_superseded(cleaned[OCCUPATIONS])
+    for key in AFTER_DEATH_TABLES:
+        if (key, DefectKind.AFTER_DEATH) in found:
+            cleaned[key] = _until_death(key, cleaned[key], sources[PERSONS])
+    # after the records after death are gone, so that none of them cuts an episode short
+    for key in EPISODES:
+        if (key, DefectKind.OVERLAPPING_EPISODE) in found:
+            cleaned[key] = _without_overlaps(key, cleaned[key])
+    return cleaned
