@@ -136,6 +136,11 @@ class RowGroupWriter:
             self._write_group(pa.concat_tables(self._pending))
         self._writer.close()
 
+    def discard(self) -> None:
+        """Close the file without the pending rows (the generation failed)."""
+        self._pending, self._pending_rows = [], 0
+        self._writer.close()
+
     def _write_group(self, table: pa.Table) -> None:
         # One contiguous table per group, so the bytes do not depend on how it was assembled.
         self._writer.write_table(table.combine_chunks(), row_group_size=ROW_GROUP_ROWS)
@@ -162,8 +167,8 @@ def generate(
     counters = DayCounters()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    writers: dict[str, RowGroupWriter] = {}
     try:
-        writers = {}
         for key, table in SOURCE_TABLES.items():
             path = staging / table.relative_path
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -185,6 +190,8 @@ def generate(
             shutil.rmtree(out)
         staging.rename(out)
     except BaseException:
+        for writer in writers.values():
+            writer.discard()
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return {key: writer.rows for key, writer in writers.items()}

@@ -4,8 +4,9 @@ States: inactive, employed, unemployed, incapacitated. Only persons aged 18-64 w
 the whole month take part; the rest are inactive. The loop runs over the 156 months, each step
 vectorised over all persons.
 
-Incapacity is oversampled relative to Belgium (about a third of all persons have an episode in
-2003-2015), so that a 50,000-person population holds the 10,000 persons 18/088's sample needs.
+Incapacity is oversampled relative to Belgium (about 29% of all persons have an episode in
+2003-2015; tests/test_realism.py keeps it above 25%), so that a 50,000-person population holds
+the 10,000 persons 18/088's sample needs.
 Durations are long-tailed (median about 2.5 months, about 11% beyond a year, i.e. invalidity),
 and 55% of those in invalidity stay there until they leave working age.
 """
@@ -22,7 +23,8 @@ INACTIVE, EMPLOYED, UNEMPLOYED, INCAPACITATED = 0, 1, 2, 3
 WORKING_AGE = (18, 65)
 
 INITIAL_SHARES = {EMPLOYED: 0.66, UNEMPLOYED: 0.07, INCAPACITATED: 0.04}
-# Monthly transition probabilities.
+# Monthly transition probabilities, tuned against synthetic/targets.py (salaried employment
+# rate 20-64, benefit unemployment rate, invalidity stock, share with an incapacity episode).
 FIND_JOB_FROM_INACTIVE = 0.010
 FIND_JOB_FROM_UNEMPLOYED = 0.06
 LOSE_JOB = 0.006

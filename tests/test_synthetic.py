@@ -122,3 +122,13 @@ def test_insz_day_counters_do_not_depend_on_the_batches(people, cuts):
         assert sorted(r for b, m, r in slots if (b, m) == (day, man)) == list(
             range(sum(1 for b, m, _ in slots if (b, m) == (day, man)))
         )
+
+
+def test_synth_command_writes_the_store_generate_writes(tmp_path):
+    result = CliRunner().invoke(
+        app, ["synth", "--persons", "40", "--seed", "3", "--out", str(tmp_path / "cli")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "register.persons                       40 rows" in result.output
+    synth.generate(40, 3, tmp_path / "direct")
+    assert digests(tmp_path / "cli") == digests(tmp_path / "direct")
