@@ -295,6 +295,29 @@ def test_an_episode_overlapping_the_next_is_cut_the_day_before_it():
     )
 
 
+def test_the_overlap_rule_leaves_episodes_it_does_not_cut_as_they_are():
+    inverted = unemployed(BERT, "2005-09-30", "2005-09-28")  # not an overlap: not this rule's
+    sources = sources_of(
+        {
+            "rva.unemployment": [
+                unemployed(ANNA, "2005-01-01", "2005-06-30"),
+                unemployed(ANNA, "2005-06-01", "2005-12-31"),
+                inverted,
+            ]
+        }
+    )
+    findings = sc.find_defects(sources)
+    assert nonzero(findings) == {("rva.unemployment", "overlapping_episode", None): 1}
+    cleaned = sc.clean_sources(sources, findings)["rva.unemployment"]
+    assert rows_of(cleaned, "insz", "start_date", "end_date") == ordered(
+        [
+            (ANNA, d("2005-01-01"), d("2005-05-31")),
+            (ANNA, d("2005-06-01"), d("2005-12-31")),
+            (BERT, d("2005-09-30"), d("2005-09-28")),
+        ]
+    )
+
+
 def test_a_refusal_also_counts_the_cleanable_kinds():
     sources = sources_of(
         {"dmfa.occupations": [line(), line(), line(quarter=20102, worker_code="840")]}
