@@ -62,7 +62,8 @@ def dated(
     )
     n = per_spell.height
     before = dt.timedelta(days=1)
-    return per_spell.with_columns(
+    end_share = pl.Series(rng.random(n))
+    dated_spells = per_spell.with_columns(
         start_date=pl.when(pl.col("first_month") == 0)
         .then(
             pl.lit(START)
@@ -76,5 +77,16 @@ def dated(
         .otherwise(day_in_month(pl.col("first_month"), pl.Series(rng.random(n)))),
         end_date=pl.when(pl.col("last_month") == LAST_MONTH)
         .then(None)
-        .otherwise(day_in_month(pl.col("last_month"), pl.Series(rng.random(n)))),
+        .otherwise(day_in_month(pl.col("last_month"), end_share)),
+    )
+    # A spell of a single month ends between its start and the month's end, never before it.
+    start = pl.col("start_date")
+    days_left = (start.dt.month_end() - start).dt.total_days() + 1
+    return dated_spells.with_columns(
+        end_date=pl.when(
+            (pl.col("first_month") == pl.col("last_month"))
+            & pl.col("first_month").is_between(1, LAST_MONTH - 1)
+        )
+        .then(start + pl.duration(days=(end_share * days_left).floor().cast(pl.Int64)))
+        .otherwise(pl.col("end_date"))
     )

@@ -59,6 +59,19 @@ def test_every_table_holds_rows_of_every_block(stores):
         assert frame["insz"].is_in(persons["insz"].tail(1_234).implode()).any(), key
 
 
+@pytest.mark.parametrize(
+    ("table", "start", "end"),
+    [
+        ("dmfa.occupations", "occupation_start", "occupation_end"),
+        ("rva.unemployment", "start_date", "end_date"),
+        ("nic.incapacity", "start_date", "end_date"),
+    ],
+)
+def test_no_spell_ends_before_it_starts(stores, table, start, end):
+    frame = pl.read_parquet(stores[BLOCK_PERSONS] / SOURCE_TABLES[table].relative_path)
+    assert frame.filter(pl.col(end) < pl.col(start)).height == 0
+
+
 def test_insz_are_unique_and_valid_over_the_whole_store(stores):
     persons = pl.read_parquet(stores[BLOCK_PERSONS] / "register" / "persons.parquet")
     assert persons["insz"].n_unique() == PERSONS
