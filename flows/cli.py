@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from flows.settings import SPECS_DIR, Paths, quiet_libraries
+from specs.sources import STORE_MANIFEST
 from synthetic.blocks import BLOCK_PERSONS, DEFAULT_CHUNK_PERSONS
 
 app = typer.Typer(
@@ -349,7 +350,8 @@ def demo(
     console = Console(stderr=True)
     started = time.perf_counter()
     spec_project = "dulbea-barometer"
-    if not (paths.sources / "register" / "persons.parquet").exists():
+    # A store from an older version of rex has no store.json: made anew, like a missing one.
+    if not (paths.sources / STORE_MANIFEST).exists():
         with console.status(f"generating {persons:,} synthetic persons"):
             generate(persons, DEMO_SEED, paths.sources)
     if not keys.has_key(paths.key_store, spec_project):

@@ -34,7 +34,7 @@ from flows.release import (
     write_parquet,
 )
 from flows.settings import Paths
-from flows.sources import SourceError, open_sources
+from flows.sources import SourceError, open_sources, store_is_synthetic
 from flows.validate import Outcome, ValidationFailed, validate_panel
 from specs.catalog import PANELS, Granularity
 from specs.checks import panel_checks
@@ -92,8 +92,11 @@ def release_folder(paths: Paths, spec: Spec, mode: ModeName, as_of: dt.date) -> 
     return base / spec.project / name
 
 
-def authorise(spec: Spec, mode_name: ModeName, as_of: dt.date, operator: str) -> Mode:
-    """The mode, if the spec allows `operator` a run of it on `as_of`; else AuthorisationError."""
+def authorise(
+    spec: Spec, mode_name: ModeName, as_of: dt.date, operator: str, synthetic_store: bool
+) -> Mode:
+    """The mode, if the spec allows `operator` a run of it on `as_of` on this store; else
+    AuthorisationError. A test run, before the spec is in force, gets the test deadline."""
     if spec.operators and operator not in spec.operators:
         raise AuthorisationError(
             f"{operator!r} is not an operator of deliberation {spec.deliberation}; its "
@@ -114,7 +117,29 @@ def authorise(spec: Spec, mode_name: ModeName, as_of: dt.date, operator: str) ->
             f"the {mode_name.value} data of deliberation {spec.deliberation} must be deleted by "
             f"{mode.delete_by}; no {mode_name.value} run is allowed on {as_of}"
         )
+    if spec.in_force is not None and not spec.in_force.in_force(as_of):
+        since = spec.in_force.since
+        status = f"takes effect on {since}" if since else "has not taken effect"
+        if not synthetic_store:
+            raise AuthorisationError(
+                f"deliberation {spec.deliberation} is not in force on {as_of} (its regulation "
+                f"{status}): only synthetic test data may be processed, and this source store "
+                "is not synthetic"
+            )
+        if as_of > spec.in_force.test_data_delete_by:
+            raise AuthorisationError(
+                f"test runs of deliberation {spec.deliberation} ended on "
+                f"{spec.in_force.test_data_delete_by}; its regulation {status}"
+            )
+        return mode.model_copy(
+            update={"delete_by": min(mode.delete_by, spec.in_force.test_data_delete_by)}
+        )
     return mode
+
+
+def is_test_run(spec: Spec, as_of: dt.date) -> bool:
+    """A run before the spec's regulation took effect: synthetic data, for tests only."""
+    return spec.in_force is not None and not spec.in_force.in_force(as_of)
 
 
 def delivered_spec(spec: Spec, as_of: dt.date) -> Spec:
@@ -295,7 +320,7 @@ def run_extract(
             "recipient": spec.recipient,
             "purpose": spec.purpose,
         }
-        mode = authorise(spec, mode_name, as_of, getpass.getuser())
+        mode = authorise(spec, mode_name, as_of, getpass.getuser(), store_is_synthetic(sources_dir))
         if precondition is not None:
             precondition(spec)
         key = load_key(paths.key_store, spec.project)
@@ -321,6 +346,7 @@ def run_extract(
             "protections": mode.protect.model_dump(),
             "as_of": as_of.isoformat(),
             "delete_by": mode.delete_by.isoformat(),
+            "test_run": is_test_run(spec, as_of),
             "key_fingerprint": fingerprint(key),
             "period": {"from": spec.period.from_, "until": spec.period.until},
             "persons": population.height,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
 
-from specs.sources import SOURCE_TABLES, SourceTable
+from specs.sources import SOURCE_TABLES, STORE_MANIFEST, SourceTable
 
 
 class SourceError(RuntimeError):
@@ -52,3 +53,16 @@ def open_sources(con: duckdb.DuckDBPyConnection, store: Path) -> dict[str, duckd
             f"source store {store} does not exist; generate one with `rex synth --out {store}`"
         )
     return {key: _open_table(con, store, table) for key, table in SOURCE_TABLES.items()}
+
+
+def store_is_synthetic(store: Path) -> bool:
+    """Whether the store says it was generated (its store.json); a store that does not say so is
+    taken for real data."""
+    path = store / STORE_MANIFEST
+    if not path.is_file():
+        return False
+    try:
+        description = json.loads(path.read_text())
+    except json.JSONDecodeError:
+        raise SourceError(f"{path} is not valid JSON") from None
+    return isinstance(description, dict) and description.get("synthetic") is True

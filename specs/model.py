@@ -179,6 +179,22 @@ class Mode(_Strict):
     description: str = Field(default="", description="what this mode is for")
 
 
+class InForce(_Strict):
+    """When an authorisation that waits on a regulation takes effect (13/021 point 29). Until
+    then only synthetic test data may be processed, and what that produces is deleted soon."""
+
+    since: dt.date | None = Field(
+        description="the day the regulation took effect; null while it has not"
+    )
+    test_data_delete_by: dt.date = Field(
+        description="what test runs produced before the regulation took effect is deleted by "
+        "this day"
+    )
+
+    def in_force(self, day: dt.date) -> bool:
+        return self.since is not None and day >= self.since
+
+
 class RevokedRecipient(_Strict):
     """A former recipient whose authorisation was withdrawn: what it holds is due at once."""
 
@@ -246,6 +262,11 @@ class Spec(_Strict):
         description="class edges per amount variable (euro); a value v lies in [edge_i, edge_i+1)",
     )
     modes: dict[ModeName, Mode] = Field(description="the ways the extract may be delivered")
+    in_force: InForce | None = Field(
+        default=None,
+        description="for an authorisation that takes effect only with a regulation; absent: in "
+        "force throughout its validity window",
+    )
     delivery: Delivery | None = Field(
         default=None, description="scheduled deliveries; absent: runs are made by hand only"
     )

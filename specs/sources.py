@@ -53,6 +53,10 @@ def _c(
     return SourceColumn(name, dtype, nullable, codes_, description)
 
 
+# Written by the synthetic generator beside the tables: what the store is (synthetic or not,
+# persons, seed). A store without it is taken for real data.
+STORE_MANIFEST = "store.json"
+
 INSZ = _c("insz", "VARCHAR", description="INSZ/NISS, 11 digits with check digits")
 
 PERSONS = SourceTable(

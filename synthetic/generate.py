@@ -14,6 +14,7 @@ complete.
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -24,7 +25,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from specs.sources import SOURCE_TABLES, SourceTable, polars_schema
+from specs.sources import SOURCE_TABLES, STORE_MANIFEST, SourceTable, polars_schema
 from synthetic import dmfa, lifecourse, nic, register, rva, sigedis
 from synthetic.blocks import BLOCK_PERSONS, DEFAULT_CHUNK_PERSONS
 from synthetic.defects import inject_defects
@@ -186,6 +187,8 @@ def generate(
                 on_progress(min(chunk.stop * BLOCK_PERSONS, persons))
         for writer in writers.values():
             writer.close()
+        description = {"synthetic": True, "persons": persons, "seed": seed, "defects": with_defects}
+        (staging / STORE_MANIFEST).write_text(json.dumps(description, sort_keys=True) + "\n")
         if out.exists():
             shutil.rmtree(out)
         staging.rename(out)
