@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,8 @@ from specs.model import Spec
 from transforms.retention import Action, Holding, Step, plan
 
 TOMBSTONE = ".deleting-"
+# A staging folder untouched this long belongs to a run that stopped: intermediate data.
+STALE_STAGING_SECONDS = 24 * 3600
 
 
 class RetentionError(RuntimeError):
@@ -74,6 +77,21 @@ def holdings(paths: Paths) -> list[Holding]:
     return found
 
 
+def leftovers(paths: Paths, now: float | None = None) -> list[tuple[str, str]]:
+    """Staging folders of runs that stopped without publishing or cleaning up: hidden folders
+    beside the releases, untouched for STALE_STAGING_SECONDS (a run in progress writes to its
+    own all the time)."""
+    now = time.time() if now is None else now
+    return [
+        (folder.parent.name, str(folder))
+        for base in (paths.releases, paths.onprem)
+        for folder in sorted(base.glob("*/.*"))
+        if folder.is_dir()
+        and not folder.name.startswith(TOMBSTONE)
+        and now - folder.stat().st_mtime > STALE_STAGING_SECONDS
+    ]
+
+
 def retention_plan(paths: Paths, specs_dir: Path, as_of: dt.date) -> list[Step]:
     """What retention would do on `as_of`, without doing anything."""
     specs = load_specs(specs_dir)
@@ -83,7 +101,12 @@ def retention_plan(paths: Paths, specs_dir: Path, as_of: dt.date) -> list[Step]:
         project_deadlines[spec.project] = max(last, project_deadlines.get(spec.project, last))
     revoked = {r.name: r.since for spec in specs for r in spec.revoked_recipients}
     return plan(
-        holdings(paths), project_deadlines, revoked, keys.projects_with_keys(paths.key_store), as_of
+        holdings(paths),
+        project_deadlines,
+        revoked,
+        keys.projects_with_keys(paths.key_store),
+        as_of,
+        leftovers(paths),
     )
 
 

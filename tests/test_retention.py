@@ -171,3 +171,22 @@ def test_a_key_whose_project_could_not_be_fully_deleted_is_kept(held, monkeypatc
     outcomes = apply(paths, SPECS_DIR, ONPREM_DEADLINE + DAY)
     assert outcomes[-1].step.action is Action.SHRED_KEY and not outcomes[-1].done
     assert keys.has_key(paths.key_store, "dulbea-barometer")
+
+
+def test_intermediate_data_of_a_run_that_stopped_is_deleted_whatever_the_deadline(held):
+    import os
+    import time
+
+    paths, sample, _ = held
+    stale = sample.parent / f".{sample.name}.abc123"
+    fresh = sample.parent / f".{sample.name}.def456"
+    for folder in (stale, fresh):
+        folder.mkdir()
+        (folder / "month.parquet").write_bytes(b"half")
+    day_and_a_half_ago = time.time() - 36 * 3600
+    os.utime(stale, (day_and_a_half_ago, day_and_a_half_ago))
+    outcomes = apply(paths, SPECS_DIR, dt.date(2019, 1, 1))
+    assert [(o.step.action, o.step.target, o.done) for o in outcomes] == [
+        (Action.DELETE, str(stale), True)
+    ]
+    assert not stale.exists() and fresh.exists() and sample.exists()

@@ -52,14 +52,20 @@ def plan(
     revoked: Mapping[str, dt.date],
     keys: Iterable[str],
     as_of: dt.date,
+    leftovers: Iterable[tuple[str, str]] = (),
 ) -> list[Step]:
     """Every step retention must take on `as_of`, deletions first, key shredding last.
 
     `project_deadlines`: per project, the last deadline of any mode of any spec that uses its
     key (data a spec may still produce keeps the key alive). `revoked`: recipients whose
     authorisation was withdrawn, with the day it was. `keys`: projects whose key exists.
+    `leftovers`: (project, folder) of intermediate data that runs which stopped left behind;
+    nothing was published from them, and they go whatever the deadline.
     """
-    steps: list[Step] = []
+    steps: list[Step] = [
+        Step(Action.DELETE, project, folder, "intermediate data of a run that did not finish")
+        for project, folder in sorted(leftovers)
+    ]
     holdings = list(holdings)
     for h in sorted(holdings, key=lambda h: (h.project, h.path, h.ours)):
         revoked_on = revoked.get(h.recipient)
