@@ -14,22 +14,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from measure import REPO, run_child
+
 REX = [sys.executable, "-m", "flows.cli"]
-
-
-def run_step(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one child process."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - started
-    if status != 0:
-        raise SystemExit(f"step failed: {' '.join(command)}")
-    return elapsed, usage.ru_maxrss / 1024
 
 
 def main() -> None:
@@ -63,7 +52,7 @@ def main() -> None:
                     ["rm", "-rf", str(root / "data" / "releases"), str(root / "data" / "onprem")],
                     check=True,
                 )
-            runs.append(run_step(command, env))
+            runs.append(run_child(command, env))
         results[name] = {
             "median_s": round(statistics.median(r[0] for r in runs), 2),
             "peak_rss_mib": round(max(r[1] for r in runs)),

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq  # noqa: E402
 from flows.sources import open_sources  # noqa: E402
 from specs.sources import SOURCE_TABLES  # noqa: E402
 from synthetic.defects import inject_defects  # noqa: E402
-from synthetic.generate import build_tables, conform  # noqa: E402
+from synthetic.generate import conform, population_tables  # noqa: E402
 from transforms import source_checks as sc  # noqa: E402
 
 CLEANABLE = frozenset(k for k, rule in sc.RULES.items() if rule.action is sc.Action.CLEAN)
@@ -41,7 +41,7 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=5)
     args = parser.parse_args()
-    tables = build_tables(args.persons, args.seed)
+    tables = population_tables(args.persons, args.seed)
     started = time.perf_counter()
     inject_defects(tables, args.seed)
     print(f"inject_defects, every kind: {time.perf_counter() - started:.2f} s")

@@ -14,26 +14,14 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from measure import run_child
+
 REX = [sys.executable, "-m", "flows.cli"]
 DEFAULT_SIZES = (100_000, 1_000_000)
-
-
-def run_synth(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one child process."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - started
-    if status != 0:
-        raise SystemExit(f"generation failed: {' '.join(command)}")
-    return elapsed, usage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
 
 
 def store_size(store: Path) -> dict[str, float]:
@@ -61,7 +49,7 @@ def main() -> None:
             command += ["--out", str(store)]
             if args.chunk_size:
                 command += ["--chunk-size", str(args.chunk_size)]
-            runs = [run_synth(command, env) for _ in range(args.repeat)]
+            runs = [run_child(command, env) for _ in range(args.repeat)]
             results[persons] = {
                 "median_s": round(statistics.median(r[0] for r in runs), 1),
                 "peak_rss_mib": round(max(r[1] for r in runs)),
