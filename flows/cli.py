@@ -142,10 +142,9 @@ def demo(
     from rich.table import Table
 
     paths = _paths()
-    from synthetic.generate import generate
-
     from flows import keys
     from flows.export import REFUSALS, onprem_build, sample_export
+    from synthetic.generate import generate
 
     console = Console(stderr=True)
     started = time.perf_counter()

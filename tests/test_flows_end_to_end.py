@@ -10,7 +10,6 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from synthetic.generate import generate
 
 from flows import audit
 from flows.export import AuthorisationError, onprem_build, release_folder, sample_export
@@ -22,6 +21,7 @@ from specs import checks
 from specs.catalog import PANELS
 from specs.load import load_spec
 from specs.model import ModeName
+from synthetic.generate import generate
 from tests.conftest import spec_variant
 from transforms import calendar, panels
 
