@@ -15,7 +15,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from specs.sources import SOURCE_TABLES, SourceTable, polars_schema
-from synthetic import dmfa, lifecourse, nic, register, rva, sigedis
+from synthetic import dmfa, further, lifecourse, nic, register, rva, sigedis
 from synthetic.employers import employers_frame
 
 MIN_EMPLOYERS = 50
@@ -31,7 +31,7 @@ def build_tables(persons: int, seed: int) -> dict[str, pl.DataFrame]:
     life = lifecourse.simulate(rng, people, employers.height)
     wages = dmfa.person_wages(rng, people).select("person", "wage_2003")
     occupations = dmfa.occupations_table(rng, life, people, employers)
-    return {
+    tables = {
         "register.persons": register.persons_table(people),
         "register.residences": register.residences_table(people),
         "register.nationalities": register.nationalities_table(people),
@@ -41,6 +41,7 @@ def build_tables(persons: int, seed: int) -> dict[str, pl.DataFrame]:
         "nic.incapacity": nic.incapacity_table(rng, life, people, wages),
         "sigedis.career": sigedis.career_table(rng, life, people, occupations, employers),
     }
+    return tables | further.further_tables(rng, life, people, employers, tables)
 
 
 def conform(frame: pl.DataFrame, table: SourceTable) -> pl.DataFrame:

@@ -8,10 +8,13 @@ group; the text before it is the seed's own.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from specs import catalog
-from specs.catalog import PANELS, VARIABLES, Kind, SeedName
+from specs.catalog import PANELS, VARIABLES, FromSource, Kind, SeedName
+from specs.sources import SOURCE_TABLES
 
 SEED_NAMES: dict[tuple[str, str], tuple[str, ...]] = {
     ("18/088", "6: bijkomende variabelen per kwartaal"): (
@@ -496,3 +499,28 @@ def test_a_qualifier_is_dropped_from_the_name_the_codebook_shows():
         "de datum van het eerste/tweede/derde gesprek"
     )
     assert catalog.VARIABLES["sex"].deliberation_name == "het geslacht"
+
+
+def test_every_built_variable_reads_columns_its_source_table_declares():
+    for variable in VARIABLES.values():
+        if isinstance(variable.origin, FromSource):
+            table = SOURCE_TABLES[variable.origin.table]
+            used = set(re.findall(r"\bs\.([a-z_0-9]+)", variable.origin.expression))
+            assert used and used <= {c.name for c in table.columns}, variable.name
+
+
+def test_a_source_variable_is_read_the_way_its_panel_can_join_it():
+    """Month and quarter panels join spell tables or period tables of their own period; the
+    job and year panels read their own lines (DMFA occupation lines, SIGEDIS years)."""
+    own_lines = {"quarter_job": "dmfa.occupations", "year": "sigedis.career"}
+    period_tables = {"month": {"rva.payments"}, "quarter": {"income.quarterly"}}
+    for variable in VARIABLES.values():
+        if not isinstance(variable.origin, FromSource):
+            continue
+        table = SOURCE_TABLES[variable.origin.table]
+        if variable.panel in own_lines:
+            assert variable.origin.table == own_lines[variable.panel], variable.name
+        elif table.period_column is not None:
+            assert variable.origin.table in period_tables[variable.panel], variable.name
+        else:
+            assert table.valid_from and table.valid_until, variable.name
