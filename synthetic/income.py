@@ -142,9 +142,14 @@ def income_table(
         on="column", index=["insz", "quarter"], values="cents", aggregate_function="sum"
     )
     amount_columns = [c.name for c in INCOMES.columns if c.name.endswith("_cents")]
-    wide = wide.with_columns(
-        pl.lit(None, dtype=pl.Int64).alias(c) for c in amount_columns if c not in wide.columns
-    ).sort("insz", "quarter")
+    wide = (
+        wide.with_columns(
+            pl.lit(None, dtype=pl.Int64).alias(c) for c in amount_columns if c not in wide.columns
+        )
+        # the pivot's sum gives 0 where a person had no such income: that is "none", not 0
+        .with_columns(pl.when(pl.col(c) > 0).then(pl.col(c)).alias(c) for c in amount_columns)
+        .sort("insz", "quarter")
+    )
     n = wide.height
     agency = pl.Series(rng.random(n)) < SHARE_LOCAL_EMPLOYMENT_AGENCY
     return (
