@@ -524,3 +524,28 @@ def test_a_source_variable_is_read_the_way_its_panel_can_join_it():
             assert variable.origin.table in period_tables[variable.panel], variable.name
         else:
             assert table.valid_from and table.valid_until, variable.name
+
+
+@pytest.mark.parametrize("spec_file", ["18-088.yaml", "18-088-part1.yaml"])
+def test_the_codebook_documents_each_variable_with_its_values_source_and_seed_name(spec_file):
+    from flows.settings import SPECS_DIR
+    from specs.catalog import Granularity
+    from specs.codebook import codebook
+    from specs.load import load_spec
+    from specs.release import released_panels
+
+    spec = load_spec(SPECS_DIR / spec_file)
+    periods = {
+        Granularity.MONTH: ["2003-01"],
+        Granularity.QUARTER: ["2003-Q1"],
+        Granularity.YEAR: [2003],
+    }
+    for mode in spec.modes.values():
+        book = codebook(released_panels(spec, mode, periods))
+        entries = {c["name"]: c for panel in book.values() for c in panel["columns"]}
+        assert set(spec.variables.all()) <= set(entries)
+        for name in spec.variables.all():
+            entry = entries[name]
+            assert entry["source"] and entry["deliberation_name"], name
+            values = {"unit", "codes", "classes", "pattern"} & set(entry)
+            assert values or entry["type"] == "DATE", name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import duckdb
+import polars as pl
 import pytest
 
 from flows.sources import open_sources
@@ -379,3 +380,32 @@ def test_year_panel_counts_the_career_years_with_days_before_the_panel_too(sourc
         (ANNA, 2009, 1),
         (ANNA, 2010, 2),
     ]
+
+
+def test_of_overlapping_spells_the_latest_started_one_is_read(tmp_path_factory):
+    rows = dict(ROWS)
+    base = dict(
+        insz=ANNA,
+        end_date=None,
+        category="50",
+        study_domain="04",
+        study_level="3",
+        exemption="0",
+    )
+    rows["jobseekers.registrations"] = [
+        dict(base, start_date=d("2010-01-01"), service="ACTIRIS"),
+        dict(base, start_date=d("2010-03-01"), service="VDAB"),
+        # a duplicate of the latest: the same value, whichever copy is read
+        dict(base, start_date=d("2010-03-01"), service="VDAB"),
+    ]
+    store = write_store(tmp_path_factory.mktemp("overlap"), rows)
+    sources = open_sources(duckdb.connect(), store)
+    population = panels.select_population(
+        sources["register.persons"],
+        sources["nic.incapacity"],
+        calendar.bounds(PERIOD),
+        PopulationRule.INCAPACITY_IN_PERIOD,
+    )
+    month = _built(sources, population, {"month": ("employment_service",)})["month"]
+    anna = month.filter(pl.col("insz") == ANNA).sort("month")
+    assert anna["employment_service"].to_list() == ["ACTIRIS", "ACTIRIS"] + ["VDAB"] * 4

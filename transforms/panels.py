@@ -557,6 +557,8 @@ def _attach_table(
     columns = _source_columns(variables, table_key)
     if table.valid_from is not None and table.valid_until is not None:
         start, end = _identifier(table.valid_from), _identifier(table.valid_until)
+        # ties (duplicate spells) are broken on every column, so the pick is reproducible
+        tie_break = ", ".join(f"s.{_identifier(c.name)}" for c in table.columns)
         # the window runs over the matching rows only; the left join then gives every panel
         # row its row of the table, or none, and the expressions see both
         query = f"""
@@ -567,7 +569,7 @@ def _attach_table(
                   on s.insz = b.insz and s.{start} <= b.day
                  and (s.{end} is null or s.{end} >= b.day)
                 qualify row_number() over (
-                    partition by b.insz, b.{key} order by s.{start} desc
+                    partition by b.insz, b.{key} order by s.{start} desc, {tie_break}
                 ) = 1
             )
             select b.*{columns}
