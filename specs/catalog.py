@@ -185,7 +185,13 @@ class Variable:
     @property
     def deliberation_name(self) -> str:
         """The deliberations' own names for it, without qualifiers, each once."""
-        plain = (re.sub(r"\s*\[[^]]*\]$", "", s.name) for s in self.seeds)
+        return self.name_in(None)
+
+    def name_in(self, deliberation: str | None) -> str:
+        """The names one deliberation (or, with None, every seed) gives it, without
+        qualifiers, each once; all names where that deliberation does not name it."""
+        seeds = [s for s in self.seeds if s.deliberation == deliberation] or self.seeds
+        plain = (re.sub(r"\s*\[[^]]*\]$", "", s.name) for s in seeds)
         return "; ".join(dict.fromkeys(plain))
 
     @property

@@ -549,3 +549,11 @@ def test_the_codebook_documents_each_variable_with_its_values_source_and_seed_na
             assert entry["source"] and entry["deliberation_name"], name
             values = {"unit", "codes", "classes", "pattern"} & set(entry)
             assert values or entry["type"] == "DATE", name
+
+
+def test_the_codebook_gives_the_name_the_specs_own_deliberation_uses():
+    employer = VARIABLES["employer_id"]
+    assert employer.name_in("18/088") == "het gecodeerd identificatienummer van de werkgever"
+    assert "inschrijvingsnummer" in employer.deliberation_name
+    # a deliberation that does not name it: all names
+    assert VARIABLES["paid_days"].name_in("18/088") == VARIABLES["paid_days"].deliberation_name
