@@ -99,6 +99,7 @@ JOINT_COMMITTEE = _frozen(
 SOCIO_ECONOMIC_POSITION = _frozen(
     {
         "111": "working: salaried",
+        "121": "working: self-employed, main occupation",
         "211": "job-seeking: full unemployment with benefit",
         "331": "not active: primary incapacity for work",
         "332": "not active: invalidity",

@@ -409,3 +409,42 @@ def test_of_overlapping_spells_the_latest_started_one_is_read(tmp_path_factory):
     month = _built(sources, population, {"month": ("employment_service",)})["month"]
     anna = month.filter(pl.col("insz") == ANNA).sort("month")
     assert anna["employment_service"].to_list() == ["ACTIRIS", "ACTIRIS"] + ["VDAB"] * 4
+
+
+def test_a_self_employed_main_occupation_is_working_and_counts_as_a_job(tmp_path_factory):
+    rows = dict(ROWS)
+    rows["rsvz.self_employed"] = [
+        dict(
+            insz=ANNA,
+            start_date=d("2010-04-12"),
+            end_date=None,
+            category="1",
+            annual_income_cents=2_400_000,
+        ),
+    ]
+    store = write_store(tmp_path_factory.mktemp("self_employed"), rows)
+    sources = open_sources(duckdb.connect(), store)
+    population = panels.select_population(
+        sources["register.persons"],
+        sources["nic.incapacity"],
+        calendar.bounds(PERIOD),
+        PopulationRule.INCAPACITY_IN_PERIOD,
+    )
+    built = _built(
+        sources,
+        population,
+        {
+            "month": ("socio_economic_position",),
+            "quarter": ("total_job_count", "self_employed_annual_income"),
+        },
+    )
+    anna = built["month"].filter(pl.col("insz") == ANNA).sort("month")
+    # from April self-employed (was "not active: other"), which also beats the job-seeking
+    # of May and June: the position closest to the labour market wins
+    assert anna["socio_economic_position"].to_list() == ["111", "331", "331", "121", "121", "121"]
+    quarter = built["quarter"].filter(pl.col("insz") == ANNA).sort("quarter")
+    # Q1: the salaried job; Q2: the self-employed activity running on 30 June
+    assert quarter.select("total_job_count", "self_employed_annual_income").rows() == [
+        (1, None),
+        (1, 24000.0),
+    ]

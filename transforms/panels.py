@@ -41,6 +41,7 @@ MONTH_SOURCES = (
     "nic.incapacity",
     "jobseekers.registrations",
     "fodsz.disability",
+    "rsvz.self_employed",
 )
 QUARTER_SOURCES = (
     "register.persons",
@@ -104,12 +105,14 @@ def select_population(
 
 
 # The socio-economic position on a day, from the situation columns (is_employed,
-# unemployment_category, incapacity_phase, incapacity_nature): the position closest to the
-# labour market wins: work (also alongside a limited incapacity), then job-seeking, then the
-# kinds of inactivity. Shared by the month and the quarter panel.
+# is_self_employed, unemployment_category, incapacity_phase, incapacity_nature): the position
+# closest to the labour market wins: salaried work (also alongside a limited incapacity), a
+# self-employed main occupation, then job-seeking, then the kinds of inactivity. Shared by the
+# month and the quarter panel.
 _POSITION = """
     case
         when is_employed and coalesce(incapacity_nature, 'LIMITED') = 'LIMITED' then '111'
+        when is_self_employed then '121'
         when unemployment_category is not null then '211'
         when incapacity_phase = 'primary' then '331'
         when incapacity_phase = 'invalidity' then '332'
@@ -126,6 +129,7 @@ def month_panel(
     incapacity: Relation,
     jobseekers: Relation,
     disability: Relation,
+    self_employed: Relation,
 ) -> Relation:
     """Person x month: socio-economic position with its supplementary positions, unemployment
     and incapacity on the last day, days of incapacity in the month."""
@@ -197,7 +201,13 @@ def month_panel(
                     select 1 from disability x
                     where x.insz = pm.insz and x.start_date <= pm.day
                       and (x.end_date is null or x.end_date >= pm.day)
-                ) as has_disability
+                ) as has_disability,
+                exists (
+                    -- a self-employed main occupation (category 1)
+                    select 1 from self_employed x
+                    where x.insz = pm.insz and x.category = '1' and x.start_date <= pm.day
+                      and (x.end_date is null or x.end_date >= pm.day)
+                ) as is_self_employed
             from person_months pm
             left join working w on w.insz = pm.insz and w.month = pm.month
             left join unemployment u
@@ -366,6 +376,7 @@ def quarter_panel(
                 j.main_importance_code,
                 i.primary_start_date as primary_incapacity_start,
                 w.insz is not null as is_employed,
+                coalesce(se.is_main, false) as is_self_employed,
                 u.category as unemployment_category,
                 i.phase as incapacity_phase,
                 i.nature as incapacity_nature,
@@ -394,16 +405,17 @@ def quarter_panel(
             left join incapacity_days d on d.insz = pq.insz and d.quarter = pq.quarter
             left join cumulated c on c.insz = pq.insz and c.quarter = pq.quarter
             left join (
-                select distinct x.insz, pq2.quarter
+                select x.insz, pq2.quarter, bool_or(x.category = '1') as is_main
                 from self_employed x
                 join person_quarters pq2
                   on pq2.insz = x.insz and x.start_date <= pq2.day
                  and (x.end_date is null or x.end_date >= pq2.day)
+                group by x.insz, pq2.quarter
             ) se on se.insz = pq.insz and se.quarter = pq.quarter
         ),
         final as (
-            select * exclude (is_employed, unemployment_category, incapacity_phase,
-                              incapacity_nature),
+            select * exclude (is_employed, is_self_employed, unemployment_category,
+                              incapacity_phase, incapacity_nature),
                    {_POSITION} as socio_economic_position_quarter
             from situation
         )
