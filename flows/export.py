@@ -190,37 +190,12 @@ def build_panels_task(
     sources: dict[str, duckdb.DuckDBPyRelation], population: pl.DataFrame, spec: Spec
 ) -> dict[str, pl.DataFrame]:
     """The exact panels the spec asks for, restricted to the population."""
-    s = sources
-    population_relation = s["register.persons"].query(
+    population_relation = sources["register.persons"].query(
         "persons",
         "select insz, birth_date, death_date from persons semi join population using (insz)",
     )
-    builders = {
-        "month": lambda: panels.month_panel(
-            population_relation,
-            calendar.months(spec.period),
-            s["dmfa.occupations"],
-            s["rva.unemployment"],
-            s["nic.incapacity"],
-        ),
-        "quarter": lambda: panels.quarter_panel(
-            population_relation,
-            calendar.quarters(spec.period),
-            s["register.persons"],
-            s["register.residences"],
-            s["register.nationalities"],
-            s["register.households"],
-            s["dmfa.occupations"],
-            s["nic.incapacity"],
-        ),
-        "quarter_job": lambda: panels.job_panel(
-            population_relation, calendar.quarters(spec.period), s["dmfa.occupations"]
-        ),
-        "year": lambda: panels.year_panel(
-            population_relation, calendar.years(spec.period), s["sigedis.career"]
-        ),
-    }
-    return {name: builders[name]().pl() for name in PANELS if spec.variables_of_panel(name)}
+    names = {name: spec.variables_of_panel(name) for name in PANELS}
+    return panels.build_panels(population_relation, spec.period, sources, names)
 
 
 @task(cache_policy=NO_CACHE)

@@ -91,7 +91,10 @@ def panel_checks(
             checks.append(MatchesPattern(column.name, column.pattern))
         if column.low is not None and column.high is not None:
             checks.append(Between(column.name, column.low, column.high))
-        if column.dtype == "VARCHAR":
+        # A column held to a code list, class labels or an anchored pattern (months, NIS codes,
+        # pseudonyms) cannot hold an INSZ: those checks already refuse one (a test proves it
+        # for every list and pattern). Free text gets the explicit INSZ check.
+        if column.dtype == "VARCHAR" and column.allowed is None and column.pattern is None:
             checks.append(NotMatchingPattern(column.name, INSZ_SHAPE))
     if sample_size is not None:
         low = sample_size if every_person_present else 0

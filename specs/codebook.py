@@ -32,7 +32,7 @@ def _column_entry(column: ReleasedColumn) -> dict[str, Any]:
         entry["unit"] = column.unit
     if variable is not None:
         entry["source"] = variable.source
-        entry["deliberation_name"] = variable.deliberation_name
+        entry["deliberation_name"] = column.deliberation_name or variable.deliberation_name
     if column.protection == "classes" and column.allowed:
         entry["classes"] = list(column.allowed)
     elif column.allowed and not column.is_key:

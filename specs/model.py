@@ -224,6 +224,11 @@ class Variables(_Strict):
                         f"unknown variable {name!r} under {granularity.value!r}; known "
                         f"{granularity.value} variables: {', '.join(_names_at(granularity))}"
                     )
+                if not variable.built:
+                    raise ValueError(
+                        f"variable {name!r} is declared in the catalog but not built yet; "
+                        "no extract can hold it"
+                    )
                 if variable.granularity is not granularity:
                     raise ValueError(
                         f"variable {name!r} is a {variable.granularity.value} variable, "

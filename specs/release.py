@@ -33,6 +33,7 @@ class ReleasedColumn:
     low: int | None = None  # smallest and largest value of a numeric column
     high: int | None = None
     is_key: bool = False
+    deliberation_name: str | None = None  # what the spec's deliberation calls it
 
 
 def _key_columns(panel: str, period_values: Mapping[Granularity, list]) -> list[ReleasedColumn]:
@@ -99,6 +100,7 @@ def _variable_column(variable: Variable, spec: Spec, mode: Mode) -> ReleasedColu
         unit=variable.unit,
         allowed=variable.codes,
         pattern=variable.pattern,
+        deliberation_name=variable.name_in(spec.deliberation),
     )
     if variable.kind is Kind.CODED_ID:
         return replace(

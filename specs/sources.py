@@ -27,12 +27,21 @@ class SourceColumn:
 
 @dataclass(frozen=True)
 class SourceTable:
-    """A source table, stored as `<institution>/<table>.parquet` under the source store."""
+    """A source table, stored as `<institution>/<table>.parquet` under the source store.
+
+    How a panel finds a person's row for a reference day: spell tables name the columns of the
+    first and last valid day (the last may be null: still valid); period tables name their
+    period column (YYYYMM for months, YYYYQ for quarters, the year), matched to the panel's
+    period; other tables are read whole (one row per person, or lines of a panel of their own).
+    """
 
     institution: str
     table: str
     description: str
     columns: tuple[SourceColumn, ...]
+    valid_from: str | None = None
+    valid_until: str | None = None
+    period_column: str | None = None
 
     @property
     def relative_path(self) -> str:
@@ -56,6 +65,17 @@ def _c(
 # Written by the synthetic generator beside the tables: what the store is (synthetic or not,
 # persons, seed). A store without it is taken for real data.
 STORE_MANIFEST = "store.json"
+
+
+def _o(
+    name: str,
+    dtype: str = "VARCHAR",
+    codes_: Mapping[str, str] | None = None,
+    description: str = "",
+) -> SourceColumn:
+    """An optional column (may be null)."""
+    return SourceColumn(name, dtype, True, codes_, description)
+
 
 INSZ = _c("insz", "VARCHAR", description="INSZ/NISS, 11 digits with check digits")
 
@@ -86,6 +106,8 @@ RESIDENCES = SourceTable(
         _c("valid_until", "DATE", nullable=True, description="last day; null while current"),
         _c("nis_code", "VARCHAR", description="5-digit NIS municipality code"),
     ),
+    valid_from="valid_from",
+    valid_until="valid_until",
 )
 
 NATIONALITIES = SourceTable(
@@ -98,6 +120,8 @@ NATIONALITIES = SourceTable(
         _c("valid_until", "DATE", nullable=True),
         _c("nationality", "VARCHAR", codes_=codes.COUNTRY),
     ),
+    valid_from="valid_from",
+    valid_until="valid_until",
 )
 
 HOUSEHOLDS = SourceTable(
@@ -111,6 +135,8 @@ HOUSEHOLDS = SourceTable(
         _c("lipro", "VARCHAR", codes_=codes.LIPRO),
         _c("household_size", "INTEGER"),
     ),
+    valid_from="valid_from",
+    valid_until="valid_until",
 )
 
 OCCUPATIONS = SourceTable(
@@ -138,7 +164,36 @@ OCCUPATIONS = SourceTable(
             description="1 as first declared; a correction of the line repeats its key "
             "(person, quarter, employer, local unit, occupation start) with the next number",
         ),
+        # Further DMFA/DWH fields of the line and its employer (18/088 point 8); optional.
+        _o("employer_category", codes_=codes.EMPLOYER_CATEGORY),
+        _o("days_per_week", "INTEGER", description="days per week of the schedule, hundredths"),
+        _o("special_worker_class", codes_=codes.SPECIAL_WORKER_CLASS),
+        _o("importance_code", codes_=codes.IMPORTANCE_CODE),
+        _o("local_unit_importance_code", codes_=codes.IMPORTANCE_CODE),
+        _o("employer_jobs", "INTEGER", description="jobs the employer declares"),
+        _o("deduction_code", codes_=codes.DEDUCTION_CODE),
+        _o("assimilated_code", codes_=codes.ASSIMILATED_DAYS_CODE),
+        _o("nace", codes_=codes.NACE),
+        _o("fictive_nace", codes_=codes.NACE),
+        _o("regionalisation", codes_=codes.REGIONALISATION),
+        _o("assimilated_days", "INTEGER", description="assimilated days, hundredths"),
+        _o("employer_nis", description="NIS code of the employer's seat"),
+        _o("local_unit_nis", description="NIS code of the local unit"),
+        _o("employment_measure", codes_=codes.EMPLOYMENT_MEASURE),
+        _o("telework", codes_=codes.YES_NO),
+        _o("notice_days", "INTEGER", description="paid notice days without work, hundredths"),
+        _o("termination_indemnity_cents", "BIGINT"),
+        _o("sector", codes_=codes.SECTOR),
+        _o("service_code", codes_=codes.SERVICE_CODE),
+        _o("other_days", "INTEGER", description="unpaid days of the occupation, hundredths"),
+        _o("employer_nature", codes_=codes.EMPLOYER_NATURE),
+        _o("contribution_reduction_cents", "BIGINT"),
+        _o("pays_contributions", codes_=codes.YES_NO),
+        _o("consolidation_type", codes_=codes.CONSOLIDATION_TYPE),
+        _o("pension_type", codes_=codes.PENSION_TYPE),
+        _o("normal_days", "INTEGER", description="normally paid full-time days, hundredths"),
     ),
+    period_column="quarter",
 )
 
 UNEMPLOYMENT = SourceTable(
@@ -151,7 +206,83 @@ UNEMPLOYMENT = SourceTable(
         _c("end_date", "DATE", nullable=True),
         _c("category", "VARCHAR", codes_=codes.UNEMPLOYMENT_CATEGORY),
         _c("daily_allowance_cents", "INTEGER"),
+        _o("office", codes_=codes.UNEMPLOYMENT_OFFICE),
+        _o("contract", codes_=codes.UNEMPLOYMENT_CONTRACT),
+        _o("activation_criterion", codes_=codes.ACTIVATION_CRITERION),
+        _o("created_date", "DATE"),
+        _o("previous_situation", codes_=codes.PREVIOUS_SITUATION),
+        _o("career_break_reason", codes_=codes.CAREER_BREAK_REASON),
+        _o("time_credit_reason", codes_=codes.TIME_CREDIT_REASON),
+        _o("programme_id", description="number of a transition or reintegration programme"),
+        _o("replacement", codes_=codes.YES_NO),
+        _o("scheme", codes_=codes.UNEMPLOYMENT_SCHEME),
+        _o("activity_sector", codes_=codes.NACE),
+        _o("rva_status", codes_=codes.RVA_STATUS),
+        _o("temporary_type", codes_=codes.TEMPORARY_UNEMPLOYMENT_TYPE),
     ),
+    valid_from="start_date",
+    valid_until="end_date",
+)
+
+SANCTIONS = SourceTable(
+    "rva",
+    "sanctions",
+    "RVA sanctions: one row per sanction, from its first to its last day",
+    (
+        INSZ,
+        _c("start_date", "DATE"),
+        _c("end_date", "DATE", nullable=True),
+        _c("sanction_type", "VARCHAR", codes_=codes.SANCTION_TYPE),
+        _c("reason", "VARCHAR", codes_=codes.SANCTION_REASON),
+        _c("amount_cents", "BIGINT", description="benefit withheld, cents"),
+        _c("decision_date", "DATE"),
+        _c("notification_date", "DATE"),
+        _c("effective_date", "DATE"),
+        _c("exclusion_weeks", "INTEGER"),
+        _c("duration_weeks", "INTEGER"),
+    ),
+    valid_from="start_date",
+    valid_until="end_date",
+)
+
+PAYMENTS = SourceTable(
+    "rva",
+    "payments",
+    "RVA payments: one row per person and month with benefit paid",
+    (
+        INSZ,
+        _c("month", "INTEGER", description="month paid for, YYYYMM"),
+        _c("amount_paid_cents", "BIGINT"),
+        _c("benefit_days", "INTEGER", description="days with benefit, 6-day regime"),
+        _c("hours_worked_hundredths", "INTEGER"),
+        _c("budget_units_hundredths", "INTEGER"),
+        _c("payments", "INTEGER"),
+        _c("month_end_situation", "VARCHAR", codes_=codes.MONTH_END_SITUATION),
+    ),
+    period_column="month",
+)
+
+ACTIVATION = SourceTable(
+    "rva",
+    "activation",
+    "RVA activation procedures (follow-up of job-search efforts) with up to three interviews",
+    (
+        INSZ,
+        _c("start_date", "DATE"),
+        _c("end_date", "DATE", nullable=True),
+        _c("procedure_number", "VARCHAR", description="number of the procedure, 8 digits"),
+        _c("letter_date", "DATE"),
+        *(
+            column
+            for n in (1, 2, 3)
+            for column in (
+                _o(f"interview_{n}_date", "DATE"),
+                _o(f"interview_{n}_result", codes_=codes.INTERVIEW_RESULT),
+            )
+        ),
+    ),
+    valid_from="start_date",
+    valid_until="end_date",
 )
 
 INCAPACITY = SourceTable(
@@ -168,7 +299,97 @@ INCAPACITY = SourceTable(
         _c("primary_start_date", "DATE", description="first day of the primary incapacity"),
         _c("nature", "VARCHAR", codes_=codes.INCAPACITY_NATURE),
         _c("daily_benefit_cents", "INTEGER"),
+        _o("percentage", "INTEGER", description="degree of incapacity, percent"),
+        _o("benefit_code", codes_=codes.INCAPACITY_BENEFIT_CODE),
+        _o("medical_code", codes_=codes.MEDICAL_CODE),
+        _o("discharge_code", codes_=codes.DISCHARGE_CODE),
+        _o("statistical_indicator", codes_=codes.STATISTICAL_INDICATOR),
+        _o("occupation", codes_=codes.INCAPACITY_OCCUPATION),
+        _o("social_status", codes_=codes.INCAPACITY_SOCIAL_STATUS),
+        _o("scheme", codes_=codes.INCAPACITY_SCHEME),
+        _o("nace", codes_=codes.NACE),
+        _o("payment_period_end", "DATE"),
+        _o("session_date", "DATE", description="session of the Medical Council for Invalidity"),
+        _o("gri_decision", codes_=codes.GRI_DECISION),
+        _o("benefit_type", codes_=codes.BENEFIT_TYPE),
+        _o("day_type", codes_=codes.DAY_TYPE),
+        _o("file_status", codes_=codes.INCAPACITY_FILE_STATUS),
+        _o("annual_income_cents", "BIGINT", description="annual earnings the benefit is based on"),
     ),
+    valid_from="start_date",
+    valid_until="end_date",
+)
+
+JOBSEEKERS = SourceTable(
+    "jobseekers",
+    "registrations",
+    "Job-seeker registrations at the regional employment services (VDAB, FOREM, ACTIRIS, ADG)",
+    (
+        INSZ,
+        _c("start_date", "DATE"),
+        _c("end_date", "DATE", nullable=True),
+        _c("category", "VARCHAR", codes_=codes.JOBSEEKER_CATEGORY),
+        _c("study_domain", "VARCHAR", codes_=codes.STUDY_DOMAIN),
+        _c("study_level", "VARCHAR", codes_=codes.STUDY_LEVEL),
+        _c("service", "VARCHAR", codes_=codes.EMPLOYMENT_SERVICE),
+        _c("exemption", "VARCHAR", codes_=codes.JOBSEEKER_EXEMPTION),
+    ),
+    valid_from="start_date",
+    valid_until="end_date",
+)
+
+DISABILITY = SourceTable(
+    "fodsz",
+    "disability",
+    "FOD SZ disability recognitions and allowances (1969 regime flags)",
+    (
+        INSZ,
+        _c("start_date", "DATE"),
+        _c("end_date", "DATE", nullable=True),
+        _c("ordinary_allowance", "VARCHAR", codes_=codes.YES_NO),
+        _c("special_allowance", "VARCHAR", codes_=codes.YES_NO),
+        _c("lower_limbs_50", "VARCHAR", codes_=codes.YES_NO),
+        _c("full_blindness", "VARCHAR", codes_=codes.YES_NO),
+        _c("earning_capacity_third", "VARCHAR", codes_=codes.YES_NO),
+    ),
+    valid_from="start_date",
+    valid_until="end_date",
+)
+
+SELF_EMPLOYED = SourceTable(
+    "rsvz",
+    "self_employed",
+    "RSVZ self-employed activities",
+    (
+        INSZ,
+        _c("start_date", "DATE"),
+        _c("end_date", "DATE", nullable=True),
+        _c("category", "VARCHAR", codes_=codes.SELF_EMPLOYED_CATEGORY),
+        _c("annual_income_cents", "BIGINT"),
+    ),
+    valid_from="start_date",
+    valid_until="end_date",
+)
+
+INCOME_INSTITUTIONS = ("riziv", "rsvz", "famifed", "rva", "fpd", "fodsz", "podmi")
+
+INCOMES = SourceTable(
+    "income",
+    "quarterly",
+    "KSZ datawarehouse incomes: one row per person and quarter with any income; amounts in "
+    "cents, null where there is none",
+    (
+        INSZ,
+        _c("quarter", "INTEGER", description="quarter as YYYYQ"),
+        _c("rva_activation", "VARCHAR", codes_=codes.YES_NO),
+        _c("local_employment_agency", "VARCHAR", codes_=codes.YES_NO),
+        *(_o(f"taxable_benefit_{i}_cents", "BIGINT") for i in INCOME_INSTITUTIONS),
+        *(_o(f"gross_indemnity_{i}_cents", "BIGINT") for i in ("nic", "fedris", "riziv")),
+        *(_o(f"taxable_indemnity_{i}_cents", "BIGINT") for i in ("nic", "fedris")),
+        _o("self_employed_income_cents", "BIGINT"),
+        _o("taxable_wage_cents", "BIGINT"),
+    ),
+    period_column="quarter",
 )
 
 CAREER = SourceTable(
@@ -181,7 +402,11 @@ CAREER = SourceTable(
         _c("worked_days", "INTEGER", description="worked days, 6-day regime, at most 312"),
         _c("assimilated_days", "INTEGER", description="assimilated days, 6-day regime"),
         _c("employer_rsz", "VARCHAR", nullable=True, description="main employer of the year"),
+        _o("worked_days_fte_hundredths", "INTEGER"),
+        _o("assimilated_days_fte_hundredths", "INTEGER"),
+        _o("career_denominator", "INTEGER", description="years of a full career (45)"),
     ),
+    period_column="year",
 )
 
 SOURCE_TABLES: Mapping[str, SourceTable] = MappingProxyType(
@@ -196,6 +421,13 @@ SOURCE_TABLES: Mapping[str, SourceTable] = MappingProxyType(
             UNEMPLOYMENT,
             INCAPACITY,
             CAREER,
+            SANCTIONS,
+            PAYMENTS,
+            ACTIVATION,
+            JOBSEEKERS,
+            DISABILITY,
+            SELF_EMPLOYED,
+            INCOMES,
         )
     }
 )

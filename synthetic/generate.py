@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from specs.sources import SOURCE_TABLES, STORE_MANIFEST, SourceTable, polars_schema
-from synthetic import dmfa, lifecourse, nic, register, rva, sigedis
+from synthetic import dmfa, dmfa_details, further, lifecourse, nic, register, rva, sigedis
 from synthetic.blocks import BLOCK_PERSONS, DEFAULT_CHUNK_PERSONS
 from synthetic.defects import inject_defects
 from synthetic.employers import employers_frame
@@ -36,7 +36,7 @@ MIN_EMPLOYERS = 50
 # Rows per Parquet row group, whatever the chunks: this is what makes the bytes chunk-free.
 ROW_GROUP_ROWS = 131_072
 # Spawn keys of the random streams: the employers, and one stream per block of persons.
-EMPLOYERS_STREAM, PERSONS_STREAM = 0, 1
+EMPLOYERS_STREAM, PERSONS_STREAM, EMPLOYER_DETAILS_STREAM = 0, 1, 2
 
 
 def employer_count(persons: int) -> int:
@@ -56,7 +56,7 @@ def build_tables(
     life = lifecourse.simulate(rng, people, employers.height)
     wages = dmfa.person_wages(rng, people).select("person", "wage_2003")
     occupations = dmfa.occupations_table(rng, life, people, employers)
-    return {
+    tables = {
         "register.persons": register.persons_table(people),
         "register.residences": register.residences_table(people),
         "register.nationalities": register.nationalities_table(people),
@@ -66,6 +66,7 @@ def build_tables(
         "nic.incapacity": nic.incapacity_table(rng, life, people, wages),
         "sigedis.career": sigedis.career_table(rng, life, people, occupations, employers),
     }
+    return tables | further.further_tables(rng, life, people, employers, tables)
 
 
 def block_tables(
@@ -93,9 +94,16 @@ def chunk_tables(
     return {key: pl.concat([tables[key] for tables in built]) for key in built[0]}
 
 
+def population_employers(persons: int, seed: int) -> pl.DataFrame:
+    """The employers of a population, with every attribute drawn once per employer (before any
+    block of persons), so that an employer is the same in every block and every chunk."""
+    employers = employers_frame(stream(seed, EMPLOYERS_STREAM), employer_count(persons))
+    return dmfa_details.with_employer_details(stream(seed, EMPLOYER_DETAILS_STREAM), employers)
+
+
 def population_tables(persons: int, seed: int) -> dict[str, pl.DataFrame]:
     """Every table of a whole (small) population in memory: the store's content, unchunked."""
-    employers = employers_frame(stream(seed, EMPLOYERS_STREAM), employer_count(persons))
+    employers = population_employers(persons, seed)
     blocks = range(-(-persons // BLOCK_PERSONS))
     return chunk_tables(seed, blocks, persons, employers, DayCounters())
 
@@ -164,7 +172,7 @@ def generate(
         )
     blocks_per_chunk = chunk_persons // BLOCK_PERSONS
     blocks = -(-persons // BLOCK_PERSONS)
-    employers = employers_frame(stream(seed, EMPLOYERS_STREAM), employer_count(persons))
+    employers = population_employers(persons, seed)
     counters = DayCounters()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))

@@ -41,11 +41,13 @@ def incapacity_table(
             was_employed=pl.col("was_employed").first(), employer=pl.col("employer").first()
         ),
         on="spell",
+        maintain_order="left",
     )
     end_of_sources = pl.lit(lc.END)
     episodes = (
-        per_episode.join(persons.select("person", "insz"), on="person")
-        .join(wages, on="person")
+        # keep the order: the draws below are matched to rows by position
+        per_episode.join(persons.select("person", "insz"), on="person", maintain_order="left")
+        .join(wages, on="person", maintain_order="left")
         .with_columns(
             illness_start_date=pl.col("start_date"),
             primary_start_date=pl.when(pl.col("was_employed") | (pl.col("employer") >= 0))

@@ -50,7 +50,7 @@ def test_codebook_says_dates_are_months_in_sample_mode():
 def test_codebook_labels_codes_and_names_the_deliberations_term():
     sex = entry(ModeName.SAMPLE, "quarter", "sex")
     assert sex["codes"] == {"M": "man", "F": "woman"}
-    assert sex["deliberation_name"] == "geslacht"
+    assert sex["deliberation_name"] == "het geslacht"
     assert entry(ModeName.SAMPLE, "quarter", "nationality")["protection"] == "scrambled"
 
 

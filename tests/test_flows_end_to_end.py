@@ -204,19 +204,18 @@ def test_panels_do_not_depend_on_how_the_population_is_sliced(world):
         spec.population.rule,
     )
 
-    def month_of(part):
-        return panels.month_panel(
-            part,
-            calendar.months(spec.period),
-            sources["dmfa.occupations"],
-            sources["rva.unemployment"],
-            sources["nic.incapacity"],
-        ).pl()
+    names = {name: spec.variables_of_panel(name) for name in PANELS}
 
-    whole = month_of(population).sort("insz", "month")
+    def panels_of(part):
+        return panels.build_panels(part, spec.period, sources, names)
+
+    whole = panels_of(population)
     halves = [population.filter("hash(insz) % 2 = 0"), population.filter("hash(insz) % 2 = 1")]
-    sliced = pl.concat([month_of(h) for h in halves]).sort("insz", "month")
-    assert whole.equals(sliced)
+    parts = [panels_of(h) for h in halves]
+    for name, frame in whole.items():
+        keys = [k for k in ("insz", "month", "quarter", "job", "year") if k in frame.columns]
+        sliced = pl.concat([part[name] for part in parts]).sort(keys)
+        assert frame.sort(keys).equals(sliced), name
 
 
 def test_cli_refuses_a_run_outside_the_window_with_the_window_in_the_message(world, monkeypatch):

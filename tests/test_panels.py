@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import duckdb
+import polars as pl
 import pytest
 
 from flows.sources import open_sources
@@ -145,6 +146,47 @@ ROWS = {
             daily_benefit_cents=4100,
         ),
     ],
+    "jobseekers.registrations": [
+        dict(
+            insz=ANNA,
+            start_date=d("2010-05-03"),
+            end_date=None,
+            category="50",
+            study_domain="04",
+            study_level="3",
+            service="VDAB",
+            exemption="0",
+        ),
+    ],
+    "rva.payments": [
+        dict(
+            insz=ANNA,
+            month=201005,
+            amount_paid_cents=90240,
+            benefit_days=20,
+            hours_worked_hundredths=0,
+            budget_units_hundredths=77,
+            payments=1,
+            month_end_situation="1",
+        ),
+    ],
+    "fodsz.disability": [
+        dict(
+            insz=BERT,
+            start_date=d("2009-01-01"),
+            end_date=d("2010-03-10"),
+            ordinary_allowance="Y",
+            special_allowance="N",
+            lower_limbs_50="N",
+            full_blindness="N",
+            earning_capacity_third="Y",
+        ),
+    ],
+    "sigedis.career": [
+        dict(insz=ANNA, year=2008, worked_days=312, assimilated_days=0, employer_rsz="100006"),
+        dict(insz=ANNA, year=2009, worked_days=0, assimilated_days=0, employer_rsz=None),
+        dict(insz=ANNA, year=2010, worked_days=40, assimilated_days=100, employer_rsz="100006"),
+    ],
 }
 
 
@@ -184,11 +226,7 @@ def _rows(relation, columns):
 
 def test_month_panel_takes_the_situation_on_the_last_day(sources, population):
     month = panels.month_panel(
-        population,
-        calendar.months(PERIOD),
-        sources["dmfa.occupations"],
-        sources["rva.unemployment"],
-        sources["nic.incapacity"],
+        population, calendar.months(PERIOD), *(sources[k] for k in panels.MONTH_SOURCES)
     )
     got = _rows(
         month,
@@ -218,14 +256,7 @@ def test_month_panel_takes_the_situation_on_the_last_day(sources, population):
 
 def test_quarter_panel_takes_characteristics_on_the_last_day(sources, population):
     quarter = panels.quarter_panel(
-        population,
-        calendar.quarters(PERIOD),
-        sources["register.persons"],
-        sources["register.residences"],
-        sources["register.nationalities"],
-        sources["register.households"],
-        sources["dmfa.occupations"],
-        sources["nic.incapacity"],
+        population, calendar.quarters(PERIOD), *(sources[k] for k in panels.QUARTER_SOURCES)
     )
     got = _rows(
         quarter,
@@ -264,3 +295,158 @@ def test_job_panel_keeps_every_job_of_the_quarter_with_its_daily_wage(sources, p
     )
     # 2009-Q4 lies outside the period; 1,900 euro over 15 paid days is 126.67 a day
     assert got == [(ANNA, "2010-Q1", 1, "100006", 50.0, 15.0, 1900.0, 126.67)]
+
+
+def _built(sources, population, names, period=PERIOD):
+    return panels.build_panels(population, period, sources, names)
+
+
+def test_month_panel_adds_supplementary_positions_days_ill_and_source_columns(sources, population):
+    month = _built(
+        sources,
+        population,
+        {
+            "month": (
+                "socio_economic_position",
+                "supplementary_position_1",
+                "incapacity_days",
+                "employment_service",
+                "unemployment_benefits_paid",
+            )
+        },
+    )["month"]
+    got = month.sort("insz", "month").select(
+        "insz",
+        "month",
+        "socio_economic_position",
+        "supplementary_position_1",
+        "incapacity_days",
+        "employment_service",
+        "unemployment_benefits_paid",
+    )
+    assert got.rows() == [
+        # invalidity wins over the recognised disability, which becomes a supplementary position
+        (BERT, "2010-01", "332", "340", 31, None, None),
+        (BERT, "2010-02", "332", "340", 28, None, None),
+        (BERT, "2010-03", "332", "340", 10, None, None),
+        (ANNA, "2010-01", "111", None, 0, None, None),
+        # primary incapacity from 15 February
+        (ANNA, "2010-02", "331", None, 14, None, None),
+        (ANNA, "2010-03", "331", None, 31, None, None),
+        (ANNA, "2010-04", "399", None, 10, None, None),
+        # registered job seeker with benefit: the registration is no supplementary position
+        (ANNA, "2010-05", "211", None, 0, "VDAB", 902.4),
+        (ANNA, "2010-06", "211", None, 0, "VDAB", None),
+    ]
+
+
+def test_quarter_panel_derives_household_type_days_ill_and_cumulated_benefits(sources, population):
+    names = (
+        "household_type",
+        "incapacity_days_quarter",
+        "incapacity_paid_days",
+        "cumulative_benefits",
+        "socio_economic_position_quarter",
+        "disability_ordinary_allowance",
+        "incapacitated",
+    )
+    quarter = _built(sources, population, {"quarter": names})["quarter"]
+    got = quarter.sort("insz", "quarter").select("insz", "quarter", *names)
+    assert got.rows() == [
+        # died 10 March 2010: 69 days ill in the quarter, 59 on the 6-day regime; the episode
+        # paid 366 days x 6/7 x 40 euro in primary incapacity and 434 x 6/7 x 41 in invalidity
+        (BERT, "2010-Q1", None, 69, 59, 27800.57, "332", "Y", "Y"),
+        # 45 days from 15 February: 39 benefit days, 45 x 6/7 x 50 euro
+        (ANNA, "2010-Q1", "1", 45, 39, 1928.57, "331", "N", "Y"),
+        (ANNA, "2010-Q2", "1", 10, 9, None, "211", "N", "N"),
+    ]
+
+
+def test_job_panel_marks_the_main_job_and_reads_line_columns(sources, population):
+    jobs = _built(
+        sources, population, {"quarter_job": ("main_job", "part_time_class", "wage_class")}
+    )["quarter_job"]
+    # Q/S = 50% is class 2; 1,900 euro over 15 days is 126.67 a day: Salcla class 1 + 101
+    assert jobs.select(
+        "insz", "quarter", "job", "main_job", "part_time_class", "wage_class"
+    ).rows() == [(ANNA, "2010-Q1", 1, "Y", "2", 102)]
+
+
+def test_year_panel_counts_the_career_years_with_days_before_the_panel_too(sources, population):
+    period = Period.model_validate(
+        {"from": "2010-01", "until": "2010-06", "career_from_year": 2009}
+    )
+    years = _built(sources, population, {"year": ("career_length_years",)}, period)["year"]
+    # 2008 counts although it lies before the panel; 2009 has no days
+    assert years.sort("year").select("insz", "year", "career_length_years").rows() == [
+        (ANNA, 2009, 1),
+        (ANNA, 2010, 2),
+    ]
+
+
+def test_of_overlapping_spells_the_latest_started_one_is_read(tmp_path_factory):
+    rows = dict(ROWS)
+    base = dict(
+        insz=ANNA,
+        end_date=None,
+        category="50",
+        study_domain="04",
+        study_level="3",
+        exemption="0",
+    )
+    rows["jobseekers.registrations"] = [
+        dict(base, start_date=d("2010-01-01"), service="ACTIRIS"),
+        dict(base, start_date=d("2010-03-01"), service="VDAB"),
+        # a duplicate of the latest: the same value, whichever copy is read
+        dict(base, start_date=d("2010-03-01"), service="VDAB"),
+    ]
+    store = write_store(tmp_path_factory.mktemp("overlap"), rows)
+    sources = open_sources(duckdb.connect(), store)
+    population = panels.select_population(
+        sources["register.persons"],
+        sources["nic.incapacity"],
+        calendar.bounds(PERIOD),
+        PopulationRule.INCAPACITY_IN_PERIOD,
+    )
+    month = _built(sources, population, {"month": ("employment_service",)})["month"]
+    anna = month.filter(pl.col("insz") == ANNA).sort("month")
+    assert anna["employment_service"].to_list() == ["ACTIRIS", "ACTIRIS"] + ["VDAB"] * 4
+
+
+def test_a_self_employed_main_occupation_is_working_and_counts_as_a_job(tmp_path_factory):
+    rows = dict(ROWS)
+    rows["rsvz.self_employed"] = [
+        dict(
+            insz=ANNA,
+            start_date=d("2010-04-12"),
+            end_date=None,
+            category="1",
+            annual_income_cents=2_400_000,
+        ),
+    ]
+    store = write_store(tmp_path_factory.mktemp("self_employed"), rows)
+    sources = open_sources(duckdb.connect(), store)
+    population = panels.select_population(
+        sources["register.persons"],
+        sources["nic.incapacity"],
+        calendar.bounds(PERIOD),
+        PopulationRule.INCAPACITY_IN_PERIOD,
+    )
+    built = _built(
+        sources,
+        population,
+        {
+            "month": ("socio_economic_position",),
+            "quarter": ("total_job_count", "self_employed_annual_income"),
+        },
+    )
+    anna = built["month"].filter(pl.col("insz") == ANNA).sort("month")
+    # from April self-employed (was "not active: other"), which also beats the job-seeking
+    # of May and June: the position closest to the labour market wins
+    assert anna["socio_economic_position"].to_list() == ["111", "331", "331", "121", "121", "121"]
+    quarter = built["quarter"].filter(pl.col("insz") == ANNA).sort("quarter")
+    # Q1: the salaried job; Q2: the self-employed activity running on 30 June
+    assert quarter.select("total_job_count", "self_employed_annual_income").rows() == [
+        (1, None),
+        (1, 24000.0),
+    ]

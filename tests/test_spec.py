@@ -15,6 +15,7 @@ from specs.load import SpecError, load_spec
 from specs.model import ModeName
 
 SPEC_18_088 = SPECS_DIR / "18-088.yaml"
+SPEC_18_088_PART_ONE = SPECS_DIR / "18-088-part1.yaml"
 
 
 def write_variant(tmp_path: Path, change) -> Path:
@@ -37,10 +38,46 @@ def test_18_088_states_its_period_sample_and_deadlines():
     assert onprem.protect.amounts == "exact"
 
 
-def test_18_088_gives_classes_for_every_amount_it_requests():
-    spec = load_spec(SPEC_18_088)
+@pytest.mark.parametrize("path", [SPEC_18_088, SPEC_18_088_PART_ONE], ids=["part2", "part1"])
+def test_18_088_gives_classes_for_every_amount_it_requests(path):
+    spec = load_spec(path)
     amounts = {n for n in spec.variables.all() if VARIABLES[n].kind is Kind.AMOUNT}
     assert amounts and amounts == set(spec.classes)
+
+
+def _named_in(group_prefix: str) -> set[str]:
+    """The catalog variables that 18/088 names in the groups of one point."""
+    return {
+        v.name
+        for v in VARIABLES.values()
+        if any(s.deliberation == "18/088" and s.group.startswith(group_prefix) for s in v.seeds)
+    }
+
+
+# Point 8 asks for "every job of a quarter and its characteristics" besides the named variables:
+# the job lines' paid days and start date are such characteristics.
+JOB_CHARACTERISTICS = {"paid_days", "occupation_start"}
+
+
+def test_18_088_part_two_names_every_variable_of_point_8_and_nothing_else():
+    requested = set(load_spec(SPEC_18_088).variables.all())
+    assert requested - JOB_CHARACTERISTICS == _named_in("8:")
+
+
+def test_18_088_part_one_names_every_variable_of_point_6_for_the_sample_only():
+    spec = load_spec(SPEC_18_088_PART_ONE)
+    assert set(spec.variables.all()) == _named_in("6:")
+    assert set(spec.modes) == {ModeName.SAMPLE}
+    assert str(spec.modes[ModeName.SAMPLE].delete_by) == "2020-12-31"
+    assert (spec.period.from_, spec.period.until) == ("2003-01", "2015-12")
+    # the original sample: another project key than part two's new sample
+    assert spec.project != load_spec(SPEC_18_088).project
+
+
+def test_a_variable_declared_but_not_built_is_refused(tmp_path):
+    path = write_variant(tmp_path, lambda d: d["variables"]["quarter"].append("curatorship"))
+    with pytest.raises(SpecError, match="'curatorship' is declared in the catalog but not built"):
+        load_spec(path)
 
 
 def test_18_088_requests_variables_at_every_granularity():

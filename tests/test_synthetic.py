@@ -72,6 +72,13 @@ def test_no_spell_ends_before_it_starts(stores, table, start, end):
     assert frame.filter(pl.col(end) < pl.col(start)).height == 0
 
 
+def test_an_employer_is_the_same_in_every_block(stores):
+    frame = pl.read_parquet(stores[BLOCK_PERSONS] / SOURCE_TABLES["dmfa.occupations"].relative_path)
+    attributes = ["nace", "employer_nis", "importance_code", "employer_nature"]
+    per_employer = frame.group_by("employer_rsz").agg(pl.col(attributes).n_unique())
+    assert per_employer.select(pl.max_horizontal(attributes).max()).item() == 1
+
+
 def test_insz_are_unique_and_valid_over_the_whole_store(stores):
     persons = pl.read_parquet(stores[BLOCK_PERSONS] / "register" / "persons.parquet")
     assert persons["insz"].n_unique() == PERSONS

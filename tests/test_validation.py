@@ -25,7 +25,7 @@ PERSON_A, PERSON_B = "a" * 20, "b" * 20
 
 
 def good_month_panel() -> pl.DataFrame:
-    return pl.DataFrame(
+    given = pl.DataFrame(
         {
             "person_id": [PERSON_A, PERSON_A, PERSON_B],
             "month": ["2010-01", "2010-02", "2010-01"],
@@ -41,6 +41,18 @@ def good_month_panel() -> pl.DataFrame:
         },
         schema_overrides={c: pl.String for c in ["unemployment_category", "incapacity_end"]},
     )
+    # the spec's other month columns: empty where they may be, else a valid value
+    others = []
+    for column in LAYOUT["month"]:
+        if column.name in given.columns:
+            continue
+        if column.nullable:
+            others.append(pl.lit(None, dtype=pl.String).alias(column.name))
+        elif column.allowed:
+            others.append(pl.lit(sorted(column.allowed)[0]).alias(column.name))
+        else:
+            others.append(pl.lit(0, dtype=pl.Int32).alias(column.name))
+    return given.with_columns(others).select(c.name for c in LAYOUT["month"])
 
 
 def check(frame: pl.DataFrame, sample_size: int = 2):
@@ -68,8 +80,45 @@ def test_an_insz_shaped_value_fails_and_the_value_is_not_in_the_message():
         unemployment_category=pl.Series([None, "85073003328", "WN"])
     )
     message = failure_of(frame)
-    assert "expect_column_values_to_not_match_regex on column 'unemployment_category'" in message
+    assert "expect_column_values_to_be_in_set on column 'unemployment_category'" in message
     assert "85073003328" not in message
+
+
+INSZ_LOOKALIKES = ["85073003328", "85.07.30-033.28", "850730 033 28"]
+
+
+def test_no_code_class_label_or_pattern_of_a_release_admits_an_insz():
+    """Why code and pattern columns need no separate INSZ check (specs.checks)."""
+    import re
+
+    from specs.checks import INSZ_SHAPE
+
+    for panel, columns in LAYOUT.items():
+        for column in columns:
+            if column.allowed is not None:
+                assert not any(re.search(INSZ_SHAPE, value) for value in column.allowed), (
+                    panel,
+                    column.name,
+                )
+            if column.pattern is not None:
+                assert not any(re.search(column.pattern, v) for v in INSZ_LOOKALIKES), column.name
+
+
+def test_a_free_text_column_gets_the_insz_check():
+    from specs.checks import NotMatchingPattern, panel_checks
+    from specs.release import ReleasedColumn
+
+    free = ReleasedColumn("note", "VARCHAR", "free text", nullable=True, protection="none")
+    coded = ReleasedColumn(
+        "code", "VARCHAR", "a code", nullable=True, protection="none", allowed={"A": "a"}
+    )
+    kinds = [type(c) for c in panel_checks([free, coded], None, True)]
+    names = [
+        c.column
+        for c in panel_checks([free, coded], None, True)
+        if isinstance(c, NotMatchingPattern)
+    ]
+    assert NotMatchingPattern in kinds and names == ["note"]
 
 
 def test_an_exact_amount_fails_in_sample_mode():

@@ -8,14 +8,51 @@ replaces them.
 
 Situation "on the last day" of a month or quarter is taken on the person's reference day: the
 last day of the period, or the day of death when the person died during it.
+
+Two kinds of variable: those the catalog reads from one source table (`FromSource`) are added by
+one generic join per source table (`attach_sources`): the row valid on the reference day for
+spell tables, the row of the panel's period for period tables. Those derived from several
+sources (socio-economic position, counts of jobs, daily wage, ...) keep their own SQL below.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping, Sequence
+
 import polars as pl
 from duckdb import DuckDBPyRelation as Relation
 
-from specs.model import PopulationRule
+from specs.catalog import VARIABLES, FromSource, Variable
+from specs.model import Period, PopulationRule
+from specs.sources import SOURCE_TABLES
+from transforms import calendar
+
+# Column names and expressions in the generic joins come from the catalog and the source
+# declarations (code, not input); they are still checked to be plain identifiers before use.
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+OCCUPATIONS = "dmfa.occupations"
+CAREER = "sigedis.career"
+# The sources of the month and quarter panels' own SQL, in the order of their parameters.
+MONTH_SOURCES = (
+    OCCUPATIONS,
+    "rva.unemployment",
+    "nic.incapacity",
+    "jobseekers.registrations",
+    "fodsz.disability",
+    "rsvz.self_employed",
+)
+QUARTER_SOURCES = (
+    "register.persons",
+    "register.residences",
+    "register.nationalities",
+    "register.households",
+    OCCUPATIONS,
+    "rva.unemployment",
+    "nic.incapacity",
+    "rsvz.self_employed",
+)
 
 
 def _selected(result: Relation | None) -> Relation:
@@ -24,6 +61,12 @@ def _selected(result: Relation | None) -> Relation:
     if result is None:  # only statements without a result give None; these are all selects
         raise TypeError("expected a select statement")
     return result
+
+
+def _identifier(name: str) -> str:
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"not a plain identifier: {name!r}")
+    return name
 
 
 def select_population(
@@ -68,20 +111,43 @@ def select_population(
     )
 
 
+# The socio-economic position on a day, from the situation columns (is_employed,
+# is_self_employed, unemployment_category, incapacity_phase, incapacity_nature): the position
+# closest to the labour market wins: salaried work (also alongside a limited incapacity), a
+# self-employed main occupation, then job-seeking, then the kinds of inactivity. Shared by the
+# month and the quarter panel.
+_POSITION = """
+    case
+        when is_employed and coalesce(incapacity_nature, 'LIMITED') = 'LIMITED' then '111'
+        when is_self_employed then '121'
+        when unemployment_category is not null then '211'
+        when incapacity_phase = 'primary' then '331'
+        when incapacity_phase = 'invalidity' then '332'
+        else '399'
+    end
+"""
+
+
 def month_panel(
     population: Relation,
     months: pl.DataFrame,
     occupations: Relation,
     unemployment: Relation,
     incapacity: Relation,
+    jobseekers: Relation,
+    disability: Relation,
+    self_employed: Relation,
 ) -> Relation:
-    """Person x month: socio-economic position, unemployment and incapacity on the last day."""
+    """Person x month: socio-economic position with its supplementary positions, unemployment
+    and incapacity on the last day, days of incapacity in the month."""
     return _selected(
         population.query(
             "population",
-            """
+            f"""
         with person_months as (
-            select p.insz, m.month, least(m.month_end, coalesce(p.death_date, m.month_end)) as day
+            select p.insz, m.month, m.month_start,
+                   least(m.month_end, coalesce(p.death_date, m.month_end)) as day,
+                   (year(m.month_start) * 100 + month(m.month_start))::INTEGER as period_code
             from population p
             join months m
               on p.birth_date <= m.month_end
@@ -98,10 +164,31 @@ def month_panel(
              and s.occupation_start <= pm.day
              and (s.occupation_end is null or s.occupation_end >= pm.day)
         ),
+        episode_end as (
+            -- an episode ends where its last phase ends; null while any phase is open
+            select insz, episode,
+                   case when bool_or(end_date is null) then null else max(end_date) end
+                       as end_date
+            from incapacity
+            group by insz, episode
+        ),
+        days_ill as (
+            select pm.insz, pm.month,
+                   sum(date_diff('day', greatest(i.start_date, pm.month_start),
+                                 least(coalesce(i.end_date, pm.day), pm.day)) + 1)::INTEGER
+                       as days
+            from person_months pm
+            join incapacity i
+              on i.insz = pm.insz and i.start_date <= pm.day
+             and (i.end_date is null or i.end_date >= pm.month_start)
+            group by pm.insz, pm.month
+        ),
         situation as (
             select
                 pm.insz,
                 pm.month,
+                pm.day,
+                pm.period_code,
                 w.insz is not null as is_employed,
                 u.category as unemployment_category,
                 u.daily_allowance_cents / 100.0 as unemployment_daily_allowance,
@@ -109,8 +196,25 @@ def month_panel(
                 i.phase as incapacity_phase,
                 i.nature as incapacity_nature,
                 i.primary_start_date as incapacity_start,
-                episode_end.end_date as incapacity_end,
-                i.daily_benefit_cents / 100.0 as incapacity_daily_benefit
+                e.end_date as incapacity_end,
+                i.daily_benefit_cents / 100.0 as incapacity_daily_benefit,
+                coalesce(d.days, 0)::INTEGER as incapacity_days,
+                exists (
+                    select 1 from jobseekers j
+                    where j.insz = pm.insz and j.start_date <= pm.day
+                      and (j.end_date is null or j.end_date >= pm.day)
+                ) as is_registered,
+                exists (
+                    select 1 from disability x
+                    where x.insz = pm.insz and x.start_date <= pm.day
+                      and (x.end_date is null or x.end_date >= pm.day)
+                ) as has_disability,
+                exists (
+                    -- a self-employed main occupation (category 1)
+                    select 1 from self_employed x
+                    where x.insz = pm.insz and x.category = '1' and x.start_date <= pm.day
+                      and (x.end_date is null or x.end_date >= pm.day)
+                ) as is_self_employed
             from person_months pm
             left join working w on w.insz = pm.insz and w.month = pm.month
             left join unemployment u
@@ -121,30 +225,38 @@ def month_panel(
               on i.insz = pm.insz
              and i.start_date <= pm.day
              and (i.end_date is null or i.end_date >= pm.day)
-            left join (
-                -- an episode ends where its last phase ends; null while any phase is open
-                select insz, episode,
-                       case when bool_or(end_date is null) then null else max(end_date) end
-                           as end_date
-                from incapacity
-                group by insz, episode
-            ) episode_end
-              on episode_end.insz = i.insz and episode_end.episode = i.episode
+            left join episode_end e on e.insz = i.insz and e.episode = i.episode
+            left join days_ill d on d.insz = pm.insz and d.month = pm.month
+        ),
+        positioned as (
+            select *, {_POSITION} as socio_economic_position
+            from situation
+        ),
+        supplementary as (
+            -- the other statuses of the day, in the same order, without the main position
+            select *,
+                list_filter(
+                    [
+                        case when unemployment_category is not null then '211' end,
+                        case incapacity_phase when 'primary' then '331'
+                                              when 'invalidity' then '332' end,
+                        case when has_disability then '340' end,
+                        case when is_registered and unemployment_category is null
+                             then '350' end
+                    ],
+                    lambda x: x is not null and x <> socio_economic_position
+                ) as others
+            from positioned
         ),
         final as (
             select
                 insz,
                 month,
-                -- closest to the labour market wins: work (also alongside a limited incapacity),
-                -- then job-seeking, then the kinds of inactivity
-                case
-                    when is_employed and coalesce(incapacity_nature, 'LIMITED') = 'LIMITED'
-                        then '111'
-                    when unemployment_category is not null then '211'
-                    when incapacity_phase = 'primary' then '331'
-                    when incapacity_phase = 'invalidity' then '332'
-                    else '399'
-                end as socio_economic_position,
+                day,
+                period_code,
+                socio_economic_position,
+                others[1] as supplementary_position_1,
+                others[2] as supplementary_position_2,
                 unemployment_category,
                 unemployment_daily_allowance,
                 unemployment_start,
@@ -152,13 +264,32 @@ def month_panel(
                 incapacity_nature,
                 incapacity_start,
                 incapacity_end,
-                incapacity_daily_benefit
-            from situation
+                incapacity_daily_benefit,
+                incapacity_days
+            from supplementary
         )
         select * from final
         """,
         )
     )
+
+
+# Household type from the LIPRO position (domain.md 3.3): the type of the household the
+# position implies; a child's household is its parents' type with children.
+_HOUSEHOLD_TYPE = """
+    case h.lipro
+        when 'SING' then '1'
+        when 'MAR0' then '2'
+        when 'MAR+' then '3' when 'CMAR' then '3'
+        when 'UNM0' then '4'
+        when 'UNM+' then '5' when 'CUNM' then '5'
+        when 'H1PA' then '6' when 'C1PA' then '6'
+        when 'COLL' then '8'
+        when 'NFRP' then '7' when 'OTHR' then '7'
+    end
+"""
+# Benefit days on the 6-day regime: six of every seven calendar days.
+_SIX_DAY_SHARE = "6.0 / 7.0"
 
 
 def quarter_panel(
@@ -169,15 +300,18 @@ def quarter_panel(
     nationalities: Relation,
     households: Relation,
     occupations: Relation,
+    unemployment: Relation,
     incapacity: Relation,
+    self_employed: Relation,
 ) -> Relation:
-    """Person x quarter: person characteristics on the last day, employment over the quarter."""
+    """Person x quarter: person characteristics and situation on the last day, employment and
+    incapacity over the quarter."""
     return _selected(
         population.query(
             "population",
-            """
+            f"""
         with person_quarters as (
-            select p.insz, q.quarter, q.dmfa_quarter,
+            select p.insz, q.quarter, q.dmfa_quarter as period_code, q.quarter_start,
                    least(q.quarter_end, coalesce(p.death_date, q.quarter_end)) as day
             from population p
             join quarters q
@@ -186,14 +320,53 @@ def quarter_panel(
         ),
         jobs as (
             select insz, quarter, count(*) as job_count,
-                   sum(gross_wage_cents) / 100.0 as gross_wage
+                   sum(gross_wage_cents) / 100.0 as gross_wage,
+                   arg_max(importance_code, (days_worked, gross_wage_cents))
+                       as main_importance_code
             from occupations
             group by insz, quarter
         ),
-        final as (
+        working as (
+            select distinct pq.insz, pq.quarter
+            from person_quarters pq
+            join occupations o
+              on o.insz = pq.insz and o.occupation_start <= pq.day
+             and (o.occupation_end is null or o.occupation_end >= pq.day)
+        ),
+        incapacity_days as (
+            -- calendar days of each phase within the quarter (up to the reference day)
+            select pq.insz, pq.quarter,
+                   sum(date_diff('day', greatest(i.start_date, pq.quarter_start),
+                                 least(coalesce(i.end_date, pq.day), pq.day)) + 1)::INTEGER
+                       as days
+            from person_quarters pq
+            join incapacity i
+              on i.insz = pq.insz and i.start_date <= pq.day
+             and (i.end_date is null or i.end_date >= pq.quarter_start)
+            group by pq.insz, pq.quarter
+        ),
+        cumulated as (
+            -- benefits of the episode running on the day: every phase from its start up to
+            -- the day, at its daily benefit on the 6-day regime
+            select pq.insz, pq.quarter,
+                   round(sum(
+                       (date_diff('day', e.start_date, least(coalesce(e.end_date, pq.day), pq.day))
+                        + 1) * {_SIX_DAY_SHARE} * e.daily_benefit_cents / 100.0), 2)
+                       as cumulative_benefits
+            from person_quarters pq
+            join incapacity i
+              on i.insz = pq.insz and i.start_date <= pq.day
+             and (i.end_date is null or i.end_date >= pq.day)
+            join incapacity e
+              on e.insz = i.insz and e.episode = i.episode and e.start_date <= pq.day
+            group by pq.insz, pq.quarter
+        ),
+        situation as (
             select
                 pq.insz,
                 pq.quarter,
+                pq.day,
+                pq.period_code,
                 pe.birth_date,
                 pe.death_date,
                 pe.sex,
@@ -202,9 +375,21 @@ def quarter_panel(
                 pe.first_nationality,
                 h.lipro as lipro_position,
                 h.household_size,
+                {_HOUSEHOLD_TYPE} as household_type,
                 coalesce(j.job_count, 0)::INTEGER as job_count,
+                (coalesce(j.job_count, 0)
+                 + (se.insz is not null)::INTEGER)::INTEGER as total_job_count,
                 j.gross_wage,
-                i.primary_start_date as primary_incapacity_start
+                j.main_importance_code,
+                i.primary_start_date as primary_incapacity_start,
+                w.insz is not null as is_employed,
+                coalesce(se.is_main, false) as is_self_employed,
+                u.category as unemployment_category,
+                i.phase as incapacity_phase,
+                i.nature as incapacity_nature,
+                coalesce(d.days, 0)::INTEGER as incapacity_days_quarter,
+                round(coalesce(d.days, 0) * {_SIX_DAY_SHARE})::INTEGER as incapacity_paid_days,
+                c.cumulative_benefits
             from person_quarters pq
             join persons pe on pe.insz = pq.insz
             left join residences r
@@ -216,10 +401,30 @@ def quarter_panel(
             left join households h
               on h.insz = pq.insz and h.valid_from <= pq.day
              and (h.valid_until is null or h.valid_until >= pq.day)
-            left join jobs j on j.insz = pq.insz and j.quarter = pq.dmfa_quarter
+            left join jobs j on j.insz = pq.insz and j.quarter = pq.period_code
+            left join working w on w.insz = pq.insz and w.quarter = pq.quarter
+            left join unemployment u
+              on u.insz = pq.insz and u.start_date <= pq.day
+             and (u.end_date is null or u.end_date >= pq.day)
             left join incapacity i
               on i.insz = pq.insz and i.start_date <= pq.day
              and (i.end_date is null or i.end_date >= pq.day)
+            left join incapacity_days d on d.insz = pq.insz and d.quarter = pq.quarter
+            left join cumulated c on c.insz = pq.insz and c.quarter = pq.quarter
+            left join (
+                select x.insz, pq2.quarter, bool_or(x.category = '1') as is_main
+                from self_employed x
+                join person_quarters pq2
+                  on pq2.insz = x.insz and x.start_date <= pq2.day
+                 and (x.end_date is null or x.end_date >= pq2.day)
+                group by x.insz, pq2.quarter
+            ) se on se.insz = pq.insz and se.quarter = pq.quarter
+        ),
+        final as (
+            select * exclude (is_employed, is_self_employed, unemployment_category,
+                              incapacity_phase, incapacity_nature),
+                   {_POSITION} as socio_economic_position_quarter
+            from situation
         )
         select * from final
         """,
@@ -227,12 +432,29 @@ def quarter_panel(
     )
 
 
-def job_panel(population: Relation, quarters: pl.DataFrame, occupations: Relation) -> Relation:
-    """Person x quarter x job: every DMFA occupation line of the quarter, numbered per person."""
+def _source_columns(variables: Sequence[Variable], table: str) -> str:
+    """`expression as name` for each variable read from `table` (alias `s`)."""
+    return "".join(
+        f", {v.origin.expression} as {_identifier(v.name)}"
+        for v in variables
+        if isinstance(v.origin, FromSource) and v.origin.table == table
+    )
+
+
+def job_panel(
+    population: Relation,
+    quarters: pl.DataFrame,
+    occupations: Relation,
+    variables: Sequence[Variable] = (),
+) -> Relation:
+    """Person x quarter x job: every DMFA occupation line of the quarter, numbered per person,
+    with the main job of the quarter and the main line at each employer marked, and the
+    variables read from the line itself."""
+    extra = _source_columns(variables, OCCUPATIONS)
     return _selected(
         population.query(
             "population",
-            """
+            f"""
         with lines as (
             select o.*, q.quarter as quarter_label
             from occupations o
@@ -241,26 +463,39 @@ def job_panel(population: Relation, quarters: pl.DataFrame, occupations: Relatio
         ),
         final as (
             select
-                insz,
-                quarter_label as quarter,
+                s.insz,
+                s.quarter_label as quarter,
                 row_number() over (
-                    partition by insz, quarter
-                    order by occupation_start, employer_rsz, local_unit_id, gross_wage_cents
+                    partition by s.insz, s.quarter
+                    order by s.occupation_start, s.employer_rsz, s.local_unit_id,
+                             s.gross_wage_cents
                 )::INTEGER as job,
-                employer_rsz as employer_id,
-                local_unit_id,
-                joint_committee,
-                worker_code,
-                contract_type,
-                round(100.0 * q_hours / s_hours, 2) as part_time_percentage,
-                days_worked / 100.0 as paid_days,
-                gross_wage_cents / 100.0 as job_gross_wage,
+                s.employer_rsz as employer_id,
+                s.local_unit_id,
+                s.joint_committee,
+                s.worker_code,
+                s.contract_type,
+                round(100.0 * s.q_hours / s.s_hours, 2) as part_time_percentage,
+                s.days_worked / 100.0 as paid_days,
+                s.gross_wage_cents / 100.0 as job_gross_wage,
                 -- paid days are counted on the 5-day full-time regime, so the wage per paid day
                 -- is already the full-time daily wage (a 38-hour week)
-                case when days_worked > 0
-                     then round(gross_wage_cents / days_worked, 2) end as daily_wage,
-                occupation_start
-            from lines
+                case when s.days_worked > 0
+                     then round(s.gross_wage_cents / s.days_worked, 2) end as daily_wage,
+                s.occupation_start,
+                -- the main job: most paid days, then the highest wage
+                case when row_number() over (
+                    partition by s.insz, s.quarter
+                    order by s.days_worked desc, s.gross_wage_cents desc, s.occupation_start,
+                             s.employer_rsz, s.local_unit_id
+                ) = 1 then 'Y' else 'N' end as main_job,
+                case when row_number() over (
+                    partition by s.insz, s.quarter, s.employer_rsz
+                    order by s.gross_wage_cents desc, s.days_worked desc, s.occupation_start,
+                             s.local_unit_id
+                ) = 1 then 'Y' else 'N' end as main_line_at_employer
+                {extra}
+            from lines s
         )
         select * from final
         """,
@@ -268,21 +503,139 @@ def job_panel(population: Relation, quarters: pl.DataFrame, occupations: Relatio
     )
 
 
-def year_panel(population: Relation, years: pl.DataFrame, career: Relation) -> Relation:
-    """Person x year: SIGEDIS career days and main employer, over the career years asked for."""
+def year_panel(
+    population: Relation,
+    years: pl.DataFrame,
+    career: Relation,
+    variables: Sequence[Variable] = (),
+) -> Relation:
+    """Person x year: SIGEDIS career days, main employer and career length so far, over the
+    career years asked for."""
+    extra = _source_columns(variables, CAREER)
     return _selected(
         population.query(
             "population",
-            """
+            f"""
+        with counted as (
+            -- the career length counts every year with days, also those before the panel
+            select c.*,
+                   count(*) filter (where c.worked_days + c.assimilated_days > 0) over (
+                       partition by c.insz order by c.year
+                       rows between unbounded preceding and current row
+                   )::INTEGER as career_length_years
+            from career c
+            semi join population p on p.insz = c.insz
+        )
         select
-            c.insz,
-            c.year::INTEGER as year,
-            c.worked_days::INTEGER as career_worked_days,
-            c.assimilated_days::INTEGER as career_assimilated_days,
-            c.employer_rsz as career_employer_id
-        from career c
-        join population p on p.insz = c.insz
-        join years y on y.year = c.year
+            s.insz,
+            s.year::INTEGER as year,
+            s.worked_days::INTEGER as career_worked_days,
+            s.assimilated_days::INTEGER as career_assimilated_days,
+            s.employer_rsz as career_employer_id,
+            s.career_length_years
+            {extra}
+        from counted s
+        join years y on y.year = s.year
         """,
         )
     )
+
+
+def attach_sources(
+    panel: pl.DataFrame,
+    period_key: str,
+    variables: Sequence[Variable],
+    sources: Mapping[str, Relation],
+) -> pl.DataFrame:
+    """Add every variable read from one source table: per table, the row valid on each panel
+    row's reference day (`day`) for spell tables, or the row of the panel's period
+    (`period_code`) for period tables; where spells overlap, the latest started one wins.
+    The lookups chain into one query over the panel's keys, joined back to the panel once."""
+    tables = sorted(
+        {v.origin.table for v in variables if isinstance(v.origin, FromSource)}
+        - {OCCUPATIONS, CAREER}
+    )
+    if not tables:
+        return panel
+    key = _identifier(period_key)
+    b = panel.select("insz", key, "day", "period_code")  # noqa: F841 - read by name below
+    found = _selected(
+        sources[tables[0]].query("unused__", f"select insz, {key}, day, period_code from b")
+    )
+    for table_key in tables:
+        found = _attach_table(found, sources[table_key], table_key, key, variables)
+    added = found.pl().drop("day", "period_code")
+    return panel.join(added, on=["insz", key], how="left", maintain_order="left")
+
+
+def _attach_table(
+    b: Relation, s: Relation, table_key: str, key: str, variables: Sequence[Variable]
+) -> Relation:
+    """The panel keys `b` with the variables read from one source table `s`."""
+    table = SOURCE_TABLES[table_key]
+    columns = _source_columns(variables, table_key)
+    if table.valid_from is not None and table.valid_until is not None:
+        start, end = _identifier(table.valid_from), _identifier(table.valid_until)
+        # ties (duplicate spells) are broken on every column, so the pick is reproducible
+        tie_break = ", ".join(f"s.{_identifier(c.name)}" for c in table.columns)
+        # the window runs over the matching rows only; the left join then gives every panel
+        # row its row of the table, or none, and the expressions see both
+        query = f"""
+            with matched as (
+                select b.{key} as panel_key__, s.*
+                from b
+                join s
+                  on s.insz = b.insz and s.{start} <= b.day
+                 and (s.{end} is null or s.{end} >= b.day)
+                qualify row_number() over (
+                    partition by b.insz, b.{key} order by s.{start} desc, {tie_break}
+                ) = 1
+            )
+            select b.*{columns}
+            from b
+            left join matched s on s.insz = b.insz and s.panel_key__ = b.{key}
+        """
+    elif table.period_column is not None:
+        period = _identifier(table.period_column)
+        query = f"""
+            select b.*{columns}
+            from b left join s on s.insz = b.insz and s.{period} = b.period_code
+        """
+    else:
+        raise ValueError(f"source table {table_key} has neither validity nor period columns")
+    return _selected(b.query("b", query))
+
+
+def build_panels(
+    population: Relation,
+    period: Period,
+    sources: Mapping[str, Relation],
+    names: Mapping[str, Sequence[str]],
+) -> dict[str, pl.DataFrame]:
+    """The exact panels, each with the variables `names` asks for in it (by panel)."""
+    built: dict[str, pl.DataFrame] = {}
+    for panel, requested in names.items():
+        if not requested:
+            continue
+        variables = [VARIABLES[n] for n in requested]
+        if panel == "month":
+            base = month_panel(
+                population, calendar.months(period), *(sources[k] for k in MONTH_SOURCES)
+            )
+            built[panel] = attach_sources(base.pl(), "month", variables, sources)
+        elif panel == "quarter":
+            base = quarter_panel(
+                population, calendar.quarters(period), *(sources[k] for k in QUARTER_SOURCES)
+            )
+            built[panel] = attach_sources(base.pl(), "quarter", variables, sources)
+        elif panel == "quarter_job":
+            built[panel] = job_panel(
+                population, calendar.quarters(period), sources[OCCUPATIONS], variables
+            ).pl()
+        elif panel == "year":
+            built[panel] = year_panel(
+                population, calendar.years(period), sources[CAREER], variables
+            ).pl()
+        else:
+            raise ValueError(f"no builder for panel {panel!r}")
+    return built

@@ -1,0 +1,68 @@
+"""The sources of the further variables of 18/088, cut from the same lives as the first ones.
+
+One entry point for synthetic.generate: it takes the tables already drawn and returns the
+extended ones (more columns on DMFA, RVA, NIC and SIGEDIS) and the new ones (job seekers,
+disability, self-employed, RVA sanctions, payments and activation, incomes). It draws from the
+generator after all first tables, so those stay as they were.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from synthetic import (
+    disability,
+    dmfa_details,
+    income,
+    jobseekers,
+    nic_details,
+    rva_details,
+    self_employed,
+    sigedis_details,
+)
+
+
+def further_tables(
+    rng: np.random.Generator,
+    life: pl.DataFrame,
+    people: pl.DataFrame,
+    employers: pl.DataFrame,
+    tables: dict[str, pl.DataFrame],
+) -> dict[str, pl.DataFrame]:
+    """The extended and the new source tables, keyed like specs.sources."""
+    residences = tables["register.residences"]
+    unemployment = rva_details.unemployment_with_details(
+        rng, tables["rva.unemployment"], residences
+    )
+    incapacity = nic_details.incapacity_with_details(rng, tables["nic.incapacity"])
+    occupations = dmfa_details.occupations_with_details(rng, tables["dmfa.occupations"], employers)
+    registrations = jobseekers.registrations_table(rng, life, people, unemployment, residences)
+    recognitions = disability.disability_table(rng, people, incapacity)
+    activities = self_employed.self_employed_table(rng, life, people)
+    payments = rva_details.payments_table(rng, unemployment)
+    return {
+        "dmfa.occupations": occupations,
+        "rva.unemployment": unemployment,
+        "nic.incapacity": incapacity,
+        "sigedis.career": sigedis_details.career_with_details(
+            tables["sigedis.career"], occupations
+        ),
+        "rva.sanctions": rva_details.sanctions_table(rng, unemployment),
+        "rva.payments": payments,
+        "rva.activation": rva_details.activation_table(rng, unemployment),
+        "jobseekers.registrations": registrations,
+        "fodsz.disability": recognitions,
+        "rsvz.self_employed": activities,
+        "income.quarterly": income.income_table(
+            rng,
+            people,
+            tables["register.households"],
+            payments,
+            incapacity,
+            occupations,
+            activities,
+            recognitions,
+            registrations,
+        ),
+    }
