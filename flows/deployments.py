@@ -39,7 +39,7 @@ def deployments(specs_dir: Path = SPECS_DIR) -> list:
             continue
         found.append(
             scheduled_yearly_extract.to_deployment(
-                name=f"{spec.deliberation.replace('/', '-')}-yearly",
+                name=f"{path.stem}-yearly",
                 schedule=Cron(spec.delivery.cron, timezone=TIMEZONE),
                 parameters={"spec_file": path.name},
                 description=f"yearly delivery of deliberation {spec.deliberation} to "
