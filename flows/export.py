@@ -307,6 +307,7 @@ def run_extract(
             population = draw_sample_task(population, key, mode.persons)
         exact = build_panels_task(sources, population, spec)
         protected = protect_task(exact, population, spec, mode, key)
+        del exact  # the exact panels are not needed past this point: free them before validation
         layout = released_panels(spec, mode, period_values(spec))
         outcomes = validate_task(protected, layout, mode)
         header = {
