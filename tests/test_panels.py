@@ -190,6 +190,16 @@ ROWS = {
 }
 
 
+def incapacity_population(sources):
+    """The persons with incapacity in PERIOD, as the 18/088 rule selects them."""
+    return panels.select_population(
+        sources["register.persons"],
+        sources["nic.incapacity"],
+        calendar.bounds(PERIOD),
+        PopulationRule.INCAPACITY_IN_PERIOD,
+    )
+
+
 @pytest.fixture(scope="module")
 def sources(tmp_path_factory):
     store = write_store(tmp_path_factory.mktemp("store"), ROWS)
@@ -198,12 +208,7 @@ def sources(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def population(sources):
-    return panels.select_population(
-        sources["register.persons"],
-        sources["nic.incapacity"],
-        calendar.bounds(PERIOD),
-        PopulationRule.INCAPACITY_IN_PERIOD,
-    )
+    return incapacity_population(sources)
 
 
 def test_population_holds_only_persons_with_incapacity_in_the_period(population):
@@ -402,12 +407,7 @@ def test_of_overlapping_spells_the_latest_started_one_is_read(tmp_path_factory):
     ]
     store = write_store(tmp_path_factory.mktemp("overlap"), rows)
     sources = open_sources(duckdb.connect(), store)
-    population = panels.select_population(
-        sources["register.persons"],
-        sources["nic.incapacity"],
-        calendar.bounds(PERIOD),
-        PopulationRule.INCAPACITY_IN_PERIOD,
-    )
+    population = incapacity_population(sources)
     month = _built(sources, population, {"month": ("employment_service",)})["month"]
     anna = month.filter(pl.col("insz") == ANNA).sort("month")
     assert anna["employment_service"].to_list() == ["ACTIRIS", "ACTIRIS"] + ["VDAB"] * 4
@@ -426,12 +426,7 @@ def test_a_self_employed_main_occupation_is_working_and_counts_as_a_job(tmp_path
     ]
     store = write_store(tmp_path_factory.mktemp("self_employed"), rows)
     sources = open_sources(duckdb.connect(), store)
-    population = panels.select_population(
-        sources["register.persons"],
-        sources["nic.incapacity"],
-        calendar.bounds(PERIOD),
-        PopulationRule.INCAPACITY_IN_PERIOD,
-    )
+    population = incapacity_population(sources)
     built = _built(
         sources,
         population,
