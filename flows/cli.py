@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from flows.settings import SPECS_DIR, Paths, quiet_libraries
 from specs.sources import STORE_MANIFEST
 from synthetic.blocks import BLOCK_PERSONS, DEFAULT_CHUNK_PERSONS
+
+if TYPE_CHECKING:
+    from specs.model import Mode
 
 app = typer.Typer(
     help="rex: pseudonymised research extracts, as a deliberation authorises them.",
@@ -110,7 +113,7 @@ def spec_check(file: Annotated[Path, typer.Argument(help="spec YAML file")]) -> 
         _fail(str(error))
         return
     typer.echo(f"{file}: deliberation {spec.deliberation} ({spec.recipient}) is valid")
-    typer.echo(f"  runs allowed {spec.valid.from_} .. {spec.valid.until}")
+    typer.echo(f"  runs allowed {spec.valid.describe()}")
     typer.echo(f"  period {spec.period.from_} .. {spec.period.until}")
     for granularity in ("month", "quarter", "year"):
         typer.echo(f"  {granularity:8} {len(getattr(spec.variables, granularity))} variables")
@@ -124,7 +127,16 @@ def spec_check(file: Annotated[Path, typer.Argument(help="spec YAML file")]) -> 
         typer.echo(f"  deliveries {spec.delivery.regime}{rolling}, cron {spec.delivery.cron!r}")
     for name, mode in spec.modes.items():
         size = f"{mode.persons:,} persons" if mode.persons else "whole population"
-        typer.echo(f"  mode {name.value}: {size}, delete by {mode.delete_by}")
+        identified = ", identified (INSZ, RSZ and KBO numbers)" if mode.identified else ""
+        typer.echo(f"  mode {name.value}: {size}{identified}, {retention_of(mode)}")
+
+
+def retention_of(mode: Mode) -> str:
+    if mode.delete_by is not None:
+        return f"delete by {mode.delete_by}"
+    if mode.keep_months is not None:
+        return f"delete {mode.keep_months} months after each run"
+    return "kept for the whole career of the persons concerned"
 
 
 @keys_app.command("create")
@@ -150,9 +162,9 @@ def keys_create(
 
 def _run_export(mode: str, spec: Path, as_of: dt.datetime | None, sources: Path | None):
     paths = _paths()
-    from flows.export import REFUSALS, onprem_build, sample_export
+    from flows.export import REFUSALS, control_export, onprem_build, sample_export
 
-    flow = sample_export if mode == "sample" else onprem_build
+    flow = {"sample": sample_export, "onprem": onprem_build, "control": control_export}[mode]
     day = _day(as_of)
     try:
         return flow(spec, day, paths, sources or paths.sources)
@@ -179,6 +191,14 @@ def export_sample(spec: SpecFile = DEMO_SPEC, as_of: AsOf = None, sources: Sourc
 def export_onprem(spec: SpecFile = DEMO_SPEC, as_of: AsOf = None, sources: Sources = None) -> None:
     """Build the exact full-population panels in the on-premise workspace (data/onprem)."""
     result = _run_export("onprem", spec, as_of, sources)
+    typer.echo(f"{result.status}: {result.folder}")
+
+
+@export_app.command("control")
+def export_control(spec: SpecFile, as_of: AsOf = None, sources: Sources = None) -> None:
+    """Deliver identified data for control purposes (INSZ, RSZ and KBO numbers) into
+    data/releases: only where the deliberation grants it (`identified_data` in the spec)."""
+    result = _run_export("control", spec, as_of, sources)
     typer.echo(f"{result.status}: {result.folder}")
 
 

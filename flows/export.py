@@ -23,6 +23,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows import audit
+from flows.access import RosterError, StaffMember, load_roster
 from flows.keys import KeyStoreError, fingerprint, load_key
 from flows.release import (
     ReleaseExists,
@@ -64,6 +65,7 @@ class ExtractFailed(RuntimeError):
 
 REFUSALS = (
     AuthorisationError,
+    RosterError,
     KeyStoreError,
     SourceError,
     SourceDefects,
@@ -87,21 +89,31 @@ class ExtractResult:
 
 
 def release_folder(paths: Paths, spec: Spec, mode: ModeName, as_of: dt.date) -> Path:
+    # Sample and control deliveries leave the building; the on-premise build stays in.
     base = paths.onprem if mode is ModeName.ONPREM else paths.releases
     name = f"{spec.deliberation.replace('/', '-')}_{mode.value}_{as_of.isoformat()}"
     return base / spec.project / name
 
 
 def authorise(
-    spec: Spec, mode_name: ModeName, as_of: dt.date, operator: str, synthetic_store: bool
+    spec: Spec,
+    mode_name: ModeName,
+    as_of: dt.date,
+    operator: str,
+    synthetic_store: bool,
+    staff: StaffMember | None = None,
 ) -> Mode:
-    """The mode, if the spec allows `operator` a run of it on `as_of` on this store; else
-    AuthorisationError. A test run, before the spec is in force, gets the test deadline."""
-    if spec.operators and operator not in spec.operators:
-        raise AuthorisationError(
-            f"{operator!r} is not an operator of deliberation {spec.deliberation}; its "
-            f"operators are: {', '.join(spec.operators)}"
-        )
+    """The mode as this run gets it, if the spec allows `operator` (with the roles and declaration
+    the roster records as `staff`) a run of it on `as_of` on this store; else AuthorisationError.
+
+    The mode comes back with this run's deadline in `delete_by` (None: kept for the whole
+    career); a test run, before the spec is in force, gets the test deadline.
+    """
+    staff = staff or StaffMember()
+    signed = staff.declaration_signed is not None and staff.declaration_signed <= as_of
+    refusal = spec.operator_refusal(operator, staff.roles, signed)
+    if refusal is not None:
+        raise AuthorisationError(refusal)
     mode = spec.modes.get(mode_name)
     if mode is None:
         raise AuthorisationError(
@@ -109,13 +121,14 @@ def authorise(
         )
     if not spec.valid.contains(as_of):
         raise AuthorisationError(
-            f"deliberation {spec.deliberation} allows runs from {spec.valid.from_} until "
-            f"{spec.valid.until}; {as_of} lies outside that window"
+            f"deliberation {spec.deliberation} allows runs in {spec.valid.describe()}; {as_of} "
+            "lies outside that window"
         )
-    if as_of > mode.delete_by:
+    deadline = mode.deadline(as_of)
+    if deadline is not None and as_of > deadline:
         raise AuthorisationError(
             f"the {mode_name.value} data of deliberation {spec.deliberation} must be deleted by "
-            f"{mode.delete_by}; no {mode_name.value} run is allowed on {as_of}"
+            f"{deadline}; no {mode_name.value} run is allowed on {as_of}"
         )
     if spec.in_force is not None and not spec.in_force.in_force(as_of):
         since = spec.in_force.since
@@ -131,10 +144,11 @@ def authorise(
                 f"test runs of deliberation {spec.deliberation} ended on "
                 f"{spec.in_force.test_data_delete_by}; its regulation {status}"
             )
-        return mode.model_copy(
-            update={"delete_by": min(mode.delete_by, spec.in_force.test_data_delete_by)}
-        )
-    return mode
+        test_deadline = spec.in_force.test_data_delete_by
+        deadline = test_deadline if deadline is None else min(deadline, test_deadline)
+    return mode.model_copy(
+        update={"delete_by": deadline, "keep_months": None, "keep_whole_career": deadline is None}
+    )
 
 
 def is_test_run(spec: Spec, as_of: dt.date) -> bool:
@@ -176,6 +190,8 @@ def select_population_task(sources: dict[str, duckdb.DuckDBPyRelation], spec: Sp
         calendar.bounds(spec.period),
         spec.population.rule,
         calendar.bounds(spec.population_window),
+        sources["dmfa.occupations"],
+        spec.population.employers,
     )
     return relation.pl().sort("insz")
 
@@ -195,6 +211,10 @@ def build_panels_task(
         "select insz, birth_date, death_date from persons semi join population using (insz)",
     )
     names = {name: spec.variables_of_panel(name) for name in PANELS}
+    employers = spec.population.employers
+    if employers is not None and employers.their_lines_only:
+        lines = panels.employer_lines(sources["dmfa.occupations"], employers)
+        sources = {**sources, "dmfa.occupations": lines}
     return panels.build_panels(population_relation, spec.period, sources, names)
 
 
@@ -266,6 +286,16 @@ def publish_task(
     return ExtractResult(status, target, manifest)
 
 
+def person_set_digest(protected: dict[str, pl.DataFrame], mode: Mode, key: bytes) -> str:
+    """The digest of the persons a release is about, over their pseudonyms: an identified
+    release's INSZs are pseudonymised first, so the log never holds a hash of plain INSZs (which
+    a dictionary of birth dates and counters would reverse)."""
+    ids = pl.concat([frame["person_id"] for frame in protected.values()])
+    if mode.identified:
+        ids = pseudonym_map(ids, key, PERSON)["pseudonym"]
+    return pseudonym_set_digest(ids)
+
+
 def run_extract(
     spec_path: Path,
     mode_name: ModeName,
@@ -295,7 +325,15 @@ def run_extract(
             "recipient": spec.recipient,
             "purpose": spec.purpose,
         }
-        mode = authorise(spec, mode_name, as_of, getpass.getuser(), store_is_synthetic(sources_dir))
+        staff = load_roster(paths.roster).member(getpass.getuser())
+        # What the access rule was checked against, so that a review can check it again.
+        context |= {
+            "roles": list(staff.roles),
+            "declaration_signed": staff.declaration_signed and staff.declaration_signed.isoformat(),
+        }
+        mode = authorise(
+            spec, mode_name, as_of, getpass.getuser(), store_is_synthetic(sources_dir), staff
+        )
         if precondition is not None:
             precondition(spec)
         key = load_key(paths.key_store, spec.project)
@@ -321,14 +359,14 @@ def run_extract(
             "mode": mode_name.value,
             "protections": mode.protect.model_dump(),
             "as_of": as_of.isoformat(),
-            "delete_by": mode.delete_by.isoformat(),
+            "identified": mode.identified,
+            "delete_by": mode.delete_by and mode.delete_by.isoformat(),
+            "kept": "until delete_by" if mode.delete_by else "for the whole career",
             "test_run": is_test_run(spec, as_of),
             "key_fingerprint": fingerprint(key),
             "period": {"from": spec.period.from_, "until": spec.period.until},
             "persons": population.height,
-            "pseudonym_set_sha256": pseudonym_set_digest(
-                pl.concat([frame["person_id"] for frame in protected.values()])
-            ),
+            "pseudonym_set_sha256": person_set_digest(protected, mode, key),
             "source_checks": [f.as_dict() for f in findings],
         }
         result = publish_task(
@@ -372,3 +410,12 @@ def sample_export(
 def onprem_build(spec_path: Path, as_of: dt.date, paths: Paths, sources_dir: Path) -> ExtractResult:
     """The whole population with exact values, into the on-premise workspace."""
     return run_extract(spec_path, ModeName.ONPREM, as_of, paths, sources_dir)
+
+
+@flow(name="control_export", log_prints=False)
+def control_export(
+    spec_path: Path, as_of: dt.date, paths: Paths, sources_dir: Path
+) -> ExtractResult:
+    """Identified data for control purposes, where the deliberation grants it; under
+    data/releases, as it leaves the building."""
+    return run_extract(spec_path, ModeName.CONTROL, as_of, paths, sources_dir)

@@ -68,7 +68,7 @@ def holdings(paths: Paths) -> list[Holding]:
                 deliberation=manifest["deliberation"],
                 mode=manifest["mode"],
                 recipient=manifest["recipient"],
-                delete_by=dt.date.fromisoformat(manifest["delete_by"]),
+                delete_by=manifest["delete_by"] and dt.date.fromisoformat(manifest["delete_by"]),
                 path=str(manifest_path.parent),
             )
             found.append(Holding(**common, ours=True))
@@ -95,10 +95,12 @@ def leftovers(paths: Paths, now: float | None = None) -> list[tuple[str, str]]:
 def retention_plan(paths: Paths, specs_dir: Path, as_of: dt.date) -> list[Step]:
     """What retention would do on `as_of`, without doing anything."""
     specs = load_specs(specs_dir)
-    project_deadlines: dict[str, dt.date] = {}
+    project_deadlines: dict[str, dt.date | None] = {}
     for spec in specs:
-        last = max(mode.delete_by for mode in spec.modes.values())
-        project_deadlines[spec.project] = max(last, project_deadlines.get(spec.project, last))
+        last = spec.last_deadline()
+        known = project_deadlines.get(spec.project, last)
+        both = None if last is None or known is None else max(last, known)
+        project_deadlines[spec.project] = both
     revoked = {r.name: r.since for spec in specs for r in spec.revoked_recipients}
     return plan(
         holdings(paths),

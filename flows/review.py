@@ -3,7 +3,8 @@ the audit log, each checked against the rules that held when it was made.
 
 A disclosure passes when the authorisation covered it (the spec it names still has the same
 content, authorises its mode, and allowed a run on its as-of date before the mode's deletion
-deadline), when it was made by an operator the spec lists (where the spec lists any), and when a
+deadline), when it was made by an operator the spec allows (by login, or by the roles and the
+declaration on honour the run logged from the staff roster), and when a
 request for the same run was logged before it. The as-of date stands for the moment of the
 disclosure: it is the date every rule of the run was evaluated at.
 """
@@ -72,15 +73,18 @@ def check(entry: dict[str, Any], entries: list[dict[str, Any]], specs_dir: Path)
             violations.append("the spec has changed since the run: its coverage is unproven")
         if mode is None:
             violations.append(f"deliberation {spec.deliberation} has no {entry['mode']} mode")
-        elif day > mode.delete_by:
-            violations.append(f"made after the deletion deadline {mode.delete_by}")
+        elif (deadline := mode.deadline(day)) is not None and day > deadline:
+            violations.append(f"made after the deletion deadline {deadline}")
         if not spec.valid.contains(day):
-            violations.append(
-                f"made on {day}, outside the validity window {spec.valid.from_} .. "
-                f"{spec.valid.until}"
-            )
-        if spec.operators and entry.get("actor") not in spec.operators:
-            violations.append(f"made by {entry.get('actor')!r}, who is not a listed operator")
+            violations.append(f"made on {day}, outside the validity window {spec.valid.describe()}")
+        signed = entry.get("declaration_signed")
+        refusal = spec.operator_refusal(
+            str(entry.get("actor")),
+            tuple(entry.get("roles") or ()),
+            signed is not None and dt.date.fromisoformat(signed) <= day,
+        )
+        if refusal is not None:
+            violations.append(refusal)
     return Finding(
         seq=entry["seq"],
         deliberation=str(entry.get("deliberation", "?")),

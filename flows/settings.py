@@ -33,6 +33,11 @@ class Paths:
         return self.data / "onprem"
 
     @property
+    def roster(self) -> Path:
+        """The staff roster (flows.access): roles and declarations of the operators."""
+        return self.data / "access" / "roster.yaml"
+
+    @property
     def audit_log(self) -> Path:
         return self.data / "audit" / "audit.jsonl"
 

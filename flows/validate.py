@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from specs import checks as c
+from specs import identifiers
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ def expectation(check: c.Check) -> Any:
             return gxe.ExpectColumnValuesToMatchRegex(column=column, regex=pattern)
         case c.NotMatchingPattern(column, pattern):
             return gxe.ExpectColumnValuesToNotMatchRegex(column=column, regex=pattern)
+        case c.ValidIdentifier(column, scheme):
+            return _valid_identifier_expectation()(column=column, scheme=scheme.value)
         case c.Between(column, low, high):
             return gxe.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high)
         case c.DistinctCountBetween(column, low, high):
@@ -64,6 +67,42 @@ def expectation(check: c.Check) -> Any:
                 column=column, min_value=low, max_value=high
             )
     raise TypeError(f"no expectation for check {check!r}")
+
+
+@cache
+def _valid_identifier_expectation() -> Any:
+    """A custom expectation: the column's identifiers have valid check digits (specs.identifiers).
+
+    Defined on first use, as great-expectations registers a metric when its class is created.
+    The predicate is the SQL the source checks use, run by DuckDB on the column.
+    """
+    import duckdb
+    import pandas as pd
+    from great_expectations.execution_engine import PandasExecutionEngine
+    from great_expectations.expectations.expectation import ColumnMapExpectation
+    from great_expectations.expectations.metrics import (
+        ColumnMapMetricProvider,
+        column_condition_partial,
+    )
+
+    class ColumnValuesValidIdentifier(ColumnMapMetricProvider):
+        condition_metric_name = "column_values.rex_valid_identifier"
+        condition_value_keys = ("scheme",)
+
+        @column_condition_partial(engine=PandasExecutionEngine)
+        def _pandas(cls, column: pd.Series, scheme: str, **kwargs: Any) -> pd.Series:
+            values = pd.DataFrame({"v": column.astype(object)})
+            predicate = identifiers.valid(identifiers.Scheme(scheme), "v")
+            valid = duckdb.from_df(values).select(f"coalesce({predicate}, false) as ok").df()["ok"]
+            valid.index = column.index
+            return valid
+
+    class ExpectColumnValuesToBeValidIdentifiers(ColumnMapExpectation):
+        scheme: str
+        map_metric = "column_values.rex_valid_identifier"
+        success_keys = ("scheme", "mostly")
+
+    return ExpectColumnValuesToBeValidIdentifiers
 
 
 @cache

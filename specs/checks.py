@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from specs.identifiers import Scheme
 from specs.release import ReleasedColumn
 
 # An INSZ written plainly (85073003328) or with its usual separators (85.07.30-033.28).
@@ -47,6 +48,14 @@ class NotMatchingPattern:
 
 
 @dataclass(frozen=True)
+class ValidIdentifier:
+    """Every value is an identifier of `scheme` whose check digits verify."""
+
+    column: str
+    scheme: Scheme
+
+
+@dataclass(frozen=True)
 class Between:
     column: str
     low: int
@@ -67,6 +76,7 @@ Check = (
     | InSet
     | MatchesPattern
     | NotMatchingPattern
+    | ValidIdentifier
     | Between
     | DistinctCountBetween
 )
@@ -89,6 +99,8 @@ def panel_checks(
             checks.append(InSet(column.name, tuple(sorted(column.allowed))))
         if column.pattern is not None:
             checks.append(MatchesPattern(column.name, column.pattern))
+        if column.check_digits is not None:
+            checks.append(ValidIdentifier(column.name, column.check_digits))
         if column.low is not None and column.high is not None:
             checks.append(Between(column.name, column.low, column.high))
         # A column held to a code list, class labels or an anchored pattern (months, NIS codes,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from calendar import monthrange
 from enum import StrEnum
 from typing import Literal
 
@@ -30,19 +31,23 @@ def _parse_month(value: object) -> str:
 
 
 class Window(_Strict):
-    """A closed interval of days."""
+    """A closed interval of days; without `until`, open-ended (an authorisation for an
+    indefinite term, 13/021 point 6, holds until it is withdrawn)."""
 
     from_: dt.date = Field(alias="from", description="first day, inclusive")
-    until: dt.date = Field(description="last day, inclusive")
+    until: dt.date | None = Field(description="last day, inclusive; null: no end date")
 
     @model_validator(mode="after")
     def _ordered(self) -> Window:
-        if self.until < self.from_:
+        if self.until is not None and self.until < self.from_:
             raise ValueError(f"'until' ({self.until}) lies before 'from' ({self.from_})")
         return self
 
     def contains(self, day: dt.date) -> bool:
-        return self.from_ <= day <= self.until
+        return self.from_ <= day and (self.until is None or day <= self.until)
+
+    def describe(self) -> str:
+        return f"{self.from_} .. {self.until or 'no end date'}"
 
 
 class Period(_Strict):
@@ -131,6 +136,46 @@ class Delivery(_Strict):
 class PopulationRule(StrEnum):
     ALL_PERSONS = "all_persons_in_period"
     INCAPACITY_IN_PERIOD = "incapacity_episode_in_period"
+    EMPLOYED_IN_PERIOD = "employed_in_period"
+
+
+class Region(StrEnum):
+    """The regions, as the first digits of the NIS codes of their municipalities."""
+
+    BRUSSELS = "brussels"
+    FLANDERS = "flanders"
+    WALLONIA = "wallonia"
+
+    @property
+    def nis_prefixes(self) -> tuple[str, ...]:
+        """The starts of the NIS codes of the region's municipalities (province codes, and the
+        arrondissement codes that split the former province of Brabant)."""
+        return {
+            Region.BRUSSELS: ("21",),
+            Region.FLANDERS: ("1", "23", "24", "3", "4", "7"),
+            Region.WALLONIA: ("25", "5", "6", "8", "9"),
+        }[self]
+
+
+class Employers(_Strict):
+    """Which employers' workers a population holds (an occupation line whose employer matches
+    every criterion given); a criterion left out does not restrict."""
+
+    nace: tuple[str, ...] = Field(default=(), description="NACE-BEL 2008 codes of the employer")
+    joint_committees: tuple[str, ...] = Field(
+        default=(), description="joint committees of the occupation line"
+    )
+    local_unit_region: Region | None = Field(
+        default=None, description="region of the local unit (establishment) the worker works in"
+    )
+    sector: Literal["private", "public"] | None = Field(
+        default=None, description="private or public sector of the line"
+    )
+    their_lines_only: bool = Field(
+        default=True,
+        description="the job lines (and what is computed from them) are those of these "
+        "employers only: what the deliberation grants is the workers' employment there",
+    )
 
 
 class Population(_Strict):
@@ -143,9 +188,22 @@ class Population(_Strict):
         "sampled in earlier deliveries stay in the population (refreshed, not redrawn)",
     )
 
+    employers: Employers | None = Field(
+        default=None,
+        description="employed_in_period: whose workers; absent: the workers of every employer",
+    )
+
     _check_month = field_validator("since", mode="before")(
         lambda value: None if value is None else _parse_month(value)
     )
+
+    @model_validator(mode="after")
+    def _employers_for_employed_only(self) -> Population:
+        if self.employers is not None and self.rule is not PopulationRule.EMPLOYED_IN_PERIOD:
+            raise ValueError(
+                f"'employers' applies to the rule {PopulationRule.EMPLOYED_IN_PERIOD.value!r} only"
+            )
+        return self
 
 
 class Protections(_Strict):
@@ -171,12 +229,84 @@ class Protections(_Strict):
 
 
 class Mode(_Strict):
+    """One way an extract may be delivered. Its retention is given one way exactly: a fixed
+    deadline (`delete_by`), a term from each run (`keep_months`), or the whole career of the
+    persons concerned (`keep_whole_career`)."""
+
     persons: int | None = Field(
         default=None, gt=0, description="sample size; absent: the whole population"
     )
     protect: Protections = Field(description="protections applied in this mode")
-    delete_by: dt.date = Field(description="the data of this mode must be deleted by this day")
+    identified: bool = Field(
+        default=False,
+        description="persons and employers are delivered identified (INSZ, RSZ and KBO numbers) "
+        "instead of pseudonymised; only a spec with an `identified_data` grant may say so",
+    )
+    delete_by: dt.date | None = Field(
+        default=None, description="the data of this mode must be deleted by this day"
+    )
+    keep_months: int | None = Field(
+        default=None,
+        gt=0,
+        description="the data of each run must be deleted this many months after the run's day",
+    )
+    keep_whole_career: bool = Field(
+        default=False,
+        description="the data may be kept for the whole career of the persons concerned: no "
+        "deadline by date",
+    )
     description: str = Field(default="", description="what this mode is for")
+
+    @model_validator(mode="after")
+    def _one_retention(self) -> Mode:
+        given = [
+            name
+            for name, value in (
+                ("delete_by", self.delete_by),
+                ("keep_months", self.keep_months),
+                ("keep_whole_career", self.keep_whole_career or None),
+            )
+            if value is not None
+        ]
+        if len(given) != 1:
+            raise ValueError(
+                "give the retention of a mode one way: delete_by, keep_months or "
+                f"keep_whole_career (given: {', '.join(given) or 'none'})"
+            )
+        if self.identified and self.persons is not None:
+            raise ValueError("an identified mode delivers named persons, not a sample of them")
+        return self
+
+    def deadline(self, run_day: dt.date) -> dt.date | None:
+        """The day the data of a run on `run_day` must be deleted by; None: whole career."""
+        if self.delete_by is not None:
+            return self.delete_by
+        if self.keep_months is not None:
+            return add_months(run_day, self.keep_months)
+        return None
+
+    def last_deadline(self, valid: Window) -> dt.date | None:
+        """The latest deadline any run in the validity window can get; None: no such day (kept
+        for the whole career, or a term from each run of an open-ended authorisation)."""
+        if self.delete_by is None and valid.until is None:
+            return None
+        return self.deadline(valid.until or valid.from_)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later, or that month's last day where it is shorter."""
+    year, month_index = divmod(day.year * 12 + day.month - 1 + months, 12)
+    last_day = monthrange(year, month_index + 1)[1]
+    return dt.date(year, month_index + 1, min(day.day, last_day))
+
+
+class IdentifiedData(_Strict):
+    """A grant of identified data for control purposes: the recipient checks what named persons
+    and employers declared, so it receives INSZ, RSZ and KBO numbers (19/104, 13/021). Every
+    other rule still holds: only the granted variables, validated, logged, deleted on time."""
+
+    reference: str = Field(description="where the deliberation grants it (points)")
+    reason: str = Field(description="why the recipient needs the identities, in its words")
 
 
 class InForce(_Strict):
@@ -206,6 +336,7 @@ class RevokedRecipient(_Strict):
 class ModeName(StrEnum):
     SAMPLE = "sample"
     ONPREM = "onprem"
+    CONTROL = "control"
 
 
 class Variables(_Strict):
@@ -283,8 +414,23 @@ class Spec(_Strict):
     operators: tuple[str, ...] = Field(
         default=(),
         description="logins of the staff allowed to run this deliberation's extracts (13/021 "
-        "point 24); a run by anyone else is refused. Empty: the deliberation names nobody, and "
-        "access to the key store is the only restriction",
+        "point 24); a run by anyone else is refused. Empty, with no `operator_roles`: the "
+        "deliberation names nobody, and access to the key store is the only restriction",
+    )
+    operator_roles: tuple[str, ...] = Field(
+        default=(),
+        description="roles whose holders may run this deliberation's extracts (19/104 point 9), "
+        "as the staff roster (data/access/roster.yaml) assigns them",
+    )
+    operators_sign_declaration: bool = Field(
+        default=False,
+        description="an operator must have signed a declaration on honour to respect the "
+        "confidentiality of the data, recorded in the staff roster (13/021 point 24)",
+    )
+    identified_data: IdentifiedData | None = Field(
+        default=None,
+        description="the deliberation grants identified data for control purposes; without it "
+        "no mode may be identified and no direct identifier may be requested",
     )
 
     @field_validator("deliberation")
@@ -334,9 +480,55 @@ class Spec(_Strict):
                         f"mode {mode_name.value!r} puts amounts in classes but no classes are "
                         f"given for: {', '.join(missing)}"
                     )
-            if mode.delete_by < self.valid.from_:
+            if mode.delete_by is not None and mode.delete_by < self.valid.from_:
                 raise ValueError(f"mode {mode_name.value!r}: delete_by lies before 'valid.from'")
+            if mode.identified and self.identified_data is None:
+                raise ValueError(
+                    f"mode {mode_name.value!r} is identified, but the spec holds no "
+                    "'identified_data' grant: only a deliberation that grants identified data "
+                    "may deliver it"
+                )
+            if (mode_name is ModeName.CONTROL) != mode.identified:
+                raise ValueError(
+                    f"mode {mode_name.value!r}: identified data goes by the control mode only, "
+                    "and the control mode is identified"
+                )
+        direct = sorted(n for n in requested if VARIABLES[n].kind is Kind.DIRECT_IDENTIFIER)
+        pseudonymised = [m.value for m, mode in self.modes.items() if not mode.identified]
+        if direct and pseudonymised:
+            raise ValueError(
+                f"the spec requests direct identifiers ({', '.join(direct)}), which only an "
+                f"identified mode may deliver; pseudonymised modes: {', '.join(pseudonymised)}"
+            )
+        if self.identified_data is not None and not any(m.identified for m in self.modes.values()):
+            raise ValueError("the spec grants identified data but no mode is identified")
         return self
+
+    def operator_refusal(
+        self, login: str, roles: tuple[str, ...], declaration_signed: bool
+    ) -> str | None:
+        """Why `login` (holding `roles` in the staff roster) may not run this deliberation's
+        extracts; None when it may."""
+        listed = login in self.operators or bool(set(roles) & set(self.operator_roles))
+        if (self.operators or self.operator_roles) and not listed:
+            allowed = [*self.operators, *(f"role {r!r}" for r in self.operator_roles)]
+            return (
+                f"{login!r} is not an operator of deliberation {self.deliberation}; its "
+                f"operators are: {', '.join(allowed)}"
+            )
+        if self.operators_sign_declaration and not declaration_signed:
+            return (
+                f"{login!r} has not signed the declaration on honour that deliberation "
+                f"{self.deliberation} requires of its operators (recorded in the staff roster)"
+            )
+        return None
+
+    def last_deadline(self) -> dt.date | None:
+        """The latest day any data of this spec may be kept to; None: whole career (no date)."""
+        deadlines = [m.last_deadline(self.valid) for m in self.modes.values()]
+        if any(d is None for d in deadlines):
+            return None
+        return max(d for d in deadlines if d is not None)
 
     def as_delivered(self, as_of: dt.date) -> Spec:
         """The spec with the period a delivery as of `as_of` covers (its own, unless rolling)."""

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from specs.catalog import PANELS, VARIABLES, Granularity, Kind, Variable
+from specs.identifiers import DESCRIPTION, OF_PSEUDONYM_DOMAIN, PATTERN, Scheme
 from specs.model import Mode, Spec
 from transforms.classes import class_labels
 from transforms.months import MONTH_PATTERN
@@ -34,9 +35,24 @@ class ReleasedColumn:
     high: int | None = None
     is_key: bool = False
     deliberation_name: str | None = None  # what the spec's deliberation calls it
+    check_digits: Scheme | None = None  # an identifier whose check digits must verify
 
 
-def _key_columns(panel: str, period_values: Mapping[Granularity, list]) -> list[ReleasedColumn]:
+def _identified(column: ReleasedColumn, scheme: Scheme) -> ReleasedColumn:
+    """The column as an identified delivery holds it: the identifier itself, verified."""
+    return replace(
+        column,
+        dtype="VARCHAR",
+        description=f"{DESCRIPTION[scheme]} (identified data for control purposes)",
+        protection="identified",
+        pattern=PATTERN[scheme],
+        check_digits=scheme,
+    )
+
+
+def _key_columns(
+    panel: str, period_values: Mapping[Granularity, list], mode: Mode
+) -> list[ReleasedColumn]:
     granularity = PANELS[panel].granularity
     person = ReleasedColumn(
         "person_id",
@@ -47,6 +63,8 @@ def _key_columns(panel: str, period_values: Mapping[Granularity, list]) -> list[
         pattern=PSEUDONYM_PATTERN,
         is_key=True,
     )
+    if mode.identified:
+        person = _identified(person, Scheme.INSZ)
     period_description = {
         Granularity.MONTH: ("month", "VARCHAR", "calendar month, YYYY-MM"),
         Granularity.QUARTER: ("quarter", "VARCHAR", "calendar quarter, YYYY-Qn"),
@@ -103,6 +121,9 @@ def _variable_column(variable: Variable, spec: Spec, mode: Mode) -> ReleasedColu
         deliberation_name=variable.name_in(spec.deliberation),
     )
     if variable.kind is Kind.CODED_ID:
+        scheme = OF_PSEUDONYM_DOMAIN.get(variable.pseudonym_domain or "")
+        if mode.identified and scheme is not None:
+            return _identified(exact, scheme)
         return replace(
             exact, dtype="VARCHAR", protection="pseudonymised", pattern=PSEUDONYM_PATTERN
         )
@@ -130,7 +151,7 @@ def released_panels(
     for panel in PANELS:
         names = spec.variables_of_panel(panel)
         if names:
-            panels[panel] = _key_columns(panel, period_values) + [
+            panels[panel] = _key_columns(panel, period_values, mode) + [
                 _variable_column(VARIABLES[n], spec, mode) for n in names
             ]
     return panels

@@ -143,8 +143,8 @@ def test_failing_suite_publishes_nothing_and_is_logged(world, tmp_path, monkeypa
 @pytest.mark.parametrize(
     ("as_of", "mode", "message"),
     [
-        (dt.date(2026, 11, 22), ModeName.SAMPLE, "allows runs from 2018-07-03 until 2021-12-31"),
-        (dt.date(2018, 1, 1), ModeName.ONPREM, "allows runs from 2018-07-03 until 2021-12-31"),
+        (dt.date(2026, 11, 22), ModeName.SAMPLE, "allows runs in 2018-07-03 .. 2021-12-31"),
+        (dt.date(2018, 1, 1), ModeName.ONPREM, "allows runs in 2018-07-03 .. 2021-12-31"),
         (dt.date(2021, 3, 1), ModeName.SAMPLE, "must be deleted by 2020-12-31"),
     ],
 )
@@ -236,7 +236,7 @@ def test_cli_refuses_a_run_outside_the_window_with_the_window_in_the_message(wor
     ]
     result = CliRunner().invoke(app, command)
     assert result.exit_code == 2
-    assert "allows runs from 2018-07-03 until 2021-12-31" in result.output
+    assert "allows runs in 2018-07-03 .. 2021-12-31" in result.output
 
 
 def test_run_by_someone_not_listed_as_operator_is_refused_and_logged(world, tmp_path):

@@ -70,7 +70,10 @@ def test_disclosure_by_someone_not_listed_as_operator_is_a_violation(tmp_path, s
     log = tmp_path / "audit.jsonl"
     entry = _disclose(log, specs_dir, "r1")
     _, found = _violations(log, specs_dir)
-    assert found[entry["seq"]] == (f"made by {getpass.getuser()!r}, who is not a listed operator",)
+    assert found[entry["seq"]] == (
+        f"{getpass.getuser()!r} is not an operator of deliberation 18/088; its operators are: "
+        "dwh-operator",
+    )
 
 
 def test_a_spec_changed_after_the_run_leaves_coverage_unproven(tmp_path, specs_dir):

@@ -24,7 +24,7 @@ import polars as pl
 from duckdb import DuckDBPyRelation as Relation
 
 from specs.catalog import VARIABLES, FromSource, Variable
-from specs.model import Period, PopulationRule
+from specs.model import Employers, Period, PopulationRule
 from specs.sources import SOURCE_TABLES
 from transforms import calendar
 
@@ -75,9 +75,12 @@ def select_population(
     period_bounds: pl.DataFrame,
     rule: PopulationRule,
     rule_bounds: pl.DataFrame | None = None,
+    occupations: Relation | None = None,
+    employers: Employers | None = None,
 ) -> Relation:
-    """Persons alive during the period and, by rule, with an incapacity phase overlapping the
-    rule's window (`rule_bounds`, by default the period itself)."""
+    """Persons alive during the period and, by rule, with an incapacity phase or a DMFA
+    occupation line (of the `employers` given) overlapping the rule's window (`rule_bounds`,
+    by default the period itself)."""
     if rule_bounds is None:
         rule_bounds = period_bounds
     alive = _selected(
@@ -93,6 +96,12 @@ def select_population(
     )
     if rule is PopulationRule.ALL_PERSONS:
         return alive
+    if rule is PopulationRule.EMPLOYED_IN_PERIOD:
+        if occupations is None:
+            raise ValueError("the rule employed_in_period needs the DMFA occupation lines")
+        # read by DuckDB by name, as the frames below are
+        workers = _employed(occupations, rule_bounds, employers or Employers())  # noqa: F841
+        return _selected(alive.query("alive", "select * from alive semi join workers using (insz)"))
     return _selected(
         alive.query(
             "alive",
@@ -110,6 +119,60 @@ def select_population(
         )
     )
 
+
+def _employed(occupations: Relation, bounds: pl.DataFrame, employers: Employers) -> Relation:
+    """The persons with an occupation line of a matching employer in a quarter of the window."""
+    lines = employer_lines(occupations, employers)
+    return _selected(
+        lines.query(
+            "lines",
+            """
+        select distinct lines.insz
+        from lines, bounds b
+        where lines.quarter between year(b.first_day) * 10 + quarter(b.first_day)
+                                and year(b.last_day) * 10 + quarter(b.last_day)
+        """,
+        )
+    )
+
+
+def employer_lines(occupations: Relation, employers: Employers) -> Relation:
+    """The DMFA occupation lines of the employers that match every criterion given.
+
+    Each criterion is a one-column frame joined to the lines, so its values reach DuckDB as
+    data, never as SQL text.
+    """
+    lines = occupations
+    sector = () if employers.sector is None else (SECTOR_CODES[employers.sector],)
+    criteria = {
+        "nace": employers.nace,
+        "joint_committee": employers.joint_committees,
+        "sector": sector,
+    }
+    for column, values in criteria.items():
+        if values:
+            wanted = pl.DataFrame({column: list(values)}, schema={column: pl.String})  # noqa: F841
+            joined = f"select * from lines semi join wanted using ({column})"
+            lines = _selected(lines.query("lines", joined))
+    if employers.local_unit_region is not None:
+        prefixes = pl.DataFrame(  # noqa: F841
+            {"prefix": list(employers.local_unit_region.nis_prefixes)}
+        )
+        lines = _selected(
+            lines.query(
+                "lines",
+                """
+            select * from lines
+            where exists (
+                select 1 from prefixes p where starts_with(lines.local_unit_nis, p.prefix)
+            )
+            """,
+            )
+        )
+    return lines
+
+
+SECTOR_CODES = {"private": "1", "public": "2"}  # specs.codes.SECTOR
 
 # The socio-economic position on a day, from the situation columns (is_employed,
 # is_self_employed, unemployment_category, incapacity_phase, incapacity_nature): the position

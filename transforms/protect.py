@@ -10,6 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from specs.catalog import PANELS, VARIABLES, Kind
+from specs.identifiers import OF_PSEUDONYM_DOMAIN
 from specs.model import Mode, Spec
 from transforms.classes import to_classes
 from transforms.months import to_month
@@ -38,13 +39,22 @@ def protect_panel(
     key: bytes,
     persons: pl.DataFrame,
 ) -> pl.DataFrame:
-    """Apply the mode's protections to one panel; `persons` maps insz to person_id."""
+    """Apply the mode's protections to one panel; `persons` maps insz to person_id.
+
+    An identified mode (identified data for control purposes) keeps persons and employers as
+    their INSZ, RSZ and KBO numbers; every other coded identifier is still pseudonymised.
+    """
     variables = [VARIABLES[name] for name in spec.variables_of_panel(panel)]
     keys = list(PANELS[panel].keys)
-    protected = frame.join(
-        persons.rename({"id": "insz", "pseudonym": PERSON_ID}), on="insz", how="left"
-    ).drop("insz")
+    if mode.identified:
+        protected = frame.rename({"insz": PERSON_ID})
+    else:
+        protected = frame.join(
+            persons.rename({"id": "insz", "pseudonym": PERSON_ID}), on="insz", how="left"
+        ).drop("insz")
     for variable in variables:
+        if mode.identified and variable.pseudonym_domain in OF_PSEUDONYM_DOMAIN:
+            continue
         if variable.kind is Kind.CODED_ID and variable.pseudonym_domain is not None:
             mapping = pseudonym_map(protected[variable.name], key, variable.pseudonym_domain)
             protected = replace_identifiers(protected, variable.name, mapping)

@@ -33,7 +33,7 @@ class Holding:
     deliberation: str
     mode: str
     recipient: str
-    delete_by: dt.date
+    delete_by: dt.date | None  # None: kept for the whole career of the persons concerned
     path: str  # where we hold it (or held it, for a recipient's copy)
     ours: bool  # False: the recipient's copy of a delivery
 
@@ -48,7 +48,7 @@ class Step:
 
 def plan(
     holdings: Iterable[Holding],
-    project_deadlines: Mapping[str, dt.date],
+    project_deadlines: Mapping[str, dt.date | None],
     revoked: Mapping[str, dt.date],
     keys: Iterable[str],
     as_of: dt.date,
@@ -57,7 +57,8 @@ def plan(
     """Every step retention must take on `as_of`, deletions first, key shredding last.
 
     `project_deadlines`: per project, the last deadline of any mode of any spec that uses its
-    key (data a spec may still produce keeps the key alive). `revoked`: recipients whose
+    key (data a spec may still produce keeps the key alive; None: data kept for a whole career,
+    which keeps the key for good). `revoked`: recipients whose
     authorisation was withdrawn, with the day it was. `keys`: projects whose key exists.
     `leftovers`: (project, folder) of intermediate data that runs which stopped left behind;
     nothing was published from them, and they go whatever the deadline.
@@ -69,7 +70,7 @@ def plan(
     holdings = list(holdings)
     for h in sorted(holdings, key=lambda h: (h.project, h.path, h.ours)):
         revoked_on = revoked.get(h.recipient)
-        if as_of > h.delete_by:
+        if h.delete_by is not None and as_of > h.delete_by:
             reason = f"{h.deliberation} {h.mode} data, to be deleted by {h.delete_by}"
         elif not h.ours and revoked_on is not None and as_of >= revoked_on:
             reason = (
@@ -84,14 +85,16 @@ def plan(
         if project in project_deadlines:
             deadlines.append(project_deadlines[project])
         # A key no spec knows is left alone: it may belong to a project whose spec is not
-        # written yet, and a shredded key cannot be brought back.
-        if deadlines and as_of > max(deadlines):
+        # written yet, and a shredded key cannot be brought back. Nor is a key whose data may
+        # be kept for a whole career (no deadline by date).
+        dated = [d for d in deadlines if d is not None]
+        if dated and len(dated) == len(deadlines) and as_of > max(dated):
             steps.append(
                 Step(
                     Action.SHRED_KEY,
                     project,
                     project,
-                    f"every deadline of the project's data has passed (the last: {max(deadlines)})",
+                    f"every deadline of the project's data has passed (the last: {max(dated)})",
                 )
             )
     return steps

@@ -32,6 +32,7 @@ from types import MappingProxyType
 import duckdb
 from duckdb import DuckDBPyRelation as Relation
 
+from specs import identifiers
 from specs.sources import SOURCE_TABLES
 
 
@@ -106,25 +107,9 @@ EPISODES: Mapping[str, str] = MappingProxyType(
         "nic.incapacity": "start_date, episode, phase, end_date nulls last",
     }
 )
-# Valid-identifier predicates by column name, on the digits-only forms the schemas declare:
-# INSZ: 97 - (first nine mod 97), with 2,000,000,000 added for births from 2000; RSZ: 96 -
-# (sequence x 100 mod 97), 97 for 0; KBO and local unit: 97 - (first eight mod 97).
-_INSZ = """(regexp_full_match({c}, '[0-9]{{11}}') and (
-    97 - try_cast(left({c}, 9) as bigint) % 97 = try_cast(right({c}, 2) as integer)
-    or 97 - (2000000000 + try_cast(left({c}, 9) as bigint)) % 97
-        = try_cast(right({c}, 2) as integer)))"""
-_RSZ = """(regexp_full_match({c}, '[0-9]{{9}}') and
-    coalesce(nullif(96 - (try_cast(left({c}, 7) as bigint) * 100) % 97, 0), 97)
-        = try_cast(right({c}, 2) as integer))"""
-_MOD97_TEN = """(regexp_full_match({c}, '[0-9]{{10}}') and
-    97 - try_cast(left({c}, 8) as bigint) % 97 = try_cast(right({c}, 2) as integer))"""
+# Valid-identifier predicates by column name (the schemes of specs.identifiers).
 IDENTIFIER_CHECKS: Mapping[str, str] = MappingProxyType(
-    {
-        "insz": _INSZ,
-        "employer_rsz": _RSZ,
-        "enterprise_kbo": _MOD97_TEN,
-        "local_unit_id": _MOD97_TEN,
-    }
+    {column: identifiers.VALID[scheme] for column, scheme in identifiers.OF_SOURCE_COLUMN.items()}
 )
 
 

@@ -1,0 +1,52 @@
+"""The staff roster: who holds which roles, and who signed the declaration on honour.
+
+Deliberations name their operators by login (13/021 point 24) or by role (19/104 point 9: the
+attachés and case handlers of one directorate). Roles change with the staff, not with the
+deliberation, so they are kept apart from the specs, in a roster the data steward maintains
+(`data/access/roster.yaml`); it is also the up-to-date list of
+staff that 13/021 point 24 asks to keep available. A missing roster holds nobody.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class RosterError(RuntimeError):
+    """The roster cannot be read; the message names the file and the field."""
+
+
+class StaffMember(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    roles: tuple[str, ...] = Field(default=(), description="roles the member holds")
+    declaration_signed: dt.date | None = Field(
+        default=None, description="day the member signed the declaration on honour"
+    )
+
+
+class Roster(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    staff: dict[str, StaffMember] = Field(default_factory=dict, description="members by login")
+
+    def member(self, login: str) -> StaffMember:
+        return self.staff.get(login, StaffMember())
+
+
+def load_roster(path: Path) -> Roster:
+    if not path.exists():
+        return Roster()
+    try:
+        return Roster.model_validate(yaml.safe_load(path.read_text()) or {})
+    except yaml.YAMLError as error:
+        raise RosterError(f"{path}: not valid YAML ({error})") from None
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        raise RosterError(f"{path}: {problems}") from None

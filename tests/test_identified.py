@@ -1,0 +1,340 @@
+"""Identified data for control purposes (19/104, 13/021): only where a deliberation grants it,
+and every other rule still holds: declared columns only, verified identifiers, a log without
+identifiers, deadlines, access by login or role."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import duckdb
+import polars as pl
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from flows import audit
+from flows.access import Roster, RosterError, StaffMember, load_roster
+from flows.export import AuthorisationError, authorise, control_export, period_values
+from flows.keys import load_key
+from flows.retention import retention_plan
+from flows.review import review
+from flows.settings import SPECS_DIR, Paths
+from flows.validate import ValidationFailed, validate_panel
+from specs import checks as c
+from specs.identifiers import Scheme, valid
+from specs.load import load_spec
+from specs.model import Mode, ModeName, Spec, add_months
+from specs.release import released_panels
+from transforms.protect import protect_panel
+from transforms.pseudonymise import PERSON, pseudonym_map, pseudonym_set_digest
+from transforms.retention import Action, Holding, plan
+
+ROLE = "attaché, Directorate Budget, Finance and Monitoring"
+# Valid identifiers (check digits computed as specs.identifiers says).
+INSZ_A, INSZ_B = "85073003328", "90010100123"
+RSZ, KBO = "011133465", "0403170701"
+
+
+def _document() -> dict:
+    return yaml.safe_load((SPECS_DIR / "19-104.yaml").read_text())
+
+
+def _spec(**changes) -> Spec:
+    document = _document()
+    document.update(changes)
+    return Spec.model_validate(document)
+
+
+# --- the spec language ---------------------------------------------------------------------
+
+
+def test_the_19_104_spec_grants_identified_data_to_its_control_mode():
+    spec = load_spec(SPECS_DIR / "19-104.yaml")
+    assert spec.identified_data is not None
+    assert spec.modes[ModeName.CONTROL].identified
+    assert spec.modes[ModeName.CONTROL].keep_months == 6
+
+
+def test_an_identified_mode_without_a_grant_is_refused():
+    with pytest.raises(ValidationError, match="only a deliberation that grants identified data"):
+        _spec(identified_data=None)
+
+
+def test_identified_data_goes_by_the_control_mode_only():
+    document = _document()
+    document["modes"]["sample"] = {**document["modes"]["control"], "identified": True}
+    with pytest.raises(ValidationError, match="identified data goes by the control mode only"):
+        Spec.model_validate(document)
+    document = _document()
+    document["modes"]["control"]["identified"] = False
+    with pytest.raises(ValidationError, match="the control mode is identified"):
+        Spec.model_validate(document)
+
+
+def test_the_18_088_specs_hold_no_grant_and_no_identified_mode():
+    for name in ("18-088.yaml", "18-088-part1.yaml", "14-045.yaml"):
+        spec = load_spec(SPECS_DIR / name)
+        assert spec.identified_data is None
+        assert not any(mode.identified for mode in spec.modes.values())
+
+
+def test_an_identified_sample_is_refused():
+    with pytest.raises(ValidationError, match="not a sample"):
+        Mode.model_validate({"identified": True, "persons": 10, "protect": {}, "keep_months": 6})
+
+
+@pytest.mark.parametrize(
+    "retention",
+    [
+        {},
+        {"delete_by": "2021-01-01", "keep_months": 6},
+        {"keep_months": 6, "keep_whole_career": True},
+    ],
+)
+def test_a_mode_states_its_retention_one_way_exactly(retention):
+    with pytest.raises(ValidationError, match="give the retention of a mode one way"):
+        Mode.model_validate({"protect": {}, **retention})
+
+
+def test_a_term_in_months_counts_from_the_run_day():
+    mode = Mode.model_validate({"protect": {}, "keep_months": 6})
+    assert mode.deadline(dt.date(2020, 12, 15)) == dt.date(2021, 6, 15)
+    assert mode.deadline(dt.date(2020, 8, 31)) == dt.date(2021, 2, 28)
+    whole_career = Mode.model_validate({"protect": {}, "keep_whole_career": True})
+    assert whole_career.deadline(dt.date(2020, 1, 1)) is None
+
+
+@given(st.dates(dt.date(1990, 1, 1), dt.date(2090, 1, 1)), st.integers(0, 240))
+def test_add_months_moves_by_whole_months_and_never_past_the_day(day, months):
+    later = add_months(day, months)
+    assert (later.year * 12 + later.month) - (day.year * 12 + day.month) == months
+    assert later.day <= day.day
+    assert later.day == day.day or (later + dt.timedelta(days=1)).day == 1
+
+
+def test_an_open_ended_window_holds_every_later_day():
+    spec = _spec()
+    assert spec.valid.until is None
+    assert spec.valid.contains(dt.date(2090, 1, 1))
+    assert not spec.valid.contains(dt.date(2019, 7, 1))
+    assert spec.last_deadline() is None  # a term from each run of a run that may come any day
+
+
+# --- access: logins, roles and the declaration on honour -----------------------------------
+
+
+def test_a_role_of_the_spec_in_the_roster_lets_a_login_run():
+    spec = _spec()
+    day = dt.date(2020, 12, 15)
+    mode = authorise(spec, ModeName.CONTROL, day, "anne", True, StaffMember(roles=(ROLE,)))
+    assert mode.delete_by == dt.date(2021, 6, 15)
+    with pytest.raises(
+        AuthorisationError, match="'bert' is not an operator of deliberation 19/104"
+    ):
+        authorise(spec, ModeName.CONTROL, day, "bert", True, StaffMember(roles=("intern",)))
+
+
+def test_a_declaration_on_honour_must_be_signed_before_the_run():
+    spec = _spec(operators_sign_declaration=True)
+    day = dt.date(2020, 12, 15)
+    for staff in (
+        StaffMember(roles=(ROLE,)),
+        StaffMember(roles=(ROLE,), declaration_signed=day + dt.timedelta(days=1)),
+    ):
+        with pytest.raises(AuthorisationError, match="has not signed the declaration on honour"):
+            authorise(spec, ModeName.CONTROL, day, "anne", True, staff)
+    signed = StaffMember(roles=(ROLE,), declaration_signed=day)
+    assert authorise(spec, ModeName.CONTROL, day, "anne", True, signed).identified
+
+
+def test_a_missing_roster_holds_nobody_and_a_bad_one_is_named(tmp_path):
+    assert load_roster(tmp_path / "roster.yaml") == Roster()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("staff:\n  anne:\n    roles: [x]\n    declaration_signed: someday\n")
+    with pytest.raises(RosterError, match=r"bad\.yaml: staff\.anne\.declaration_signed"):
+        load_roster(bad)
+
+
+# --- what an identified release holds, and how it is checked -------------------------------
+
+
+def test_an_identified_release_names_persons_and_employers_and_verifies_them():
+    document = _document()
+    document["variables"]["month"] = ["programme_id"]
+    spec = Spec.model_validate(document)
+    mode = spec.modes[ModeName.CONTROL]
+    layout = released_panels(spec, mode, period_values(spec))
+    columns = {col.name: col for panel in layout.values() for col in panel}
+    assert columns["person_id"].check_digits is Scheme.INSZ
+    assert columns["employer_id"].check_digits is Scheme.RSZ
+    assert columns["enterprise_id"].check_digits is Scheme.KBO
+    assert columns["local_unit_id"].check_digits is Scheme.KBO
+    # Other coded identifiers are no person and no employer: they stay pseudonymised.
+    assert columns["programme_id"].protection == "pseudonymised"
+    assert c.ValidIdentifier("person_id", Scheme.INSZ) in c.panel_checks(
+        layout["month"], None, True
+    )
+
+
+def test_protect_keeps_the_identifiers_of_persons_and_employers_in_the_control_mode():
+    document = _document()
+    document["variables"] = {"quarter": ["employer_id"]}
+    spec = Spec.model_validate(document)
+    exact = pl.DataFrame(
+        {
+            "insz": [INSZ_B, INSZ_A],
+            "quarter": ["2020-Q3", "2020-Q3"],
+            "job": [1, 1],
+            "employer_id": [RSZ, RSZ],
+        }
+    )
+    key = b"k" * 32
+    persons = pseudonym_map(exact["insz"], key, PERSON)
+    protected = protect_panel(
+        "quarter_job", exact, spec, spec.modes[ModeName.CONTROL], key, persons
+    )
+    assert protected.to_dicts() == [
+        {"person_id": INSZ_A, "quarter": "2020-Q3", "job": 1, "employer_id": RSZ},
+        {"person_id": INSZ_B, "quarter": "2020-Q3", "job": 1, "employer_id": RSZ},
+    ]
+
+
+def test_an_identifier_with_wrong_check_digits_fails_validation_without_its_value():
+    wrong = INSZ_A[:-1] + "9"
+    check = c.ValidIdentifier("person_id", Scheme.INSZ)
+    assert validate_panel("p", pl.DataFrame({"person_id": [INSZ_A, INSZ_B]}), [check])[0].success
+    with pytest.raises(ValidationFailed) as failure:
+        validate_panel("p", pl.DataFrame({"person_id": [INSZ_A, wrong]}), [check])
+    assert "(1 rows)" in str(failure.value)
+    assert wrong not in str(failure.value)
+
+
+@pytest.mark.parametrize(
+    ("scheme", "good", "bad"),
+    [
+        (Scheme.INSZ, INSZ_A, "85073003329"),
+        (Scheme.RSZ, RSZ, "011133466"),
+        (Scheme.KBO, KBO, "0403170702"),
+    ],
+)
+def test_each_scheme_accepts_its_valid_numbers_only(scheme, good, bad):
+    values = pl.DataFrame({"v": [good, bad, "12345"]})  # noqa: F841 (read by DuckDB)
+    verdicts = duckdb.sql(f"select {valid(scheme, 'v')} as ok from values").pl()["ok"]
+    assert verdicts.to_list() == [True, False, False]
+
+
+# --- retention of terms and whole careers --------------------------------------------------
+
+
+def test_data_kept_for_a_whole_career_is_never_due_and_keeps_its_key():
+    held = [Holding("p", "13/021", "control", "VSAWSE", None, "/c", ours) for ours in (True, False)]
+    assert plan(held, {"p": None}, {}, ["p"], dt.date(2090, 1, 1)) == []
+
+
+def test_a_term_from_the_run_is_due_the_day_after_it():
+    deadline = dt.date(2021, 6, 15)
+    held = [Holding("p", "19/104", "control", "IRISCARE", deadline, "/c", False)]
+    assert plan(held, {"p": None}, {}, ["p"], deadline) == []
+    assert [s.action for s in plan(held, {"p": None}, {}, ["p"], deadline + dt.timedelta(1))] == [
+        Action.ATTEST
+    ]
+
+
+# --- end to end, on the shared world -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def control(world, tmp_path_factory):
+    """A control delivery of 19/104 on the world's store (workers of its health-care employers
+    in Brussels), run by a login the roster gives the role."""
+    import getpass
+
+    from flows.keys import create_key
+
+    root = tmp_path_factory.mktemp("control")
+    document = _document()
+    document["population"]["employers"] = {
+        "joint_committees": ["330"],
+        "local_unit_region": "brussels",
+    }
+    specs_dir = root / "specs"
+    specs_dir.mkdir()
+    spec = specs_dir / "19-104.yaml"
+    spec.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+    paths = Paths(data=root / "data", key_store=root / "keys")
+    create_key(paths.key_store, document["project"])
+    paths.roster.parent.mkdir(parents=True)
+    refused_first = None
+    try:
+        control_export(spec, dt.date(2020, 12, 15), paths, world["store"])
+    except AuthorisationError as error:
+        refused_first = str(error)
+    paths.roster.write_text(yaml.safe_dump({"staff": {getpass.getuser(): {"roles": [ROLE]}}}))
+    result = control_export(spec, dt.date(2020, 12, 15), paths, world["store"])
+    return dict(spec=spec, specs_dir=specs_dir, paths=paths, result=result, refused=refused_first)
+
+
+def test_a_run_by_someone_without_the_role_was_refused_and_logged(control):
+    assert "is not an operator of deliberation 19/104" in control["refused"]
+    events = [e["event"] for e in audit.read(control["paths"].audit_log)]
+    assert events == ["request", "refusal", "request", "release"]
+
+
+def test_the_control_delivery_holds_valid_identifiers_of_the_granted_workers(control, world):
+    folder = control["result"].folder
+    jobs = pl.read_parquet(folder / "quarter_job.parquet")
+    assert jobs.height > 0
+    assert set(jobs["joint_committee"]) == {"330"}  # the lines of the employers concerned only
+    lines = jobs  # noqa: F841 (read by DuckDB)
+    invalid = duckdb.sql(
+        f"""select count(*) filter (where not {valid(Scheme.INSZ, "person_id")})
+                 + count(*) filter (where not {valid(Scheme.RSZ, "employer_id")})
+                 + count(*) filter (where not {valid(Scheme.KBO, "enterprise_id")})
+            from lines"""
+    ).fetchall()[0][0]
+    assert invalid == 0
+    sources = duckdb.read_parquet(str(world["store"] / "register" / "persons.parquet"))
+    known = set(sources.pl()["insz"])
+    assert set(jobs["person_id"]) <= known
+    manifest = control["result"].manifest
+    assert manifest["identified"] is True
+    assert manifest["delete_by"] == "2021-06-15"
+
+
+def test_neither_the_log_nor_the_manifest_holds_an_identifier(control):
+    folder = control["result"].folder
+    persons = set(pl.read_parquet(folder / "quarter.parquet")["person_id"])
+    employers = set(pl.read_parquet(folder / "quarter_job.parquet")["employer_id"])
+    for text in (control["paths"].audit_log.read_text(), (folder / "manifest.json").read_text()):
+        assert not any(insz in text for insz in persons)
+        assert not any(rsz in text for rsz in employers)
+
+
+def test_the_logged_person_set_is_a_digest_of_pseudonyms_not_of_insz(control):
+    folder = control["result"].folder
+    persons = pl.read_parquet(folder / "quarter.parquet")["person_id"]
+    key = load_key(control["paths"].key_store, "iriscare-financing-control")
+    expected = pseudonym_set_digest(pseudonym_map(persons, key, PERSON)["pseudonym"])
+    release = audit.read(control["paths"].audit_log)[-1]
+    assert release["pseudonym_set_sha256"] == expected
+    assert json.loads((folder / "manifest.json").read_text())["pseudonym_set_sha256"] == expected
+    assert expected != pseudonym_set_digest(persons)
+
+
+def test_the_review_finds_the_control_delivery_covered(control):
+    count, findings = review(
+        control["paths"].audit_log, control["specs_dir"], 5, dt.date(2020, 12, 31), seed=1
+    )
+    assert count == 1
+    assert [f.violations for f in findings] == [()]
+
+
+def test_retention_asks_the_recipient_to_destroy_it_six_months_later(control):
+    paths, specs_dir = control["paths"], control["specs_dir"]
+    assert retention_plan(paths, specs_dir, dt.date(2021, 6, 15)) == []
+    due = retention_plan(paths, specs_dir, dt.date(2021, 6, 16))
+    assert {s.action for s in due} == {Action.ATTEST, Action.DELETE}
+    assert Action.SHRED_KEY not in {s.action for s in due}  # an open-ended grant keeps its key
