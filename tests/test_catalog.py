@@ -382,6 +382,7 @@ SEED_NAMES: dict[tuple[str, str], tuple[str, ...]] = {
         "de bijdrage",
         "het aantal dagen",
     ),
+    ("19/104", "5: voltijds equivalenten"): ("het aantal voltijds equivalenten",),
     ("04/037", "1.2: elektronisch bericht A052"): (
         "het INSZ van de sociaal verzekerde",
         "het uniek nummer en het versienummer van het elektronisch bericht [uniek nummer]",
