@@ -98,6 +98,7 @@ D13_DEDUCTION = _group("13/021", "13: gegevens over de vermindering")
 D13_DUE = _group("13/021", "13: gegevens over de verschuldigde bijdrage")
 D13_STUDENT = _group("13/021", "13: gegevens over de bijdrage voor een student")
 D19_FTE = _group("19/104", "5: voltijds equivalenten")
+D13_RVA = _group("13/021", "20: vervangingsinkomsten uit werkloosheid")
 A052 = _group("04/037", "1.2: elektronisch bericht A052")
 A052L = _group("04/037", "1.4: elektronisch bericht A052L")
 A052_C6 = _group("04/037", "7.1: aanvullende gegevens voor de werkloosheidssector")
@@ -133,7 +134,9 @@ PANELS: Mapping[str, Panel] = MappingProxyType(
             Granularity.MONTH,
             ("person_id", "month"),
             "one row per person per month alive in the period: situation on the last day",
-            JOBSEEKER("de referentiemaand") + UNEMPLOYMENT("de referentiemaand"),
+            JOBSEEKER("de referentiemaand")
+            + UNEMPLOYMENT("de referentiemaand")
+            + D13_RVA("de maand van de betaling van de uitkering"),
         ),
         "quarter": Panel(
             "quarter",
@@ -238,6 +241,7 @@ _DIS = "fodsz.disability"
 _INC = "income.quarterly"
 _SELF = "rsvz.self_employed"
 _CAREER = "sigedis.career"
+_ALLOWANCE = "rva.activation_allowances"
 
 
 def _euro(column: str) -> str:
@@ -410,6 +414,19 @@ _VARIABLES = (
         for n, word, dutch in ((1, "first", "eerste"), (2, "second", "tweede"),
                                (3, "third", "derde"))
     ),
+    # === 13/021 points 19-20: RVA activation allowances (per month) ===========================
+    _v("activation_allowance_type", M, C, S, "RVA",
+       "type of the activation allowance paid for the month",
+       D13_RVA("het te verifiëren uitkeringstype"), codes=codes.ACTIVATION_ALLOWANCE,
+       origin=src(_ALLOWANCE, "s.allowance_type")),
+    _v("activation_allowance", M, A, F, "RVA", "activation allowance paid for the month",
+       D13_RVA("het bedrag van de uitkering"), unit=EUR_M,
+       origin=src(_ALLOWANCE, _euro("amount_cents"))),
+    _v("activation_enterprise_id", M, ID, S, "RVA",
+       "coded enterprise identification of the employer of the job the allowance goes with "
+       "(keyed pseudonym of the KBO number, coded as enterprise_id)",
+       D13_RVA("het ondernemingsnummer van de werkgever"), pseudonym_domain="enterprise",
+       origin=src(_ALLOWANCE, "s.enterprise_kbo")),
     # === incapacity (per month) ==================================================================
     _v("incapacity_phase", M, C, S, "NIC", "incapacity phase on the last day of the month",
        INCAPACITY_MONTH("het type uitkering"), codes=codes.INCAPACITY_PHASE, origin=DERIVED),

@@ -494,3 +494,13 @@ CONTRIBUTION_TYPE = _frozen(
     {"0": "ordinary contribution" + _OWN, "1": "contribution on a termination indemnity" + _OWN}
 )
 FLYING_PERSONNEL_CLASS = _frozen({"1": "pilot" + _OWN, "2": "cabin crew" + _OWN})
+
+# RVA activation allowances (13/021 points 19-20). Synthetic list: the RVA's own type codes were
+# not checked here.
+ACTIVATION_ALLOWANCE = _frozen(
+    {
+        "1": "Activa work allowance" + _OWN,
+        "2": "work-experience allowance (transition programme)" + _OWN,
+        "3": "other activation allowance" + _OWN,
+    }
+)

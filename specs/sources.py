@@ -142,7 +142,8 @@ HOUSEHOLDS = SourceTable(
 OCCUPATIONS = SourceTable(
     "dmfa",
     "occupations",
-    "DMFA occupation lines: one row per occupation per quarter (blocks 90012, 90015, 90019)",
+    "DMFA occupation lines: one row per occupation per quarter (blocks 90012, 90015, 90019; "
+    "the further blocks of 19/104 and 13/021 flattened to the line)",
     (
         INSZ,
         _c("quarter", "INTEGER", description="declaration quarter as YYYYQ, e.g. 20031"),
@@ -449,6 +450,21 @@ SELF_EMPLOYED = SourceTable(
     valid_until="end_date",
 )
 
+ACTIVATION_ALLOWANCES = SourceTable(
+    "rva",
+    "activation_allowances",
+    "RVA activation allowances: one row per person and month an allowance is paid with a job "
+    "(13/021 points 19-20)",
+    (
+        INSZ,
+        _c("month", "INTEGER", description="month paid for, YYYYMM"),
+        _c("enterprise_kbo", "VARCHAR", description="KBO enterprise number of the employer"),
+        _c("allowance_type", "VARCHAR", codes_=codes.ACTIVATION_ALLOWANCE),
+        _c("amount_cents", "BIGINT", description="allowance paid for the month, cents"),
+    ),
+    period_column="month",
+)
+
 INCOME_INSTITUTIONS = ("riziv", "rsvz", "famifed", "rva", "fpd", "fodsz", "podmi")
 
 INCOMES = SourceTable(
@@ -506,6 +522,7 @@ SOURCE_TABLES: Mapping[str, SourceTable] = MappingProxyType(
             DISABILITY,
             SELF_EMPLOYED,
             INCOMES,
+            ACTIVATION_ALLOWANCES,
         )
     }
 )

@@ -35,6 +35,7 @@ from synthetic import (
     nic,
     register,
     rva,
+    rva_allowances,
     sigedis,
 )
 from synthetic.blocks import BLOCK_PERSONS, DEFAULT_CHUNK_PERSONS
@@ -48,9 +49,10 @@ ROW_GROUP_ROWS = 131_072
 # Spawn keys of the random streams: the employers, and one stream per block of persons; then
 # the streams added later, each of its own so that what was drawn before keeps its values: the
 # care facilities and the declaration attributes of the employers, the DMFA block fields of
-# 19/104 and 13/021 (one per block of persons).
+# 19/104 and 13/021 and the RVA activation allowances of 13/021 (one each per block of persons).
 EMPLOYERS_STREAM, PERSONS_STREAM, EMPLOYER_DETAILS_STREAM = 0, 1, 2
 CARE_FACILITIES_STREAM, EMPLOYER_BLOCKS_STREAM, DMFA_BLOCKS_STREAM = 3, 4, 5
+RVA_ALLOWANCES_STREAM = 6
 
 
 def employer_count(persons: int) -> int:
@@ -99,6 +101,11 @@ def block_tables(
         tables["dmfa.occupations"],
         tables["register.persons"],
         employers,
+    )
+    tables["rva.activation_allowances"] = rva_allowances.allowances_table(
+        stream(seed, RVA_ALLOWANCES_STREAM, block),
+        tables["rva.unemployment"],
+        tables["dmfa.occupations"],
     )
     return tables
 

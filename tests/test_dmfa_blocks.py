@@ -1,6 +1,6 @@
 """The DMFA block fields of 19/104 and 13/021 in the generated sources: each block where it
-belongs, declaration fields shared by an employer's lines, amounts that follow the wage, and
-the Brussels care facilities that 19/104 is about."""
+belongs, declaration fields shared by an employer's lines, amounts that follow the wage, the
+Brussels care facilities that 19/104 is about, and the RVA activation allowances of 13/021."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from specs.sources import OCCUPATIONS
-from synthetic import dmfa_blocks, register
+from synthetic import dmfa_blocks, register, rva_allowances
 from synthetic import generate as synth
 from synthetic.identifiers import DayCounters
 
@@ -121,3 +121,23 @@ def test_brussels_care_facilities_keep_workers_from_one_fourth_quarter_to_the_ne
     )
     assert per_facility.height >= 3
     assert per_facility.filter((pl.col("q4") > 0) & (pl.col("q3") > 0)).height >= 2
+
+
+def test_activation_allowances_are_paid_in_months_of_a_job_taken_up_after_benefit(world, lines):
+    allowances = pl.read_parquet(world["store"] / "rva" / "activation_allowances.parquet")
+    unemployment = pl.read_parquet(world["store"] / "rva" / "unemployment.parquet")
+    assert allowances.height > 0
+    assert allowances.select(pl.struct("insz", "month").is_duplicated().any()).item() is False
+    month_start = pl.date(pl.col("month") // 100, pl.col("month") % 100, 1)
+    # a job at the enterprise runs in the month and started after one of the benefit spells
+    jobs = allowances.join(lines, on=["insz", "enterprise_kbo"]).filter(
+        (pl.col("occupation_start") <= month_start.dt.month_end())
+        & (pl.col("occupation_end").is_null() | (pl.col("occupation_end") >= month_start))
+    )
+    assert jobs.select("insz", "month").unique().height == allowances.height
+    after = allowances.join(unemployment.select("insz", "end_date"), on="insz").filter(
+        pl.col("end_date") < month_start
+    )
+    assert after.select("insz", "month").unique().height == allowances.height
+    full = pl.col("allowance_type").replace_strict(rva_allowances.MONTHLY_EURO) * 100
+    assert allowances.select((pl.col("amount_cents") <= full).all()).item()

@@ -400,6 +400,22 @@ def test_fte_counts_an_ongoing_occupation_from_its_start_to_the_quarters_end(tmp
     ]
 
 
+def test_month_panel_reads_the_activation_allowance_paid_for_the_month(tmp_path_factory):
+    allowance = dict(
+        insz=ANNA, month=201006, enterprise_kbo="0403019261", allowance_type="1", amount_cents=50000
+    )
+    rows = {**ROWS, "rva.activation_allowances": [allowance]}
+    sources = open_sources(duckdb.connect(), write_store(tmp_path_factory.mktemp("rva"), rows))
+    names = ("activation_allowance_type", "activation_allowance", "activation_enterprise_id")
+    month = _built(sources, incapacity_population(sources), {"month": names})["month"]
+    got = month.filter(pl.col("insz") == ANNA).sort("month").select("month", *names)
+    # the enterprise number is still exact here: protect replaces it with a pseudonym
+    assert got.rows()[-2:] == [
+        ("2010-05", None, None, None),
+        ("2010-06", "1", 500.0, "0403019261"),
+    ]
+
+
 def test_year_panel_counts_the_career_years_with_days_before_the_panel_too(sources, population):
     period = Period.model_validate(
         {"from": "2010-01", "until": "2010-06", "career_from_year": 2009}
