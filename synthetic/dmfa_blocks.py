@@ -27,7 +27,7 @@ import polars as pl
 from specs import codes
 from synthetic.dmfa import WAGE_GROWTH
 from synthetic.draws import GERMAN_SPEAKING
-from synthetic.register import START, municipalities
+from synthetic.register import END, START, municipalities
 
 # --- care facilities (19/104: elderly care, psychiatric nursing homes, rehabilitation,
 # palliative care) among the employers of joint committee 330 -----------------------------------
@@ -84,6 +84,30 @@ GRADE_NAMES = {
 }
 OCCUPATION_KEY = ("insz", "employer_rsz", "local_unit_id", "occupation_start")
 
+# The columns of the occupation lines the block fields are computed from.
+USED_COLUMNS = (
+    *OCCUPATION_KEY,
+    "quarter",
+    "occupation_end",
+    "q_hours",
+    "s_hours",
+    "days_per_week",
+    "days_worked",
+    "gross_wage_cents",
+    "contract_type",
+    "sector",
+    "nace",
+    "joint_committee",
+    "worker_code",
+    "local_unit_nis",
+    "employer_nis",
+    "employer_nature",
+    "employer_jobs",
+    "assimilated_code",
+    "termination_indemnity_cents",
+    "deduction_code",
+    "contribution_reduction_cents",
+)
 EMPLOYER_BLOCK_COLUMNS = (
     "block_bankrupt_quarter",
     "block_five_day_conversion",
@@ -124,7 +148,7 @@ def with_care_facilities(rng: np.random.Generator, employers: pl.DataFrame) -> p
 def with_employer_blocks(rng: np.random.Generator, employers: pl.DataFrame) -> pl.DataFrame:
     """The employers with their declaration attributes (EMPLOYER_BLOCK_COLUMNS), drawn once."""
     n = employers.height
-    first, last = START.year, 2015
+    first, last = START.year, END.year
     quarters = np.array([y * 10 + q for y in range(first, last + 1) for q in (1, 2, 3, 4)])
     bankrupt = rng.random(n) < SHARE_BANKRUPT
     return employers.with_columns(
@@ -151,14 +175,16 @@ def occupations_with_blocks(
     # occupation-level draws: one row per occupation, in a fixed order
     per_occupation = occupations.select(OCCUPATION_KEY).unique().sort(OCCUPATION_KEY)
     m = per_occupation.height
-    draws = rng.random((m, 10))
+    draws = rng.random((m, 11))
     per_occupation = per_occupation.with_columns(
         **{f"_u{i}": pl.Series(draws[:, i]) for i in range(draws.shape[1])}
     )
     line = rng.random((n, 3))
     quarter_start = pl.date(pl.col("quarter") // 10, (pl.col("quarter") % 10 - 1) * 3 + 1, 1)
+    # a narrow frame of the columns the fields are computed from: the block fields are then
+    # added to the lines as they are (no copy of the wide table through the joins)
     frame = (
-        occupations.with_row_index("_row")
+        occupations.select(USED_COLUMNS)
         .join(per_occupation, on=list(OCCUPATION_KEY), how="left", maintain_order="left")
         .join(persons.select("insz", "birth_date"), on="insz", how="left", maintain_order="left")
         .join(
@@ -196,8 +222,7 @@ def occupations_with_blocks(
         )
         .with_columns(_tenured=pl.col("_tenure_date") <= pl.col("_end"))
     )
-    return frame.select(
-        *occupations.columns,
+    fields = frame.select(
         **_declaration_fields(),
         **_line_fields(),
         **_occupation_fields(),
@@ -206,6 +231,7 @@ def occupations_with_blocks(
         **_information_fields(),
         **_amount_fields(),
     )
+    return occupations.hstack(fields.get_columns())
 
 
 def _declaration_fields() -> dict[str, pl.Expr]:
@@ -408,9 +434,7 @@ def _information_fields() -> dict[str, pl.Expr]:
         .cast(pl.Int64),
         supplementary_pension=pl.col("block_supplementary_pension"),
         former_work_placement_trainee=_yes_expr(
-            (pl.col("_age") < 26)
-            & (pl.col("_u3") < SHARE_FWT)
-            & (pl.col("_u3") >= SHARE_BORDER_WORKER)
+            (pl.col("_age") < 26) & (pl.col("_u10") < SHARE_FWT)
         ),
         social_maribel_date=pl.when(measure.fill_null("") == "1").then(pl.col("occupation_start")),
         career_measure=pl.when(
