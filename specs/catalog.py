@@ -97,6 +97,8 @@ D13_REMUNERATION = _group("13/021", "13: gegevens over de bezoldiging")
 D13_DEDUCTION = _group("13/021", "13: gegevens over de vermindering")
 D13_DUE = _group("13/021", "13: gegevens over de verschuldigde bijdrage")
 D13_STUDENT = _group("13/021", "13: gegevens over de bijdrage voor een student")
+D19_FTE = _group("19/104", "5: voltijds equivalenten")
+D13_RVA = _group("13/021", "20: vervangingsinkomsten uit werkloosheid")
 A052 = _group("04/037", "1.2: elektronisch bericht A052")
 A052L = _group("04/037", "1.4: elektronisch bericht A052L")
 A052_C6 = _group("04/037", "7.1: aanvullende gegevens voor de werkloosheidssector")
@@ -132,7 +134,9 @@ PANELS: Mapping[str, Panel] = MappingProxyType(
             Granularity.MONTH,
             ("person_id", "month"),
             "one row per person per month alive in the period: situation on the last day",
-            JOBSEEKER("de referentiemaand") + UNEMPLOYMENT("de referentiemaand"),
+            JOBSEEKER("de referentiemaand")
+            + UNEMPLOYMENT("de referentiemaand")
+            + D13_RVA("de maand van de betaling van de uitkering"),
         ),
         "quarter": Panel(
             "quarter",
@@ -237,6 +241,7 @@ _DIS = "fodsz.disability"
 _INC = "income.quarterly"
 _SELF = "rsvz.self_employed"
 _CAREER = "sigedis.career"
+_ALLOWANCE = "rva.activation_allowances"
 
 
 def _euro(column: str) -> str:
@@ -409,6 +414,19 @@ _VARIABLES = (
         for n, word, dutch in ((1, "first", "eerste"), (2, "second", "tweede"),
                                (3, "third", "derde"))
     ),
+    # === 13/021 points 19-20: RVA activation allowances (per month) ===========================
+    _v("activation_allowance_type", M, C, S, "RVA",
+       "type of the activation allowance paid for the month",
+       D13_RVA("het te verifiëren uitkeringstype"), codes=codes.ACTIVATION_ALLOWANCE,
+       origin=src(_ALLOWANCE, "s.allowance_type")),
+    _v("activation_allowance", M, A, F, "RVA", "activation allowance paid for the month",
+       D13_RVA("het bedrag van de uitkering"), unit=EUR_M,
+       origin=src(_ALLOWANCE, _euro("amount_cents"))),
+    _v("activation_enterprise_id", M, ID, S, "RVA",
+       "coded enterprise identification of the employer of the job the allowance goes with "
+       "(keyed pseudonym of the KBO number, coded as enterprise_id)",
+       D13_RVA("het ondernemingsnummer van de werkgever"), pseudonym_domain="enterprise",
+       origin=src(_ALLOWANCE, "s.enterprise_kbo")),
     # === incapacity (per month) ==================================================================
     _v("incapacity_phase", M, C, S, "NIC", "incapacity phase on the last day of the month",
        INCAPACITY_MONTH("het type uitkering"), codes=codes.INCAPACITY_PHASE, origin=DERIVED),
@@ -867,7 +885,265 @@ def _later(
     return _v(name, panel, kind, dtype, source, description, seeds, **details)
 
 
-# Declared for the specs of 19/104, 13/021 and 04/037 (a later issue): not built yet.
+# The DMFA blocks that 19/104 (point 7) and 13/021 (point 13) name, built from the occupation
+# lines. Multi-valued blocks (service, remuneration, deduction and contribution lines) are
+# flattened to the occupation line's main line; the employer-declaration fields are the same on
+# every line of one employer and quarter.
+_QUARTER_START = "make_date(s.quarter // 10, (s.quarter % 10 - 1) * 3 + 1, 1)"
+_QUARTER_END = f"({_QUARTER_START} + interval 3 month - interval 1 day)::DATE"
+_COVERED_DAYS = (
+    f"greatest(0, least(coalesce(s.occupation_end, {_QUARTER_END}), {_QUARTER_END})"
+    f" - greatest(s.occupation_start, {_QUARTER_START}) + 1)"
+)
+_FTE = (
+    f"round(s.q_hours / s.s_hours * {_COVERED_DAYS} / ({_QUARTER_END} - {_QUARTER_START} + 1), 4)"
+)
+# fmt: off
+_DMFA_BLOCKS = (
+    # --- DMFA employer declaration ------------------------------------------------------------
+    _v("enterprise_id", J, ID, S, "RSZ",
+       "coded enterprise identification (keyed pseudonym of the KBO number)",
+       D19_EMPLOYER("het inschrijvingsnummer en het ondernemingsnummer van de werkgever "
+                "[ondernemingsnummer]") + D13_EMPLOYER("het ondernemingsnummer"),
+       nullable=False, pseudonym_domain="enterprise", origin=src(_OCC, "s.enterprise_kbo")),
+    _v("curatorship", J, C, S, "RSZ", "the employer is under curatorship (bankrupt)",
+       D19_EMPLOYER("de notie curatele") + D13_EMPLOYER("de notie curatele"),
+       codes=codes.YES_NO, origin=src(_OCC, "s.curatorship")),
+    _v("net_amount_due", J, A, F, "RSZ", "net amount the employer owes for the quarter",
+       D19_EMPLOYER("het netto te betalen bedrag"), unit=EUR_Q,
+       origin=src(_OCC, _euro("net_amount_due_cents"))),
+    _v("five_day_conversion", J, C, S, "RSZ", "days converted to a five-day week",
+       D19_EMPLOYER("de conversie naar een regime van vijf dagen per week"),
+       codes=codes.YES_NO, origin=src(_OCC, "s.five_day_conversion")),
+    _v("holiday_start", J, D, DT, "RSZ", "start date of the holiday",
+       D19_EMPLOYER("de begindatum van de vakantie"), origin=src(_OCC, "s.holiday_start")),
+    _v("declaration_source_code", J, C, S, "RSZ", "source code of the declaration",
+       D13_EMPLOYER("de broncode"),
+       codes=codes.DECLARATION_SOURCE, origin=src(_OCC, "s.declaration_source_code")),
+    _v("lump_contribution_base", J, A, F, "RSZ",
+       "calculation base of a contribution not tied to a natural person",
+       D13_CONTRIBUTION("de berekeningsbasis"), unit=EUR_Q,
+       origin=src(_OCC, _euro("lump_contribution_base_cents"))),
+    _v("lump_contribution_amount", J, A, F, "RSZ",
+       "amount of a contribution not tied to a natural person",
+       D13_CONTRIBUTION("het bedrag"), unit=EUR_Q,
+       origin=src(_OCC, _euro("lump_contribution_cents"))),
+    # --- worker line ----------------------------------------------------------------------------
+    _v("line_quarter_start", J, D, DT, "RSZ", "first day of the quarter of the worker line",
+       D19_LINE("de begindatum en de einddatum van het kwartaal [begindatum]")
+       + D13_LINE("de begindatum van het kwartaal"), origin=src(_OCC, _QUARTER_START)),
+    _v("line_quarter_end", J, D, DT, "RSZ", "last day of the quarter of the worker line",
+       D19_LINE("de begindatum en de einddatum van het kwartaal [einddatum]")
+       + D13_LINE("de einddatum van het kwartaal"), origin=src(_OCC, _QUARTER_END)),
+    _v("border_worker", J, C, S, "RSZ", "cross-border worker",
+       D19_LINE("de notie grensarbeider"), codes=codes.YES_NO,
+       origin=src(_OCC, "s.border_worker")),
+    _v("activity_risk", J, C, S, "RSZ", "activity with respect to the risk",
+       D19_LINE("de activiteit ten opzichte van het risico"),
+       codes=codes.ACTIVITY_RISK, origin=src(_OCC, "s.activity_risk")),
+    # --- occupation -----------------------------------------------------------------------------
+    _v("occupation_number", J, Q, INT, "RSZ", "number of the occupation within the line",
+       D19_OCCUPATION("het tewerkstellingsnummer")
+       + D13_OCCUPATION("het tewerkstellingsnummer"),
+       unit="sequence number", origin=src(_OCC, "s.occupation_number")),
+    _v("working_time_reorganisation", J, C, S, "RSZ",
+       "measure of reorganisation of working time",
+       D19_OCCUPATION("de toepasselijke maatregel tot reorganisatie van de arbeidstijd")
+       + D13_OCCUPATION("de maatregel tot reorganisatie van de arbeidstijd"),
+       codes=codes.WORKING_TIME_REORGANISATION, origin=src(_OCC, "s.working_time_reorganisation")),
+    _v("worker_status", J, C, S, "RSZ", "status of the worker",
+       D19_OCCUPATION("het statuut van de werknemer"),
+       codes=codes.WORKER_STATUS, origin=src(_OCC, "s.worker_status")),
+    _v("retired", J, C, S, "RSZ", "the worker is retired",
+       D19_OCCUPATION("de notie gepensioneerd"), codes=codes.YES_NO,
+       origin=src(_OCC, "s.retired")),
+    _v("apprentice_type", J, C, S, "RSZ", "type of apprentice",
+       D19_OCCUPATION("het type leerling") + D13_OCCUPATION("het type leerling"),
+       codes=codes.APPRENTICE_TYPE, origin=src(_OCC, "s.apprentice_type")),
+    _v("remuneration_method", J, C, S, "RSZ",
+       "method of pay (1 piece, 2 commission, 3 service vouchers)",
+       D19_OCCUPATION("de bezoldigingswijze") + D13_OCCUPATION("de bezoldigingswijze"),
+       codes=codes.REMUNERATION_METHOD, origin=src(_OCC, "s.remuneration_method")),
+    _v("function_number", J, C, S, "RSZ", "function number",
+       D19_OCCUPATION("het functienummer"),
+       codes=codes.FUNCTION_NUMBER, origin=src(_OCC, "s.function_number")),
+    _v("flying_personnel_class", J, C, S, "RSZ", "class of flying personnel",
+       D19_OCCUPATION("de klasse van vliegend personeel"),
+       codes=codes.FLYING_PERSONNEL_CLASS, origin=src(_OCC, "s.flying_personnel_class")),
+    _v("tenths_or_twelfths", J, C, S, "RSZ", "payment in tenths or twelfths",
+       D19_OCCUPATION("de betaling in tienden of twaalfden"),
+       codes=codes.TENTHS_OR_TWELFTHS, origin=src(_OCC, "s.tenths_or_twelfths")),
+    _v("days_justification", J, C, S, "RSZ",
+       "justification of the days under a special work cycle",
+       D19_OCCUPATION("de verantwoording van de dagen indien de werknemer tewerkgesteld is "
+                      "volgens een bijzondere arbeidscyclus")
+       + D13_OCCUPATION("de verantwoording van de dagen"),
+       codes=codes.DAYS_JUSTIFICATION, origin=src(_OCC, "s.days_justification")),
+    _v("service_fraction", J, Q, F, "RSZ", "fraction of the services (prestatiebreuk): Q/S of "
+       "the line",
+       D13_OCCUPATION("de prestatiebreuk"), unit="fraction",
+       origin=src(_OCC, "round(s.q_hours / s.s_hours, 4)")),
+    # --- services -------------------------------------------------------------------------------
+    _v("service_line_number", J, Q, INT, "RSZ", "number of the service line (the main service "
+       "line: 1)",
+       D19_SERVICE("het nummer van de prestatielijn"), unit="sequence number",
+       origin=src(_OCC, "s.service_line_number")),
+    _v("service_hours", J, Q, F, "RSZ", "hours of the main service line (declared for "
+       "part-time lines)",
+       D19_SERVICE("het aantal uren van de prestatie")
+       + D13_SERVICE("het aantal uren van de prestatie"), unit="hours",
+       origin=src(_OCC, "s.service_hours_hundredths / 100.0")),
+    _v("flight_minutes", J, Q, INT, "RSZ", "flight minutes of the main service line",
+       D19_SERVICE("het aantal vluchtminuten"), unit="minutes",
+       origin=src(_OCC, "s.flight_minutes")),
+    # --- public sector --------------------------------------------------------------------------
+    _v("public_organisation_type", J, C, S, "RSZ", "type of public organisation",
+       D19_PUBLIC("het type overheidsorganisatie"),
+       codes=codes.PUBLIC_ORGANISATION_TYPE, origin=src(_OCC, "s.public_organisation_type")),
+    _v("staff_category", J, C, S, "RSZ", "staff category",
+       D19_PUBLIC("de personeelscategorie"),
+       codes=codes.STAFF_CATEGORY, origin=src(_OCC, "s.staff_category")),
+    _v("grade_name", J, C, S, "RSZ", "name of the grade or function",
+       D19_PUBLIC("de benaming van de graad of functie"), unit="free text",
+       origin=src(_OCC, "s.grade_name")),
+    _v("public_start", J, D, DT, "RSZ", "first day of the public-sector data",
+       D19_PUBLIC("de begindatum"), origin=src(_OCC, "s.public_start")),
+    _v("public_end", J, D, DT, "RSZ", "last day of the public-sector data",
+       D19_PUBLIC("de einddatum"), origin=src(_OCC, "s.public_end")),
+    _v("language_role", J, C, S, "RSZ", "language role", D19_PUBLIC("de taalrol"),
+       codes=codes.LANGUAGE_ROLE, origin=src(_OCC, "s.language_role")),
+    _v("service_nature", J, C, S, "RSZ", "nature of the service",
+       D19_PUBLIC("de aard van de dienst"),
+       codes=codes.SERVICE_NATURE, origin=src(_OCC, "s.service_nature")),
+    _v("function_nature", J, C, S, "RSZ", "nature of the function",
+       D19_PUBLIC("de aard van de functie"),
+       codes=codes.FUNCTION_NATURE, origin=src(_OCC, "s.function_nature")),
+    _v("statutory_end_reason", J, C, S, "RSZ", "reason the statutory relation ended",
+       D19_PUBLIC("de reden van de beëindiging van de statutaire relatie"),
+       codes=codes.STATUTORY_END_REASON, origin=src(_OCC, "s.statutory_end_reason")),
+    # --- students -------------------------------------------------------------------------------
+    _v("student_wage", J, A, F, "RSZ", "wage on which the solidarity contribution is computed",
+       D19_STUDENT("het loon dat aanleiding geeft tot de berekening van de "
+                   "solidariteitsbijdrage") + D13_STUDENT("het loon"), unit=EUR_Q,
+       origin=src(_OCC, _euro("student_wage_cents"))),
+    _v("student_contribution", J, A, F, "RSZ", "solidarity contribution of the student",
+       D19_STUDENT("de solidariteitsbijdrage") + D13_STUDENT("de bijdrage"), unit=EUR_Q,
+       origin=src(_OCC, _euro("student_contribution_cents"))),
+    _v("student_days", J, Q, INT, "RSZ", "paid days to declare for the student",
+       D19_STUDENT("het aantal aan te geven bezoldigde dagen en uren [dagen]")
+       + D13_STUDENT("het aantal dagen"), unit="days", origin=src(_OCC, "s.student_days")),
+    _v("student_hours", J, Q, F, "RSZ", "paid hours to declare for the student",
+       D19_STUDENT("het aantal aan te geven bezoldigde dagen en uren [uren]"), unit="hours",
+       origin=src(_OCC, "s.student_hours_hundredths / 100.0")),
+    # --- occupation: information ----------------------------------------------------------------
+    _v("holiday_days", J, Q, F, "RSZ", "holiday days", D19_INFO("het aantal vakantiedagen"),
+       unit="days", origin=src(_OCC, "s.holiday_days_hundredths / 100.0")),
+    _v("six_months_sick_date", J, D, DT, "RSZ",
+       "day a tenured staff member passed six months of absence through illness",
+       D19_INFO("de datum waarop het vastbenoemd personeelslid de periode van zes maanden "
+                "afwezigheid wegens ziekte heeft overschreden"),
+       origin=src(_OCC, "s.six_months_sick_date")),
+    _v("non_profit_measure", J, C, S, "RSZ", "employment measure of the non-profit sector",
+       D19_INFO("de toepasselijke tewerkstellingsmaatregel uit de non-profit"),
+       codes=codes.NON_PROFIT_MEASURE, origin=src(_OCC, "s.non_profit_measure")),
+    _v("horeca_extra", J, C, S, "RSZ", "occasional worker in hotels and catering",
+       D19_INFO("de aanduiding extra uit de horeca"), codes=codes.YES_NO,
+       origin=src(_OCC, "s.horeca_extra")),
+    _v("hourly_wage", J, A, F, "RSZ", "hourly wage", D19_INFO("het uurloon"),
+       unit="euro per hour", origin=src(_OCC, _euro("hourly_wage_cents"))),
+    _v("exempt_from_services", J, C, S, "RSZ", "exemption from services",
+       D19_INFO("de notie vrijstelling van prestaties"), codes=codes.YES_NO,
+       origin=src(_OCC, "s.exempt_from_services")),
+    _v("posted_worker", J, C, S, "RSZ", "posting of personnel",
+       D19_INFO("de aanduiding van de detachering van personeel"), codes=codes.YES_NO,
+       origin=src(_OCC, "s.posted_worker")),
+    _v("guaranteed_wage_first_week_days", J, Q, F, "RSZ",
+       "incapacity days with guaranteed wage in the first week",
+       D19_INFO("het aantal dagen arbeidsongeschiktheid met gewaarborgd loon voor de eerste "
+                "week"), unit="days",
+       origin=src(_OCC, "s.guaranteed_wage_days_hundredths / 100.0")),
+    _v("sick_pay", J, A, F, "RSZ", "gross wage paid during illness",
+       D19_INFO("het brutoloon betaald bij ziekte"), unit=EUR_Q,
+       origin=src(_OCC, _euro("sick_pay_cents"))),
+    _v("public_declaration_exemption", J, C, S, "RSZ",
+       "exemption from declaration in the public sector",
+       D19_INFO("de aanduiding van de vrijstelling van de aangifte in de overheidssector"),
+       codes=codes.YES_NO, origin=src(_OCC, "s.public_declaration_exemption")),
+    _v("supplementary_pension", J, C, S, "RSZ", "supplementary pension scheme",
+       D19_INFO("de aanduiding van de aanvullende pensioenregeling"), codes=codes.YES_NO,
+       origin=src(_OCC, "s.supplementary_pension")),
+    _v("former_work_placement_trainee", J, C, S, "RSZ", "former work placement trainee",
+       D19_INFO("de aanduiding FWT (“former work placement trainee”)"), codes=codes.YES_NO,
+       origin=src(_OCC, "s.former_work_placement_trainee")),
+    _v("tenure_date", J, D, DT, "RSZ", "day of tenure of the staff member",
+       D19_INFO("de datum van de vaste benoeming van het personeelslid"),
+       origin=src(_OCC, "s.tenure_date")),
+    _v("social_maribel_date", J, D, DT, "RSZ", "day a new social maribel post was granted",
+       D19_INFO("de datum van de toekenning van een nieuwe post sociale maribel"),
+       origin=src(_OCC, "s.social_maribel_date")),
+    _v("deviating_pension_base", J, C, S, "RSZ",
+       "public-sector pension contribution on a deviating base",
+       D19_INFO("de aanduiding dat de bijdrage voor het overheidspensioen voor statutaire "
+                "werknemers omwille van specifieke omstandigheden een afwijkende "
+                "berekeningsbasis heeft"), codes=codes.YES_NO,
+       origin=src(_OCC, "s.deviating_pension_base")),
+    _v("career_measure", J, C, S, "RSZ", "career measure",
+       D19_INFO("de toepasselijke loopbaanmaatregel"),
+       codes=codes.CAREER_MEASURE, origin=src(_OCC, "s.career_measure")),
+    _v("flemish_social_profit_subsector", J, C, S, "RSZ",
+       "subsector under Flemish competence for social-profit activities",
+       D19_INFO("de aanduiding van de deelsector die behoort tot de Vlaamse bevoegdheid "
+                "inzake activiteiten op het vlak van social profit"),
+       codes=codes.FLEMISH_SOCIAL_PROFIT_SUBSECTOR,
+       origin=src(_OCC, "s.flemish_social_profit_subsector")),
+    _v("mobility_budget", J, A, F, "RSZ", "total mobility budget granted to the worker",
+       D19_INFO("het totale mobiliteitsbudget dat aan de werknemer wordt toegekend"),
+       unit="euro", origin=src(_OCC, _euro("mobility_budget_cents"))),
+    # --- remuneration, deductions, contributions ---------------------------------------------
+    _v("remuneration_code", J, C, S, "RSZ", "remuneration code (annex 7) of the main "
+       "remuneration line",
+       D13_REMUNERATION("de bezoldigingscode"),
+       codes=codes.REMUNERATION_CODE, origin=src(_OCC, "s.remuneration_code")),
+    _v("premium_frequency", J, Q, INT, "RSZ", "frequency of payment of the premium of the main "
+       "remuneration line",
+       D13_REMUNERATION("de frequentie van de betaling van de premie"), unit="months",
+       origin=src(_OCC, "s.premium_frequency")),
+    _v("annual_remuneration_percentage", J, Q, F, "RSZ",
+       "percentage of the remuneration on a yearly basis, of the main remuneration line",
+       D13_REMUNERATION("het percentage van de bezoldiging op jaarbasis"), unit="percent",
+       origin=src(_OCC, "s.annual_remuneration_hundredths / 100.0")),
+    _v("deduction_base", J, A, F, "RSZ", "calculation base of the main deduction of the "
+       "occupation line",
+       D13_DEDUCTION("de berekeningsbasis"), unit=EUR_Q,
+       origin=src(_OCC, _euro("deduction_base_cents"))),
+    _v("deduction_amount", J, A, F, "RSZ", "amount of the main deduction of the occupation line",
+       D13_DEDUCTION("het bedrag"), unit=EUR_Q, origin=src(_OCC, _euro("deduction_cents"))),
+    _v("deduction_right_start", J, D, DT, "RSZ", "day the right to the main deduction starts",
+       D13_DEDUCTION("de datum waarop het recht op de vermindering ingaat"),
+       origin=src(_OCC, "s.deduction_right_start")),
+    _v("contribution_type", J, C, S, "RSZ", "type of the main contribution due (0-9)",
+       D13_DUE("het type"),
+       codes=codes.CONTRIBUTION_TYPE, origin=src(_OCC, "s.contribution_type")),
+    _v("contribution_base", J, A, F, "RSZ", "calculation base of the main contribution due",
+       D13_DUE("de berekeningsbasis"), unit=EUR_Q,
+       origin=src(_OCC, _euro("contribution_base_cents"))),
+    _v("contribution_amount", J, A, F, "RSZ", "amount of the main contribution due",
+       D13_DUE("het bedrag"), unit=EUR_Q, origin=src(_OCC, _euro("contribution_cents"))),
+    # --- worker (13/021) ----------------------------------------------------------------------
+    _v("oriolus_validation_code", J, C, S, "RSZ", "Oriolus validation code of the INSZ",
+       D13_WORKER("de oriolusvalidatiecode"),
+       codes=codes.ORIOLUS_VALIDATION, origin=src(_OCC, "s.oriolus_validation_code")),
+    # --- 19/104 point 5: full-time equivalents per line ---------------------------------------
+    _v("fte", J, Q, F, "RSZ",
+       "full-time equivalent of the line: Q/S times the share of the quarter's days the "
+       "occupation covers (its start to its end, clipped to the quarter)",
+       D19_FTE("het aantal voltijds equivalenten"), unit="full-time equivalent", nullable=False,
+       origin=src(_OCC, _FTE)),
+)
+# fmt: on
+
+# Declared for the specs of 19/104, 13/021 and 04/037 (a later issue): not built yet. The
+# identity fields of both and the A052/A052L messages of 04/037.
 # fmt: off
 _LATER = (
     # --- identifiers and natural-person fields: never released as such -------------------------
@@ -883,184 +1159,6 @@ _LATER = (
     _later("address", QT, DI, S, "RR", "address", D19_PERSON("het adres")),
     _later("worker_sequence_number", J, ID, S, "RSZ", "sequence number of the worker",
            D13_WORKER("het volgnummer"), pseudonym_domain="worker_sequence"),
-    _later("oriolus_validation_code", J, C, S, "RSZ", "Oriolus validation code of the INSZ",
-           D13_WORKER("de oriolusvalidatiecode")),
-    # --- DMFA employer declaration ------------------------------------------------------------
-    _v("enterprise_id", J, ID, S, "RSZ",
-       "coded enterprise identification (keyed pseudonym of the KBO number)",
-       D19_EMPLOYER("het inschrijvingsnummer en het ondernemingsnummer van de werkgever "
-                    "[ondernemingsnummer]") + D13_EMPLOYER("het ondernemingsnummer"),
-       nullable=False, pseudonym_domain="enterprise", origin=src(_OCC, "s.enterprise_kbo")),
-    _later("curatorship", J, C, S, "RSZ", "the employer is under curatorship (bankrupt)",
-           D19_EMPLOYER("de notie curatele") + D13_EMPLOYER("de notie curatele"),
-           codes=codes.YES_NO),
-    _later("net_amount_due", J, A, F, "RSZ", "net amount the employer owes for the quarter",
-           D19_EMPLOYER("het netto te betalen bedrag"), unit=EUR_Q),
-    _later("five_day_conversion", J, C, S, "RSZ", "days converted to a five-day week",
-           D19_EMPLOYER("de conversie naar een regime van vijf dagen per week"),
-           codes=codes.YES_NO),
-    _later("holiday_start", J, D, DT, "RSZ", "start date of the holiday",
-           D19_EMPLOYER("de begindatum van de vakantie")),
-    _later("declaration_source_code", J, C, S, "RSZ", "source code of the declaration",
-           D13_EMPLOYER("de broncode")),
-    _later("lump_contribution_base", J, A, F, "RSZ",
-           "calculation base of a contribution not tied to a natural person",
-           D13_CONTRIBUTION("de berekeningsbasis"), unit=EUR_Q),
-    _later("lump_contribution_amount", J, A, F, "RSZ",
-           "amount of a contribution not tied to a natural person",
-           D13_CONTRIBUTION("het bedrag"), unit=EUR_Q),
-    # --- worker line ----------------------------------------------------------------------------
-    _later("line_quarter_start", J, D, DT, "RSZ", "first day of the quarter of the worker line",
-           D19_LINE("de begindatum en de einddatum van het kwartaal [begindatum]")
-           + D13_LINE("de begindatum van het kwartaal")),
-    _later("line_quarter_end", J, D, DT, "RSZ", "last day of the quarter of the worker line",
-           D19_LINE("de begindatum en de einddatum van het kwartaal [einddatum]")
-           + D13_LINE("de einddatum van het kwartaal")),
-    _later("border_worker", J, C, S, "RSZ", "cross-border worker",
-           D19_LINE("de notie grensarbeider"), codes=codes.YES_NO),
-    _later("activity_risk", J, C, S, "RSZ", "activity with respect to the risk",
-           D19_LINE("de activiteit ten opzichte van het risico")),
-    # --- occupation -----------------------------------------------------------------------------
-    _later("occupation_number", J, Q, INT, "RSZ", "number of the occupation within the line",
-           D19_OCCUPATION("het tewerkstellingsnummer")
-           + D13_OCCUPATION("het tewerkstellingsnummer"),
-           unit="sequence number"),
-    _later("working_time_reorganisation", J, C, S, "RSZ",
-           "measure of reorganisation of working time",
-           D19_OCCUPATION("de toepasselijke maatregel tot reorganisatie van de arbeidstijd")
-           + D13_OCCUPATION("de maatregel tot reorganisatie van de arbeidstijd")),
-    _later("worker_status", J, C, S, "RSZ", "status of the worker",
-           D19_OCCUPATION("het statuut van de werknemer")),
-    _later("retired", J, C, S, "RSZ", "the worker is retired",
-           D19_OCCUPATION("de notie gepensioneerd"), codes=codes.YES_NO),
-    _later("apprentice_type", J, C, S, "RSZ", "type of apprentice",
-           D19_OCCUPATION("het type leerling") + D13_OCCUPATION("het type leerling")),
-    _later("remuneration_method", J, C, S, "RSZ",
-           "method of pay (1 piece, 2 commission, 3 service vouchers)",
-           D19_OCCUPATION("de bezoldigingswijze") + D13_OCCUPATION("de bezoldigingswijze"),
-           codes={"1": "piece or task", "2": "commission", "3": "service vouchers"}),
-    _later("function_number", J, C, S, "RSZ", "function number",
-           D19_OCCUPATION("het functienummer")),
-    _later("flying_personnel_class", J, C, S, "RSZ", "class of flying personnel",
-           D19_OCCUPATION("de klasse van vliegend personeel")),
-    _later("tenths_or_twelfths", J, C, S, "RSZ", "payment in tenths or twelfths",
-           D19_OCCUPATION("de betaling in tienden of twaalfden")),
-    _later("days_justification", J, C, S, "RSZ",
-           "justification of the days under a special work cycle",
-           D19_OCCUPATION("de verantwoording van de dagen indien de werknemer tewerkgesteld is "
-                          "volgens een bijzondere arbeidscyclus")
-           + D13_OCCUPATION("de verantwoording van de dagen")),
-    _later("service_fraction", J, Q, F, "RSZ", "fraction of the services (prestatiebreuk)",
-           D13_OCCUPATION("de prestatiebreuk"), unit="fraction"),
-    # --- services -------------------------------------------------------------------------------
-    _later("service_line_number", J, Q, INT, "RSZ", "number of the service line",
-           D19_SERVICE("het nummer van de prestatielijn"), unit="sequence number"),
-    _later("service_hours", J, Q, F, "RSZ", "hours of the service",
-           D19_SERVICE("het aantal uren van de prestatie")
-           + D13_SERVICE("het aantal uren van de prestatie"), unit="hours"),
-    _later("flight_minutes", J, Q, INT, "RSZ", "flight minutes",
-           D19_SERVICE("het aantal vluchtminuten"), unit="minutes"),
-    # --- public sector --------------------------------------------------------------------------
-    _later("public_organisation_type", J, C, S, "RSZ", "type of public organisation",
-           D19_PUBLIC("het type overheidsorganisatie")),
-    _later("staff_category", J, C, S, "RSZ", "staff category",
-           D19_PUBLIC("de personeelscategorie")),
-    _later("grade_name", J, C, S, "RSZ", "name of the grade or function",
-           D19_PUBLIC("de benaming van de graad of functie"), unit="free text"),
-    _later("public_start", J, D, DT, "RSZ", "first day of the public-sector data",
-           D19_PUBLIC("de begindatum")),
-    _later("public_end", J, D, DT, "RSZ", "last day of the public-sector data",
-           D19_PUBLIC("de einddatum")),
-    _later("language_role", J, C, S, "RSZ", "language role", D19_PUBLIC("de taalrol"),
-           codes={"N": "Dutch", "F": "French", "D": "German"}),
-    _later("service_nature", J, C, S, "RSZ", "nature of the service",
-           D19_PUBLIC("de aard van de dienst")),
-    _later("function_nature", J, C, S, "RSZ", "nature of the function",
-           D19_PUBLIC("de aard van de functie")),
-    _later("statutory_end_reason", J, C, S, "RSZ", "reason the statutory relation ended",
-           D19_PUBLIC("de reden van de beëindiging van de statutaire relatie")),
-    # --- students -------------------------------------------------------------------------------
-    _later("student_wage", J, A, F, "RSZ", "wage on which the solidarity contribution is computed",
-           D19_STUDENT("het loon dat aanleiding geeft tot de berekening van de "
-                       "solidariteitsbijdrage") + D13_STUDENT("het loon"), unit=EUR_Q),
-    _later("student_contribution", J, A, F, "RSZ", "solidarity contribution of the student",
-           D19_STUDENT("de solidariteitsbijdrage") + D13_STUDENT("de bijdrage"), unit=EUR_Q),
-    _later("student_days", J, Q, INT, "RSZ", "paid days to declare for the student",
-           D19_STUDENT("het aantal aan te geven bezoldigde dagen en uren [dagen]")
-           + D13_STUDENT("het aantal dagen"), unit="days"),
-    _later("student_hours", J, Q, F, "RSZ", "paid hours to declare for the student",
-           D19_STUDENT("het aantal aan te geven bezoldigde dagen en uren [uren]"), unit="hours"),
-    # --- occupation: information ----------------------------------------------------------------
-    _later("holiday_days", J, Q, F, "RSZ", "holiday days", D19_INFO("het aantal vakantiedagen"),
-           unit="days"),
-    _later("six_months_sick_date", J, D, DT, "RSZ",
-           "day a tenured staff member passed six months of absence through illness",
-           D19_INFO("de datum waarop het vastbenoemd personeelslid de periode van zes maanden "
-                    "afwezigheid wegens ziekte heeft overschreden")),
-    _later("non_profit_measure", J, C, S, "RSZ", "employment measure of the non-profit sector",
-           D19_INFO("de toepasselijke tewerkstellingsmaatregel uit de non-profit")),
-    _later("horeca_extra", J, C, S, "RSZ", "occasional worker in hotels and catering",
-           D19_INFO("de aanduiding extra uit de horeca"), codes=codes.YES_NO),
-    _later("hourly_wage", J, A, F, "RSZ", "hourly wage", D19_INFO("het uurloon"),
-           unit="euro per hour"),
-    _later("exempt_from_services", J, C, S, "RSZ", "exemption from services",
-           D19_INFO("de notie vrijstelling van prestaties"), codes=codes.YES_NO),
-    _later("posted_worker", J, C, S, "RSZ", "posting of personnel",
-           D19_INFO("de aanduiding van de detachering van personeel"), codes=codes.YES_NO),
-    _later("guaranteed_wage_first_week_days", J, Q, F, "RSZ",
-           "incapacity days with guaranteed wage in the first week",
-           D19_INFO("het aantal dagen arbeidsongeschiktheid met gewaarborgd loon voor de eerste "
-                    "week"), unit="days"),
-    _later("sick_pay", J, A, F, "RSZ", "gross wage paid during illness",
-           D19_INFO("het brutoloon betaald bij ziekte"), unit=EUR_Q),
-    _later("public_declaration_exemption", J, C, S, "RSZ",
-           "exemption from declaration in the public sector",
-           D19_INFO("de aanduiding van de vrijstelling van de aangifte in de overheidssector"),
-           codes=codes.YES_NO),
-    _later("supplementary_pension", J, C, S, "RSZ", "supplementary pension scheme",
-           D19_INFO("de aanduiding van de aanvullende pensioenregeling"), codes=codes.YES_NO),
-    _later("former_work_placement_trainee", J, C, S, "RSZ", "former work placement trainee",
-           D19_INFO("de aanduiding FWT (“former work placement trainee”)"), codes=codes.YES_NO),
-    _later("tenure_date", J, D, DT, "RSZ", "day of tenure of the staff member",
-           D19_INFO("de datum van de vaste benoeming van het personeelslid")),
-    _later("social_maribel_date", J, D, DT, "RSZ", "day a new social maribel post was granted",
-           D19_INFO("de datum van de toekenning van een nieuwe post sociale maribel")),
-    _later("deviating_pension_base", J, C, S, "RSZ",
-           "public-sector pension contribution on a deviating base",
-           D19_INFO("de aanduiding dat de bijdrage voor het overheidspensioen voor statutaire "
-                    "werknemers omwille van specifieke omstandigheden een afwijkende "
-                    "berekeningsbasis heeft"), codes=codes.YES_NO),
-    _later("career_measure", J, C, S, "RSZ", "career measure",
-           D19_INFO("de toepasselijke loopbaanmaatregel")),
-    _later("flemish_social_profit_subsector", J, C, S, "RSZ",
-           "subsector under Flemish competence for social-profit activities",
-           D19_INFO("de aanduiding van de deelsector die behoort tot de Vlaamse bevoegdheid "
-                    "inzake activiteiten op het vlak van social profit")),
-    _later("mobility_budget", J, A, F, "RSZ", "total mobility budget granted to the worker",
-           D19_INFO("het totale mobiliteitsbudget dat aan de werknemer wordt toegekend"),
-           unit="euro"),
-    # --- remuneration, deductions, contributions ---------------------------------------------
-    _later("remuneration_code", J, C, S, "RSZ", "remuneration code (annex 7)",
-           D13_REMUNERATION("de bezoldigingscode"),
-           codes={"1": "base wage", "3": "termination indemnity in working time",
-                  "4": "termination indemnity not in working time"}),
-    _later("premium_frequency", J, Q, INT, "RSZ", "frequency of payment of the premium",
-           D13_REMUNERATION("de frequentie van de betaling van de premie"), unit="months"),
-    _later("annual_remuneration_percentage", J, Q, F, "RSZ",
-           "percentage of the remuneration on a yearly basis",
-           D13_REMUNERATION("het percentage van de bezoldiging op jaarbasis"), unit="percent"),
-    _later("deduction_base", J, A, F, "RSZ", "calculation base of the deduction",
-           D13_DEDUCTION("de berekeningsbasis"), unit=EUR_Q),
-    _later("deduction_amount", J, A, F, "RSZ", "amount of the deduction",
-           D13_DEDUCTION("het bedrag"), unit=EUR_Q),
-    _later("deduction_right_start", J, D, DT, "RSZ", "day the right to the deduction starts",
-           D13_DEDUCTION("de datum waarop het recht op de vermindering ingaat")),
-    _later("contribution_type", J, C, S, "RSZ", "type of the contribution due (0-9)",
-           D13_DUE("het type")),
-    _later("contribution_base", J, A, F, "RSZ", "calculation base of the contribution due",
-           D13_DUE("de berekeningsbasis"), unit=EUR_Q),
-    _later("contribution_amount", J, A, F, "RSZ", "amount of the contribution due",
-           D13_DUE("het bedrag"), unit=EUR_Q),
     # --- A052 / A052L incapacity messages -------------------------------------------------------
     _later("a052_message_number", QT, ID, S, "NIC", "unique number of the A052 message",
            A052("het uniek nummer en het versienummer van het elektronisch bericht "
@@ -1098,5 +1196,6 @@ _LATER = (
 )
 # fmt: on
 
-VARIABLES: Mapping[str, Variable] = MappingProxyType({v.name: v for v in _VARIABLES + _LATER})
-assert len(VARIABLES) == len(_VARIABLES) + len(_LATER), "a variable name is declared twice"
+_ALL = _VARIABLES + _DMFA_BLOCKS + _LATER
+VARIABLES: Mapping[str, Variable] = MappingProxyType({v.name: v for v in _ALL})
+assert len(VARIABLES) == len(_ALL), "a variable name is declared twice"

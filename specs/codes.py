@@ -248,6 +248,12 @@ NACE = _frozen(
         "88101": "home help for elderly and disabled",
         "25620": "machining",
         "10711": "industrial bakeries",
+        # care facilities of 19/104 (elderly care, psychiatric nursing homes, rehabilitation,
+        # palliative care teams)
+        "87100": "residential nursing care",
+        "87200": "residential mental-health care",
+        "87300": "residential care for the elderly",
+        "86900": "other human health activities",
     }
 )
 REGIONALISATION = _frozen(
@@ -403,4 +409,98 @@ EMPLOYER_CATEGORY = _frozen(
 # Regions as NIS codes (domain.md 1.4).
 REGION = _frozen(
     {"02000": "Flemish Region", "03000": "Walloon Region", "04000": "Brussels-Capital"}
+)
+
+# --- DMFA blocks of 19/104 and 13/021 ---------------------------------------------------------
+# Synthetic lists: the DMFA glossary's own lists for these zones are longer and were not checked
+# here, so every value below is our own code (labelled so), except where a comment names the
+# source.
+_OWN = " (synthetic code)"
+DECLARATION_SOURCE = _frozen({"1": "RSZ (DmfA)" + _OWN, "2": "RSZPPO (DmfAPPL)" + _OWN})
+ACTIVITY_RISK = _frozen(
+    {"1": "office work" + _OWN, "2": "manual work" + _OWN, "3": "care work" + _OWN}
+)
+WORKING_TIME_REORGANISATION = _frozen(
+    {
+        "1": "part-time career break or time credit" + _OWN,
+        "2": "full career break" + _OWN,
+        "3": "collective reduction of working time" + _OWN,
+    }
+)
+WORKER_STATUS = _frozen(
+    {"1": "contractual" + _OWN, "2": "tenured (statutory)" + _OWN, "3": "temporary" + _OWN}
+)
+APPRENTICE_TYPE = _frozen(
+    {"1": "apprentice under an approved training contract" + _OWN, "2": "other apprentice" + _OWN}
+)
+REMUNERATION_METHOD = _frozen({"1": "piece or task", "2": "commission", "3": "service vouchers"})
+FUNCTION_NUMBER = _frozen(
+    {"1": "nursing" + _OWN, "2": "caring" + _OWN, "3": "paramedical" + _OWN, "9": "other" + _OWN}
+)
+TENTHS_OR_TWELFTHS = _frozen({"1": "tenths" + _OWN, "2": "twelfths" + _OWN})
+DAYS_JUSTIFICATION = _frozen({"1": "days of a special work cycle" + _OWN})
+PUBLIC_ORGANISATION_TYPE = _frozen(
+    {
+        "1": "public centre for social welfare" + _OWN,
+        "2": "municipality" + _OWN,
+        "3": "other local authority" + _OWN,
+    }
+)
+STAFF_CATEGORY = _frozen(
+    {
+        "1": "nursing and care staff" + _OWN,
+        "2": "administrative staff" + _OWN,
+        "3": "logistic staff" + _OWN,
+    }
+)
+LANGUAGE_ROLE = _frozen({"N": "Dutch", "F": "French", "D": "German"})
+SERVICE_NATURE = _frozen({"1": "full service" + _OWN, "2": "partial service" + _OWN})
+FUNCTION_NATURE = _frozen({"1": "main function" + _OWN, "2": "secondary function" + _OWN})
+STATUTORY_END_REASON = _frozen(
+    {
+        "1": "resignation" + _OWN,
+        "2": "retirement" + _OWN,
+        "3": "dismissal" + _OWN,
+        "9": "other" + _OWN,
+    }
+)
+NON_PROFIT_MEASURE = _frozen(
+    {
+        "1": "social maribel" + _OWN,
+        "2": "end-of-career exemption from services" + _OWN,
+        "9": "other non-profit measure" + _OWN,
+    }
+)
+CAREER_MEASURE = _frozen(
+    {"1": "end-of-career reduction of working time" + _OWN, "2": "other career measure" + _OWN}
+)
+FLEMISH_SOCIAL_PROFIT_SUBSECTOR = _frozen(
+    {
+        "1": "elderly care" + _OWN,
+        "2": "care for persons with a disability" + _OWN,
+        "9": "other" + _OWN,
+    }
+)
+ORIOLUS_VALIDATION = _frozen({"0": "INSZ validated" + _OWN, "1": "INSZ not yet validated" + _OWN})
+# Remuneration codes (annex 7; domain.md 2.2): the main line of a quarter is the base wage.
+REMUNERATION_CODE = _frozen(
+    {
+        "1": "base wage",
+        "3": "termination indemnity in working time",
+        "4": "termination indemnity not in working time",
+    }
+)
+CONTRIBUTION_TYPE = _frozen(
+    {"0": "ordinary contribution" + _OWN, "1": "contribution on a termination indemnity" + _OWN}
+)
+FLYING_PERSONNEL_CLASS = _frozen({"1": "pilot" + _OWN, "2": "cabin crew" + _OWN})
+
+# RVA activation allowances (13/021 points 19-20). Synthetic list: the RVA's own type codes were
+# not checked here.
+ACTIVATION_ALLOWANCE = _frozen(
+    {
+        "1": "Activa work allowance" + _OWN,
+        "2": "work-experience allowance (transition programme)" + _OWN,
+        "3": "other activation allowance" + _OWN,
+    }
 )

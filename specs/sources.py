@@ -142,7 +142,8 @@ HOUSEHOLDS = SourceTable(
 OCCUPATIONS = SourceTable(
     "dmfa",
     "occupations",
-    "DMFA occupation lines: one row per occupation per quarter (blocks 90012, 90015, 90019)",
+    "DMFA occupation lines: one row per occupation per quarter (blocks 90012, 90015, 90019; "
+    "the further blocks of 19/104 and 13/021 flattened to the line)",
     (
         INSZ,
         _c("quarter", "INTEGER", description="declaration quarter as YYYYQ, e.g. 20031"),
@@ -192,6 +193,84 @@ OCCUPATIONS = SourceTable(
         _o("consolidation_type", codes_=codes.CONSOLIDATION_TYPE),
         _o("pension_type", codes_=codes.PENSION_TYPE),
         _o("normal_days", "INTEGER", description="normally paid full-time days, hundredths"),
+        # DMFA blocks of 19/104 and 13/021; optional. Employer declaration (the same on every
+        # line of one employer and quarter):
+        _o("curatorship", codes_=codes.YES_NO),
+        _o("net_amount_due_cents", "BIGINT", description="net amount due for the quarter"),
+        _o("five_day_conversion", codes_=codes.YES_NO),
+        _o("holiday_start", "DATE"),
+        _o("declaration_source_code", codes_=codes.DECLARATION_SOURCE),
+        _o(
+            "lump_contribution_base_cents",
+            "BIGINT",
+            description="base of the contribution not tied to a person",
+        ),
+        _o("lump_contribution_cents", "BIGINT"),
+        # worker line, occupation and its main service line
+        _o("border_worker", codes_=codes.YES_NO),
+        _o("activity_risk", codes_=codes.ACTIVITY_RISK),
+        _o("oriolus_validation_code", codes_=codes.ORIOLUS_VALIDATION),
+        _o("occupation_number", "INTEGER", description="occupation within the worker line"),
+        _o("working_time_reorganisation", codes_=codes.WORKING_TIME_REORGANISATION),
+        _o("worker_status", codes_=codes.WORKER_STATUS),
+        _o("retired", codes_=codes.YES_NO),
+        _o("apprentice_type", codes_=codes.APPRENTICE_TYPE),
+        _o("remuneration_method", codes_=codes.REMUNERATION_METHOD),
+        _o("function_number", codes_=codes.FUNCTION_NUMBER),
+        _o("flying_personnel_class", codes_=codes.FLYING_PERSONNEL_CLASS),
+        _o("tenths_or_twelfths", codes_=codes.TENTHS_OR_TWELFTHS),
+        _o("days_justification", codes_=codes.DAYS_JUSTIFICATION),
+        _o("service_line_number", "INTEGER", description="the main service line: 1"),
+        _o("service_hours_hundredths", "INTEGER", description="hours of the main service line"),
+        _o("flight_minutes", "INTEGER"),
+        # public-sector block (public-sector lines only)
+        _o("public_organisation_type", codes_=codes.PUBLIC_ORGANISATION_TYPE),
+        _o("staff_category", codes_=codes.STAFF_CATEGORY),
+        _o("grade_name", description="name of the grade or function, free text"),
+        _o("public_start", "DATE"),
+        _o("public_end", "DATE"),
+        _o("language_role", codes_=codes.LANGUAGE_ROLE),
+        _o("service_nature", codes_=codes.SERVICE_NATURE),
+        _o("function_nature", codes_=codes.FUNCTION_NATURE),
+        _o("statutory_end_reason", codes_=codes.STATUTORY_END_REASON),
+        _o("public_declaration_exemption", codes_=codes.YES_NO),
+        _o("deviating_pension_base", codes_=codes.YES_NO),
+        _o("tenure_date", "DATE"),
+        _o("six_months_sick_date", "DATE"),
+        # student block (student lines only)
+        _o("student_wage_cents", "BIGINT"),
+        _o("student_contribution_cents", "BIGINT"),
+        _o("student_days", "INTEGER"),
+        _o("student_hours_hundredths", "INTEGER"),
+        # occupation: information
+        _o("holiday_days_hundredths", "INTEGER"),
+        _o("non_profit_measure", codes_=codes.NON_PROFIT_MEASURE),
+        _o("horeca_extra", codes_=codes.YES_NO),
+        _o("hourly_wage_cents", "BIGINT"),
+        _o("exempt_from_services", codes_=codes.YES_NO),
+        _o("posted_worker", codes_=codes.YES_NO),
+        _o("guaranteed_wage_days_hundredths", "INTEGER"),
+        _o("sick_pay_cents", "BIGINT"),
+        _o("supplementary_pension", codes_=codes.YES_NO),
+        _o("former_work_placement_trainee", codes_=codes.YES_NO),
+        _o("social_maribel_date", "DATE"),
+        _o("career_measure", codes_=codes.CAREER_MEASURE),
+        _o("flemish_social_profit_subsector", codes_=codes.FLEMISH_SOCIAL_PROFIT_SUBSECTOR),
+        _o("mobility_budget_cents", "BIGINT"),
+        # main remuneration, deduction and contribution lines (flattened)
+        _o("remuneration_code", codes_=codes.REMUNERATION_CODE),
+        _o("premium_frequency", "INTEGER", description="months"),
+        _o(
+            "annual_remuneration_hundredths",
+            "INTEGER",
+            description="percentage of the yearly remuneration, hundredths",
+        ),
+        _o("deduction_base_cents", "BIGINT"),
+        _o("deduction_cents", "BIGINT"),
+        _o("deduction_right_start", "DATE"),
+        _o("contribution_type", codes_=codes.CONTRIBUTION_TYPE),
+        _o("contribution_base_cents", "BIGINT"),
+        _o("contribution_cents", "BIGINT"),
     ),
     period_column="quarter",
 )
@@ -371,6 +450,21 @@ SELF_EMPLOYED = SourceTable(
     valid_until="end_date",
 )
 
+ACTIVATION_ALLOWANCES = SourceTable(
+    "rva",
+    "activation_allowances",
+    "RVA activation allowances: one row per person and month an allowance is paid with a job "
+    "(13/021 points 19-20)",
+    (
+        INSZ,
+        _c("month", "INTEGER", description="month paid for, YYYYMM"),
+        _c("enterprise_kbo", "VARCHAR", description="KBO enterprise number of the employer"),
+        _c("allowance_type", "VARCHAR", codes_=codes.ACTIVATION_ALLOWANCE),
+        _c("amount_cents", "BIGINT", description="allowance paid for the month, cents"),
+    ),
+    period_column="month",
+)
+
 INCOME_INSTITUTIONS = ("riziv", "rsvz", "famifed", "rva", "fpd", "fodsz", "podmi")
 
 INCOMES = SourceTable(
@@ -428,6 +522,7 @@ SOURCE_TABLES: Mapping[str, SourceTable] = MappingProxyType(
             DISABILITY,
             SELF_EMPLOYED,
             INCOMES,
+            ACTIVATION_ALLOWANCES,
         )
     }
 )

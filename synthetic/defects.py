@@ -3,7 +3,8 @@
 - duplicate_declaration: a second, identical copy of a DMFA line.
 - corrected_declaration: a DMFA line as first declared (wage too high) followed by its
   correction, with the next declaration_version and the true values.
-- invalid_check_digits: a DMFA line whose INSZ or employer RSZ number has wrong check digits.
+- invalid_check_digits: a DMFA line whose INSZ or employer RSZ number has wrong check digits;
+  an RVA activation allowance whose employer KBO number has wrong check digits.
 - unknown_code: a real code that the column's code list does not hold (UNKNOWN_CODES), in DMFA,
   RVA and NIC records.
 - after_death: a copy of a dead person's last DMFA line, RVA episode, NIC episode or career
@@ -64,6 +65,7 @@ UNKNOWN_CODES: Mapping[tuple[str, str], str] = MappingProxyType(
 
 OCCUPATIONS = "dmfa.occupations"
 PERSONS = "register.persons"
+ALLOWANCES = "rva.activation_allowances"
 # What identifies a record within its table, for the keyed hash.
 IDENTITY: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
@@ -71,6 +73,7 @@ IDENTITY: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "rva.unemployment": ("insz", "start_date"),
         "nic.incapacity": ("insz", "episode", "start_date"),
         "sigedis.career": ("insz", "year"),
+        ALLOWANCES: ("insz", "month"),
         PERSONS: ("insz",),
     }
 )
@@ -143,6 +146,11 @@ def _wrong_rsz(rsz: pl.Expr) -> pl.Expr:
     """The RSZ number with other check digits (only one pair is valid)."""
     check = rsz.str.tail(2).cast(pl.Int64)
     return rsz.str.head(-2) + (check % 97 + 1).cast(pl.String).str.zfill(2)
+
+
+def _wrong_kbo(kbo: pl.Expr) -> pl.Expr:
+    """The KBO number with other check digits (only one pair is valid)."""
+    return _wrong_rsz(kbo)
 
 
 def _dead_hit(
@@ -268,6 +276,16 @@ def _career(
     return _in_place([numbered, after.select(numbered.columns)], career.columns)
 
 
+def _allowances(allowances: pl.DataFrame, seed: int, kinds: Collection[DefectKind]) -> pl.DataFrame:
+    identity = _identity(allowances, ALLOWANCES)
+    bad = _hit(identity, seed, DefectKind.INVALID_CHECK_DIGITS, kinds, ALLOWANCES, "kbo")
+    return allowances.with_columns(
+        enterprise_kbo=pl.when(bad)
+        .then(_wrong_kbo(pl.col("enterprise_kbo")))
+        .otherwise("enterprise_kbo")
+    )
+
+
 def inject_defects(
     tables: Mapping[str, pl.DataFrame], seed: int, kinds: Collection[DefectKind] = ALL_KINDS
 ) -> dict[str, pl.DataFrame]:
@@ -278,4 +296,5 @@ def inject_defects(
     for table in EPISODE_ORDER:
         out[table] = _episodes(table, tables[table], persons, seed, kinds)
     out["sigedis.career"] = _career(tables["sigedis.career"], persons, seed, kinds)
+    out[ALLOWANCES] = _allowances(tables[ALLOWANCES], seed, kinds)
     return out

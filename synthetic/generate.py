@@ -26,7 +26,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from specs.sources import SOURCE_TABLES, STORE_MANIFEST, SourceTable, polars_schema
-from synthetic import dmfa, dmfa_details, further, lifecourse, nic, register, rva, sigedis
+from synthetic import (
+    dmfa,
+    dmfa_blocks,
+    dmfa_details,
+    further,
+    lifecourse,
+    nic,
+    register,
+    rva,
+    rva_allowances,
+    sigedis,
+)
 from synthetic.blocks import BLOCK_PERSONS, DEFAULT_CHUNK_PERSONS
 from synthetic.defects import inject_defects
 from synthetic.employers import employers_frame
@@ -35,8 +46,13 @@ from synthetic.identifiers import DayCounters
 MIN_EMPLOYERS = 50
 # Rows per Parquet row group, whatever the chunks: this is what makes the bytes chunk-free.
 ROW_GROUP_ROWS = 131_072
-# Spawn keys of the random streams: the employers, and one stream per block of persons.
+# Spawn keys of the random streams: the employers, and one stream per block of persons; then
+# the streams added later, each of its own so that what was drawn before keeps its values: the
+# care facilities and the declaration attributes of the employers, the DMFA block fields of
+# 19/104 and 13/021 and the RVA activation allowances of 13/021 (one each per block of persons).
 EMPLOYERS_STREAM, PERSONS_STREAM, EMPLOYER_DETAILS_STREAM = 0, 1, 2
+CARE_FACILITIES_STREAM, EMPLOYER_BLOCKS_STREAM, DMFA_BLOCKS_STREAM = 3, 4, 5
+RVA_ALLOWANCES_STREAM = 6
 
 
 def employer_count(persons: int) -> int:
@@ -79,7 +95,19 @@ def block_tables(
     first = block * BLOCK_PERSONS
     rng = stream(seed, PERSONS_STREAM, block)
     people = register.persons_frame(rng, min(BLOCK_PERSONS, persons - first), first, counters)
-    return build_tables(rng, people, employers)
+    tables = build_tables(rng, people, employers)
+    tables["dmfa.occupations"] = dmfa_blocks.occupations_with_blocks(
+        stream(seed, DMFA_BLOCKS_STREAM, block),
+        tables["dmfa.occupations"],
+        tables["register.persons"],
+        employers,
+    )
+    tables["rva.activation_allowances"] = rva_allowances.allowances_table(
+        stream(seed, RVA_ALLOWANCES_STREAM, block),
+        tables["rva.unemployment"],
+        tables["dmfa.occupations"],
+    )
+    return tables
 
 
 def chunk_tables(
@@ -98,7 +126,9 @@ def population_employers(persons: int, seed: int) -> pl.DataFrame:
     """The employers of a population, with every attribute drawn once per employer (before any
     block of persons), so that an employer is the same in every block and every chunk."""
     employers = employers_frame(stream(seed, EMPLOYERS_STREAM), employer_count(persons))
-    return dmfa_details.with_employer_details(stream(seed, EMPLOYER_DETAILS_STREAM), employers)
+    employers = dmfa_details.with_employer_details(stream(seed, EMPLOYER_DETAILS_STREAM), employers)
+    employers = dmfa_blocks.with_care_facilities(stream(seed, CARE_FACILITIES_STREAM), employers)
+    return dmfa_blocks.with_employer_blocks(stream(seed, EMPLOYER_BLOCKS_STREAM), employers)
 
 
 def population_tables(persons: int, seed: int) -> dict[str, pl.DataFrame]:

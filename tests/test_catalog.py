@@ -382,6 +382,13 @@ SEED_NAMES: dict[tuple[str, str], tuple[str, ...]] = {
         "de bijdrage",
         "het aantal dagen",
     ),
+    ("19/104", "5: voltijds equivalenten"): ("het aantal voltijds equivalenten",),
+    ("13/021", "20: vervangingsinkomsten uit werkloosheid"): (
+        "het te verifiëren uitkeringstype",
+        "het ondernemingsnummer van de werkgever",
+        "de maand van de betaling van de uitkering",
+        "het bedrag van de uitkering",
+    ),
     ("04/037", "1.2: elektronisch bericht A052"): (
         "het INSZ van de sociaal verzekerde",
         "het uniek nummer en het versienummer van het elektronisch bericht [uniek nummer]",
@@ -513,7 +520,10 @@ def test_a_source_variable_is_read_the_way_its_panel_can_join_it():
     """Month and quarter panels join spell tables or period tables of their own period; the
     job and year panels read their own lines (DMFA occupation lines, SIGEDIS years)."""
     own_lines = {"quarter_job": "dmfa.occupations", "year": "sigedis.career"}
-    period_tables = {"month": {"rva.payments"}, "quarter": {"income.quarterly"}}
+    period_tables = {
+        "month": {"rva.payments", "rva.activation_allowances"},
+        "quarter": {"income.quarterly"},
+    }
     for variable in VARIABLES.values():
         if not isinstance(variable.origin, FromSource):
             continue

@@ -133,6 +133,7 @@ def test_every_injected_kind_is_found_in_every_table_it_is_injected_into():
         ("dmfa.occupations", "duplicate_declaration"),
         ("dmfa.occupations", "corrected_declaration"),
         ("dmfa.occupations", "invalid_check_digits"),
+        ("rva.activation_allowances", "invalid_check_digits"),
         ("dmfa.occupations", "unknown_code"),
         ("rva.unemployment", "unknown_code"),
         ("nic.incapacity", "unknown_code"),

@@ -377,6 +377,45 @@ def test_job_panel_marks_the_main_job_and_reads_line_columns(sources, population
     ).rows() == [(ANNA, "2010-Q1", 1, "Y", "2", 102)]
 
 
+def test_job_panel_gives_the_line_its_quarter_and_its_fte_over_the_days_it_covers(
+    sources, population
+):
+    names = ("line_quarter_start", "line_quarter_end", "service_fraction", "fte")
+    jobs = _built(sources, population, {"quarter_job": names})["quarter_job"]
+    # Q/S = 0.5; the occupation ends on 14 February: 45 of the quarter's 90 days, 0.5 x 45/90
+    assert jobs.select("insz", "quarter", *names).rows() == [
+        (ANNA, "2010-Q1", d("2010-01-01"), d("2010-03-31"), 0.5, 0.25)
+    ]
+
+
+def test_fte_counts_an_ongoing_occupation_from_its_start_to_the_quarters_end(tmp_path_factory):
+    line = dict(ROWS["dmfa.occupations"][1], quarter=20102, occupation_start=d("2010-05-01"))
+    line.update(occupation_end=None, q_hours=3800)
+    store = write_store(tmp_path_factory.mktemp("fte"), {**ROWS, "dmfa.occupations": [line]})
+    sources = open_sources(duckdb.connect(), store)
+    jobs = _built(sources, incapacity_population(sources), {"quarter_job": ("fte",)})
+    # full time from 1 May: 61 of the 91 days of 2010-Q2
+    assert jobs["quarter_job"].select("insz", "quarter", "fte").rows() == [
+        (ANNA, "2010-Q2", round(61 / 91, 4))
+    ]
+
+
+def test_month_panel_reads_the_activation_allowance_paid_for_the_month(tmp_path_factory):
+    allowance = dict(
+        insz=ANNA, month=201006, enterprise_kbo="0403019261", allowance_type="1", amount_cents=50000
+    )
+    rows = {**ROWS, "rva.activation_allowances": [allowance]}
+    sources = open_sources(duckdb.connect(), write_store(tmp_path_factory.mktemp("rva"), rows))
+    names = ("activation_allowance_type", "activation_allowance", "activation_enterprise_id")
+    month = _built(sources, incapacity_population(sources), {"month": names})["month"]
+    got = month.filter(pl.col("insz") == ANNA).sort("month").select("month", *names)
+    # the enterprise number is still exact here: protect replaces it with a pseudonym
+    assert got.rows()[-2:] == [
+        ("2010-05", None, None, None),
+        ("2010-06", "1", 500.0, "0403019261"),
+    ]
+
+
 def test_year_panel_counts_the_career_years_with_days_before_the_panel_too(sources, population):
     period = Period.model_validate(
         {"from": "2010-01", "until": "2010-06", "career_from_year": 2009}
