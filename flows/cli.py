@@ -126,7 +126,9 @@ def spec_check(file: Annotated[Path, typer.Argument(help="spec YAML file")]) -> 
         )
         typer.echo(f"  deliveries {spec.delivery.regime}{rolling}, cron {spec.delivery.cron!r}")
     for name, mode in spec.modes.items():
-        size = f"{mode.persons:,} persons" if mode.persons else "whole population"
+        listed = spec.population.rule.value == "listed_persons"
+        whole = "the persons listed with each run" if listed else "whole population"
+        size = f"{mode.persons:,} persons" if mode.persons else whole
         identified = ", identified (INSZ, RSZ and KBO numbers)" if mode.identified else ""
         typer.echo(f"  mode {name.value}: {size}{identified}, {retention_of(mode)}")
 
@@ -160,13 +162,21 @@ def keys_create(
     typer.echo(f"created the key of {project} (fingerprint {key_print}) in {paths.key_store}")
 
 
-def _run_export(mode: str, spec: Path, as_of: dt.datetime | None, sources: Path | None):
+def _run_export(
+    mode: str,
+    spec: Path,
+    as_of: dt.datetime | None,
+    sources: Path | None,
+    persons: Path | None = None,
+):
     paths = _paths()
     from flows.export import REFUSALS, control_export, onprem_build, sample_export
 
     flow = {"sample": sample_export, "onprem": onprem_build, "control": control_export}[mode]
     day = _day(as_of)
     try:
+        if mode == "control":
+            return control_export(spec, day, paths, sources or paths.sources, persons)
         return flow(spec, day, paths, sources or paths.sources)
     except REFUSALS as error:
         _fail(f"refused: {error}")
@@ -195,10 +205,21 @@ def export_onprem(spec: SpecFile = DEMO_SPEC, as_of: AsOf = None, sources: Sourc
 
 
 @export_app.command("control")
-def export_control(spec: SpecFile, as_of: AsOf = None, sources: Sources = None) -> None:
+def export_control(
+    spec: SpecFile,
+    as_of: AsOf = None,
+    sources: Sources = None,
+    persons: Annotated[
+        Path | None,
+        typer.Option(
+            help="the recipient's list of the persons it asks about, one INSZ per line (for a "
+            "spec whose population is listed_persons)"
+        ),
+    ] = None,
+) -> None:
     """Deliver identified data for control purposes (INSZ, RSZ and KBO numbers) into
     data/releases: only where the deliberation grants it (`identified_data` in the spec)."""
-    result = _run_export("control", spec, as_of, sources)
+    result = _run_export("control", spec, as_of, sources, persons)
     typer.echo(f"{result.status}: {result.folder}")
 
 

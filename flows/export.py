@@ -34,6 +34,7 @@ from flows.release import (
     write_json,
     write_parquet,
 )
+from flows.requests import RequestError, read_person_list
 from flows.settings import Paths
 from flows.sources import SourceError, open_sources, store_is_synthetic
 from flows.validate import Outcome, ValidationFailed, validate_panel
@@ -41,7 +42,7 @@ from specs.catalog import PANELS, Granularity
 from specs.checks import panel_checks
 from specs.codebook import codebook, codebook_markdown
 from specs.load import SpecError, load_spec, spec_digest
-from specs.model import Mode, ModeName, Spec
+from specs.model import Mode, ModeName, PopulationRule, Spec
 from specs.release import ReleasedColumn, released_panels
 from transforms import calendar, panels, source_checks
 from transforms.protect import protect_panel
@@ -66,6 +67,7 @@ class ExtractFailed(RuntimeError):
 REFUSALS = (
     AuthorisationError,
     RosterError,
+    RequestError,
     KeyStoreError,
     SourceError,
     SourceDefects,
@@ -88,10 +90,16 @@ class ExtractResult:
     manifest: dict[str, Any]
 
 
-def release_folder(paths: Paths, spec: Spec, mode: ModeName, as_of: dt.date) -> Path:
+def release_folder(
+    paths: Paths, spec: Spec, mode: ModeName, as_of: dt.date, request: str | None = None
+) -> Path:
+    """Where a run's release goes; `request` tells apart the answers to several lists of
+    persons on one day (a keyed digest of the list, so that the name reveals nobody)."""
     # Sample and control deliveries leave the building; the on-premise build stays in.
     base = paths.onprem if mode is ModeName.ONPREM else paths.releases
     name = f"{spec.deliberation.replace('/', '-')}_{mode.value}_{as_of.isoformat()}"
+    if request is not None:
+        name += f"_request-{request}"
     return base / spec.project / name
 
 
@@ -183,7 +191,9 @@ def check_sources_task(
 
 
 @task(cache_policy=NO_CACHE, retries=0)
-def select_population_task(sources: dict[str, duckdb.DuckDBPyRelation], spec: Spec) -> pl.DataFrame:
+def select_population_task(
+    sources: dict[str, duckdb.DuckDBPyRelation], spec: Spec, listed: pl.DataFrame | None = None
+) -> pl.DataFrame:
     relation = panels.select_population(
         sources["register.persons"],
         sources["nic.incapacity"],
@@ -192,6 +202,7 @@ def select_population_task(sources: dict[str, duckdb.DuckDBPyRelation], spec: Sp
         calendar.bounds(spec.population_window),
         sources["dmfa.occupations"],
         spec.population.employers,
+        listed,
     )
     return relation.pl().sort("insz")
 
@@ -286,6 +297,22 @@ def publish_task(
     return ExtractResult(status, target, manifest)
 
 
+def requested_persons(spec: Spec, persons_file: Path | None) -> pl.DataFrame | None:
+    """The listed persons, where the spec's population is the recipient's list."""
+    listing = spec.population.rule is PopulationRule.LISTED_PERSONS
+    if listing and persons_file is None:
+        raise AuthorisationError(
+            f"the population of deliberation {spec.deliberation} is the persons its recipient "
+            "lists: give the list of the request (one INSZ per line)"
+        )
+    if not listing and persons_file is not None:
+        raise AuthorisationError(
+            f"the population of deliberation {spec.deliberation} is {spec.population.rule.value}, "
+            "not a list of persons: a list given with the run is refused"
+        )
+    return None if persons_file is None else read_person_list(persons_file)
+
+
 def person_set_digest(protected: dict[str, pl.DataFrame], mode: Mode, key: bytes) -> str:
     """The digest of the persons a release is about, over their pseudonyms: an identified
     release's INSZs are pseudonymised first, so the log never holds a hash of plain INSZs (which
@@ -303,11 +330,13 @@ def run_extract(
     paths: Paths,
     sources_dir: Path,
     precondition: Callable[[Spec], None] | None = None,
+    persons_file: Path | None = None,
 ) -> ExtractResult:
     """One extract run from spec to published release; every outcome is in the audit log.
 
     `precondition` lets a flow add a rule of its own (it raises AuthorisationError), checked
-    after the spec's and logged like them.
+    after the spec's and logged like them. `persons_file`: the recipient's list of the persons
+    it asks about, for a spec whose population is `listed_persons` (and for no other).
     """
     context: dict[str, Any] = {
         "run": uuid.uuid4().hex[:16],
@@ -336,11 +365,18 @@ def run_extract(
         )
         if precondition is not None:
             precondition(spec)
+        listed = requested_persons(spec, persons_file)
+        if listed is not None:
+            context["persons_requested"] = listed.height  # how many, never who
         key = load_key(paths.key_store, spec.project)
+        tag = None
+        if listed is not None:
+            tag = pseudonym_set_digest(pseudonym_map(listed["insz"], key, PERSON)["pseudonym"])[:12]
+            context["request"] = tag
         con = duckdb.connect()
         sources, findings = check_sources_task(open_sources(con, sources_dir))
         source_checks.refuse_uncleanable(findings)  # a refusal, not a failed task
-        population = select_population_task(sources, spec)
+        population = select_population_task(sources, spec, listed)
         if mode.persons is not None:
             population = draw_sample_task(population, key, mode.persons)
         exact = build_panels_task(sources, population, spec)
@@ -370,7 +406,7 @@ def run_extract(
             "source_checks": [f.as_dict() for f in findings],
         }
         result = publish_task(
-            protected, layout, outcomes, header, release_folder(paths, spec, mode_name, as_of)
+            protected, layout, outcomes, header, release_folder(paths, spec, mode_name, as_of, tag)
         )
     except REFUSALS as error:
         audit.append(paths.audit_log, "refusal", **context, reason=str(error))
@@ -414,8 +450,15 @@ def onprem_build(spec_path: Path, as_of: dt.date, paths: Paths, sources_dir: Pat
 
 @flow(name="control_export", log_prints=False)
 def control_export(
-    spec_path: Path, as_of: dt.date, paths: Paths, sources_dir: Path
+    spec_path: Path,
+    as_of: dt.date,
+    paths: Paths,
+    sources_dir: Path,
+    persons_file: Path | None = None,
 ) -> ExtractResult:
     """Identified data for control purposes, where the deliberation grants it; under
-    data/releases, as it leaves the building."""
-    return run_extract(spec_path, ModeName.CONTROL, as_of, paths, sources_dir)
+    data/releases, as it leaves the building. `persons_file`: the recipient's list of the
+    persons it asks about, where the spec's population is that list."""
+    return run_extract(
+        spec_path, ModeName.CONTROL, as_of, paths, sources_dir, persons_file=persons_file
+    )

@@ -26,9 +26,7 @@ def _open_table(con: duckdb.DuckDBPyConnection, store: Path, table: SourceTable)
         raise SourceError(f"source file {path} cannot be read as Parquet: {first_line}") from None
     expected = {c.name: c.dtype for c in table.columns}
     if list(actual) != list(expected):
-        raise SourceError(
-            f"source file {path} has columns {', '.join(actual)}; expected {', '.join(expected)}"
-        )
+        raise SourceError(f"source file {path} {_column_difference(list(actual), list(expected))}")
     for name, dtype in expected.items():
         if actual[name] != dtype:
             raise SourceError(
@@ -66,3 +64,20 @@ def store_is_synthetic(store: Path) -> bool:
     except json.JSONDecodeError:
         raise SourceError(f"{path} is not valid JSON") from None
     return isinstance(description, dict) and description.get("synthetic") is True
+
+
+def _column_difference(actual: list[str], expected: list[str], shown: int = 8) -> str:
+    """What is wrong with a source file's columns, in a line a person can read."""
+
+    def names(columns: list[str]) -> str:
+        more = len(columns) - shown
+        return ", ".join(columns[:shown]) + (f" and {more} more" if more > 0 else "")
+
+    missing = [c for c in expected if c not in actual]
+    unexpected = [c for c in actual if c not in expected]
+    problems = [f"lacks the column(s) {names(missing)}"] if missing else []
+    problems += [f"has unexpected column(s) {names(unexpected)}"] if unexpected else []
+    if not problems:
+        problems = [f"has its columns in another order than the schema ({names(expected)})"]
+    hint = " (a store written for an older schema? a synthetic one is made again by `rex synth`)"
+    return "; ".join(problems) + (hint if missing and not unexpected else "")

@@ -231,6 +231,7 @@ S, DT, INT, F = "VARCHAR", "DATE", "INTEGER", "DOUBLE"
 EUR_DAY, EUR_Q, EUR_M, EUR_Y = "euro per day", "euro per quarter", "euro per month", "euro per year"
 
 _OCC = "dmfa.occupations"
+_PERSONS = "register.persons"
 _UNEMP = "rva.unemployment"
 _SANCTION = "rva.sanctions"
 _PAY = "rva.payments"
@@ -1153,10 +1154,16 @@ _LATER = (
            + A052("het INSZ van de sociaal verzekerde") + A052L("het INSZ van de sociaal "
                                                                 "verzekerde"),
            pseudonym_domain="person"),
-    _later("last_name", QT, DI, S, "RR", "last name", D19_PERSON("de naam")),
-    _later("first_name", QT, DI, S, "RR", "first name", D19_PERSON("de voornaam")),
+    # Direct identifiers: only an identified mode may deliver them (specs.model refuses them
+    # elsewhere), and only where a deliberation grants identified data (19/104 point 7).
+    _v("last_name", QT, DI, S, "RR", "last name", D19_PERSON("de naam"),
+       nullable=False, origin=src(_PERSONS, "s.last_name")),
+    _v("first_name", QT, DI, S, "RR", "first name", D19_PERSON("de voornaam"),
+       nullable=False, origin=src(_PERSONS, "s.first_name")),
     _later("birth_place", QT, DI, S, "RR", "place of birth", D19_PERSON("de geboorteplaats")),
-    _later("address", QT, DI, S, "RR", "address", D19_PERSON("het adres")),
+    _v("address", QT, DI, S, "RR", "current address: street, house number, postal code",
+       D19_PERSON("het adres"), nullable=False,
+       origin=src(_PERSONS, "s.street || ', ' || s.postal_code")),
     _later("worker_sequence_number", J, ID, S, "RSZ", "sequence number of the worker",
            D13_WORKER("het volgnummer"), pseudonym_domain="worker_sequence"),
     # --- A052 / A052L incapacity messages -------------------------------------------------------

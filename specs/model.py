@@ -137,6 +137,8 @@ class PopulationRule(StrEnum):
     ALL_PERSONS = "all_persons_in_period"
     INCAPACITY_IN_PERIOD = "incapacity_episode_in_period"
     EMPLOYED_IN_PERIOD = "employed_in_period"
+    # the persons the recipient lists in its request (a file given with each run)
+    LISTED_PERSONS = "listed_persons"
 
 
 class Region(StrEnum):

@@ -485,11 +485,14 @@ def test_every_entry_states_source_granularity_type_and_unit_or_codes():
 
 
 def test_identifiers_are_never_released_as_such():
+    """Coded identifiers have a pseudonym domain; direct identifiers come from the register
+    only (and specs.model lets only an identified mode deliver them: tests/test_identified.py)."""
     for variable in VARIABLES.values():
         if variable.kind is Kind.CODED_ID:
             assert variable.pseudonym_domain, variable.name
-        if variable.kind is Kind.DIRECT_IDENTIFIER:
-            assert not variable.built, variable.name
+        if variable.kind is Kind.DIRECT_IDENTIFIER and variable.built:
+            assert isinstance(variable.origin, FromSource), variable.name
+            assert variable.origin.table == "register.persons", variable.name
 
 
 def test_every_18_088_variable_is_built():
@@ -517,8 +520,9 @@ def test_every_built_variable_reads_columns_its_source_table_declares():
 
 
 def test_a_source_variable_is_read_the_way_its_panel_can_join_it():
-    """Month and quarter panels join spell tables or period tables of their own period; the
-    job and year panels read their own lines (DMFA occupation lines, SIGEDIS years)."""
+    """Month and quarter panels join spell tables, period tables of their own period or the
+    register's one row per person; the job and year panels read their own lines (DMFA
+    occupation lines, SIGEDIS years)."""
     own_lines = {"quarter_job": "dmfa.occupations", "year": "sigedis.career"}
     period_tables = {
         "month": {"rva.payments", "rva.activation_allowances"},
@@ -532,6 +536,8 @@ def test_a_source_variable_is_read_the_way_its_panel_can_join_it():
             assert variable.origin.table == own_lines[variable.panel], variable.name
         elif table.period_column is not None:
             assert variable.origin.table in period_tables[variable.panel], variable.name
+        elif variable.origin.table == "register.persons":  # one row per person
+            assert variable.panel in period_tables, variable.name
         else:
             assert table.valid_from and table.valid_until, variable.name
 

@@ -176,6 +176,21 @@ def test_corrupt_source_file_is_refused_naming_the_file(world, tmp_path):
     assert audit.read(paths.audit_log)[-1]["event"] == "refusal"
 
 
+def test_a_source_file_of_an_older_schema_is_refused_naming_what_it_lacks(world, tmp_path):
+    store = tmp_path / "sources"
+    shutil.copytree(world["store"], store)
+    occupations = store / "dmfa" / "occupations.parquet"
+    pl.read_parquet(occupations).drop("curatorship", "contribution_cents").write_parquet(
+        occupations
+    )
+    with pytest.raises(SourceError) as refusal:
+        open_sources(duckdb.connect(), store)
+    assert str(refusal.value) == (
+        f"source file {occupations} lacks the column(s) curatorship, contribution_cents (a store "
+        "written for an older schema? a synthetic one is made again by `rex synth`)"
+    )
+
+
 def test_audit_log_records_each_release_and_its_chain_verifies(world):
     entries = audit.read(world["paths"].audit_log)
     releases = [e for e in entries if e["event"] == "release"]

@@ -81,6 +81,17 @@ def test_the_18_088_specs_hold_no_grant_and_no_identified_mode():
         assert not any(mode.identified for mode in spec.modes.values())
 
 
+def test_direct_identifiers_are_refused_wherever_a_mode_is_pseudonymised():
+    document = yaml.safe_load((SPECS_DIR / "18-088.yaml").read_text())
+    document["variables"]["quarter"].append("last_name")
+    with pytest.raises(ValidationError, match=r"direct identifiers \(last_name\)"):
+        Spec.model_validate(document)
+    document = _document()  # 19/104 asks for names and addresses: fine in its control mode only
+    document["modes"]["onprem"] = {"protect": {}, "delete_by": "2021-12-31"}
+    with pytest.raises(ValidationError, match="pseudonymised modes: onprem"):
+        Spec.model_validate(document)
+
+
 def test_an_identified_sample_is_refused():
     with pytest.raises(ValidationError, match="not a sample"):
         Mode.model_validate({"identified": True, "persons": 10, "protect": {}, "keep_months": 6})
@@ -248,18 +259,14 @@ def test_a_term_from_the_run_is_due_the_day_after_it():
 
 @pytest.fixture(scope="module")
 def control(world, tmp_path_factory):
-    """A control delivery of 19/104 on the world's store (workers of its health-care employers
-    in Brussels), run by a login the roster gives the role."""
+    """A control delivery of 19/104 on the world's store (the workers of its care facilities in
+    Brussels), run by a login the roster gives the role."""
     import getpass
 
     from flows.keys import create_key
 
     root = tmp_path_factory.mktemp("control")
     document = _document()
-    document["population"]["employers"] = {
-        "joint_committees": ["330"],
-        "local_unit_region": "brussels",
-    }
     specs_dir = root / "specs"
     specs_dir.mkdir()
     spec = specs_dir / "19-104.yaml"
@@ -287,7 +294,17 @@ def test_the_control_delivery_holds_valid_identifiers_of_the_granted_workers(con
     folder = control["result"].folder
     jobs = pl.read_parquet(folder / "quarter_job.parquet")
     assert jobs.height > 0
-    assert set(jobs["joint_committee"]) == {"330"}  # the lines of the employers concerned only
+    # the lines of the facilities concerned only: care NACE codes, a local unit in Brussels
+    store_lines = pl.read_parquet(world["store"] / "dmfa" / "occupations.parquet").select(
+        employer_id="employer_rsz", local_unit_id="local_unit_id", nace="nace", nis="local_unit_nis"
+    )
+    where = (
+        jobs.select("employer_id", "local_unit_id")
+        .unique()
+        .join(store_lines.unique(), on=["employer_id", "local_unit_id"])
+    )
+    assert set(where["nace"]) <= {"87100", "87200", "87300", "86900"}
+    assert where["nis"].str.starts_with("21").all()
     lines = jobs  # noqa: F841 (read by DuckDB)
     invalid = duckdb.sql(
         f"""select count(*) filter (where not {valid(Scheme.INSZ, "person_id")})
@@ -306,11 +323,15 @@ def test_the_control_delivery_holds_valid_identifiers_of_the_granted_workers(con
 
 def test_neither_the_log_nor_the_manifest_holds_an_identifier(control):
     folder = control["result"].folder
-    persons = set(pl.read_parquet(folder / "quarter.parquet")["person_id"])
+    quarter = pl.read_parquet(folder / "quarter.parquet")
+    persons = set(quarter["person_id"])
+    names = set(quarter["last_name"]) | set(quarter["address"])
     employers = set(pl.read_parquet(folder / "quarter_job.parquet")["employer_id"])
+    assert quarter["last_name"].null_count() == 0  # the grant's natural-person block is there
     for text in (control["paths"].audit_log.read_text(), (folder / "manifest.json").read_text()):
         assert not any(insz in text for insz in persons)
         assert not any(rsz in text for rsz in employers)
+        assert not any(f'"{name}"' in text for name in names)
 
 
 def test_the_logged_person_set_is_a_digest_of_pseudonyms_not_of_insz(control):

@@ -77,10 +77,11 @@ def select_population(
     rule_bounds: pl.DataFrame | None = None,
     occupations: Relation | None = None,
     employers: Employers | None = None,
+    listed: pl.DataFrame | None = None,
 ) -> Relation:
     """Persons alive during the period and, by rule, with an incapacity phase or a DMFA
     occupation line (of the `employers` given) overlapping the rule's window (`rule_bounds`,
-    by default the period itself)."""
+    by default the period itself), or among the `listed` persons (column insz)."""
     if rule_bounds is None:
         rule_bounds = period_bounds
     alive = _selected(
@@ -96,6 +97,10 @@ def select_population(
     )
     if rule is PopulationRule.ALL_PERSONS:
         return alive
+    if rule is PopulationRule.LISTED_PERSONS:
+        if listed is None:
+            raise ValueError("the rule listed_persons needs the list of persons")
+        return _selected(alive.query("alive", "select * from alive semi join listed using (insz)"))
     if rule is PopulationRule.EMPLOYED_IN_PERIOD:
         if occupations is None:
             raise ValueError("the rule employed_in_period needs the DMFA occupation lines")
@@ -665,7 +670,11 @@ def _attach_table(
             from b left join s on s.insz = b.insz and s.{period} = b.period_code
         """
     else:
-        raise ValueError(f"source table {table_key} has neither validity nor period columns")
+        # one row per person (the register's persons): the same on every panel row
+        query = f"""
+            select b.*{columns}
+            from b left join s on s.insz = b.insz
+        """
     return _selected(b.query("b", query))
 
 

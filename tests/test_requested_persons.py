@@ -1,0 +1,138 @@
+"""A population that is the recipient's own list (13/021 point 20), and the 13/021 delivery:
+identified, kept for the whole career, run only by staff who signed the declaration on honour."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+
+import polars as pl
+import pytest
+import yaml
+
+from flows import audit
+from flows.export import AuthorisationError, control_export
+from flows.keys import create_key
+from flows.requests import RequestError, read_person_list
+from flows.retention import retention_plan
+from flows.settings import SPECS_DIR, Paths
+
+INSZ_A, INSZ_B = "85073003328", "90010100123"
+AS_OF = dt.date(2013, 6, 30)
+
+
+def test_a_list_reads_plain_and_separated_numbers_and_skips_comments(tmp_path):
+    listing = tmp_path / "request.txt"
+    listing.write_text(f"# request 2013-001\n\n{INSZ_B}\n85.07.30-033.28\n")
+    assert read_person_list(listing)["insz"].to_list() == [INSZ_A, INSZ_B]
+
+
+def test_a_list_with_a_wrong_number_is_refused_by_line_never_by_value(tmp_path):
+    listing = tmp_path / "request.txt"
+    wrong = INSZ_A[:-1] + "9"
+    listing.write_text(f"{INSZ_A}\n{wrong}\nnot a number\n")
+    with pytest.raises(RequestError) as refusal:
+        read_person_list(listing)
+    assert str(refusal.value) == (
+        f"{listing}: 2 line(s) do not hold a valid INSZ (11 digits with valid check digits): "
+        "line 2, 3"
+    )
+    assert wrong not in str(refusal.value)
+
+
+def test_a_list_naming_a_person_twice_or_nobody_is_refused(tmp_path):
+    listing = tmp_path / "request.txt"
+    listing.write_text(f"{INSZ_A}\n{INSZ_B}\n85.07.30-033.28\n")
+    with pytest.raises(RequestError, match="1 line\\(s\\) repeat a person listed above: line 3"):
+        read_person_list(listing)
+    listing.write_text("# nothing yet\n")
+    with pytest.raises(RequestError, match="lists no person"):
+        read_person_list(listing)
+
+
+@pytest.fixture(scope="module")
+def vsawse(world, tmp_path_factory):
+    """13/021 on the world's store, with a list of 30 persons who worked in 2012-2013 and one
+    that the register does not know; the staff member holds the role and signed."""
+    root = tmp_path_factory.mktemp("vsawse")
+    document = yaml.safe_load((SPECS_DIR / "13-021.yaml").read_text())
+    specs_dir = root / "specs"
+    specs_dir.mkdir()
+    spec = specs_dir / "13-021.yaml"
+    spec.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+    in_force = dict(document, in_force={"since": "2013-01-01", "test_data_delete_by": "2013-12-31"})
+    spec_in_force = specs_dir / "13-021-in-force.yaml"
+    spec_in_force.write_text(yaml.safe_dump(in_force, sort_keys=False, allow_unicode=True))
+    workers = (
+        pl.read_parquet(world["store"] / "dmfa" / "occupations.parquet")
+        .filter(pl.col("quarter") >= 20121)["insz"]
+        .unique()
+        .sort()
+        .head(30)
+    )
+    listing = root / "request.txt"
+    # and a bis number (month + 40) the synthetic register never issues
+    listing.write_text("\n".join([*workers.to_list(), "00410100191"]) + "\n")
+    paths = Paths(data=root / "data", key_store=root / "keys")
+    create_key(paths.key_store, document["project"])
+    paths.roster.parent.mkdir(parents=True)
+    member = {"roles": ["case handler, customised employment"]}
+    paths.roster.write_text(yaml.safe_dump({"staff": {getpass.getuser(): member}}))
+    with pytest.raises(AuthorisationError, match="has not signed the declaration on honour"):
+        control_export(spec, AS_OF, paths, world["store"], listing)
+    member["declaration_signed"] = "2013-04-01"
+    paths.roster.write_text(yaml.safe_dump({"staff": {getpass.getuser(): member}}))
+    return dict(
+        spec=spec,
+        spec_in_force=spec_in_force,
+        specs_dir=specs_dir,
+        paths=paths,
+        listing=listing,
+        workers=workers,
+        store=world["store"],
+    )
+
+
+def test_the_delivery_holds_the_listed_persons_the_register_knows(vsawse):
+    result = control_export(
+        vsawse["spec"], AS_OF, vsawse["paths"], vsawse["store"], vsawse["listing"]
+    )
+    jobs = pl.read_parquet(result.folder / "quarter_job.parquet")
+    assert set(jobs["person_id"]) <= set(vsawse["workers"])
+    assert result.manifest["persons"] == 30
+    assert result.folder.name.startswith("13-021_control_2013-06-30_request-")
+    # before its regulation takes effect, a run is a test run, deleted by the test deadline
+    assert result.manifest["test_run"] is True
+    assert result.manifest["delete_by"] == "2013-12-31"
+    request = [e for e in audit.read(vsawse["paths"].audit_log) if e.get("persons_requested")]
+    assert request[-1]["persons_requested"] == 31  # how many were asked about, never who
+
+
+def test_once_in_force_the_delivery_is_kept_for_the_whole_career(vsawse):
+    in_force_day = dt.date(2013, 7, 1)
+    result = control_export(
+        vsawse["spec_in_force"], in_force_day, vsawse["paths"], vsawse["store"], vsawse["listing"]
+    )
+    assert result.manifest["test_run"] is False
+    assert result.manifest["delete_by"] is None
+    assert result.manifest["kept"] == "for the whole career"
+    steps = retention_plan(vsawse["paths"], vsawse["specs_dir"], dt.date(2090, 1, 1))
+    assert not [s for s in steps if s.target == str(result.folder)]
+    assert "shred_key" not in {s.action.value for s in steps}
+
+
+def test_a_run_without_the_list_or_with_one_where_none_is_asked_is_refused_and_logged(vsawse):
+    with pytest.raises(AuthorisationError, match="give the list of the request"):
+        control_export(vsawse["spec"], AS_OF, vsawse["paths"], vsawse["store"])
+    paths = vsawse["paths"]
+    roster = yaml.safe_load(paths.roster.read_text())
+    roster["staff"][getpass.getuser()]["roles"].append(
+        "attaché, Directorate Budget, Finance and Monitoring"
+    )
+    paths.roster.write_text(yaml.safe_dump(roster, allow_unicode=True))
+    create_key(paths.key_store, "iriscare-financing-control")
+    spec_19 = vsawse["specs_dir"] / "19-104.yaml"
+    spec_19.write_text((SPECS_DIR / "19-104.yaml").read_text())
+    with pytest.raises(AuthorisationError, match="not a list of persons"):
+        control_export(spec_19, dt.date(2020, 12, 15), paths, vsawse["store"], vsawse["listing"])
+    assert [e["event"] for e in audit.read(paths.audit_log)[-2:]] == ["request", "refusal"]
