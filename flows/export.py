@@ -43,7 +43,7 @@ from specs.checks import panel_checks
 from specs.codebook import codebook, codebook_markdown
 from specs.load import SpecError, load_spec, spec_digest
 from specs.model import Mode, ModeName, PopulationRule, Spec
-from specs.release import ReleasedColumn, released_panels
+from specs.release import ReleasedColumn, released_panels, released_summaries
 from transforms import calendar, panels, source_checks
 from transforms.protect import protect_panel
 from transforms.pseudonymise import (
@@ -54,6 +54,7 @@ from transforms.pseudonymise import (
 )
 from transforms.sample import PopulationTooSmall, draw_sample
 from transforms.source_checks import SourceDefects
+from transforms.summaries import summarise
 
 
 class AuthorisationError(RuntimeError):
@@ -249,7 +250,11 @@ def validate_task(
         name: validate_panel(
             name,
             frame,
-            panel_checks(layout[name], mode.persons, name in PANELS_WITH_EVERY_PERSON),
+            panel_checks(
+                layout[name],
+                mode.persons if name in PANELS else None,  # a summary holds no person_id
+                name in PANELS_WITH_EVERY_PERSON,
+            ),
         )
         for name, frame in protected.items()
     }
@@ -271,10 +276,10 @@ def publish_task(
             write_parquet(frame, path)
             files[path.name] = {
                 "rows": frame.height,
-                "persons": frame["person_id"].n_unique(),
+                "persons": frame["person_id"].n_unique() if "person_id" in frame.columns else None,
                 "sha256": sha256_file(path),
             }
-        book = codebook(layout)
+        book = codebook(layout, header["summaries"])
         write_json(book, staging / "codebook.json")
         (staging / "codebook.md").write_text(
             codebook_markdown(f"deliberation {header['deliberation']}, {header['mode']}", book)
@@ -317,7 +322,7 @@ def person_set_digest(protected: dict[str, pl.DataFrame], mode: Mode, key: bytes
     """The digest of the persons a release is about, over their pseudonyms: an identified
     release's INSZs are pseudonymised first, so the log never holds a hash of plain INSZs (which
     a dictionary of birth dates and counters would reverse)."""
-    ids = pl.concat([frame["person_id"] for frame in protected.values()])
+    ids = pl.concat([f["person_id"] for f in protected.values() if "person_id" in f.columns])
     if mode.identified:
         ids = pseudonym_map(ids, key, PERSON)["pseudonym"]
     return pseudonym_set_digest(ids)
@@ -383,6 +388,12 @@ def run_extract(
         protected = protect_task(exact, population, spec, mode, key)
         del exact  # the exact panels are not needed past this point: free them before validation
         layout = released_panels(spec, mode, period_values(spec))
+        # the summaries are made from the panels as released: global steps, like the sample
+        protected |= {
+            name: summarise(protected[summary.panel], summary)
+            for name, summary in spec.summaries.items()
+        }
+        layout |= released_summaries(spec, layout)
         outcomes = validate_task(protected, layout, mode)
         header = {
             "rex_version": version("rex"),
@@ -394,6 +405,7 @@ def run_extract(
             "spec": {"file": spec_path.name, "sha256": spec_digest(spec_path)},
             "mode": mode_name.value,
             "protections": mode.protect.model_dump(),
+            "summaries": {name: s.description for name, s in spec.summaries.items()},
             "as_of": as_of.isoformat(),
             "identified": mode.identified,
             "delete_by": mode.delete_by and mode.delete_by.isoformat(),

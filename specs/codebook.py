@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from specs.catalog import PANELS, VARIABLES
 from specs.release import ReleasedColumn
 
 
-def codebook(panels: dict[str, list[ReleasedColumn]]) -> dict[str, Any]:
-    """The codebook as a JSON-ready mapping, panel by panel."""
+def codebook(
+    panels: dict[str, list[ReleasedColumn]], descriptions: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The codebook as a JSON-ready mapping, panel by panel; `descriptions` of the tables that
+    are no panel (the spec's summaries)."""
+    descriptions = descriptions or {}
     return {
         panel: {
-            "description": PANELS[panel].description,
+            "description": PANELS[panel].description if panel in PANELS else descriptions[panel],
             "columns": [_column_entry(column) for column in columns],
         }
         for panel, columns in panels.items()

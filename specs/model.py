@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from specs.catalog import VARIABLES, Granularity, Kind
+from specs.catalog import PANELS, VARIABLES, Granularity, Kind
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
@@ -379,6 +379,21 @@ def _names_at(granularity: Granularity) -> list[str]:
     return sorted(n for n, v in VARIABLES.items() if v.granularity is granularity)
 
 
+class Summary(_Strict):
+    """A table of totals over the persons of one released panel: per group and period, the sums
+    of some quantities and the number of persons (19/104: the full-time equivalents per facility
+    in the two quarters compared). A global step, made from the panel as released, so it holds
+    nothing the panel does not."""
+
+    description: str = Field(description="what the table is for, in the deliberation's terms")
+    panel: str = Field(description="the panel summed over")
+    by: tuple[str, ...] = Field(description="the panel's codes or identifiers to group by")
+    sum: tuple[str, ...] = Field(description="the panel's quantities to add up")
+    periods: tuple[str, ...] = Field(
+        default=(), description="only these periods of the panel (its labels, e.g. 2019-Q4)"
+    )
+
+
 class Spec(_Strict):
     """One deliberation: the single source of truth for what an extract may hold."""
 
@@ -412,6 +427,10 @@ class Spec(_Strict):
         default=(),
         description="former recipients whose authorisation was withdrawn; every delivery they "
         "hold is due for destruction from that day",
+    )
+    summaries: dict[str, Summary] = Field(
+        default_factory=dict,
+        description="tables of totals released beside the panels, by name",
     )
     operators: tuple[str, ...] = Field(
         default=(),
@@ -502,9 +521,34 @@ class Spec(_Strict):
                 f"the spec requests direct identifiers ({', '.join(direct)}), which only an "
                 f"identified mode may deliver; pseudonymised modes: {', '.join(pseudonymised)}"
             )
+        for name, summary in self.summaries.items():
+            self._check_summary(name, summary)
         if self.identified_data is not None and not any(m.identified for m in self.modes.values()):
             raise ValueError("the spec grants identified data but no mode is identified")
         return self
+
+    def _check_summary(self, name: str, summary: Summary) -> None:
+        if name in PANELS:
+            raise ValueError(f"summary {name!r} has the name of a panel")
+        if summary.panel not in PANELS:
+            raise ValueError(f"summary {name!r}: unknown panel {summary.panel!r}")
+        in_panel = set(self.variables_of_panel(summary.panel))
+        kinds = {"by": (Kind.CODE, Kind.CODED_ID), "sum": (Kind.QUANTITY,)}
+        for role, names in (("by", summary.by), ("sum", summary.sum)):
+            for variable in names:
+                if variable not in in_panel:
+                    raise ValueError(
+                        f"summary {name!r}: {variable!r} is not a variable the spec requests in "
+                        f"the {summary.panel} panel"
+                    )
+                if VARIABLES[variable].kind not in kinds[role]:
+                    allowed = " or ".join(k.value for k in kinds[role])
+                    raise ValueError(
+                        f"summary {name!r}: {role} takes a {allowed} variable; {variable!r} is a "
+                        f"{VARIABLES[variable].kind.value}"
+                    )
+        if not summary.sum:
+            raise ValueError(f"summary {name!r} sums nothing")
 
     def operator_refusal(
         self, login: str, roles: tuple[str, ...], declaration_signed: bool

@@ -155,3 +155,39 @@ def released_panels(
                 _variable_column(VARIABLES[n], spec, mode) for n in names
             ]
     return panels
+
+
+def released_summaries(
+    spec: Spec, panels: Mapping[str, list[ReleasedColumn]]
+) -> dict[str, list[ReleasedColumn]]:
+    """Per summary of the spec, its columns: the groups and the period as the panel releases
+    them (the keys of the summary), the sums, and the number of persons."""
+    summaries: dict[str, list[ReleasedColumn]] = {}
+    for name, summary in spec.summaries.items():
+        of_panel = {column.name: column for column in panels[summary.panel]}
+        period = of_panel[PANELS[summary.panel].keys[1]]
+        if summary.periods and period.allowed is not None:
+            period = replace(period, allowed={p: p for p in summary.periods})
+        columns = [replace(of_panel[n], is_key=True) for n in summary.by] + [period]
+        columns += [
+            replace(
+                of_panel[n],
+                description=f"sum over the persons of the group: {of_panel[n].description}",
+                dtype="DOUBLE",
+                deliberation_name=None,
+            )
+            for n in summary.sum
+        ]
+        columns.append(
+            ReleasedColumn(
+                "persons",
+                "INTEGER",
+                "number of persons in the group and period",
+                nullable=False,
+                protection="none",
+                low=1,
+                high=2**31 - 1,
+            )
+        )
+        summaries[name] = columns
+    return summaries

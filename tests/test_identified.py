@@ -193,6 +193,7 @@ def test_an_identified_release_names_persons_and_employers_and_verifies_them():
 def test_protect_keeps_the_identifiers_of_persons_and_employers_in_the_control_mode():
     document = _document()
     document["variables"] = {"quarter": ["employer_id"]}
+    document["summaries"] = {}
     spec = Spec.model_validate(document)
     exact = pl.DataFrame(
         {
@@ -267,6 +268,8 @@ def control(world, tmp_path_factory):
 
     root = tmp_path_factory.mktemp("control")
     document = _document()
+    # the synthetic sources end in 2015: compare the last quarters they hold
+    document["summaries"]["fte_per_facility"]["periods"] = ["2014-Q4", "2015-Q3"]
     specs_dir = root / "specs"
     specs_dir.mkdir()
     spec = specs_dir / "19-104.yaml"
@@ -359,3 +362,18 @@ def test_retention_asks_the_recipient_to_destroy_it_six_months_later(control):
     due = retention_plan(paths, specs_dir, dt.date(2021, 6, 16))
     assert {s.action for s in due} == {Action.ATTEST, Action.DELETE}
     assert Action.SHRED_KEY not in {s.action for s in due}  # an open-ended grant keeps its key
+
+
+def test_the_fte_per_facility_adds_up_the_delivered_lines_of_the_two_quarters(control):
+    folder = control["result"].folder
+    summary = pl.read_parquet(folder / "fte_per_facility.parquet")
+    jobs = pl.read_parquet(folder / "quarter_job.parquet")
+    assert set(summary["quarter"]) == {"2014-Q4", "2015-Q3"}
+    compared = jobs.filter(pl.col("quarter").is_in(["2014-Q4", "2015-Q3"]))
+    assert summary["fte"].sum() == pytest.approx(compared["fte"].sum(), abs=1e-3)
+    assert (
+        summary["persons"].sum()
+        == compared.select("person_id", "quarter", "employer_id", "local_unit_id").unique().height
+    )
+    book = json.loads((folder / "codebook.json").read_text())
+    assert "COVID-19" in book["fte_per_facility"]["description"]
