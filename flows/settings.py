@@ -57,3 +57,8 @@ def quiet_libraries(data: Path) -> None:
     Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # Prefect logs a failed task or flow with its exception's message and traceback, to the
+    # terminal and to its database; a message can quote source data (an identifier in a
+    # conversion error). The flows log every outcome themselves, in the audit log, without it.
+    for runs in ("FLOW_RUNS", "TASK_RUNS"):
+        os.environ.setdefault(f"PREFECT_LOGGING_LOGGERS_PREFECT_{runs}_LEVEL", "CRITICAL")
