@@ -255,7 +255,7 @@ def audit_review(
     total, findings = review(paths.audit_log, SPECS_DIR, sample, day, seed)
     table = Table(title=f"review of {len(findings)} of {total} disclosures up to {day}")
     for column in ("entry", "deliberation", "mode", "as of", "by", "finding"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for f in findings:
         verdict = "ok" if f.ok else "; ".join(f.violations)
         table.add_row(str(f.seq), f.deliberation, f.mode, f.as_of, f.actor, verdict)
@@ -278,7 +278,7 @@ def _steps_table(title: str, rows: list[tuple[str, ...]], columns: tuple[str, ..
 
     table = Table(title=title)
     for column in columns:
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # a folder is shown whole, however narrow
     for row in rows:
         table.add_row(*row)
     Console().print(table)
