@@ -10,10 +10,20 @@ staff that 13/021 point 24 asks to keep available. A missing roster holds nobody
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
+import pwd
+import stat
 from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+def login() -> str:
+    """Who runs this process: the account of its user id. Not the LOGNAME or USER variables,
+    which anybody can set to someone else's login."""
+    return pwd.getpwuid(os.geteuid()).pw_name
 
 
 class RosterError(RuntimeError):
@@ -39,8 +49,16 @@ class Roster(BaseModel):
 
 
 def load_roster(path: Path) -> Roster:
+    """The roster; refused if anyone but its owner may change it (an operator able to write it
+    could give himself a role)."""
     if not path.exists():
         return Roster()
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o022:
+        raise RosterError(
+            f"{path}: writable by others than its owner (mode {mode:o}); only the data steward "
+            f"may change who holds which role: chmod go-w {path}"
+        )
     try:
         return Roster.model_validate(yaml.safe_load(path.read_text()) or {})
     except yaml.YAMLError as error:
@@ -50,3 +68,8 @@ def load_roster(path: Path) -> Roster:
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
         )
         raise RosterError(f"{path}: {problems}") from None
+
+
+def roster_digest(path: Path) -> str | None:
+    """sha256 of the roster a run was checked against (None: no roster), for the audit log."""
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
-import getpass
 import hashlib
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from flows.access import login
 
 GENESIS = "0" * 64
 AUDIT_RETENTION_YEARS = 10
@@ -52,7 +53,7 @@ def append(log: Path, event: str, **fields: Any) -> dict[str, Any]:
             entry = {
                 "seq": len(lines) + 1,
                 "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "actor": getpass.getuser(),
+                "actor": login(),
                 "event": event,
                 **fields,
                 "prev": _digest(lines[-1]) if lines else GENESIS,

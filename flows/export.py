@@ -9,13 +9,13 @@ nothing behind.
 from __future__ import annotations
 
 import datetime as dt
-import getpass
+import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import duckdb
 import polars as pl
@@ -23,7 +23,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows import audit
-from flows.access import RosterError, StaffMember, load_roster
+from flows.access import RosterError, StaffMember, load_roster, login, roster_digest
 from flows.keys import KeyStoreError, fingerprint, load_key
 from flows.release import (
     ReleaseExists,
@@ -56,6 +56,9 @@ from transforms.sample import PopulationTooSmall, draw_sample
 from transforms.source_checks import SourceDefects
 from transforms.summaries import summarise
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 
 class AuthorisationError(RuntimeError):
     """The spec does not allow this run on this date."""
@@ -79,6 +82,37 @@ REFUSALS = (
     ReleaseExists,
     ExtractFailed,
 )
+
+
+class StepFailed(RuntimeError):
+    """A step stopped on an unexpected error, whose message is withheld (see `withheld`)."""
+
+    def __init__(self, step: str, kind: str):
+        self.kind = kind
+        super().__init__(
+            f"{kind} in {step}; its details are withheld because they may quote source data"
+        )
+
+
+def withheld(step: Callable[P, R]) -> Callable[P, R]:
+    """The step, raising its refusals as they are and any other error as StepFailed.
+
+    Prefect keeps a failed task's exception message in its database (the task's state) and an
+    unexpected error's message can quote source data (an identifier in a conversion error), so
+    no such message may leave a task. The refusals' messages are ours and name no value.
+    """
+
+    @functools.wraps(step)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return step(*args, **kwargs)
+        except REFUSALS:
+            raise
+        except Exception as error:
+            raise StepFailed(step.__name__, type(error).__name__) from None
+
+    return run
+
 
 # Panels in which every person of the extract has rows (alive during the period).
 PANELS_WITH_EVERY_PERSON = frozenset({"month", "quarter"})
@@ -111,6 +145,7 @@ def authorise(
     operator: str,
     synthetic_store: bool,
     staff: StaffMember | None = None,
+    today: dt.date | None = None,
 ) -> Mode:
     """The mode as this run gets it, if the spec allows `operator` (with the roles and declaration
     the roster records as `staff`) a run of it on `as_of` on this store; else AuthorisationError.
@@ -118,6 +153,11 @@ def authorise(
     The mode comes back with this run's deadline in `delete_by` (None: kept for the whole
     career); a test run, before the spec is in force, gets the test deadline.
     """
+    if today is not None and as_of > today:
+        raise AuthorisationError(
+            f"a run cannot be made as of {as_of}, after today ({today}): its rules and its "
+            "deadline would count from a day that has not come"
+        )
     staff = staff or StaffMember()
     signed = staff.declaration_signed is not None and staff.declaration_signed <= as_of
     refusal = spec.operator_refusal(operator, staff.roles, signed)
@@ -153,8 +193,7 @@ def authorise(
                 f"test runs of deliberation {spec.deliberation} ended on "
                 f"{spec.in_force.test_data_delete_by}; its regulation {status}"
             )
-        test_deadline = spec.in_force.test_data_delete_by
-        deadline = test_deadline if deadline is None else min(deadline, test_deadline)
+    deadline = spec.run_deadline(mode, as_of)
     return mode.model_copy(
         update={"delete_by": deadline, "keep_months": None, "keep_whole_career": deadline is None}
     )
@@ -182,6 +221,7 @@ def period_values(spec: Spec) -> dict[Granularity, list]:
 
 
 @task(cache_policy=NO_CACHE)
+@withheld
 def check_sources_task(
     sources: dict[str, duckdb.DuckDBPyRelation],
 ) -> tuple[dict[str, duckdb.DuckDBPyRelation], list[source_checks.Finding]]:
@@ -192,6 +232,7 @@ def check_sources_task(
 
 
 @task(cache_policy=NO_CACHE, retries=0)
+@withheld
 def select_population_task(
     sources: dict[str, duckdb.DuckDBPyRelation], spec: Spec, listed: pl.DataFrame | None = None
 ) -> pl.DataFrame:
@@ -209,11 +250,13 @@ def select_population_task(
 
 
 @task(cache_policy=NO_CACHE)
+@withheld
 def draw_sample_task(population: pl.DataFrame, key: bytes, persons: int) -> pl.DataFrame:
     return draw_sample(population, key, persons)
 
 
 @task(cache_policy=NO_CACHE)
+@withheld
 def build_panels_task(
     sources: dict[str, duckdb.DuckDBPyRelation], population: pl.DataFrame, spec: Spec
 ) -> dict[str, pl.DataFrame]:
@@ -231,6 +274,7 @@ def build_panels_task(
 
 
 @task(cache_policy=NO_CACHE)
+@withheld
 def protect_task(
     exact: dict[str, pl.DataFrame], population: pl.DataFrame, spec: Spec, mode: Mode, key: bytes
 ) -> dict[str, pl.DataFrame]:
@@ -241,6 +285,7 @@ def protect_task(
 
 
 @task(cache_policy=NO_CACHE)
+@withheld
 def validate_task(
     protected: dict[str, pl.DataFrame],
     layout: dict[str, list[ReleasedColumn]],
@@ -261,6 +306,7 @@ def validate_task(
 
 
 @task(cache_policy=NO_CACHE)
+@withheld
 def publish_task(
     protected: dict[str, pl.DataFrame],
     layout: dict[str, list[ReleasedColumn]],
@@ -359,14 +405,22 @@ def run_extract(
             "recipient": spec.recipient,
             "purpose": spec.purpose,
         }
-        staff = load_roster(paths.roster).member(getpass.getuser())
+        operator = login()
+        staff = load_roster(paths.roster).member(operator)
         # What the access rule was checked against, so that a review can check it again.
         context |= {
+            "roster_sha256": roster_digest(paths.roster),
             "roles": list(staff.roles),
             "declaration_signed": staff.declaration_signed and staff.declaration_signed.isoformat(),
         }
         mode = authorise(
-            spec, mode_name, as_of, getpass.getuser(), store_is_synthetic(sources_dir), staff
+            spec,
+            mode_name,
+            as_of,
+            operator,
+            store_is_synthetic(sources_dir),
+            staff,
+            today=dt.date.today(),
         )
         if precondition is not None:
             precondition(spec)
@@ -426,9 +480,10 @@ def run_extract(
     except Exception as error:
         # The message of an unexpected error could quote source data (an identifier in a
         # conversion error, say): neither the log nor the caller gets more than its kind.
-        audit.append(paths.audit_log, "failure", **context, reason=type(error).__name__)
+        kind = error.kind if isinstance(error, StepFailed) else type(error).__name__
+        audit.append(paths.audit_log, "failure", **context, reason=kind)
         raise ExtractFailed(
-            f"the {mode_name.value} run of {spec_path.name} failed with {type(error).__name__}; "
+            f"the {mode_name.value} run of {spec_path.name} failed with {kind}; "
             "its details are withheld because they may quote source data"
         ) from None
     audit.append(

@@ -2,8 +2,8 @@
 workers whose subsidy it checks): read, verified, and refused whole when any line is wrong.
 
 The file holds one INSZ per line, plainly or with the usual separators (85.07.30-033.28); blank
-lines and lines starting with '#' are skipped. A refusal names the file and the line numbers,
-never a value: the list is made of identifiers.
+lines and lines starting with '#' are skipped. A refusal names the file (its name, not its
+folder) and the line numbers, never a value: the list is made of identifiers.
 """
 
 from __future__ import annotations
@@ -33,13 +33,13 @@ def read_person_list(path: Path) -> pl.DataFrame:
     try:
         text = path.read_text()
     except OSError as error:
-        raise RequestError(f"{path}: cannot be read ({error.strerror})") from None
+        raise RequestError(f"{path.name}: cannot be read ({error.strerror})") from None
     rows = pl.DataFrame({"raw": text.splitlines()}).with_row_index("line", offset=1)
     rows = rows.with_columns(insz=pl.col("raw").str.replace_all(r"[\s.\-]", "")).filter(
         (pl.col("insz") != "") & ~pl.col("raw").str.strip_chars_start().str.starts_with("#")
     )
     if rows.is_empty():
-        raise RequestError(f"{path}: lists no person")
+        raise RequestError(f"{path.name}: lists no person")
     checked = rows.select("line", "insz")  # noqa: F841 (read by DuckDB by name)
     verdicts = duckdb.sql(
         f"select line, coalesce({valid(Scheme.INSZ, 'insz')}, false) as ok from checked"
@@ -47,13 +47,13 @@ def read_person_list(path: Path) -> pl.DataFrame:
     invalid = verdicts.filter(~pl.col("ok"))["line"].sort()
     if invalid.len():
         raise RequestError(
-            f"{path}: {invalid.len()} line(s) do not hold a valid INSZ (11 digits with valid "
+            f"{path.name}: {invalid.len()} line(s) do not hold a valid INSZ (11 digits with valid "
             f"check digits): line {_lines(invalid)}"
         )
     repeated = rows.filter(pl.col("insz").is_duplicated() & ~pl.col("insz").is_first_distinct())
     if repeated.height:
         raise RequestError(
-            f"{path}: {repeated.height} line(s) repeat a person listed above: line "
+            f"{path.name}: {repeated.height} line(s) repeat a person listed above: line "
             f"{_lines(repeated['line'])}"
         )
     return rows.select("insz").sort("insz")

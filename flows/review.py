@@ -73,7 +73,7 @@ def check(entry: dict[str, Any], entries: list[dict[str, Any]], specs_dir: Path)
             violations.append("the spec has changed since the run: its coverage is unproven")
         if mode is None:
             violations.append(f"deliberation {spec.deliberation} has no {entry['mode']} mode")
-        elif (deadline := mode.deadline(day)) is not None and day > deadline:
+        elif (deadline := spec.run_deadline(mode, day)) is not None and day > deadline:
             violations.append(f"made after the deletion deadline {deadline}")
         if not spec.valid.contains(day):
             violations.append(f"made on {day}, outside the validity window {spec.valid.describe()}")

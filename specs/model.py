@@ -82,6 +82,20 @@ class Period(_Strict):
         next_first = dt.date(year + month // 12, month % 12 + 1, 1)
         return next_first - dt.timedelta(days=1)
 
+    def labels(self, granularity: Granularity) -> list[str]:
+        """The period's months (YYYY-MM), quarters (YYYY-Qn) or years (YYYY), as panels write
+        them."""
+        first, last = self.first_day, self.last_day
+        months = [
+            dt.date(first.year + (first.month - 1 + i) // 12, (first.month - 1 + i) % 12 + 1, 1)
+            for i in range((last.year - first.year) * 12 + last.month - first.month + 1)
+        ]
+        if granularity is Granularity.MONTH:
+            return [f"{m.year}-{m.month:02d}" for m in months]
+        if granularity is Granularity.QUARTER:
+            return list(dict.fromkeys(f"{m.year}-Q{(m.month - 1) // 3 + 1}" for m in months))
+        return list(dict.fromkeys(str(m.year) for m in months))
+
     @property
     def first_career_year(self) -> int:
         return self.career_from_year or self.first_day.year
@@ -523,6 +537,12 @@ class Spec(_Strict):
             )
         for name, summary in self.summaries.items():
             self._check_summary(name, summary)
+        if self.population.rule is PopulationRule.LISTED_PERSONS and pseudonymised:
+            raise ValueError(
+                "a population listed by its recipient goes to identified modes only: a "
+                "pseudonymised delivery of a listed person would tie the pseudonym to the INSZ "
+                f"the recipient sent (pseudonymised modes: {', '.join(pseudonymised)})"
+            )
         if self.identified_data is not None and not any(m.identified for m in self.modes.values()):
             raise ValueError("the spec grants identified data but no mode is identified")
         return self
@@ -549,6 +569,22 @@ class Spec(_Strict):
                     )
         if not summary.sum:
             raise ValueError(f"summary {name!r} sums nothing")
+        labels = self.period.labels(PANELS[summary.panel].granularity)
+        unknown = [p for p in summary.periods if p not in labels]
+        if unknown:
+            raise ValueError(
+                f"summary {name!r}: {', '.join(unknown)} is no {PANELS[summary.panel].granularity}"
+                f" of the period {self.period.from_} .. {self.period.until}"
+            )
+
+    def run_deadline(self, mode: Mode, day: dt.date) -> dt.date | None:
+        """The day the data of a run of `mode` on `day` must be deleted by (None: kept for the
+        whole career); a test run, before the spec is in force, gets the test deadline."""
+        deadline = mode.deadline(day)
+        if self.in_force is not None and not self.in_force.in_force(day):
+            test_deadline = self.in_force.test_data_delete_by
+            deadline = test_deadline if deadline is None else min(deadline, test_deadline)
+        return deadline
 
     def operator_refusal(
         self, login: str, roles: tuple[str, ...], declaration_signed: bool

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from flows import audit
-from flows.access import Roster, RosterError, StaffMember, load_roster
+from flows.access import Roster, RosterError, StaffMember, load_roster, login
 from flows.export import AuthorisationError, authorise, control_export, period_values
 from flows.keys import load_key
 from flows.retention import retention_plan
@@ -159,6 +159,32 @@ def test_a_declaration_on_honour_must_be_signed_before_the_run():
             authorise(spec, ModeName.CONTROL, day, "anne", True, staff)
     signed = StaffMember(roles=(ROLE,), declaration_signed=day)
     assert authorise(spec, ModeName.CONTROL, day, "anne", True, signed).identified
+
+
+def test_a_run_as_of_a_day_after_today_is_refused():
+    spec = _spec()
+    staff = StaffMember(roles=(ROLE,))
+    today = dt.date(2021, 1, 4)
+    with pytest.raises(AuthorisationError, match="after today"):
+        authorise(spec, ModeName.CONTROL, dt.date(2099, 1, 1), "anne", True, staff, today=today)
+    assert authorise(spec, ModeName.CONTROL, today, "anne", True, staff, today=today).identified
+
+
+def test_the_login_is_the_accounts_not_the_environments(monkeypatch):
+    before = login()
+    monkeypatch.setenv("LOGNAME", "someone-else")
+    monkeypatch.setenv("USER", "someone-else")
+    assert login() == before
+
+
+def test_a_roster_others_may_write_is_refused(tmp_path):
+    roster = tmp_path / "roster.yaml"
+    roster.write_text("staff: {}\n")
+    roster.chmod(0o664)
+    with pytest.raises(RosterError, match="writable by others than its owner"):
+        load_roster(roster)
+    roster.chmod(0o644)
+    assert load_roster(roster) == Roster()
 
 
 def test_a_missing_roster_holds_nobody_and_a_bad_one_is_named(tmp_path):

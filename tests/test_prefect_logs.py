@@ -8,6 +8,8 @@ import logging
 import pytest
 from prefect import flow, task
 
+from flows.export import StepFailed, withheld
+
 QUOTED = "85073003328"
 
 
@@ -31,3 +33,26 @@ def test_a_failed_task_leaves_no_quoted_data_in_prefects_logs(prefect_harness, c
     out, err = capfd.readouterr()
     assert QUOTED not in out + err
     assert not [r for r in caplog.records if QUOTED in r.getMessage()]
+
+
+@task
+@withheld
+def _failing_step() -> None:
+    raise ValueError(f"could not convert {QUOTED!r} to a date")
+
+
+@flow
+def _flow_with_a_failing_step() -> None:
+    _failing_step()
+
+
+def test_a_failed_steps_message_is_not_kept_in_prefects_database(prefect_harness):
+    from prefect.client.orchestration import get_client
+
+    with pytest.raises(StepFailed, match="ValueError in _failing_step; its details are withheld"):
+        _flow_with_a_failing_step()
+    with get_client(sync_client=True) as client:
+        runs = [run for run in client.read_task_runs() if run.name.startswith("_failing_step")]
+    messages = [run.state.message or "" for run in runs if run.state is not None]
+    assert any("details are withheld" in message for message in messages)
+    assert not [message for message in messages if QUOTED in message]

@@ -34,7 +34,7 @@ def test_a_list_with_a_wrong_number_is_refused_by_line_never_by_value(tmp_path):
     with pytest.raises(RequestError) as refusal:
         read_person_list(listing)
     assert str(refusal.value) == (
-        f"{listing}: 2 line(s) do not hold a valid INSZ (11 digits with valid check digits): "
+        "request.txt: 2 line(s) do not hold a valid INSZ (11 digits with valid check digits): "
         "line 2, 3"
     )
     assert wrong not in str(refusal.value)
@@ -136,3 +136,14 @@ def test_a_run_without_the_list_or_with_one_where_none_is_asked_is_refused_and_l
     with pytest.raises(AuthorisationError, match="not a list of persons"):
         control_export(spec_19, dt.date(2020, 12, 15), paths, vsawse["store"], vsawse["listing"])
     assert [e["event"] for e in audit.read(paths.audit_log)[-2:]] == ["request", "refusal"]
+
+
+def test_a_listed_population_goes_to_identified_modes_only():
+    from pydantic import ValidationError
+
+    from specs.model import Spec
+
+    document = yaml.safe_load((SPECS_DIR / "13-021.yaml").read_text())
+    document["modes"]["sample"] = {"persons": 10, "protect": {}, "delete_by": "2014-01-01"}
+    with pytest.raises(ValidationError, match="goes to identified modes only"):
+        Spec.model_validate(document)

@@ -63,6 +63,8 @@ def test_a_summary_adds_up_each_group_and_quarter_and_counts_its_persons():
         ({"sum": ["employer_id"]}, "sum takes a quantity variable"),
         ({"sum": ["worker_hours_typo"]}, "is not a variable the spec requests"),
         ({"panel": "week"}, "unknown panel 'week'"),
+        ({"periods": ["2019Q4"]}, "2019Q4 is no quarter of the period 2005-01 .. 2020-09"),
+        ({"periods": ["2020-Q4"]}, "2020-Q4 is no quarter of the period"),
     ],
 )
 def test_a_summary_over_what_the_spec_does_not_release_is_refused(change, message):
@@ -70,3 +72,19 @@ def test_a_summary_over_what_the_spec_does_not_release_is_refused(change, messag
     document["summaries"]["fte_per_facility"].update(change)
     with pytest.raises(ValidationError, match=message):
         Spec.model_validate(document)
+
+
+def test_sums_are_decimal_whatever_the_type_of_the_quantity():
+    counts = Summary(description="d", panel="quarter_job", by=("employer_id",), sum=("days",))
+    released = pl.DataFrame(
+        {
+            "person_id": ["a", "b"],
+            "quarter": ["2020-Q3"] * 2,
+            "employer_id": ["e"] * 2,
+            "days": [2**31 - 1, 2**31 - 1],
+        },
+        schema_overrides={"days": pl.Int32},
+    )
+    summed = summarise(released, counts)
+    assert summed["days"].dtype == pl.Float64
+    assert summed["days"].item() == 2 * (2**31 - 1)

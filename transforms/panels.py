@@ -34,6 +34,7 @@ _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 OCCUPATIONS = "dmfa.occupations"
 CAREER = "sigedis.career"
+PERSONS = "register.persons"
 # The sources of the month and quarter panels' own SQL, in the order of their parameters.
 MONTH_SOURCES = (
     OCCUPATIONS,
@@ -669,12 +670,14 @@ def _attach_table(
             select b.*{columns}
             from b left join s on s.insz = b.insz and s.{period} = b.period_code
         """
-    else:
+    elif table_key == PERSONS:
         # one row per person (the register's persons): the same on every panel row
         query = f"""
             select b.*{columns}
             from b left join s on s.insz = b.insz
         """
+    else:
+        raise ValueError(f"source table {table_key} has neither validity nor period columns")
     return _selected(b.query("b", query))
 
 

@@ -19,12 +19,12 @@ def summarise(released: pl.DataFrame, summary: Summary) -> pl.DataFrame:
     period = PANELS[summary.panel].keys[1]
     rows = released
     if summary.periods:
-        rows = rows.filter(pl.col(period).is_in(list(summary.periods)))
+        rows = rows.filter(pl.col(period).cast(pl.String).is_in(list(summary.periods)))
     keys = [*summary.by, period]
     return (
         rows.group_by(keys)
         .agg(
-            *(pl.col(name).sum().round(4).alias(name) for name in summary.sum),
+            *(pl.col(name).cast(pl.Float64).sum().round(4).alias(name) for name in summary.sum),
             pl.col("person_id").n_unique().cast(pl.Int32).alias(PERSONS),
         )
         .sort(keys, nulls_last=True)
