@@ -138,7 +138,8 @@ def retention_of(mode: Mode) -> str:
         return f"delete by {mode.delete_by}"
     if mode.keep_months is not None:
         return f"delete {mode.keep_months} months after each run"
-    return "kept for the whole career of the persons concerned"
+    ours = f"; our copy {mode.our_copy_keep_months} months" if mode.our_copy_keep_months else ""
+    return f"kept for the whole career of the persons concerned{ours}"
 
 
 @keys_app.command("create")

@@ -441,6 +441,7 @@ def run_extract(
         exact = build_panels_task(sources, population, spec)
         protected = protect_task(exact, population, spec, mode, key)
         del exact  # the exact panels are not needed past this point: free them before validation
+        our_copy = spec.modes[mode_name].our_copy_deadline(as_of, mode.delete_by)
         layout = released_panels(spec, mode, period_values(spec))
         # the summaries are made from the panels as released: global steps, like the sample
         protected |= {
@@ -463,6 +464,7 @@ def run_extract(
             "as_of": as_of.isoformat(),
             "identified": mode.identified,
             "delete_by": mode.delete_by and mode.delete_by.isoformat(),
+            "our_copy_delete_by": our_copy and our_copy.isoformat(),
             "kept": "until delete_by" if mode.delete_by else "for the whole career",
             "test_run": is_test_run(spec, as_of),
             "key_fingerprint": fingerprint(key),

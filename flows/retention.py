@@ -71,9 +71,12 @@ def holdings(paths: Paths) -> list[Holding]:
                 delete_by=manifest["delete_by"] and dt.date.fromisoformat(manifest["delete_by"]),
                 path=str(manifest_path.parent),
             )
-            found.append(Holding(**common, ours=True))
             if delivered:
                 found.append(Holding(**common, ours=False))
+                # our copy of a delivery may have a shorter term than the recipient's
+                ours = manifest.get("our_copy_delete_by", manifest["delete_by"])
+                common["delete_by"] = ours and dt.date.fromisoformat(ours)
+            found.append(Holding(**common, ours=True))
     return found
 
 

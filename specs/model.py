@@ -271,6 +271,13 @@ class Mode(_Strict):
         description="the data may be kept for the whole career of the persons concerned: no "
         "deadline by date",
     )
+    our_copy_keep_months: int | None = Field(
+        default=None,
+        gt=0,
+        description="we keep our own copy of a delivery this many months after the run, "
+        "however long its recipient may keep it; absent: as long as the recipient. Required "
+        "for data kept for a whole career, which we have no reason to keep as long",
+    )
     description: str = Field(default="", description="what this mode is for")
 
     @model_validator(mode="after")
@@ -289,6 +296,11 @@ class Mode(_Strict):
                 "give the retention of a mode one way: delete_by, keep_months or "
                 f"keep_whole_career (given: {', '.join(given) or 'none'})"
             )
+        if self.keep_whole_career and self.our_copy_keep_months is None:
+            raise ValueError(
+                "data kept for the whole career needs 'our_copy_keep_months': how long we keep "
+                "our own copy of what we delivered"
+            )
         if self.identified and self.persons is not None:
             raise ValueError("an identified mode delivers named persons, not a sample of them")
         return self
@@ -300,6 +312,14 @@ class Mode(_Strict):
         if self.keep_months is not None:
             return add_months(run_day, self.keep_months)
         return None
+
+    def our_copy_deadline(self, run_day: dt.date, deadline: dt.date | None) -> dt.date | None:
+        """The day our copy of a delivery made on `run_day` goes: the earlier of the
+        recipient's deadline and our own term."""
+        if self.our_copy_keep_months is None:
+            return deadline
+        ours = add_months(run_day, self.our_copy_keep_months)
+        return ours if deadline is None else min(ours, deadline)
 
     def last_deadline(self, valid: Window) -> dt.date | None:
         """The latest deadline any run in the validity window can get; None: no such day (kept

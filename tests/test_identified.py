@@ -102,7 +102,7 @@ def test_an_identified_sample_is_refused():
     [
         {},
         {"delete_by": "2021-01-01", "keep_months": 6},
-        {"keep_months": 6, "keep_whole_career": True},
+        {"keep_months": 6, "keep_whole_career": True, "our_copy_keep_months": 3},
     ],
 )
 def test_a_mode_states_its_retention_one_way_exactly(retention):
@@ -114,8 +114,13 @@ def test_a_term_in_months_counts_from_the_run_day():
     mode = Mode.model_validate({"protect": {}, "keep_months": 6})
     assert mode.deadline(dt.date(2020, 12, 15)) == dt.date(2021, 6, 15)
     assert mode.deadline(dt.date(2020, 8, 31)) == dt.date(2021, 2, 28)
-    whole_career = Mode.model_validate({"protect": {}, "keep_whole_career": True})
+    whole_career = Mode.model_validate(
+        {"protect": {}, "keep_whole_career": True, "our_copy_keep_months": 3}
+    )
     assert whole_career.deadline(dt.date(2020, 1, 1)) is None
+    assert whole_career.our_copy_deadline(dt.date(2020, 1, 1), None) == dt.date(2020, 4, 1)
+    with pytest.raises(ValidationError, match="needs 'our_copy_keep_months'"):
+        Mode.model_validate({"protect": {}, "keep_whole_career": True})
 
 
 @given(st.dates(dt.date(1990, 1, 1), dt.date(2090, 1, 1)), st.integers(0, 240))

@@ -116,8 +116,11 @@ def test_once_in_force_the_delivery_is_kept_for_the_whole_career(vsawse):
     assert result.manifest["test_run"] is False
     assert result.manifest["delete_by"] is None
     assert result.manifest["kept"] == "for the whole career"
+    assert result.manifest["our_copy_delete_by"] == "2013-10-01"  # ours goes after 3 months
+    on_the_day = retention_plan(vsawse["paths"], vsawse["specs_dir"], dt.date(2013, 10, 1))
+    assert not [s for s in on_the_day if s.target == str(result.folder)]
     steps = retention_plan(vsawse["paths"], vsawse["specs_dir"], dt.date(2090, 1, 1))
-    assert not [s for s in steps if s.target == str(result.folder)]
+    assert [s.action.value for s in steps if s.target == str(result.folder)] == ["delete"]
     assert "shred_key" not in {s.action.value for s in steps}
 
 
