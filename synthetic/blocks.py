@@ -4,7 +4,8 @@ Kept apart from the generator so that the command line can show them without imp
 """
 
 # Persons per random stream. Fixed: changing it changes every generated store. Big enough that
-# the per-block overhead (156 monthly steps, a few dozen frame operations) stays small.
+# the per-block overhead (216 monthly steps, a few dozen frame operations) stays small.
 BLOCK_PERSONS = 5_000
-# Persons held in memory at once by default (about 0.5 GB at peak); a multiple of the block.
+# Persons held in memory at once by default (about 3 GB at peak with the sources to 2020, see
+# benchmarks/README.md); a multiple of the block.
 DEFAULT_CHUNK_PERSONS = 50_000

@@ -77,7 +77,7 @@ def overlap_per_period(
     frame: pl.DataFrame, start: str, end: str, every: str, code: str
 ) -> pl.DataFrame:
     """One row per row of `frame` and month (every="1mo") or quarter ("3mo") it covers within
-    2003-2015, with the period's code (`code`: YYYYMM or YYYYQ) and the covered calendar days.
+    START-END, with the period's code (`code`: YYYYMM or YYYYQ) and the covered calendar days.
     An open end runs to the end of the sources."""
     spans = frame.with_columns(
         _from=pl.max_horizontal(pl.col(start), pl.lit(START)),

@@ -1,12 +1,13 @@
-"""One life per person, month by month over 2003-2015, that every source then reports on.
+"""One life per person, month by month over 2003-2020, that every source then reports on.
 
 States: inactive, employed, unemployed, incapacitated. Only persons aged 18-64 who live through
-the whole month take part; the rest are inactive. The loop runs over the 156 months, each step
-vectorised over all persons.
+the whole month take part; the rest are inactive. The loop runs over the MONTHS months from
+register.START to register.END (216), each step vectorised over all persons.
 
-Incapacity is oversampled relative to Belgium (about 29% of all persons have an episode in
-2003-2015; tests/test_realism.py keeps it above 25%), so that a 50,000-person population holds
-the 10,000 persons 18/088's sample needs.
+Incapacity is oversampled relative to Belgium (about 30% of the persons alive in 2003-2015 have
+an episode in 2003-2015, 18/088's period; tests/test_realism.py keeps it above 25%), so that a
+50,000-person population holds the 10,000 persons 18/088's sample needs. Over the whole store,
+2003-2020, about 34% of all persons have one.
 Durations are long-tailed (median about 2.5 months, about 11% beyond a year, i.e. invalidity),
 and 55% of those in invalidity stay there until they leave working age.
 """

@@ -1,8 +1,8 @@
 """The National Register: persons, residences, nationalities and households.
 
-Everyone alive at some moment of 2003-2015: an age structure close to Belgium's, 50.8% women,
-Gompertz mortality, residence weighted by the municipalities' inhabitants, more foreigners in
-Brussels, some naturalisations, and LIPRO household positions that follow age.
+Everyone alive at some moment of 2003-2020 (START to END): an age structure close to Belgium's,
+50.8% women, Gompertz mortality, residence weighted by the municipalities' inhabitants, more
+foreigners in Brussels, some naturalisations, and LIPRO household positions that follow age.
 """
 
 from __future__ import annotations
@@ -21,13 +21,25 @@ from specs import codes
 from synthetic import identifiers
 
 START = dt.date(2003, 1, 1)
-END = dt.date(2015, 12, 31)
+# The last day of every synthetic source: the one constant the other modules follow.
+END = dt.date(2020, 12, 31)
 REFERENCE_DAY = dt.date(2010, 1, 1)  # ages are drawn as of this day
 
 SHARE_WOMEN = 0.508
-# Age on the reference day: (share, youngest, oldest); negative ages are births up to 2015.
-# Tuned so that at the end of 2010 the 0-17, 18-64 and 65+ are about 20.5%, 62% and 17.5%.
-AGE_GROUPS = ((0.06, -6, 0), (0.175, 0, 18), (0.56, 18, 65), (0.145, 65, 80), (0.06, 80, 100))
+# Births after the reference day, up to END: about 1% of the population a year, as in Belgium.
+BIRTHS_PER_YEAR = 0.01
+YEARS_OF_BIRTHS = END.year + 1 - REFERENCE_DAY.year
+# Age on the reference day: (share, youngest, oldest); negative ages are births up to END.
+# Tuned so that at the end of 2010 the 0-17, 18-64 and 65+ are about 20.5%, 62% and 17.5%
+# (the persons born later are not alive then, so the length of the birth group leaves these
+# shares alone).
+AGE_GROUPS = (
+    (BIRTHS_PER_YEAR * YEARS_OF_BIRTHS, -YEARS_OF_BIRTHS, 0),
+    (0.175, 0, 18),
+    (0.56, 18, 65),
+    (0.145, 65, 80),
+    (0.06, 80, 100),
+)
 # Gompertz mortality per year: exp(A + B * age).
 MORTALITY_A, MORTALITY_B = -10.0, 0.092
 SHARE_MOVING = 0.15
@@ -113,7 +125,7 @@ def _birth_and_death(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.n
     high = np.array([g[2] for g in AGE_GROUPS])[group]
     age_days = ((low + rng.random(n) * (high - low)) * 365.25).astype(np.int64)
     birth = np.minimum(_days(REFERENCE_DAY) - age_days, _days(END))
-    # Death: a yearly Gompertz hazard from 2003 (or birth) to the end of 2015.
+    # Death: a yearly Gompertz hazard from START (or birth) to END.
     death = np.full(n, -1, dtype=np.int64)
     for year in range(START.year, END.year + 1):
         first = _days(dt.date(year, 1, 1))
@@ -213,7 +225,7 @@ def _period_day(share: pl.Expr, first: pl.Expr, last: pl.Expr) -> pl.Expr:
 
 
 def _lived_span(frame: pl.DataFrame) -> pl.DataFrame:
-    """The part of 2003-2015 each person lived, for dating moves and naturalisations."""
+    """The part of START-END each person lived, for dating moves and naturalisations."""
     return frame.with_columns(
         span_start=pl.max_horizontal(pl.col("birth_date"), pl.lit(START)),
         span_end=pl.min_horizontal(pl.col("death_date").fill_null(pl.lit(END)), pl.lit(END)),

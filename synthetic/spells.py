@@ -2,7 +2,7 @@
 
 A spell is a run of consecutive months of one person in which a key (the employer, or the
 state) stays the same. A spell that is already running in January 2003 started before the
-period; one still running in December 2015 has no end date.
+period; one still running in the last month of the sources (register.END) has no end date.
 """
 
 from __future__ import annotations

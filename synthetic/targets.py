@@ -1,9 +1,11 @@
 """The figures the synthetic population must reproduce, each declared once with its source.
 
 The sources are the marginals of /work/shared/domain.md section 4 (a copy of the table's line
-is in `source`). Those are mostly 2020-2024 figures, while the population lives in 2003-2015;
-each target says which year it stands for and why. The figures are measured on the generated
-source store as of REFERENCE_DAY, in the middle of the period (wages: over its year).
+is in `source`). Those are mostly 2020-2024 figures, while the population lives in 2003-2020
+(register.START to register.END); each target says which year it stands for and why. The figures
+are measured on the generated source store as of REFERENCE_DAY, in the middle of 18/088's period
+2003-2015 (wages: over its year); the one figure taken over a period, the share of persons with an
+incapacity episode, is taken over EPISODE_PERIOD (see there), not over the whole store.
 
 A tolerance is what we accept around the target: sampling noise of a 30,000-person population
 (a share p measured on n persons has a standard error of sqrt(p(1-p)/n), 0.3 points for a share of
@@ -20,6 +22,13 @@ REFERENCE_DAY = dt.date(2010, 12, 31)
 # Belgian prices and wages (automatic indexation) rose by about 22% from 2010 to 2021 (health
 # index 2010 = 100, 2021 about 122); domain.md's 2021 wages are taken back to 2010 with it.
 INDEXATION_2010_TO_2021 = 1.22
+# The share of persons with an incapacity episode is measured over 18/088's period
+# (specs/18-088.yaml, 2003-01 to 2015-12), among the persons alive at some moment of it: the
+# target exists so that a 50,000-person store holds the 10,000 persons of 18/088's sample, whose
+# population is the persons incapacitated in that period. Over the whole store (2003-2020: five
+# more years of episodes, and births with none) it would measure something 18/088 never sees
+# (about 34% instead of 30% on the 30,000-person test store).
+EPISODE_PERIOD = (dt.date(2003, 1, 1), dt.date(2015, 12, 31))
 
 
 @dataclass(frozen=True)
@@ -163,8 +172,9 @@ TARGETS: dict[str, Target] = {
             0.30,
             0.05,
             "Primary incapacity: about 470k persons enter per year",
-            "not a Belgian figure but a design one: about a third of all persons have an episode "
-            "in 2003-2015, so that 50,000 persons hold 18/088's sample of 10,000; never below 25%",
+            "not a Belgian figure but a design one: about a third of the persons alive in "
+            "2003-2015 have an episode in 2003-2015 (EPISODE_PERIOD), so that 50,000 persons "
+            "hold 18/088's sample of 10,000; never below 25%",
         ),
     )
 }

@@ -17,7 +17,9 @@ from specs.catalog import VARIABLES, Kind
 from specs.load import load_spec
 from synthetic.generate import generate
 
-PERSONS = 2_000
+# Enough persons that the rarest combination is there: a second supplementary position (three
+# statuses on one day) holds for about 1 person in 1,000, so 2,000 persons could miss it.
+PERSONS = 5_000
 SAMPLE = 150
 AS_OF = dt.date(2020, 6, 30)
 

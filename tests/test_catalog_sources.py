@@ -95,11 +95,11 @@ def test_invalidity_and_primary_benefits_land_with_riziv_and_the_nic(tables):
 
 def test_a_period_overlap_counts_the_days_of_each_month_within_the_sources():
     spell = pl.DataFrame(
-        {"insz": ["x"], "start_date": [d("2015-11-20")], "end_date": [None]},
+        {"insz": ["x"], "start_date": [d("2020-11-20")], "end_date": [None]},
         schema={"insz": pl.String, "start_date": pl.Date, "end_date": pl.Date},
     )
     got = overlap_per_period(spell, "start_date", "end_date", "1mo", "month")
-    # an open spell runs to the end of the sources, 31 December 2015
-    assert got.select("month", "days").rows() == [(201511, 11), (201512, 31)]
+    # an open spell runs to the end of the sources, 31 December 2020 (register.END)
+    assert got.select("month", "days").rows() == [(202011, 11), (202012, 31)]
     quarters = overlap_per_period(spell, "start_date", "end_date", "3mo", "quarter")
-    assert quarters.select("quarter", "days").rows() == [(20154, 42)]
+    assert quarters.select("quarter", "days").rows() == [(20204, 42)]

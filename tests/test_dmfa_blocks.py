@@ -108,16 +108,25 @@ def test_the_block_fields_leave_every_column_of_18_088_as_it_was():
     assert set(after.columns) - set(before.columns)
 
 
-def test_brussels_care_facilities_keep_workers_from_one_fourth_quarter_to_the_next_third(lines):
-    """19/104 compares the FTE of Brussels elderly-care facilities in 2019-Q4 and 2020-Q3; the
-    synthetic sources end in 2015, so the same pair five years earlier stands in for it."""
+def test_the_dmfa_reaches_the_last_quarter_of_the_sources(lines):
+    """The sources run to register.END (2020): 19/104's quarters of 2019-2020 hold lines."""
+    last = register.END.year * 10 + (register.END.month - 1) // 3 + 1
+    quarters = lines["quarter"]
+    assert quarters.max() == last == 20204
+    assert quarters.min() == register.START.year * 10 + 1
+    assert (quarters == 20203).sum() > 0 and (quarters == 20194).sum() > 0
+
+
+def test_brussels_care_facilities_have_workers_in_both_quarters_19_104_compares(lines):
+    """19/104 compares the FTE of Brussels care facilities in 2019-Q4 and 2020-Q3 (its summary's
+    periods): the facilities in the 3,000-person world have workers in both."""
     care = lines.filter(
         pl.col("nace").is_in(list(dmfa_blocks.CARE_NACE))
         & pl.col("local_unit_nis").str.starts_with("21")
     )
     assert care["joint_committee"].unique().to_list() == [dmfa_blocks.CARE_COMMITTEE]
     per_facility = care.group_by("employer_rsz").agg(
-        q4=(pl.col("quarter") == 20144).sum(), q3=(pl.col("quarter") == 20153).sum()
+        q4=(pl.col("quarter") == 20194).sum(), q3=(pl.col("quarter") == 20203).sum()
     )
     assert per_facility.height >= 3
     assert per_facility.filter((pl.col("q4") > 0) & (pl.col("q3") > 0)).height >= 2

@@ -12,11 +12,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from flows.settings import SPECS_DIR
 from specs import codes
+from specs.load import load_spec
 from specs.sources import SOURCE_TABLES
 from synthetic import register
 from synthetic.generate import generate
-from synthetic.targets import REFERENCE_DAY, TARGETS
+from synthetic.targets import EPISODE_PERIOD, REFERENCE_DAY, TARGETS
 
 PERSONS = 30_000
 SEED = 20180703
@@ -93,6 +95,15 @@ def measure(store: Path) -> dict[str, float]:
         / 300
     )
     part_time = jobs["contract_type"] == "1"
+    first, last = EPISODE_PERIOD
+    lived = persons.filter(
+        (pl.col("birth_date") <= last)
+        & (pl.col("death_date").is_null() | (pl.col("death_date") >= first))
+    )
+    episodes = read(store, "nic.incapacity").filter(
+        (pl.col("start_date") <= last)
+        & (pl.col("end_date").is_null() | (pl.col("end_date") >= first))
+    )
     p10, p50, p90 = (float(full_time_monthly.quantile(q) or 0) for q in (0.10, 0.50, 0.90))
     return {
         "share_flanders": share(people["region"] == "Flanders"),
@@ -120,8 +131,7 @@ def measure(store: Path) -> dict[str, float]:
         "part_time_share": share(part_time),
         "part_time_share_women": share(part_time.filter(jobs["sex"] == "F")),
         "part_time_share_men": share(part_time.filter(jobs["sex"] == "M")),
-        "share_with_incapacity_episode": read(store, "nic.incapacity")["insz"].n_unique()
-        / persons.height,
+        "share_with_incapacity_episode": share(lived["insz"].is_in(episodes["insz"].implode())),
     }
 
 
@@ -156,3 +166,11 @@ def test_main_nationalities_lead_the_foreigners(store):
     ).filter(pl.col("nationality") != codes.BELGIUM)
     largest = nationality["nationality"].value_counts(sort=True)["nationality"].head(5).to_list()
     assert set(MAIN_NATIONALITIES) <= set(largest), largest
+
+
+def test_the_episode_share_is_measured_over_18_088s_period():
+    """EPISODE_PERIOD is 18/088's period, whose sample the incapacity target exists for."""
+    spec = load_spec(SPECS_DIR / "18-088.yaml")
+    first, last = EPISODE_PERIOD
+    assert (spec.period.from_, spec.period.until) == (f"{first:%Y-%m}", f"{last:%Y-%m}")
+    assert first == register.START and last < register.END
