@@ -52,6 +52,7 @@ from transforms.pseudonymise import (
     pseudonym_map,
     pseudonym_set_digest,
 )
+from transforms.requested import within_requested_periods
 from transforms.sample import PopulationTooSmall, draw_sample
 from transforms.source_checks import SourceDefects
 from transforms.summaries import summarise
@@ -258,9 +259,13 @@ def draw_sample_task(population: pl.DataFrame, key: bytes, persons: int) -> pl.D
 @task(cache_policy=NO_CACHE)
 @withheld
 def build_panels_task(
-    sources: dict[str, duckdb.DuckDBPyRelation], population: pl.DataFrame, spec: Spec
+    sources: dict[str, duckdb.DuckDBPyRelation],
+    population: pl.DataFrame,
+    spec: Spec,
+    listed: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
-    """The exact panels the spec asks for, restricted to the population."""
+    """The exact panels the spec asks for, restricted to the population (and, for listed
+    persons, to the months asked about for each)."""
     population_relation = sources["register.persons"].query(
         "persons",
         "select insz, birth_date, death_date from persons semi join population using (insz)",
@@ -270,7 +275,10 @@ def build_panels_task(
     if employers is not None and employers.their_lines_only:
         lines = panels.employer_lines(sources["dmfa.occupations"], employers)
         sources = {**sources, "dmfa.occupations": lines}
-    return panels.build_panels(population_relation, spec.period, sources, names)
+    built = panels.build_panels(population_relation, spec.period, sources, names)
+    if listed is None:
+        return built
+    return {name: within_requested_periods(frame, name, listed) for name, frame in built.items()}
 
 
 @task(cache_policy=NO_CACHE)
@@ -438,7 +446,7 @@ def run_extract(
         population = select_population_task(sources, spec, listed)
         if mode.persons is not None:
             population = draw_sample_task(population, key, mode.persons)
-        exact = build_panels_task(sources, population, spec)
+        exact = build_panels_task(sources, population, spec, listed)
         protected = protect_task(exact, population, spec, mode, key)
         del exact  # the exact panels are not needed past this point: free them before validation
         our_copy = spec.modes[mode_name].our_copy_deadline(as_of, mode.delete_by)

@@ -1,9 +1,11 @@
 """A recipient's list of the persons it asks about (13/021 point 20: VSAWSE sends the INSZ of the
 workers whose subsidy it checks): read, verified, and refused whole when any line is wrong.
 
-The file holds one INSZ per line, plainly or with the usual separators (85.07.30-033.28); blank
-lines and lines starting with '#' are skipped. A refusal names the file (its name, not its
-folder) and the line numbers, never a value: the list is made of identifiers.
+The file holds one person per line: the INSZ, plainly or with the usual separators
+(85.07.30-033.28), and optionally the months to check, `85073003328;2013-01;2013-06` (none: the
+spec's whole period); blank lines and lines starting with '#' are skipped. A refusal names the
+file (its name, not its folder) and the line numbers, never a value: the list is made of
+identifiers.
 """
 
 from __future__ import annotations
@@ -29,15 +31,20 @@ def _lines(numbers: pl.Series) -> str:
 
 
 def read_person_list(path: Path) -> pl.DataFrame:
-    """The distinct INSZs the file lists (column `insz`), or RequestError."""
+    """The persons the file lists (`insz`) with the months asked about for each (`from_month`,
+    `until_month`, YYYY-MM, null for the spec's whole period), or RequestError."""
     try:
         text = path.read_text()
     except OSError as error:
         raise RequestError(f"{path.name}: cannot be read ({error.strerror})") from None
     rows = pl.DataFrame({"raw": text.splitlines()}).with_row_index("line", offset=1)
-    rows = rows.with_columns(insz=pl.col("raw").str.replace_all(r"[\s.\-]", "")).filter(
-        (pl.col("insz") != "") & ~pl.col("raw").str.strip_chars_start().str.starts_with("#")
-    )
+    fields = pl.col("raw").str.split(";")
+    rows = rows.with_columns(
+        insz=fields.list.get(0).str.replace_all(r"[\s.\-]", ""),
+        fields=fields.list.len(),
+        from_month=fields.list.get(1, null_on_oob=True).str.strip_chars(),
+        until_month=fields.list.get(2, null_on_oob=True).str.strip_chars(),
+    ).filter((pl.col("insz") != "") & ~pl.col("raw").str.strip_chars_start().str.starts_with("#"))
     if rows.is_empty():
         raise RequestError(f"{path.name}: lists no person")
     checked = rows.select("line", "insz")  # noqa: F841 (read by DuckDB by name)
@@ -50,10 +57,27 @@ def read_person_list(path: Path) -> pl.DataFrame:
             f"{path.name}: {invalid.len()} line(s) do not hold a valid INSZ (11 digits with valid "
             f"check digits): line {_lines(invalid)}"
         )
+    month = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+    bad_period = rows.filter(
+        ~pl.col("fields").is_in([1, 3])
+        | (
+            (pl.col("fields") == 3)
+            & ~(
+                pl.col("from_month").str.contains(month)
+                & pl.col("until_month").str.contains(month)
+                & (pl.col("from_month") <= pl.col("until_month"))
+            )
+        )
+    )["line"]
+    if bad_period.len():
+        raise RequestError(
+            f"{path.name}: {bad_period.len()} line(s) do not give the period to check as two "
+            f"months YYYY-MM;YYYY-MM, the first not after the second: line {_lines(bad_period)}"
+        )
     repeated = rows.filter(pl.col("insz").is_duplicated() & ~pl.col("insz").is_first_distinct())
     if repeated.height:
         raise RequestError(
             f"{path.name}: {repeated.height} line(s) repeat a person listed above: line "
             f"{_lines(repeated['line'])}"
         )
-    return rows.select("insz").sort("insz")
+    return rows.select("insz", "from_month", "until_month").sort("insz")

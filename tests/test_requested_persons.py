@@ -150,3 +150,57 @@ def test_a_listed_population_goes_to_identified_modes_only():
     document["modes"]["sample"] = {"persons": 10, "protect": {}, "delete_by": "2014-01-01"}
     with pytest.raises(ValidationError, match="goes to identified modes only"):
         Spec.model_validate(document)
+
+
+def test_a_line_may_give_the_months_to_check_and_a_bad_period_is_refused_by_line(tmp_path):
+    listing = tmp_path / "request.txt"
+    listing.write_text(f"{INSZ_A};2013-01;2013-06\n{INSZ_B}\n")
+    assert read_person_list(listing).to_dicts() == [
+        {"insz": INSZ_A, "from_month": "2013-01", "until_month": "2013-06"},
+        {"insz": INSZ_B, "from_month": None, "until_month": None},
+    ]
+    listing.write_text(f"{INSZ_A};2013-07;2013-06\n{INSZ_B};2013-01\n{INSZ_B[:-2]}00;x;y\n")
+    with pytest.raises(RequestError, match="line\\(s\\) do not hold a valid INSZ.*line 3"):
+        read_person_list(listing)
+    listing.write_text(f"{INSZ_A};2013-07;2013-06\n{INSZ_B};2013-01\n")
+    with pytest.raises(RequestError, match="2 line\\(s\\) do not give the period.*line 1, 2"):
+        read_person_list(listing)
+
+
+def test_rows_are_cut_to_each_persons_months_whatever_the_panel():
+    from transforms.requested import within_requested_periods
+
+    requested = pl.DataFrame(
+        {"insz": ["a", "b"], "from_month": ["2013-02", None], "until_month": ["2013-04", None]}
+    )
+    months = pl.DataFrame(
+        {
+            "insz": ["a"] * 5 + ["b"],
+            "month": ["2013-01", "2013-02", "2013-04", "2013-05", "2013-12", "2013-01"],
+        }
+    )
+    assert within_requested_periods(months, "month", requested)["month"].to_list() == [
+        "2013-02",
+        "2013-04",
+        "2013-01",
+    ]
+    quarters = pl.DataFrame({"insz": ["a"] * 3, "quarter": ["2013-Q1", "2013-Q2", "2013-Q3"]})
+    assert within_requested_periods(quarters, "quarter", requested)["quarter"].to_list() == [
+        "2013-Q1",
+        "2013-Q2",
+    ]
+    years = pl.DataFrame({"insz": ["a", "a"], "year": [2012, 2013]})
+    assert within_requested_periods(years, "year", requested)["year"].to_list() == [2013]
+
+
+def test_a_delivery_holds_only_the_months_asked_about(vsawse, tmp_path):
+    listing = tmp_path / "request.txt"
+    first, *others = vsawse["workers"].to_list()
+    listing.write_text("\n".join([f"{first};2012-01;2012-06", *others]) + "\n")
+    result = control_export(
+        vsawse["spec"], dt.date(2013, 6, 29), vsawse["paths"], vsawse["store"], listing
+    )
+    months = pl.read_parquet(result.folder / "month.parquet")
+    asked = months.filter(pl.col("person_id") == first)["month"]
+    assert asked.min() >= "2012-01" and asked.max() <= "2012-06" and asked.len() > 0
+    assert months.filter(pl.col("person_id") != first)["month"].min() < "2012-01"

@@ -101,7 +101,8 @@ def select_population(
     if rule is PopulationRule.LISTED_PERSONS:
         if listed is None:
             raise ValueError("the rule listed_persons needs the list of persons")
-        return _selected(alive.query("alive", "select * from alive semi join listed using (insz)"))
+        asked = listed.select("insz")  # noqa: F841 (read by DuckDB by name)
+        return _selected(alive.query("alive", "select * from alive semi join asked using (insz)"))
     if rule is PopulationRule.EMPLOYED_IN_PERIOD:
         if occupations is None:
             raise ValueError("the rule employed_in_period needs the DMFA occupation lines")

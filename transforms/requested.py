@@ -1,0 +1,39 @@
+"""Each listed person's rows, cut to the period the recipient asks about for that person
+(13/021 point 20: with each INSZ, the period to check). Per person, so it never mixes persons."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from specs.catalog import PANELS, Granularity
+
+
+def _first_and_last_month(period: pl.Expr, granularity: Granularity) -> tuple[pl.Expr, pl.Expr]:
+    """The first and last month (YYYY-MM) a panel row's period covers."""
+    if granularity is Granularity.MONTH:
+        return period, period
+    if granularity is Granularity.QUARTER:
+        year = period.str.slice(0, 4)
+        last_month = period.str.slice(6, 1).cast(pl.Int32) * 3
+        return (
+            year + "-" + (last_month - 2).cast(pl.String).str.zfill(2),
+            year + "-" + last_month.cast(pl.String).str.zfill(2),
+        )
+    year = period.cast(pl.String)
+    return year + "-01", year + "-12"
+
+
+def within_requested_periods(
+    frame: pl.DataFrame, panel: str, requested: pl.DataFrame
+) -> pl.DataFrame:
+    """The rows whose period overlaps the months asked about for their person (`requested`:
+    insz, from_month, until_month, both YYYY-MM or both null for the spec's whole period)."""
+    first, last = _first_and_last_month(pl.col(PANELS[panel].keys[1]), PANELS[panel].granularity)
+    return (
+        frame.join(requested, on="insz", how="left")
+        .filter(
+            pl.col("from_month").is_null()
+            | ((first <= pl.col("until_month")) & (last >= pl.col("from_month")))
+        )
+        .drop("from_month", "until_month")
+    )
