@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
-import pyarrow.parquet as pq
 
+from flows.parquet_writer import ROW_GROUP_ROWS as ROW_GROUP_ROWS  # the tests read it here
+from flows.parquet_writer import RowGroupWriter
 from specs.sources import SOURCE_TABLES, STORE_MANIFEST, SourceTable, polars_schema
 from synthetic import (
     dmfa,
@@ -44,8 +44,6 @@ from synthetic.employers import employers_frame
 from synthetic.identifiers import DayCounters
 
 MIN_EMPLOYERS = 50
-# Rows per Parquet row group, whatever the chunks: this is what makes the bytes chunk-free.
-ROW_GROUP_ROWS = 131_072
 # Spawn keys of the random streams: the employers, and one stream per block of persons; then
 # the streams added later, each of its own so that what was drawn before keeps its values: the
 # care facilities and the declaration attributes of the employers, the DMFA block fields of
@@ -146,43 +144,6 @@ def conform(frame: pl.DataFrame, table: SourceTable) -> pl.DataFrame:
         if not column.nullable and cast[column.name].null_count():
             raise ValueError(f"{table.key}.{column.name}: generated empty values")
     return cast
-
-
-class RowGroupWriter:
-    """A Parquet file written in row groups of exactly ROW_GROUP_ROWS rows (the last: fewer),
-    however the rows arrive."""
-
-    def __init__(self, path: Path, schema: pa.Schema) -> None:
-        self._writer = pq.ParquetWriter(path, schema, compression="zstd", compression_level=3)
-        self._pending: list[pa.Table] = []
-        self._pending_rows = 0
-        self.rows = 0
-
-    def write(self, table: pa.Table) -> None:
-        self._pending.append(table)
-        self._pending_rows += table.num_rows
-        self.rows += table.num_rows
-        if self._pending_rows >= ROW_GROUP_ROWS:
-            pending = pa.concat_tables(self._pending)
-            full = pending.num_rows - pending.num_rows % ROW_GROUP_ROWS
-            for offset in range(0, full, ROW_GROUP_ROWS):
-                self._write_group(pending.slice(offset, ROW_GROUP_ROWS))
-            rest = pending.slice(full)
-            self._pending, self._pending_rows = [rest], rest.num_rows
-
-    def close(self) -> None:
-        if self._pending_rows:
-            self._write_group(pa.concat_tables(self._pending))
-        self._writer.close()
-
-    def discard(self) -> None:
-        """Close the file without the pending rows (the generation failed)."""
-        self._pending, self._pending_rows = [], 0
-        self._writer.close()
-
-    def _write_group(self, table: pa.Table) -> None:
-        # One contiguous table per group, so the bytes do not depend on how it was assembled.
-        self._writer.write_table(table.combine_chunks(), row_group_size=ROW_GROUP_ROWS)
 
 
 def generate(
