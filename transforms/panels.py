@@ -391,7 +391,8 @@ def quarter_panel(
         jobs as (
             select insz, quarter, count(*) as job_count,
                    sum(gross_wage_cents) / 100.0 as gross_wage,
-                   arg_max(importance_code, (days_worked, gross_wage_cents))
+                   -- ties on days and wage go to the highest code, whatever the row order
+                   arg_max(importance_code, (days_worked, gross_wage_cents, importance_code))
                        as main_importance_code
             from occupations
             group by insz, quarter
@@ -621,10 +622,7 @@ def attach_sources(
     row's reference day (`day`) for spell tables, or the row of the panel's period
     (`period_code`) for period tables; where spells overlap, the latest started one wins.
     The lookups chain into one query over the panel's keys, joined back to the panel once."""
-    tables = sorted(
-        {v.origin.table for v in variables if isinstance(v.origin, FromSource)}
-        - {OCCUPATIONS, CAREER}
-    )
+    tables = sorted(_attached_tables(variables))
     if not tables:
         return panel
     key = _identifier(period_key)
@@ -680,6 +678,35 @@ def _attach_table(
     else:
         raise ValueError(f"source table {table_key} has neither validity nor period columns")
     return _selected(b.query("b", query))
+
+
+def _attached_tables(variables: Sequence[Variable]) -> set[str]:
+    """The source tables `attach_sources` reads for these variables."""
+    return {v.origin.table for v in variables if isinstance(v.origin, FromSource)} - {
+        OCCUPATIONS,
+        CAREER,
+    }
+
+
+def source_tables(names: Mapping[str, Sequence[str]]) -> set[str]:
+    """Every source table `build_panels` reads for the variables `names` asks for (by panel),
+    the register's persons (the population's birth and death dates) included."""
+    tables = {PERSONS}
+    for panel, requested in names.items():
+        if not requested:
+            continue
+        variables = [VARIABLES[n] for n in requested]
+        if panel == "month":
+            tables |= set(MONTH_SOURCES) | _attached_tables(variables)
+        elif panel == "quarter":
+            tables |= set(QUARTER_SOURCES) | _attached_tables(variables)
+        elif panel == "quarter_job":
+            tables.add(OCCUPATIONS)
+        elif panel == "year":
+            tables.add(CAREER)
+        else:
+            raise ValueError(f"no builder for panel {panel!r}")
+    return tables
 
 
 def build_panels(

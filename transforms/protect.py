@@ -15,7 +15,7 @@ from specs.model import Mode, Spec
 from transforms.classes import to_classes
 from transforms.months import to_month
 from transforms.pseudonymise import pseudonym_map
-from transforms.scramble import scramble
+from transforms.scramble import apply_pairs, scramble
 
 PERSON_ID = "person_id"
 
@@ -38,11 +38,15 @@ def protect_panel(
     mode: Mode,
     key: bytes,
     persons: pl.DataFrame,
+    scrambled: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Apply the mode's protections to one panel; `persons` maps insz to person_id.
 
     An identified mode (identified data for control purposes) keeps persons and employers as
     their INSZ, RSZ and KBO numbers; every other coded identifier is still pseudonymised.
+    `scrambled`: the nationality pairs the persons of the frame receive (person_id and the
+    nationality columns), drawn over the whole extract; by default they are drawn over the
+    frame, which must then hold every person of the extract.
     """
     variables = [VARIABLES[name] for name in spec.variables_of_panel(panel)]
     keys = list(PANELS[panel].keys)
@@ -70,5 +74,8 @@ def protect_panel(
         )
     if mode.protect.nationality == "scramble":
         nationality_columns = [v.name for v in variables if v.kind is Kind.NATIONALITY]
-        protected = scramble(protected, nationality_columns, key, PERSON_ID, keys[1])
+        if scrambled is None:
+            protected = scramble(protected, nationality_columns, key, PERSON_ID, keys[1])
+        elif nationality_columns:
+            protected = apply_pairs(protected, nationality_columns, scrambled, PERSON_ID)
     return protected.select(*keys, *(v.name for v in variables)).sort(keys)

@@ -6,6 +6,11 @@ ordered by a keyed score (domain "scramble") receive. The pairs over persons kee
 distribution (it is a permutation), the link between a person and their own pair is at chance
 level, and without the key the permutation cannot be recomputed. A person carries the received
 pair in every period, so a change of nationality during the period is not kept.
+
+The permutation is a global step (it mixes persons); finding each person's own pair and handing
+out the received ones are not. So an extract built a slice of persons at a time takes the own
+pairs of every slice (`own_pairs`), draws the permutation once over all of them
+(`permutation`), and gives each slice the pairs of its persons (`apply_pairs`).
 """
 
 from __future__ import annotations
@@ -17,11 +22,16 @@ import polars as pl
 from transforms.pseudonymise import SCRAMBLE, keyed_digest
 
 
-def scrambled_pairs(
-    panel: pl.DataFrame, columns: Sequence[str], key: bytes, person: str, period: str
+def own_pairs(
+    panel: pl.DataFrame, columns: Sequence[str], person: str, period: str
 ) -> pl.DataFrame:
-    """Per person, the nationality columns they receive from the keyed permutation."""
-    own = panel.sort(period).group_by(person).agg(pl.col(c).last() for c in columns)
+    """Per person, their own nationality columns on their last row (per person: mixes nobody)."""
+    return panel.sort(period).group_by(person).agg(pl.col(c).last() for c in columns)
+
+
+def permutation(own: pl.DataFrame, columns: Sequence[str], key: bytes, person: str) -> pl.DataFrame:
+    """Per person, the nationality columns they receive: the keyed permutation of `own` (one row
+    per person, from `own_pairs`)."""
     givers = own.sort(person).select(columns)
     receivers = (
         own.select(person)
@@ -32,12 +42,26 @@ def scrambled_pairs(
     return pl.concat([receivers, givers], how="horizontal")
 
 
+def scrambled_pairs(
+    panel: pl.DataFrame, columns: Sequence[str], key: bytes, person: str, period: str
+) -> pl.DataFrame:
+    """Per person, the nationality columns they receive from the keyed permutation."""
+    return permutation(own_pairs(panel, columns, person, period), columns, key, person)
+
+
+def apply_pairs(
+    panel: pl.DataFrame, columns: Sequence[str], pairs: pl.DataFrame, person: str
+) -> pl.DataFrame:
+    """The panel with each person's nationality columns replaced by the pair `pairs` gives them."""
+    order = panel.columns
+    received = pairs.select(person, *columns)
+    return panel.drop(columns).join(received, on=person, how="left").select(order)
+
+
 def scramble(
     panel: pl.DataFrame, columns: Sequence[str], key: bytes, person: str, period: str
 ) -> pl.DataFrame:
     """The panel with each person's nationality columns replaced by their scrambled pair."""
     if not columns:
         return panel
-    pairs = scrambled_pairs(panel, columns, key, person, period)
-    order = panel.columns
-    return panel.drop(columns).join(pairs, on=person, how="left").select(order)
+    return apply_pairs(panel, columns, scrambled_pairs(panel, columns, key, person, period), person)
