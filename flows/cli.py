@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from flows.settings import SPECS_DIR, Paths, quiet_libraries
+from flows.settings import SPECS_DIR, Engine, Paths, quiet_libraries
 from specs.sources import STORE_MANIFEST
 from synthetic.blocks import BLOCK_PERSONS, DEFAULT_CHUNK_PERSONS
 
@@ -176,9 +176,14 @@ def _run_export(
     flow = {"sample": sample_export, "onprem": onprem_build, "control": control_export}[mode]
     day = _day(as_of)
     try:
+        engine = Engine.from_environment()
+    except ValueError as error:
+        _fail(f"REX_SLICE_PERSONS: {error}")
+        raise
+    try:
         if mode == "control":
-            return control_export(spec, day, paths, sources or paths.sources, persons)
-        return flow(spec, day, paths, sources or paths.sources)
+            return control_export(spec, day, paths, sources or paths.sources, persons, engine)
+        return flow(spec, day, paths, sources or paths.sources, engine)
     except REFUSALS as error:
         _fail(f"refused: {error}")
 

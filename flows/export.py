@@ -8,11 +8,13 @@ nothing behind.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
+import shutil
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -22,9 +24,10 @@ import polars as pl
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import audit
+from flows import audit, slices
 from flows.access import RosterError, StaffMember, load_roster, login, roster_digest
 from flows.keys import KeyStoreError, fingerprint, load_key
+from flows.parquet_writer import RowGroupWriter
 from flows.release import (
     ReleaseExists,
     discard,
@@ -32,12 +35,20 @@ from flows.release import (
     sha256_file,
     staging_folder,
     write_json,
-    write_parquet,
 )
 from flows.requests import RequestError, read_person_list
-from flows.settings import Paths
+from flows.settings import Engine, Paths
 from flows.sources import SourceError, open_sources, store_is_synthetic
-from flows.validate import Outcome, ValidationFailed, validate_panel
+from flows.validate import (
+    Outcome,
+    SliceValidation,
+    ValidationFailed,
+    combined,
+    distinct_count_outcomes,
+    per_slice,
+    refuse_failures,
+    validate_panel,
+)
 from specs.catalog import PANELS, Granularity
 from specs.checks import panel_checks
 from specs.codebook import codebook, codebook_markdown
@@ -45,17 +56,17 @@ from specs.load import SpecError, load_spec, spec_digest
 from specs.model import Mode, ModeName, PopulationRule, Spec
 from specs.release import ReleasedColumn, released_panels, released_summaries
 from transforms import calendar, panels, source_checks
-from transforms.protect import protect_panel
+from transforms.protect import PERSON_ID
 from transforms.pseudonymise import (
     PERSON,
     PseudonymCollision,
     pseudonym_map,
     pseudonym_set_digest,
 )
-from transforms.requested import within_requested_periods
 from transforms.sample import PopulationTooSmall, draw_sample
+from transforms.scramble import permutation
 from transforms.source_checks import SourceDefects
-from transforms.summaries import summarise
+from transforms.summaries import combine as summarise_parts
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -117,6 +128,9 @@ def withheld(step: Callable[P, R]) -> Callable[P, R]:
 
 # Panels in which every person of the extract has rows (alive during the period).
 PANELS_WITH_EVERY_PERSON = frozenset({"month", "quarter"})
+# The run's own folder inside the staging folder (its database and DuckDB's spill), removed
+# before the release is published; a run that stops leaves it to retention with the staging.
+WORK_FOLDER = ".work"
 
 
 @dataclass(frozen=True)
@@ -258,100 +272,244 @@ def draw_sample_task(population: pl.DataFrame, key: bytes, persons: int) -> pl.D
 
 @task(cache_policy=NO_CACHE)
 @withheld
-def build_panels_task(
+def person_ids_task(population: pl.DataFrame, mode: Mode, key: bytes) -> pl.DataFrame:
+    """Each person of the extract (insz) with the id the release gives them (person_id: the
+    pseudonym, or the INSZ in an identified release); refuses two persons with one pseudonym."""
+    persons = pseudonym_map(population["insz"], key, PERSON)
+    if mode.identified:
+        return persons.select(insz="id", person_id="id")
+    return persons.select(insz="id", person_id="pseudonym")
+
+
+@task(cache_policy=NO_CACHE)
+@withheld
+def materialise_task(
+    con: duckdb.DuckDBPyConnection,
     sources: dict[str, duckdb.DuckDBPyRelation],
-    population: pl.DataFrame,
     spec: Spec,
-    listed: pl.DataFrame | None = None,
-) -> dict[str, pl.DataFrame]:
-    """The exact panels the spec asks for, restricted to the population (and, for listed
-    persons, to the months asked about for each)."""
-    population_relation = sources["register.persons"].query(
-        "persons",
-        "select insz, birth_date, death_date from persons semi join population using (insz)",
-    )
-    names = {name: spec.variables_of_panel(name) for name in PANELS}
+    tables: tuple[str, ...],
+    assignment: pl.DataFrame,
+) -> None:
+    """The cleaned sources of the extract's persons, once, in the run's database."""
     employers = spec.population.employers
     if employers is not None and employers.their_lines_only:
         lines = panels.employer_lines(sources["dmfa.occupations"], employers)
         sources = {**sources, "dmfa.occupations": lines}
-    built = panels.build_panels(population_relation, spec.period, sources, names)
-    if listed is None:
-        return built
-    return {name: within_requested_periods(frame, name, listed) for name, frame in built.items()}
+    slices.materialise(con, sources, tables, assignment)
 
 
 @task(cache_policy=NO_CACHE)
 @withheld
-def protect_task(
-    exact: dict[str, pl.DataFrame], population: pl.DataFrame, spec: Spec, mode: Mode, key: bytes
-) -> dict[str, pl.DataFrame]:
-    persons = pseudonym_map(population["insz"], key, PERSON)
-    return {
-        name: protect_panel(name, frame, spec, mode, key, persons) for name, frame in exact.items()
-    }
+def own_pairs_task(job: slices.SliceJob, key: bytes) -> dict[str, pl.DataFrame]:
+    return slices.slice_own_pairs(job, key)
 
 
 @task(cache_policy=NO_CACHE)
 @withheld
-def validate_task(
-    protected: dict[str, pl.DataFrame],
-    layout: dict[str, list[ReleasedColumn]],
-    mode: Mode,
-) -> dict[str, list[Outcome]]:
+def extract_slice_task(job: slices.SliceJob, key: bytes) -> slices.SliceResult:
+    return slices.extract_slice(job, key)
+
+
+def scrambled_pairs(jobs: list[slices.SliceJob], spec: Spec, key: bytes) -> dict[str, pl.DataFrame]:
+    """Per panel with nationality columns, the pairs every person receives: each person's own
+    pair from the slices, then one keyed permutation over all persons (a global step)."""
+    own = [own_pairs_task(job, key) for job in jobs]
     return {
-        name: validate_panel(
-            name,
-            frame,
-            panel_checks(
-                layout[name],
-                mode.persons if name in PANELS else None,  # a summary holds no person_id
-                name in PANELS_WITH_EVERY_PERSON,
-            ),
+        name: permutation(
+            pl.concat([part[name] for part in own]),
+            slices.nationality_columns(spec, name),
+            key,
+            PERSON_ID,
         )
-        for name, frame in protected.items()
+        for name in own[0]
     }
+
+
+@dataclass
+class BuiltRelease:
+    """What the slices gave: the files written, and the totals the manifest needs."""
+
+    files: dict[str, dict[str, Any]]
+    outcomes: dict[str, list[Outcome]]
+    findings: list[source_checks.Finding]
+    persons: int
+    pseudonym_set_sha256: str
+
+
+def build_release(
+    staging: Path,
+    sources_dir: Path,
+    spec: Spec,
+    mode: Mode,
+    key: bytes,
+    listed: pl.DataFrame | None,
+    layout: dict[str, list[ReleasedColumn]],
+    engine: Engine,
+) -> BuiltRelease:
+    """Select, build, protect, validate and write the release into `staging`, a slice of
+    persons at a time; ValidationFailed (after every slice, so that the counts are the
+    release's) if any panel fails its suite."""
+    work = staging / WORK_FOLDER
+    work.mkdir()
+    try:
+        database = work / slices.DATABASE
+        con = slices.connect(database, engine)
+        try:
+            sources, findings = check_sources_task(open_sources(con, sources_dir))
+            source_checks.refuse_uncleanable(findings)  # a refusal, not a failed task
+            population = select_population_task(sources, spec, listed)
+            if mode.persons is not None:
+                population = draw_sample_task(population, key, mode.persons)
+            assignment = slices.assign_slices(
+                person_ids_task(population, mode, key), engine.slice_persons
+            )
+            names = {
+                name: tuple(spec.variables_of_panel(name))
+                for name in PANELS
+                if spec.variables_of_panel(name)
+            }
+            tables = tuple(sorted(panels.source_tables(names)))
+            materialise_task(con, sources, spec, tables, assignment)
+        finally:
+            con.close()
+        checks = {
+            name: panel_checks(layout[name], mode.persons, name in PANELS_WITH_EVERY_PERSON)
+            for name in names
+        }
+        split = {name: per_slice(panel) for name, panel in checks.items()}
+        count = slices.slice_count(population.height, engine.slice_persons)
+        jobs = [
+            slices.SliceJob(
+                database=database,
+                engine=engine,
+                spec=spec,
+                mode=mode,
+                number=number,
+                tables=tables,
+                names=names,
+                listed=None
+                if listed is None
+                else listed.join(
+                    assignment.filter(pl.col(slices.SLICE) == number), on="insz", how="semi"
+                ),
+            )
+            for number in range(count)
+        ]
+        if mode.protect.nationality == "scramble" and any(
+            slices.nationality_columns(spec, name) for name in names
+        ):
+            pairs = scrambled_pairs(jobs, spec, key)
+            jobs = [
+                replace(
+                    job,
+                    scrambled={
+                        name: received.join(
+                            assignment.filter(pl.col(slices.SLICE) == job.number),
+                            on=PERSON_ID,
+                            how="semi",
+                        )
+                        for name, received in pairs.items()
+                    },
+                )
+                for job in jobs
+            ]
+        return _write_slices(staging, jobs, key, spec, layout, split, findings, population.height)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _write_slices(
+    staging: Path,
+    jobs: list[slices.SliceJob],
+    key: bytes,
+    spec: Spec,
+    layout: dict[str, list[ReleasedColumn]],
+    split: dict[str, tuple[list, list]],
+    findings: list[source_checks.Finding],
+    persons: int,
+) -> BuiltRelease:
+    """Run the slices in order, appending each to the panel files, then the summaries."""
+    files = slices.PanelFiles(staging)
+    validation = SliceValidation({name: checks[0] for name, checks in split.items()})
+    rows = dict.fromkeys(split, 0)
+    distinct = dict.fromkeys(split, 0)
+    pseudonyms: list[pl.Series] = []
+    partials: dict[str, list[pl.DataFrame]] = {name: [] for name in spec.summaries}
+    try:
+        for job in jobs:
+            result = extract_slice_task(job, key)
+            for name, table in result.tables.items():
+                files.write(name, table)
+                validation.add(name, table)
+                rows[name] += result.rows[name]
+                distinct[name] += result.distinct[name]
+            pseudonyms.append(result.pseudonyms)
+            for name, partial in result.partials.items():
+                partials[name].append(partial)
+            del result
+    except BaseException:
+        files.discard()
+        raise
+    files.close()
+    outcomes = validation.finish()
+    merged = {
+        name: combined(parts, distinct_count_outcomes(split[name][1], {PERSON_ID: distinct[name]}))
+        for name, parts in outcomes.items()
+    }
+    for name, panel_outcomes in merged.items():
+        refuse_failures(name, panel_outcomes)
+    entries: dict[str, dict[str, Any]] = {
+        f"{name}.parquet": {
+            "rows": rows[name],
+            "persons": distinct[name],
+            "sha256": sha256_file(files.path(name)),
+        }
+        for name in split
+    }
+    # the summaries are made from the panels as released: global steps, like the sample
+    for name, summary in spec.summaries.items():
+        frame = summarise_parts(partials[name], summary)
+        merged[name] = validate_panel(name, frame, panel_checks(layout[name], None, False))
+        path = staging / f"{name}.parquet"
+        writer = RowGroupWriter(path, frame.to_arrow().schema)
+        writer.write(frame.to_arrow())
+        writer.close()
+        entries[path.name] = {"rows": frame.height, "persons": None, "sha256": sha256_file(path)}
+    return BuiltRelease(
+        files=entries,
+        outcomes=merged,
+        findings=findings,
+        persons=persons,
+        pseudonym_set_sha256=pseudonym_set_digest(pl.concat(pseudonyms)),
+    )
 
 
 @task(cache_policy=NO_CACHE)
 @withheld
 def publish_task(
-    protected: dict[str, pl.DataFrame],
+    built: BuiltRelease,
     layout: dict[str, list[ReleasedColumn]],
-    outcomes: dict[str, list[Outcome]],
     header: dict[str, Any],
+    staging: Path,
     target: Path,
 ) -> ExtractResult:
-    staging = staging_folder(target)
-    try:
-        files: dict[str, dict[str, Any]] = {}
-        for name, frame in protected.items():
-            path = staging / f"{name}.parquet"
-            write_parquet(frame, path)
-            files[path.name] = {
-                "rows": frame.height,
-                "persons": frame["person_id"].n_unique() if "person_id" in frame.columns else None,
-                "sha256": sha256_file(path),
-            }
-        book = codebook(layout, header["summaries"])
-        write_json(book, staging / "codebook.json")
-        (staging / "codebook.md").write_text(
-            codebook_markdown(f"deliberation {header['deliberation']}, {header['mode']}", book)
-        )
-        for name in ("codebook.json", "codebook.md"):
-            files[name] = {"sha256": sha256_file(staging / name)}
-        manifest = {
-            **header,
-            "files": files,
-            "validation": {
-                name: [o.__dict__ for o in panel_outcomes]
-                for name, panel_outcomes in outcomes.items()
-            },
-        }
-        write_json(manifest, staging / "manifest.json")
-    except BaseException:
-        discard(staging)
-        raise
+    files = dict(built.files)
+    book = codebook(layout, header["summaries"])
+    write_json(book, staging / "codebook.json")
+    (staging / "codebook.md").write_text(
+        codebook_markdown(f"deliberation {header['deliberation']}, {header['mode']}", book)
+    )
+    for name in ("codebook.json", "codebook.md"):
+        files[name] = {"sha256": sha256_file(staging / name)}
+    manifest = {
+        **header,
+        "files": files,
+        "validation": {
+            name: [o.__dict__ for o in panel_outcomes]
+            for name, panel_outcomes in built.outcomes.items()
+        },
+    }
+    write_json(manifest, staging / "manifest.json")
     status = publish(staging, target)
     return ExtractResult(status, target, manifest)
 
@@ -372,16 +530,6 @@ def requested_persons(spec: Spec, persons_file: Path | None) -> pl.DataFrame | N
     return None if persons_file is None else read_person_list(persons_file)
 
 
-def person_set_digest(protected: dict[str, pl.DataFrame], mode: Mode, key: bytes) -> str:
-    """The digest of the persons a release is about, over their pseudonyms: an identified
-    release's INSZs are pseudonymised first, so the log never holds a hash of plain INSZs (which
-    a dictionary of birth dates and counters would reverse)."""
-    ids = pl.concat([f["person_id"] for f in protected.values() if "person_id" in f.columns])
-    if mode.identified:
-        ids = pseudonym_map(ids, key, PERSON)["pseudonym"]
-    return pseudonym_set_digest(ids)
-
-
 def run_extract(
     spec_path: Path,
     mode_name: ModeName,
@@ -390,12 +538,14 @@ def run_extract(
     sources_dir: Path,
     precondition: Callable[[Spec], None] | None = None,
     persons_file: Path | None = None,
+    engine: Engine | None = None,
 ) -> ExtractResult:
     """One extract run from spec to published release; every outcome is in the audit log.
 
     `precondition` lets a flow add a rule of its own (it raises AuthorisationError), checked
     after the spec's and logged like them. `persons_file`: the recipient's list of the persons
     it asks about, for a spec whose population is `listed_persons` (and for no other).
+    `engine`: the memory limit and persons per slice (the release does not depend on them).
     """
     context: dict[str, Any] = {
         "run": uuid.uuid4().hex[:16],
@@ -440,50 +590,46 @@ def run_extract(
         if listed is not None:
             tag = pseudonym_set_digest(pseudonym_map(listed["insz"], key, PERSON)["pseudonym"])[:12]
             context["request"] = tag
-        con = duckdb.connect()
-        sources, findings = check_sources_task(open_sources(con, sources_dir))
-        source_checks.refuse_uncleanable(findings)  # a refusal, not a failed task
-        population = select_population_task(sources, spec, listed)
-        if mode.persons is not None:
-            population = draw_sample_task(population, key, mode.persons)
-        exact = build_panels_task(sources, population, spec, listed)
-        protected = protect_task(exact, population, spec, mode, key)
-        del exact  # the exact panels are not needed past this point: free them before validation
+        target = release_folder(paths, spec, mode_name, as_of, tag)
         our_copy = spec.modes[mode_name].our_copy_deadline(as_of, mode.delete_by)
         layout = released_panels(spec, mode, period_values(spec))
-        # the summaries are made from the panels as released: global steps, like the sample
-        protected |= {
-            name: summarise(protected[summary.panel], summary)
-            for name, summary in spec.summaries.items()
-        }
         layout |= released_summaries(spec, layout)
-        outcomes = validate_task(protected, layout, mode)
-        header = {
-            "rex_version": version("rex"),
-            "deliberation": spec.deliberation,
-            "title": spec.title,
-            "project": spec.project,
-            "recipient": spec.recipient,
-            "purpose": spec.purpose,
-            "spec": {"file": spec_path.name, "sha256": spec_digest(spec_path)},
-            "mode": mode_name.value,
-            "protections": mode.protect.model_dump(),
-            "summaries": {name: s.description for name, s in spec.summaries.items()},
-            "as_of": as_of.isoformat(),
-            "identified": mode.identified,
-            "delete_by": mode.delete_by and mode.delete_by.isoformat(),
-            "our_copy_delete_by": our_copy and our_copy.isoformat(),
-            "kept": "until delete_by" if mode.delete_by else "for the whole career",
-            "test_run": is_test_run(spec, as_of),
-            "key_fingerprint": fingerprint(key),
-            "period": {"from": spec.period.from_, "until": spec.period.until},
-            "persons": population.height,
-            "pseudonym_set_sha256": person_set_digest(protected, mode, key),
-            "source_checks": [f.as_dict() for f in findings],
-        }
-        result = publish_task(
-            protected, layout, outcomes, header, release_folder(paths, spec, mode_name, as_of, tag)
-        )
+        new_folder = not target.parent.exists()
+        staging = staging_folder(target)
+        try:
+            built = build_release(
+                staging, sources_dir, spec, mode, key, listed, layout, engine or Engine()
+            )
+            header = {
+                "rex_version": version("rex"),
+                "deliberation": spec.deliberation,
+                "title": spec.title,
+                "project": spec.project,
+                "recipient": spec.recipient,
+                "purpose": spec.purpose,
+                "spec": {"file": spec_path.name, "sha256": spec_digest(spec_path)},
+                "mode": mode_name.value,
+                "protections": mode.protect.model_dump(),
+                "summaries": {name: s.description for name, s in spec.summaries.items()},
+                "as_of": as_of.isoformat(),
+                "identified": mode.identified,
+                "delete_by": mode.delete_by and mode.delete_by.isoformat(),
+                "our_copy_delete_by": our_copy and our_copy.isoformat(),
+                "kept": "until delete_by" if mode.delete_by else "for the whole career",
+                "test_run": is_test_run(spec, as_of),
+                "key_fingerprint": fingerprint(key),
+                "period": {"from": spec.period.from_, "until": spec.period.until},
+                "persons": built.persons,
+                "pseudonym_set_sha256": built.pseudonym_set_sha256,
+                "source_checks": [f.as_dict() for f in built.findings],
+            }
+            result = publish_task(built, layout, header, staging, target)
+        except BaseException:
+            discard(staging)
+            if new_folder:  # the project's folder, made for this release: nothing in it now
+                with contextlib.suppress(OSError):
+                    target.parent.rmdir()
+            raise
     except REFUSALS as error:
         audit.append(paths.audit_log, "refusal", **context, reason=str(error))
         raise
@@ -513,16 +659,26 @@ def run_extract(
 
 @flow(name="sample_export", log_prints=False)
 def sample_export(
-    spec_path: Path, as_of: dt.date, paths: Paths, sources_dir: Path
+    spec_path: Path,
+    as_of: dt.date,
+    paths: Paths,
+    sources_dir: Path,
+    engine: Engine | None = None,
 ) -> ExtractResult:
     """The protected researcher sample of a spec, published under data/releases."""
-    return run_extract(spec_path, ModeName.SAMPLE, as_of, paths, sources_dir)
+    return run_extract(spec_path, ModeName.SAMPLE, as_of, paths, sources_dir, engine=engine)
 
 
 @flow(name="onprem_build", log_prints=False)
-def onprem_build(spec_path: Path, as_of: dt.date, paths: Paths, sources_dir: Path) -> ExtractResult:
+def onprem_build(
+    spec_path: Path,
+    as_of: dt.date,
+    paths: Paths,
+    sources_dir: Path,
+    engine: Engine | None = None,
+) -> ExtractResult:
     """The whole population with exact values, into the on-premise workspace."""
-    return run_extract(spec_path, ModeName.ONPREM, as_of, paths, sources_dir)
+    return run_extract(spec_path, ModeName.ONPREM, as_of, paths, sources_dir, engine=engine)
 
 
 @flow(name="control_export", log_prints=False)
@@ -532,10 +688,17 @@ def control_export(
     paths: Paths,
     sources_dir: Path,
     persons_file: Path | None = None,
+    engine: Engine | None = None,
 ) -> ExtractResult:
     """Identified data for control purposes, where the deliberation grants it; under
     data/releases, as it leaves the building. `persons_file`: the recipient's list of the
     persons it asks about, where the spec's population is that list."""
     return run_extract(
-        spec_path, ModeName.CONTROL, as_of, paths, sources_dir, persons_file=persons_file
+        spec_path,
+        ModeName.CONTROL,
+        as_of,
+        paths,
+        sources_dir,
+        persons_file=persons_file,
+        engine=engine,
     )

@@ -62,3 +62,30 @@ def quiet_libraries(data: Path) -> None:
     # conversion error). The flows log every outcome themselves, in the audit log, without it.
     for runs in ("FLOW_RUNS", "TASK_RUNS"):
         os.environ.setdefault(f"PREFECT_LOGGING_LOGGERS_PREFECT_{runs}_LEVEL", "CRITICAL")
+
+
+# DuckDB's memory for one run (beyond it, it spills to the run's folder), and the persons built
+# at a time: memory follows the slice, not the population.
+DEFAULT_MEMORY_LIMIT = "2GiB"
+DEFAULT_SLICE_PERSONS = 20_000
+
+
+@dataclass(frozen=True)
+class Engine:
+    """How an extract run uses the machine; what it releases does not depend on any of it."""
+
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
+    slice_persons: int = DEFAULT_SLICE_PERSONS
+
+    def __post_init__(self) -> None:
+        if self.slice_persons < 1:
+            raise ValueError(f"persons per slice: {self.slice_persons}; expected at least 1")
+
+    @classmethod
+    def from_environment(cls) -> Engine:
+        """REX_MEMORY_LIMIT (a DuckDB size, e.g. 2GiB) and REX_SLICE_PERSONS, or the defaults."""
+        persons = os.environ.get("REX_SLICE_PERSONS")
+        return cls(
+            memory_limit=os.environ.get("REX_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
+            slice_persons=int(persons) if persons else DEFAULT_SLICE_PERSONS,
+        )

@@ -1,0 +1,238 @@
+"""An extract built a slice of persons at a time.
+
+The global steps (the population, the sample, the pseudonym map, the nationality permutation,
+the person-set digest) run once, on frames of one row per person. The persons are then cut into
+slices in the order of the release (by pseudonym, or by INSZ in an identified release), and every
+slice is built, protected and validated on its own (`extract_slice`): no step mixes persons of
+two slices (invariant 4), so the slices written in order are the release sorted as it must be.
+
+The cleaned sources are materialised once per run in a DuckDB database of the run's own (in its
+work folder), restricted to the persons of the extract and ordered by slice, so that a slice's
+queries read that slice's rows and nothing else. DuckDB runs with a memory limit and spills to
+the work folder beyond it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+from duckdb import ColumnExpression, ConstantExpression
+from duckdb import DuckDBPyRelation as Relation
+
+from flows.parquet_writer import RowGroupWriter
+from flows.settings import Engine
+from specs.catalog import PANELS, VARIABLES, Kind
+from specs.model import Mode, Spec
+from specs.sources import SOURCE_TABLES
+from transforms import panels
+from transforms.protect import PERSON_ID, protect_panel
+from transforms.pseudonymise import PERSON, pseudonym_map
+from transforms.requested import within_requested_periods
+from transforms.scramble import own_pairs
+from transforms.summaries import partial_sums
+
+SLICE = "slice"
+DATABASE = "run.duckdb"
+SPILL = "spill"
+
+
+def connect(database: Path, engine: Engine, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """The run's database, with the run's memory limit and its spill folder beside it."""
+    spill = database.parent / SPILL
+    spill.mkdir(exist_ok=True)
+    config = {"memory_limit": engine.memory_limit, "temp_directory": str(spill)}
+    return duckdb.connect(str(database), read_only=read_only, config=config)
+
+
+def assign_slices(persons: pl.DataFrame, slice_persons: int) -> pl.DataFrame:
+    """Each person (insz, person_id: the id the release sorts by) with their slice: the persons
+    in release order, `slice_persons` at a time."""
+    return (
+        persons.select("insz", PERSON_ID)
+        .sort(PERSON_ID)
+        .with_row_index("position")
+        .with_columns((pl.col("position") // slice_persons).cast(pl.Int32).alias(SLICE))
+        .drop("position")
+    )
+
+
+def slice_count(persons: int, slice_persons: int) -> int:
+    """How many slices the persons make; an extract of nobody still has one (empty) slice."""
+    return max(1, math.ceil(persons / slice_persons))
+
+
+def _table_name(key: str) -> str:
+    """The run database's name of a source table (keys are code: 'institution.table')."""
+    institution, table = key.split(".")
+    return panels._identifier(institution) + "__" + panels._identifier(table)
+
+
+def materialise(
+    con: duckdb.DuckDBPyConnection,
+    cleaned: Mapping[str, Relation],
+    tables: Sequence[str],
+    slices: pl.DataFrame,
+) -> None:
+    """Write the cleaned rows of the extract's persons of every source table the panels read
+    into the run's database, each with its person's slice and ordered by it."""
+    con.register("slices__", slices.select("insz", SLICE).to_arrow())
+    try:
+        for key in tables:
+            query = f"""
+                select s.{SLICE}, c.*
+                from c join slices__ s on s.insz = c.insz
+                order by s.{SLICE}, c.insz
+            """
+            cleaned[key].query("c", query).create(_table_name(key))
+    finally:
+        con.unregister("slices__")
+
+
+def slice_sources(
+    con: duckdb.DuckDBPyConnection, tables: Sequence[str], number: int
+) -> dict[str, Relation]:
+    """The rows of one slice of every materialised source table, with the table's columns."""
+    return {
+        key: con.table(_table_name(key))
+        .filter(ColumnExpression(SLICE) == ConstantExpression(number))
+        .select(*(ColumnExpression(c.name) for c in SOURCE_TABLES[key].columns))
+        for key in tables
+    }
+
+
+@dataclass(frozen=True)
+class SliceJob:
+    """What the task of one slice needs, the project key apart (it is passed on its own)."""
+
+    database: Path
+    engine: Engine
+    spec: Spec
+    mode: Mode
+    number: int
+    tables: tuple[str, ...]
+    names: Mapping[str, tuple[str, ...]]  # the variables of each panel
+    listed: pl.DataFrame | None = None  # the listed persons of the slice, with their months
+    scrambled: Mapping[str, pl.DataFrame] | None = None  # pairs received, per panel
+
+
+@dataclass(frozen=True)
+class SliceResult:
+    """One slice of the release, and what the global steps need of it."""
+
+    number: int
+    tables: dict[str, pa.Table]  # the protected panels, sorted
+    rows: dict[str, int]
+    distinct: dict[str, int]  # distinct persons per panel
+    pseudonyms: pl.Series  # of the persons with rows in any panel
+    partials: dict[str, pl.DataFrame]  # per summary, its partial sums
+
+
+def build_slice(
+    job: SliceJob, names: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, pl.DataFrame]:
+    """The exact panels of one slice (and, for listed persons, of the months asked about)."""
+    con = connect(job.database, job.engine, read_only=True)
+    try:
+        sources = slice_sources(con, job.tables, job.number)
+        population = sources[panels.PERSONS].select("insz", "birth_date", "death_date")
+        built = panels.build_panels(population, job.spec.period, sources, names or job.names)
+    finally:
+        con.close()
+    if job.listed is None:
+        return built
+    return {
+        name: within_requested_periods(frame, name, job.listed) for name, frame in built.items()
+    }
+
+
+def nationality_columns(spec: Spec, panel: str) -> list[str]:
+    return [n for n in spec.variables_of_panel(panel) if VARIABLES[n].kind is Kind.NATIONALITY]
+
+
+def slice_own_pairs(job: SliceJob, key: bytes) -> dict[str, pl.DataFrame]:
+    """Per panel with nationality columns, each person's own pair (for the permutation)."""
+    wanted = {
+        name: tuple(nationality_columns(job.spec, name))
+        for name in job.names
+        if nationality_columns(job.spec, name)
+    }
+    built = build_slice(job, wanted)
+    found: dict[str, pl.DataFrame] = {}
+    for name, frame in built.items():
+        if job.mode.identified:
+            ids = frame.rename({"insz": PERSON_ID})
+        else:
+            persons = pseudonym_map(frame["insz"], key, PERSON)
+            ids = frame.join(
+                persons.rename({"id": "insz", "pseudonym": PERSON_ID}), on="insz", how="left"
+            ).drop("insz")
+        found[name] = own_pairs(ids, wanted[name], PERSON_ID, PANELS[name].keys[1])
+    return found
+
+
+def extract_slice(job: SliceJob, key: bytes) -> SliceResult:
+    """Build and protect one slice of persons."""
+    exact = build_slice(job)
+    insz = pl.concat([frame["insz"] for frame in exact.values()])
+    persons = pseudonym_map(insz, key, PERSON)
+    protected = {
+        name: protect_panel(
+            name,
+            frame,
+            job.spec,
+            job.mode,
+            key,
+            persons,
+            None if job.scrambled is None else job.scrambled.get(name),
+        )
+        for name, frame in exact.items()
+    }
+    del exact
+    # the digest of the persons is over their pseudonyms, also in an identified release
+    present = pl.concat([frame[PERSON_ID] for frame in protected.values()]).unique()
+    if job.mode.identified:
+        pseudonyms = persons.filter(pl.col("id").is_in(present.implode()))["pseudonym"]
+    else:
+        pseudonyms = present
+    return SliceResult(
+        number=job.number,
+        tables={name: frame.to_arrow() for name, frame in protected.items()},
+        rows={name: frame.height for name, frame in protected.items()},
+        distinct={name: frame[PERSON_ID].n_unique() for name, frame in protected.items()},
+        pseudonyms=pseudonyms,
+        partials={
+            name: partial_sums(protected[summary.panel], summary)
+            for name, summary in job.spec.summaries.items()
+        },
+    )
+
+
+class PanelFiles:
+    """The release's Parquet files, one per panel, written slice after slice."""
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+        self._writers: dict[str, RowGroupWriter] = {}
+
+    def path(self, name: str) -> Path:
+        return self._folder / f"{name}.parquet"
+
+    def write(self, name: str, table: pa.Table) -> None:
+        writer = self._writers.get(name)
+        if writer is None:
+            writer = self._writers[name] = RowGroupWriter(self.path(name), table.schema)
+        writer.write(table)
+
+    def close(self) -> None:
+        for writer in self._writers.values():
+            writer.close()
+
+    def discard(self) -> None:
+        for writer in self._writers.values():
+            writer.discard()

@@ -1,0 +1,159 @@
+"""An extract built a slice of persons at a time is the same, byte for byte, however many slices
+its persons were cut into (invariant 4: no step mixes persons outside the global ones)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from flows.export import control_export, onprem_build, sample_export
+from flows.keys import create_key
+from flows.parquet_writer import RowGroupWriter
+from flows.settings import SPECS_DIR, Engine, Paths
+from flows.slices import assign_slices, slice_count
+from tests.conftest import WORLD_AS_OF
+
+SLICINGS = (3, 16)
+
+
+def release_bytes(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+def engine_of(persons: int, slices: int) -> Engine:
+    """An engine that cuts `persons` into `slices` slices (or, where slices of one size cannot
+    make that many, into the next number they can: 27 persons make 14 slices of 2 or 27 of 1)."""
+    assert persons >= slices
+    size = -(-persons // slices)
+    while slice_count(persons, size) < slices:
+        size -= 1
+    return Engine(slice_persons=size)
+
+
+@pytest.mark.parametrize("slices", SLICINGS)
+def test_the_sample_is_the_same_in_any_number_of_slices(world, tmp_path, slices):
+    once = world["sample"]  # the world's releases are built in one slice
+    paths = Paths(data=tmp_path / "data", key_store=world["paths"].key_store)
+    engine = engine_of(once.manifest["persons"], slices)
+    sliced = sample_export(world["spec"], WORLD_AS_OF, paths, world["store"], engine)
+    assert release_bytes(sliced.folder) == release_bytes(once.folder)
+
+
+@pytest.mark.parametrize("slices", SLICINGS)
+def test_the_onprem_build_is_the_same_in_any_number_of_slices(world, tmp_path, slices):
+    once = world["onprem"]
+    paths = Paths(data=tmp_path / "data", key_store=world["paths"].key_store)
+    engine = engine_of(once.manifest["persons"], slices)
+    sliced = onprem_build(world["spec"], WORLD_AS_OF, paths, world["store"], engine)
+    assert release_bytes(sliced.folder) == release_bytes(once.folder)
+
+
+def _paths_with_role(root: Path, project: str, member: dict) -> Paths:
+    paths = Paths(data=root / "data", key_store=root / "keys")
+    create_key(paths.key_store, project)
+    paths.roster.parent.mkdir(parents=True)
+    paths.roster.write_text(yaml.safe_dump({"staff": {getpass.getuser(): member}}))
+    return paths
+
+
+@pytest.fixture(scope="module")
+def listed(world, tmp_path_factory):
+    """13/021 (control, a listed population) for 48 workers, some with the months to check,
+    delivered in one slice."""
+    root = tmp_path_factory.mktemp("listed")
+    spec = SPECS_DIR / "13-021.yaml"
+    project = yaml.safe_load(spec.read_text())["project"]
+    member = {"roles": ["case handler, customised employment"], "declaration_signed": "2013-04-01"}
+    paths = _paths_with_role(root, project, member)
+    workers = (
+        pl.read_parquet(world["store"] / "dmfa" / "occupations.parquet")
+        .filter(pl.col("quarter") >= 20121)["insz"]
+        .unique()
+        .sort()
+        .head(48)
+        .to_list()
+    )
+    lines = [f"{insz};2012-01;2012-09" if i % 3 == 0 else insz for i, insz in enumerate(workers)]
+    listing = root / "request.txt"
+    listing.write_text("\n".join(lines) + "\n")
+    as_of = dt.date(2013, 6, 30)
+    once = control_export(spec, as_of, paths, world["store"], listing)
+    return dict(spec=spec, paths=paths, listing=listing, as_of=as_of, once=once)
+
+
+@pytest.mark.parametrize("slices", SLICINGS)
+def test_a_control_delivery_of_listed_persons_is_the_same_in_any_number_of_slices(
+    listed, world, tmp_path, slices
+):
+    once = listed["once"]
+    assert once.manifest["persons"] == 48
+    paths = Paths(data=tmp_path / "data", key_store=listed["paths"].key_store)
+    paths.roster.parent.mkdir(parents=True)
+    paths.roster.write_text(listed["paths"].roster.read_text())
+    engine = engine_of(48, slices)
+    sliced = control_export(
+        listed["spec"], listed["as_of"], paths, world["store"], listed["listing"], engine
+    )
+    assert release_bytes(sliced.folder) == release_bytes(once.folder)
+
+
+@pytest.fixture(scope="module")
+def facilities(world, tmp_path_factory):
+    """19/104 (control, the workers of employers, their lines only, and a summary of the FTE
+    per facility), delivered in one slice."""
+    root = tmp_path_factory.mktemp("facilities")
+    spec = SPECS_DIR / "19-104.yaml"
+    document = yaml.safe_load(spec.read_text())
+    paths = _paths_with_role(root, document["project"], {"roles": [document["operator_roles"][0]]})
+    as_of = dt.date(2020, 12, 15)
+    once = control_export(spec, as_of, paths, world["store"])
+    return dict(spec=spec, paths=paths, as_of=as_of, once=once)
+
+
+@pytest.mark.parametrize("slices", SLICINGS)
+def test_a_control_delivery_with_a_summary_is_the_same_in_any_number_of_slices(
+    facilities, world, tmp_path, slices
+):
+    once = facilities["once"]
+    assert "fte_per_facility.parquet" in once.manifest["files"]
+    paths = Paths(data=tmp_path / "data", key_store=facilities["paths"].key_store)
+    paths.roster.parent.mkdir(parents=True)
+    paths.roster.write_text(facilities["paths"].roster.read_text())
+    engine = engine_of(once.manifest["persons"], slices)
+    sliced = control_export(
+        facilities["spec"], facilities["as_of"], paths, world["store"], engine=engine
+    )
+    assert release_bytes(sliced.folder) == release_bytes(once.folder)
+
+
+def test_slices_follow_the_release_order_of_the_persons():
+    persons = pl.DataFrame({"insz": ["3", "1", "2", "4", "5"], "person_id": list("dbace")})
+    sliced = assign_slices(persons, 2)
+    assert sliced["person_id"].to_list() == list("abcde")
+    assert sliced["slice"].to_list() == [0, 0, 1, 1, 2]
+    assert slice_count(5, 2) == 3 and slice_count(0, 2) == 1
+
+
+def test_a_file_written_in_batches_has_the_same_bytes_however_they_were_cut(tmp_path):
+    table = pa.table({"n": list(range(10)), "s": [str(i) for i in range(10)]})
+    files = []
+    for cuts in ([10], [3, 3, 4], [1] * 10):
+        path = tmp_path / f"{len(cuts)}.parquet"
+        writer = RowGroupWriter(path, table.schema, row_group_rows=4)
+        offset = 0
+        for rows in cuts:
+            writer.write(table.slice(offset, rows))
+            offset += rows
+        writer.close()
+        files.append(path.read_bytes())
+    assert files[0] == files[1] == files[2]
+    assert [
+        pq.ParquetFile(tmp_path / "1.parquet").metadata.row_group(i).num_rows for i in range(3)
+    ] == [4, 4, 2]
