@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -50,6 +52,41 @@ def _paths() -> Paths:
 def _day(as_of: dt.datetime | None) -> dt.date:
     """The date the rules are evaluated at: the one given, or today."""
     return as_of.date() if as_of else dt.date.today()
+
+
+@contextmanager
+def _extract_progress(label: str) -> Iterator[None]:
+    """A progress bar on stderr (gone when done) for the extract runs inside the block: its
+    step, the slices done of all, the persons, the time elapsed."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from flows import progress as run_progress
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("slices, {task.fields[persons]} persons"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        shown = bar.add_task(label, total=None, persons="0")
+
+        def follow(report: run_progress.Progress) -> None:
+            persons = f"{report.persons_done:,}"
+            if report.persons is not None:
+                persons += f" of {report.persons:,}"
+            bar.update(
+                shown,
+                description=f"{label}: {report.step}",
+                completed=report.slices_done,
+                total=report.slices,
+                persons=persons,
+            )
+
+        with run_progress.followed(follow):
+            yield
 
 
 def _fail(message: str) -> None:
@@ -169,21 +206,24 @@ def _run_export(
     as_of: dt.datetime | None,
     sources: Path | None,
     persons: Path | None = None,
+    cluster: str | None = None,
 ):
     paths = _paths()
-    from flows.export import REFUSALS, control_export, onprem_build, sample_export
+    from flows.export import REFUSALS, control_export, onprem_build, sample_export, with_engine
 
     flow = {"sample": sample_export, "onprem": onprem_build, "control": control_export}[mode]
     day = _day(as_of)
     try:
-        engine = Engine.from_environment()
+        engine = Engine.from_environment(cluster)
     except ValueError as error:
-        _fail(f"REX_SLICE_PERSONS: {error}")
+        _fail(f"REX_SLICE_PERSONS or REX_PARALLEL_SLICES: {error}")
         raise
+    flow = with_engine(flow, engine)
     try:
-        if mode == "control":
-            return control_export(spec, day, paths, sources or paths.sources, persons, engine)
-        return flow(spec, day, paths, sources or paths.sources, engine)
+        with _extract_progress(f"{mode} export of {spec.name}"):
+            if mode == "control":
+                return flow(spec, day, paths, sources or paths.sources, persons, engine)
+            return flow(spec, day, paths, sources or paths.sources, engine)
     except REFUSALS as error:
         _fail(f"refused: {error}")
 
@@ -194,19 +234,30 @@ AsOf = Annotated[
 ]
 SpecFile = Annotated[Path, typer.Option(help="deliberation spec YAML")]
 Sources = Annotated[Path | None, typer.Option(help="source store (default: data/synthetic)")]
+Cluster = Annotated[
+    str | None,
+    typer.Option(
+        help="address of a Dask scheduler to build the slices on, e.g. tcp://host:8786 "
+        "(default: $REX_DASK_ADDRESS, else this machine)"
+    ),
+]
 
 
 @export_app.command("sample")
-def export_sample(spec: SpecFile = DEMO_SPEC, as_of: AsOf = None, sources: Sources = None) -> None:
+def export_sample(
+    spec: SpecFile = DEMO_SPEC, as_of: AsOf = None, sources: Sources = None, cluster: Cluster = None
+) -> None:
     """Export the protected researcher sample into data/releases."""
-    result = _run_export("sample", spec, as_of, sources)
+    result = _run_export("sample", spec, as_of, sources, cluster=cluster)
     typer.echo(f"{result.status}: {result.folder}")
 
 
 @export_app.command("onprem")
-def export_onprem(spec: SpecFile = DEMO_SPEC, as_of: AsOf = None, sources: Sources = None) -> None:
+def export_onprem(
+    spec: SpecFile = DEMO_SPEC, as_of: AsOf = None, sources: Sources = None, cluster: Cluster = None
+) -> None:
     """Build the exact full-population panels in the on-premise workspace (data/onprem)."""
-    result = _run_export("onprem", spec, as_of, sources)
+    result = _run_export("onprem", spec, as_of, sources, cluster=cluster)
     typer.echo(f"{result.status}: {result.folder}")
 
 
@@ -222,10 +273,11 @@ def export_control(
             "spec whose population is listed_persons)"
         ),
     ] = None,
+    cluster: Cluster = None,
 ) -> None:
     """Deliver identified data for control purposes (INSZ, RSZ and KBO numbers) into
     data/releases: only where the deliberation grants it (`identified_data` in the spec)."""
-    result = _run_export("control", spec, as_of, sources, persons)
+    result = _run_export("control", spec, as_of, sources, persons, cluster)
     typer.echo(f"{result.status}: {result.folder}")
 
 
@@ -404,9 +456,9 @@ def demo(
     if not keys.has_key(paths.key_store, spec_project):
         keys_create(spec_project)
     try:
-        with console.status("sample export of 18/088"):
+        with _extract_progress("sample export of 18/088"):
             sample = sample_export(DEMO_SPEC, DEMO_AS_OF, paths, paths.sources)
-        with console.status("on-premise build of 18/088"):
+        with _extract_progress("on-premise build of 18/088"):
             onprem = onprem_build(DEMO_SPEC, DEMO_AS_OF, paths, paths.sources)
     except REFUSALS as error:
         _fail(f"refused: {error}")

@@ -13,7 +13,8 @@ import datetime as dt
 import functools
 import shutil
 import uuid
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from importlib.metadata import version
 from pathlib import Path
@@ -21,13 +22,16 @@ from typing import Any, ParamSpec, TypeVar
 
 import duckdb
 import polars as pl
-from prefect import flow, task
+from prefect import Flow, Task, flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from flows import audit, slices
 from flows.access import RosterError, StaffMember, load_roster, login, roster_digest
 from flows.keys import KeyStoreError, fingerprint, load_key
 from flows.parquet_writer import RowGroupWriter
+from flows.progress import Progress, report
 from flows.release import (
     ReleaseExists,
     discard,
@@ -37,7 +41,7 @@ from flows.release import (
     write_json,
 )
 from flows.requests import RequestError, read_person_list
-from flows.settings import Engine, Paths
+from flows.settings import DEFAULT_PARALLEL_SLICES, Engine, Paths
 from flows.sources import SourceError, open_sources, store_is_synthetic
 from flows.validate import (
     Outcome,
@@ -70,6 +74,7 @@ from transforms.summaries import combine as summarise_parts
 
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 class AuthorisationError(RuntimeError):
@@ -310,10 +315,56 @@ def extract_slice_task(job: slices.SliceJob, key: bytes) -> slices.SliceResult:
     return slices.extract_slice(job, key)
 
 
-def scrambled_pairs(jobs: list[slices.SliceJob], spec: Spec, key: bytes) -> dict[str, pl.DataFrame]:
+def task_runner(engine: Engine) -> TaskRunner:
+    """Where the slices' tasks run: this machine's threads, or the Dask cluster named."""
+    if engine.cluster is None:
+        return ThreadPoolTaskRunner(max_workers=slices_in_flight(engine))
+    from prefect_dask import DaskTaskRunner
+
+    return DaskTaskRunner(address=engine.cluster)
+
+
+def with_engine(extract: Flow[P, R], engine: Engine) -> Flow[P, R]:
+    """The extract flow with its slices run as `engine` says (pass the engine to it too)."""
+    return extract.with_options(task_runner=task_runner(engine))
+
+
+def slices_in_flight(engine: Engine) -> int:
+    """Slices built at once: the engine's number, or one per two cores here, or two per
+    worker thread of the cluster (so that none waits while the client writes)."""
+    if engine.parallel is not None:
+        return engine.parallel
+    if engine.cluster is None:
+        return DEFAULT_PARALLEL_SLICES
+    from distributed import Client
+
+    with Client(engine.cluster, timeout=30) as client:
+        return 2 * max(1, sum(client.nthreads().values()))
+
+
+def in_order(
+    step: Task[[slices.SliceJob, bytes], T], jobs: list[slices.SliceJob], key: bytes, engine: Engine
+) -> Iterator[T]:
+    """The step's result for each job, in the jobs' order, with at most `slices_in_flight` of
+    them submitted ahead (so memory holds that many slices, whatever their number). The key
+    goes to the task as an argument: held in memory, never written by Prefect or Dask."""
+    window = slices_in_flight(engine)
+    running: deque[PrefectFuture[T]] = deque()
+    for job in jobs:
+        running.append(step.submit(job, key))
+        if len(running) >= window:
+            yield running.popleft().result()
+    while running:
+        yield running.popleft().result()
+
+
+def scrambled_pairs(
+    jobs: list[slices.SliceJob], spec: Spec, key: bytes, engine: Engine
+) -> dict[str, pl.DataFrame]:
     """Per panel with nationality columns, the pairs every person receives: each person's own
     pair from the slices, then one keyed permutation over all persons (a global step)."""
-    own = [own_pairs_task(job, key) for job in jobs]
+    report(Progress("nationalities of the persons"))
+    own = list(in_order(own_pairs_task, jobs, key, engine))
     return {
         name: permutation(
             pl.concat([part[name] for part in own]),
@@ -355,6 +406,7 @@ def build_release(
         database = work / slices.DATABASE
         con = slices.connect(database, engine)
         try:
+            report(Progress("checking the sources"))
             sources, findings = check_sources_task(open_sources(con, sources_dir))
             source_checks.refuse_uncleanable(findings)  # a refusal, not a failed task
             population = select_population_task(sources, spec, listed)
@@ -369,6 +421,7 @@ def build_release(
                 if spec.variables_of_panel(name)
             }
             tables = tuple(sorted(panels.source_tables(names)))
+            report(Progress(f"sources of {population.height:,} persons"))
             materialise_task(con, sources, spec, tables, assignment)
         finally:
             con.close()
@@ -398,7 +451,7 @@ def build_release(
         if mode.protect.nationality == "scramble" and any(
             slices.nationality_columns(spec, name) for name in names
         ):
-            pairs = scrambled_pairs(jobs, spec, key)
+            pairs = scrambled_pairs(jobs, spec, key, engine)
             jobs = [
                 replace(
                     job,
@@ -413,7 +466,9 @@ def build_release(
                 )
                 for job in jobs
             ]
-        return _write_slices(staging, jobs, key, spec, layout, split, findings, population.height)
+        return _write_slices(
+            staging, jobs, key, spec, layout, split, findings, population.height, engine
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -427,17 +482,19 @@ def _write_slices(
     split: dict[str, tuple[list, list]],
     findings: list[source_checks.Finding],
     persons: int,
+    engine: Engine,
 ) -> BuiltRelease:
-    """Run the slices in order, appending each to the panel files, then the summaries."""
+    """Run the slices, appending each to the panel files in order, then the summaries."""
     files = slices.PanelFiles(staging)
     validation = SliceValidation({name: checks[0] for name, checks in split.items()})
     rows = dict.fromkeys(split, 0)
     distinct = dict.fromkeys(split, 0)
     pseudonyms: list[pl.Series] = []
     partials: dict[str, list[pl.DataFrame]] = {name: [] for name in spec.summaries}
+    done = 0
+    report(Progress("slices", 0, len(jobs), 0, persons))
     try:
-        for job in jobs:
-            result = extract_slice_task(job, key)
+        for result in in_order(extract_slice_task, jobs, key, engine):
             for name, table in result.tables.items():
                 files.write(name, table)
                 validation.add(name, table)
@@ -446,6 +503,9 @@ def _write_slices(
             pseudonyms.append(result.pseudonyms)
             for name, partial in result.partials.items():
                 partials[name].append(partial)
+            done += 1
+            persons_done = min(done * engine.slice_persons, persons)
+            report(Progress("slices", done, len(jobs), persons_done, persons))
             del result
     except BaseException:
         files.discard()

@@ -66,26 +66,44 @@ def quiet_libraries(data: Path) -> None:
 
 # DuckDB's memory for one run (beyond it, it spills to the run's folder), and the persons built
 # at a time: memory follows the slice, not the population.
-DEFAULT_MEMORY_LIMIT = "2GiB"
-DEFAULT_SLICE_PERSONS = 20_000
+DEFAULT_MEMORY_LIMIT = "1GiB"
+DEFAULT_SLICE_PERSONS = 5_000
+
+
+# Slices built at once on this machine: one per two cores (DuckDB and polars already use two
+# threads each; on two cores a second slice at once gained nothing, measured).
+DEFAULT_PARALLEL_SLICES = max(1, (os.cpu_count() or 1) // 2)
 
 
 @dataclass(frozen=True)
 class Engine:
-    """How an extract run uses the machine; what it releases does not depend on any of it."""
+    """How an extract run uses the machine; what it releases does not depend on any of it.
+
+    `cluster`: the address of a Dask scheduler (tcp://host:8786) to run the slices on, instead
+    of this machine's threads; `parallel`: slices built at once (by default one per two cores
+    here, two per worker thread on a cluster).
+    """
 
     memory_limit: str = DEFAULT_MEMORY_LIMIT
     slice_persons: int = DEFAULT_SLICE_PERSONS
+    parallel: int | None = None
+    cluster: str | None = None
 
     def __post_init__(self) -> None:
         if self.slice_persons < 1:
             raise ValueError(f"persons per slice: {self.slice_persons}; expected at least 1")
+        if self.parallel is not None and self.parallel < 1:
+            raise ValueError(f"slices at once: {self.parallel}; expected at least 1")
 
     @classmethod
-    def from_environment(cls) -> Engine:
-        """REX_MEMORY_LIMIT (a DuckDB size, e.g. 2GiB) and REX_SLICE_PERSONS, or the defaults."""
+    def from_environment(cls, cluster: str | None = None) -> Engine:
+        """REX_MEMORY_LIMIT (a DuckDB size, e.g. 2GiB), REX_SLICE_PERSONS, REX_PARALLEL_SLICES
+        and REX_DASK_ADDRESS (unless `cluster` is given), or the defaults."""
         persons = os.environ.get("REX_SLICE_PERSONS")
+        parallel = os.environ.get("REX_PARALLEL_SLICES")
         return cls(
             memory_limit=os.environ.get("REX_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
             slice_persons=int(persons) if persons else DEFAULT_SLICE_PERSONS,
+            parallel=int(parallel) if parallel else None,
+            cluster=cluster or os.environ.get("REX_DASK_ADDRESS") or None,
         )

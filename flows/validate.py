@@ -154,37 +154,61 @@ def per_slice(checks: list[c.Check]) -> tuple[list[c.Check], list[c.DistinctCoun
     return [check for check in checks if not isinstance(check, c.DistinctCountBetween)], whole
 
 
-# Rows below which slices of a panel are validated together (a suite's run costs about a second
-# whatever its rows; a slice of the default size is a batch of its own).
-VALIDATION_BATCH_ROWS = 1_000_000
+# Rows of a panel validated at once: slices smaller than this are validated together (a suite's
+# run costs about a second whatever its rows), larger ones in parts of about this many rows, cut
+# between persons (so the pandas copy that great-expectations needs stays bounded).
+VALIDATION_BATCH_ROWS = 500_000
+PERSON_ID = "person_id"
 
 
 class SliceValidation:
-    """The slices of each panel validated in order, in batches of whole slices."""
+    """The slices of each panel validated in order, in batches of whole persons."""
 
     def __init__(self, checks: Mapping[str, list[c.Check]], rows: int = VALIDATION_BATCH_ROWS):
         self._checks = checks
         self._rows = rows
         self._pending: dict[str, list[pa.Table]] = {name: [] for name in checks}
+        self._pending_rows = dict.fromkeys(checks, 0)
         self.outcomes: dict[str, list[list[Outcome]]] = {name: [] for name in checks}
 
     def add(self, panel: str, table: pa.Table) -> None:
         self._pending[panel].append(table)
-        if sum(t.num_rows for t in self._pending[panel]) >= self._rows:
-            self._validate(panel)
+        self._pending_rows[panel] += table.num_rows
+        if self._pending_rows[panel] >= self._rows:
+            self._validate(panel, everything=False)
 
     def finish(self) -> dict[str, list[list[Outcome]]]:
-        """Every batch's outcomes, per panel (the last batches validated now)."""
-        for panel, pending in self._pending.items():
-            if pending:
-                self._validate(panel)
+        """Every batch's outcomes, per panel (the rest validated now; an empty panel too)."""
+        for panel in self._pending:
+            if self._pending_rows[panel] or not self.outcomes[panel]:
+                self._validate(panel, everything=True)
         return self.outcomes
 
-    def _validate(self, panel: str) -> None:
-        pending, self._pending[panel] = self._pending[panel], []
-        frame = pl.from_arrow(pa.concat_tables(pending))
+    def _validate(self, panel: str, everything: bool) -> None:
+        frame = pl.from_arrow(pa.concat_tables(self._pending[panel]))
         assert isinstance(frame, pl.DataFrame)
-        self.outcomes[panel].append(panel_outcomes(panel, frame, self._checks[panel]))
+        self._pending[panel], self._pending_rows[panel] = [], 0
+        while frame.height >= self._rows or (
+            everything and (frame.height or not self.outcomes[panel])
+        ):
+            cut = _person_boundary(frame, self._rows)
+            self.outcomes[panel].append(panel_outcomes(panel, frame[:cut], self._checks[panel]))
+            frame = frame[cut:]
+            if not frame.height:
+                break
+        if frame.height:
+            self._pending[panel], self._pending_rows[panel] = [frame.to_arrow()], frame.height
+
+
+def _person_boundary(frame: pl.DataFrame, rows: int) -> int:
+    """The first row from `rows` on where another person starts (rows are sorted by person), or
+    the frame's end: a person's rows are never split between two batches."""
+    if frame.height <= rows:
+        return frame.height
+    ids = frame[PERSON_ID]
+    starts = (ids != ids.shift(1)).arg_true()
+    later = starts.filter(starts >= rows)
+    return int(later[0]) if later.len() else frame.height
 
 
 # The expectation a DistinctCountBetween becomes (see `expectation`), by its type name.

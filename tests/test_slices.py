@@ -157,3 +157,43 @@ def test_a_file_written_in_batches_has_the_same_bytes_however_they_were_cut(tmp_
     assert [
         pq.ParquetFile(tmp_path / "1.parquet").metadata.row_group(i).num_rows for i in range(3)
     ] == [4, 4, 2]
+
+
+def test_an_export_on_a_dask_cluster_gives_the_bytes_of_one_process(world, tmp_path):
+    from distributed import LocalCluster
+
+    from flows.export import with_engine
+
+    once = world["sample"]
+    paths = Paths(data=tmp_path / "data", key_store=world["paths"].key_store)
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        engine = Engine(
+            slice_persons=engine_of(once.manifest["persons"], 3).slice_persons,
+            cluster=cluster.scheduler_address,
+        )
+        on_cluster = with_engine(sample_export, engine)
+        result = on_cluster(world["spec"], WORLD_AS_OF, paths, world["store"], engine)
+    assert release_bytes(result.folder) == release_bytes(once.folder)
+
+
+def test_validation_in_batches_counts_what_the_whole_panel_counts():
+    from flows.validate import SliceValidation, combined, panel_outcomes
+    from specs.checks import NotNull, UniqueTogether
+
+    frame = pl.DataFrame(
+        {
+            "person_id": ["a", "a", "b", "b", "b", "c", "d"],
+            "month": ["2013-01", "2013-02", "2013-01", "2013-01", "2013-02", "2013-01", "2013-01"],
+            "days": [1, None, 3, 4, None, None, 7],
+        }
+    )
+    checks = [NotNull("days"), UniqueTogether(("person_id", "month"))]
+    whole = panel_outcomes("month", frame, checks)
+    assert [o.unexpected_count for o in whole] == [3, 2]  # b's duplicate month, in one batch
+    for rows in (1, 3, 100):
+        validation = SliceValidation({"month": checks}, rows)
+        for part in (frame[:2], frame[2:]):  # slices are whole persons; batches cut between them
+            validation.add("month", part.to_arrow())
+        assert combined(validation.finish()["month"]) == whole
