@@ -621,19 +621,21 @@ def attach_sources(
     """Add every variable read from one source table: per table, the row valid on each panel
     row's reference day (`day`) for spell tables, or the row of the panel's period
     (`period_code`) for period tables; where spells overlap, the latest started one wins.
-    The lookups chain into one query over the panel's keys, joined back to the panel once."""
+    Each table is looked up on its own over the panel's keys and joined back to the panel (a
+    chain of lookups in one query would compute the chain below each link twice)."""
     tables = sorted(_attached_tables(variables))
     if not tables:
         return panel
     key = _identifier(period_key)
     b = panel.select("insz", key, "day", "period_code")  # noqa: F841 - read by name below
-    found = _selected(
+    keys = _selected(
         sources[tables[0]].query("unused__", f"select insz, {key}, day, period_code from b")
     )
     for table_key in tables:
-        found = _attach_table(found, sources[table_key], table_key, key, variables)
-    added = found.pl().drop("day", "period_code")
-    return panel.join(added, on=["insz", key], how="left", maintain_order="left")
+        found = _attach_table(keys, sources[table_key], table_key, key, variables)
+        added = found.pl().drop("day", "period_code")
+        panel = panel.join(added, on=["insz", key], how="left", maintain_order="left")
+    return panel
 
 
 def _attach_table(
