@@ -220,7 +220,7 @@ def _run_export(
         raise
     flow = with_engine(flow, engine)
     try:
-        with _extract_progress(f"{mode} export of {spec.name}"):
+        with _extract_progress(f"{mode} export"):
             if mode == "control":
                 return flow(spec, day, paths, sources or paths.sources, persons, engine)
             return flow(spec, day, paths, sources or paths.sources, engine)

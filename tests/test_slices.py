@@ -16,6 +16,7 @@ import yaml
 from flows.export import control_export, onprem_build, sample_export
 from flows.keys import create_key
 from flows.parquet_writer import RowGroupWriter
+from flows.progress import Progress, followed
 from flows.settings import SPECS_DIR, Engine, Paths
 from flows.slices import assign_slices, slice_count
 from tests.conftest import WORLD_AS_OF
@@ -49,10 +50,17 @@ def test_the_sample_is_the_same_in_any_number_of_slices(world, tmp_path, slices)
 @pytest.mark.parametrize("slices", SLICINGS)
 def test_the_onprem_build_is_the_same_in_any_number_of_slices(world, tmp_path, slices):
     once = world["onprem"]
+    persons = once.manifest["persons"]
     paths = Paths(data=tmp_path / "data", key_store=world["paths"].key_store)
-    engine = engine_of(once.manifest["persons"], slices)
-    sliced = onprem_build(world["spec"], WORLD_AS_OF, paths, world["store"], engine)
+    engine = engine_of(persons, slices)
+    reports: list[Progress] = []
+    with followed(reports.append):
+        sliced = onprem_build(world["spec"], WORLD_AS_OF, paths, world["store"], engine)
     assert release_bytes(sliced.folder) == release_bytes(once.folder)
+    # and the run said where it stood, slice after slice (what the progress bar shows)
+    done = [(r.slices_done, r.slices) for r in reports if r.step == "slices"]
+    assert done == [(n, slices) for n in range(slices + 1)]
+    assert reports[-1].persons_done == reports[-1].persons == persons
 
 
 def _paths_with_role(root: Path, project: str, member: dict) -> Paths:
