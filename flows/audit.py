@@ -69,7 +69,7 @@ class AuditLogDamaged(AuditLogError):
     """The log does not verify at its end (or cannot be read): nothing is appended to it."""
 
     def __init__(self, file: Path, line: int, what: str):
-        self.file, self.line = file, line
+        self.file, self.line, self.what = file, line, what
         super().__init__(
             f"the audit log {file} is damaged at line {line}: {what}; nothing is appended to a "
             "damaged log (`rex audit verify` lists the damage)"
@@ -318,6 +318,8 @@ class Problem:
     line: int
     message: str
     file: Path | None = field(default=None, compare=False)
+    # bytes an interrupted append left past the head: not damage, the next append rolls them back
+    uncommitted: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.message}"
@@ -333,7 +335,7 @@ class Scan:
 
     @property
     def current_is_damaged(self) -> bool:
-        return any(p.file == self.current for p in self.problems)
+        return any(p.file == self.current and not p.uncommitted for p in self.problems)
 
 
 def _lines(raw: bytes) -> tuple[list[bytes], bool]:
@@ -351,7 +353,11 @@ def scan(log: Path) -> Scan:
     raises for a damaged line (retention and the review go on, and report the damage)."""
     entries: list[dict[str, Any]] = []
     for segment in segments(log):
-        lines, _ = _lines(segment.read_bytes()) if segment.exists() else ([], False)
+        try:
+            head = read_head(segment)
+        except AuditLogDamaged:
+            head = None
+        lines, _ = _lines(_committed_bytes(segment, head)[0])
         for line in lines:
             entry = _entry(line)
             if entry is not None:
@@ -364,7 +370,7 @@ def read(log: Path) -> list[dict[str, Any]]:
     is no entry."""
     entries: list[dict[str, Any]] = []
     for segment in segments(log):
-        lines, torn = _lines(segment.read_bytes()) if segment.exists() else ([], False)
+        lines, torn = _lines(_committed_bytes(segment, read_head(segment))[0])
         for number, line in enumerate(lines, start=1):
             entry = _entry(line)
             if entry is None:
@@ -418,6 +424,21 @@ def _check_opening(segment: Path, damaged: Path) -> list[Problem]:
     return []
 
 
+def _committed_bytes(log: Path, head: Head | None) -> tuple[bytes, int]:
+    """The segment up to the end its head records, and how many bytes follow that were never
+    committed; the whole segment (and 0) when its committed part does not match the head (then
+    the log was changed, and is read whole)."""
+    raw = log.read_bytes() if log.exists() else b""
+    if head is None or head.size is None or len(raw) <= head.size:
+        return raw, 0
+    if head.seq == head.size == 0 or (
+        raw[head.size - 1 : head.size] == b"\n"
+        and _digest(raw[: head.size - 1].rsplit(b"\n", 1)[-1]) == head.digest
+    ):
+        return raw[: head.size], len(raw) - head.size
+    return raw, 0
+
+
 def verify_segment(log: Path) -> list[Problem]:
     """Every place where one segment is not the chain it was written as; empty when intact.
 
@@ -427,36 +448,23 @@ def verify_segment(log: Path) -> list[Problem]:
     right number with a wrong digest means the predecessor was edited. The head file covers the
     end of the log; bytes past the length it records are an append that never committed.
     """
-    raw = log.read_bytes() if log.exists() else b""
     try:
         head = read_head(log)
     except AuditLogDamaged as damaged:
-        lines, _ = _lines(raw)
-        what = str(damaged).split(": ", 1)[1].split("; nothing")[0]
-        return [Problem(len(lines), what.removeprefix("its "), log)]
-    tail: list[Problem] = []
-    if (
-        head is not None
-        and head.size is not None
-        and len(raw) > head.size
-        and (
-            head.seq == head.size == 0
-            or raw[head.size - 1 : head.size] == b"\n"
-            and _digest(raw[: head.size - 1].rsplit(b"\n", 1)[-1]) == head.digest
-        )
-    ):
-        # The committed log is intact up to the length the head records; what follows is an
-        # append that never reached its head. (Otherwise the log was changed: read it all.)
-        committed_lines = raw[: head.size].count(b"\n")
+        lines, _ = _lines(log.read_bytes() if log.exists() else b"")
+        return [Problem(len(lines), damaged.what.removeprefix("its "), log)]
+    raw, uncommitted = _committed_bytes(log, head)
+    tail = []
+    if uncommitted:
         tail = [
             Problem(
-                committed_lines + 1,
-                f"{len(raw) - head.size} bytes after entry {head.seq} were never committed (an "
-                "append was interrupted; the next append rolls them back)",
+                raw.count(b"\n") + 1,
+                f"{uncommitted} bytes after entry {head.seq if head else 0} were never committed "
+                "(an append was interrupted; the next append rolls them back)",
                 log,
+                uncommitted=True,
             )
         ]
-        raw = raw[: head.size]
     lines, torn = _lines(raw)
     parsed = [_parse(line) for line in lines]
     numbers = [seq for seq, _ in parsed]

@@ -232,11 +232,24 @@ def audit_verify() -> None:
     paths = _paths()
     problems = audit.verify(paths.audit_log)
     if problems:
+        # every segment's problems, an interrupted append's uncommitted bytes included (the next
+        # append rolls them back)
         for problem in problems:
-            typer.secho(f"{paths.audit_log}: {problem}", fg=typer.colors.RED, err=True)
+            typer.secho(
+                f"{problem.file or paths.audit_log}: {problem}", fg=typer.colors.RED, err=True
+            )
         raise typer.Exit(code=1)
     count = len(audit.read(paths.audit_log))
-    typer.echo(f"{paths.audit_log}: intact, {count} entries")
+    found = audit.segments(paths.audit_log)
+    more = f" in {len(found)} segments" if len(found) > 1 else ""
+    typer.echo(f"{paths.audit_log}: intact, {count} entries{more}")
+
+
+def _log_damage(log: Path) -> list[str]:
+    """One line per place where the audit log is damaged (an interrupted append is not)."""
+    from flows import audit
+
+    return [f"{p.file or log}: {p}" for p in audit.verify(log) if not p.uncommitted]
 
 
 @audit_app.command("review")
@@ -253,6 +266,9 @@ def audit_review(
 
     paths = _paths()
     day = _day(as_of)
+    damage = _log_damage(paths.audit_log)
+    for line in damage:
+        typer.secho(f"warning: the audit log is damaged: {line}", fg=typer.colors.RED, err=True)
     total, findings = review(paths.audit_log, SPECS_DIR, sample, day, seed)
     table = Table(title=f"review of {len(findings)} of {total} disclosures up to {day}")
     for column in ("entry", "deliberation", "mode", "as of", "by", "finding"):
@@ -263,7 +279,10 @@ def audit_review(
     Console().print(table)
     violations = sum(not f.ok for f in findings)
     typer.echo(f"{violations} of {len(findings)} reviewed disclosures violate a rule")
-    if violations:
+    if damage:
+        # A review of a log that is not whole is no clean review: say so, and fail.
+        typer.echo("the review covers the entries that could be read; `rex audit verify` says more")
+    if violations or damage:
         raise typer.Exit(code=1)
 
 
@@ -309,15 +328,18 @@ def retention_plan(as_of: AsOf = None) -> None:
 @retention_app.command("apply")
 def retention_apply(as_of: AsOf = None) -> None:
     """Delete what is past its deadline, shred spent keys, log each step and verify it."""
+    from flows import audit
     from flows.retention import RetentionError, retention
 
     paths = _paths()
     day = _day(as_of)
+    segments_before = len(audit.segments(paths.audit_log))
     try:
         outcomes = retention(paths, SPECS_DIR, day)
     except RetentionError as error:
         _fail(str(error))
         return
+    opened = audit.segments(paths.audit_log)[segments_before:]
     rows = [
         (
             o.step.action.value,
@@ -333,7 +355,18 @@ def retention_apply(as_of: AsOf = None) -> None:
     )
     failed = sum(not o.done for o in outcomes)
     typer.echo(f"{len(outcomes) - failed} steps done, {failed} failed")
-    if failed:
+    for line in _log_damage(paths.audit_log):
+        typer.secho(f"warning: the audit log is damaged: {line}", fg=typer.colors.RED, err=True)
+    for segment in opened:
+        typer.secho(
+            f"warning: retention logged in a fresh segment, {segment}, whose first entry records "
+            "the damage; `rex audit verify` lists it",
+            fg=typer.colors.RED,
+            err=True,
+        )
+    # Damage found by this run fails it, so that a daily schedule shows it; damage recorded by
+    # an earlier run is repeated above, but does not fail every run after it.
+    if failed or opened:
         raise typer.Exit(code=1)
 
 

@@ -82,6 +82,8 @@ REFUSALS = (
     PseudonymCollision,
     ReleaseExists,
     ExtractFailed,
+    # A log that cannot take an entry stops the run with its own one-line message (file, reason).
+    audit.AuditLogError,
 )
 
 
@@ -321,7 +323,10 @@ def publish_task(
     outcomes: dict[str, list[Outcome]],
     header: dict[str, Any],
     target: Path,
+    record: Callable[[str, dict[str, Any]], None],
 ) -> ExtractResult:
+    """Write the release beside its target and move it into place; `record(status, manifest)`
+    logs it first (see flows.release.publish)."""
     staging = staging_folder(target)
     try:
         files: dict[str, dict[str, Any]] = {}
@@ -352,7 +357,7 @@ def publish_task(
     except BaseException:
         discard(staging)
         raise
-    status = publish(staging, target)
+    status = publish(staging, target, lambda outcome: record(outcome, manifest))
     return ExtractResult(status, target, manifest)
 
 
@@ -405,6 +410,9 @@ def run_extract(
     }
     # The request comes first, so that every disclosure can be traced back to one (16/046).
     audit.append(paths.audit_log, "request", **context)
+    # The release is logged before it is moved into place (flows.release.publish), so that no
+    # release is ever visible without its entry, even when the run is killed in between.
+    logged: list[dict[str, Any]] = []
     try:
         spec = delivered_spec(load_spec(spec_path), as_of)
         context |= {
@@ -481,9 +489,29 @@ def run_extract(
             "pseudonym_set_sha256": person_set_digest(protected, mode, key),
             "source_checks": [f.as_dict() for f in findings],
         }
-        result = publish_task(
-            protected, layout, outcomes, header, release_folder(paths, spec, mode_name, as_of, tag)
-        )
+        target = release_folder(paths, spec, mode_name, as_of, tag)
+
+        def record(status: str, manifest: dict[str, Any]) -> None:
+            logged.append(
+                audit.append(
+                    paths.audit_log,
+                    "release" if status == "published" else "rerun",
+                    **context,
+                    persons=manifest["persons"],
+                    pseudonym_set_sha256=manifest["pseudonym_set_sha256"],
+                    variables={name: [c.name for c in columns] for name, columns in layout.items()},
+                    folder=str(target),
+                    files=sorted(manifest["files"]),
+                    key_fingerprint=manifest["key_fingerprint"],
+                    source_checks=[f for f in manifest["source_checks"] if f["records"]],
+                )
+            )
+
+        result = publish_task(protected, layout, outcomes, header, target, record)
+    except audit.AuditLogError:
+        # The log cannot take the outcome either: stop with its own message (nothing was
+        # published, see flows.release.publish), and do not try to log into it again.
+        raise
     except REFUSALS as error:
         audit.append(paths.audit_log, "refusal", **context, reason=str(error))
         raise
@@ -491,23 +519,14 @@ def run_extract(
         # The message of an unexpected error could quote source data (an identifier in a
         # conversion error, say): neither the log nor the caller gets more than its kind.
         kind = error.kind if isinstance(error, StepFailed) else type(error).__name__
-        audit.append(paths.audit_log, "failure", **context, reason=kind)
+        reason = kind
+        if logged:  # the release was logged, then could not be moved into place
+            reason += f"; the {logged[0]['event']} logged as entry {logged[0]['seq']} was not made"
+        audit.append(paths.audit_log, "failure", **context, reason=reason)
         raise ExtractFailed(
             f"the {mode_name.value} run of {spec_path.name} failed with {kind}; "
             "its details are withheld because they may quote source data"
         ) from None
-    audit.append(
-        paths.audit_log,
-        "release" if result.status == "published" else "rerun",
-        **context,
-        persons=result.manifest["persons"],
-        pseudonym_set_sha256=result.manifest["pseudonym_set_sha256"],
-        variables={name: [c.name for c in columns] for name, columns in layout.items()},
-        folder=str(result.folder),
-        files=sorted(result.manifest["files"]),
-        key_fingerprint=result.manifest["key_fingerprint"],
-        source_checks=[f for f in result.manifest["source_checks"] if f["records"]],
-    )
     return result
 
 
