@@ -72,7 +72,8 @@ class AuditLogDamaged(AuditLogError):
         self.file, self.line, self.what = file, line, what
         super().__init__(
             f"the audit log {file} is damaged at line {line}: {what}; nothing is appended to a "
-            "damaged log (`rex audit verify` lists the damage)"
+            "damaged log (`rex audit verify` lists the damage, `rex audit new-segment` records "
+            "it and goes on in a fresh segment)"
         )
 
 

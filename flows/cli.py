@@ -245,6 +245,27 @@ def audit_verify() -> None:
     typer.echo(f"{paths.audit_log}: intact, {count} entries{more}")
 
 
+@audit_app.command("new-segment")
+def audit_new_segment() -> None:
+    """Record the damage of a damaged audit log and go on in a fresh segment beside it."""
+    from flows import audit
+
+    paths = _paths()
+    found = audit.scan(paths.audit_log)
+    if not found.current_is_damaged:
+        _fail(f"{found.current} is not damaged: a fresh segment is opened only after damage")
+    try:
+        entry = audit.open_segment(paths.audit_log, found.problems)
+    except audit.AuditLogError as error:
+        _fail(str(error))
+        return
+    segment = audit.segments(paths.audit_log)[-1]
+    typer.echo(
+        f"{segment}: opened; its first entry records {len(entry['damaged']['problems'])} "
+        f"problems of {found.current.name} and its sha256 (the damage stays as it is)"
+    )
+
+
 def _log_damage(log: Path) -> list[str]:
     """One line per place where the audit log is damaged (an interrupted append is not)."""
     from flows import audit
