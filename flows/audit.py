@@ -181,7 +181,7 @@ def _last_line(handle: BinaryIO, end: int) -> bytes:
 
 def _damage(log: Path, fallback_line: int, what: str) -> AuditLogDamaged:
     """The damage the whole chain shows, where it can say more than the end alone."""
-    problems = verify_segment(log)
+    problems = [p for p in verify_segment(log) if not p.uncommitted]
     if problems:
         first = problems[0]
         return AuditLogDamaged(log, first.line, first.message)
