@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from flows.settings import SPECS_DIR, Paths, quiet_libraries
-from specs.sources import STORE_MANIFEST
 from synthetic.blocks import BLOCK_PERSONS, DEFAULT_CHUNK_PERSONS
 
 if TYPE_CHECKING:
@@ -73,8 +72,16 @@ def synth(
     defects: Annotated[
         bool, typer.Option(help="inject the defects real extracts contain (see README)")
     ] = False,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            help="replace the synthetic store at --out (one rex made: its store.json says so); "
+            "a folder holding anything else is never written over"
+        ),
+    ] = False,
 ) -> None:
-    """Generate a synthetic source store (registers, DMFA, RVA, NIC, SIGEDIS)."""
+    """Generate a synthetic source store (registers, DMFA, RVA, NIC, SIGEDIS) in a new or empty
+    folder, or in place of a synthetic store with --replace."""
     paths = _paths()
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -93,6 +100,7 @@ def synth(
                 chunk_size,
                 on_progress=lambda done: progress.update(task, completed=done),
                 with_defects=defects,
+                replace=replace,
             )
         except ValueError as error:
             _fail(str(error))
@@ -374,11 +382,37 @@ def serve() -> None:
     prefect_serve(*deployments())
 
 
+def _demo_store(sources: Path) -> dict | None:
+    """What the demo's source store says of itself (None: there is none yet); a folder that holds
+    files but no store.json is refused, since rex takes such a store for real data."""
+    from synthetic.generate import synthetic_store
+
+    if not sources.exists() or (sources.is_dir() and not any(sources.iterdir())):
+        return None
+    description = synthetic_store(sources)
+    if description is None:
+        _fail(
+            f"{sources} holds no store.json saying it is synthetic, so rex takes it for real data "
+            "and will not replace it: move it away, or set REX_DATA_DIR to another data folder"
+        )
+    return description
+
+
 @app.command()
 def demo(
     persons: Annotated[int, typer.Option(min=1, help="synthetic persons")] = DEMO_PERSONS,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            help="replace a synthetic store of another size or seed by one of --persons persons"
+        ),
+    ] = False,
 ) -> None:
-    """Synthetic sources, demo key, 18/088 sample export and on-premise build, then a summary."""
+    """Synthetic sources, demo key, 18/088 sample export and on-premise build, then a summary.
+
+    The sources are data/synthetic: generated when missing; a synthetic store already there is
+    used as it is, whatever its size, unless --replace; a store without store.json is taken for
+    real data and refused, never deleted."""
     import time
 
     from rich.console import Console
@@ -392,10 +426,18 @@ def demo(
     console = Console(stderr=True)
     started = time.perf_counter()
     spec_project = "dulbea-barometer"
-    # A store from an older version of rex has no store.json: made anew, like a missing one.
-    if not (paths.sources / STORE_MANIFEST).exists():
+    store = _demo_store(paths.sources)
+    if store is not None and (store.get("persons"), store.get("seed")) != (persons, DEMO_SEED):
+        if replace:
+            store = None
+        else:
+            console.print(
+                f"using the synthetic store {paths.sources} ({store.get('persons')} persons, "
+                f"seed {store.get('seed')}); --replace makes one of {persons:,} persons"
+            )
+    if store is None:
         with console.status(f"generating {persons:,} synthetic persons"):
-            generate(persons, DEMO_SEED, paths.sources)
+            generate(persons, DEMO_SEED, paths.sources, replace=replace)
     if not keys.has_key(paths.key_store, spec_project):
         keys_create(spec_project)
     try:
