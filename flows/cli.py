@@ -165,6 +165,10 @@ def keys_create(
     try:
         key_print = create_key(paths.key_store, project)
     except KeyStoreError as error:
+        # The message names the project and the key store, never the key.
+        audit.append(
+            paths.audit_log, "refusal", action="key_create", project=project, reason=str(error)
+        )
         _fail(str(error))
         return
     audit.append(paths.audit_log, "key_created", project=project, key_fingerprint=key_print)

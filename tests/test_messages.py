@@ -1,0 +1,69 @@
+"""Bad input, a broken data folder or a full disk: one line that names the file and what is wrong,
+a non-zero exit, and nothing of the data, the roster or a key quoted."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from flows import audit
+from flows.access import RosterError, load_roster
+from flows.cli import app
+from flows.settings import Paths
+
+
+def _env(tmp_path, monkeypatch) -> Paths:
+    monkeypatch.setenv("REX_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("REX_KEY_STORE", str(tmp_path / "keys"))
+    return Paths.from_environment()
+
+
+# --- the roster (point 15) ---------------------------------------------------------------------
+
+BROKEN_ROSTER = (
+    "staff:\n"
+    "  jdoe-secret:\n"
+    '    roles: ["case handler, customised employment"\n'
+    "    declaration_signed: 2013-04-01\n"
+)
+
+
+def test_a_malformed_roster_is_named_by_line_and_column_without_quoting_it(tmp_path):
+    roster = tmp_path / "roster.yaml"
+    roster.write_text(BROKEN_ROSTER)
+    with pytest.raises(RosterError) as refused:
+        load_roster(roster)
+    message = str(refused.value)
+    assert message.startswith(f"{roster}: not valid YAML at line ") and ", column " in message
+    assert len(message.splitlines()) == 1
+    for quoted in ("jdoe", "case handler", "customised", "2013-04-01"):
+        assert quoted not in message
+
+
+def test_a_roster_of_the_wrong_shape_names_the_field_not_its_value(tmp_path):
+    roster = tmp_path / "roster.yaml"
+    roster.write_text(
+        "staff:\n  anne:\n    roles: [{secret-role: 1}]\n    declaration_signed: secret-day\n"
+    )
+    with pytest.raises(RosterError) as refused:
+        load_roster(roster)
+    message = str(refused.value)
+    assert "staff.anne.roles.0" in message and "staff.anne.declaration_signed" in message
+    assert "secret" not in message
+
+
+# --- the key store (point 16) ------------------------------------------------------------------
+
+
+def test_keys_create_logs_its_refusal_of_a_second_key(tmp_path, monkeypatch):
+    paths = _env(tmp_path, monkeypatch)
+    runner = CliRunner()
+    assert runner.invoke(app, ["keys", "create", "demo-project"]).exit_code == 0
+    second = runner.invoke(app, ["keys", "create", "demo-project"])
+    assert second.exit_code == 2
+    last = audit.read(paths.audit_log)[-1]
+    assert last["event"] == "refusal" and last["project"] == "demo-project"
+    assert "already has a key" in last["reason"]
+    key = (paths.key_store / "demo-project.key").read_text().strip()
+    assert key not in paths.audit_log.read_text()
+    assert audit.verify(paths.audit_log) == []
