@@ -67,3 +67,27 @@ def test_keys_create_logs_its_refusal_of_a_second_key(tmp_path, monkeypatch):
     key = (paths.key_store / "demo-project.key").read_text().strip()
     assert key not in paths.audit_log.read_text()
     assert audit.verify(paths.audit_log) == []
+
+
+# --- the recipient's list of persons (point 14) ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"", "is empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "not a text file"),
+        (b"85073003328\n\x00\x01\x02\n", "not a text file"),
+        (b"# only a comment\n\n", "lists no person"),
+    ],
+)
+def test_an_empty_or_binary_person_list_is_refused_in_one_line(tmp_path, content, said):
+    from flows.requests import RequestError, read_person_list
+
+    listing = tmp_path / "request.txt"
+    listing.write_bytes(content)
+    with pytest.raises(RequestError) as refused:
+        read_person_list(listing)
+    message = str(refused.value)
+    assert message.startswith("request.txt: ") and said in message
+    assert len(message.splitlines()) == 1 and "85073003328" not in message
