@@ -183,7 +183,7 @@ def _run_export(
     persons: Path | None = None,
 ):
     paths = _paths()
-    from flows.export import REFUSALS, control_export, onprem_build, sample_export
+    from flows.export import REFUSALS, ExtractFailed, control_export, onprem_build, sample_export
 
     flow = {"sample": sample_export, "onprem": onprem_build, "control": control_export}[mode]
     day = _day(as_of)
@@ -192,7 +192,8 @@ def _run_export(
             return control_export(spec, day, paths, sources or paths.sources, persons)
         return flow(spec, day, paths, sources or paths.sources)
     except REFUSALS as error:
-        _fail(f"refused: {error}")
+        # a run that failed (a full disk, say) was not refused: its message says what happened
+        _fail(str(error) if isinstance(error, ExtractFailed) else f"refused: {error}")
 
 
 AsOf = Annotated[

@@ -91,3 +91,81 @@ def test_an_empty_or_binary_person_list_is_refused_in_one_line(tmp_path, content
     message = str(refused.value)
     assert message.startswith("request.txt: ") and said in message
     assert len(message.splitlines()) == 1 and "85073003328" not in message
+
+
+# --- a full disk (point 14) ----------------------------------------------------------------------
+
+
+def _raising(error: Exception):
+    from flows.export import withheld
+
+    @withheld
+    def write_step() -> None:
+        raise error
+
+    return write_step
+
+
+def test_a_full_disk_is_said_and_names_the_file_it_could_not_write():
+    import errno
+
+    from flows.export import StepFailed
+
+    target = "/srv/rex/data/releases/p/.18-088_sample_2020-06-30.x/month.parquet"
+    with pytest.raises(StepFailed) as failed:
+        _raising(OSError(errno.ENOSPC, "No space left on device", target))()
+    message = str(failed.value)
+    assert "no space left on device" in message.lower() and target in message
+    assert "withheld" not in message
+
+
+def test_a_full_disk_said_by_a_library_is_said_without_its_detail():
+    import errno
+
+    from flows.export import StepFailed
+
+    detail = "Error writing bytes to file. Detail: [errno 28] No space left on device"
+    with pytest.raises(StepFailed) as failed:
+        _raising(OSError(errno.EDQUOT, detail))()
+    assert "Disk quota exceeded" in str(failed.value) and "Detail" not in str(failed.value)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ValueError("could not convert '85073003328' to a date"),
+        OSError(5, "I/O error near '85073003328'", "/data/85073003328"),
+        KeyError("85073003328"),
+    ],
+)
+def test_other_errors_stay_withheld(error):
+    from flows.export import StepFailed
+
+    with pytest.raises(StepFailed) as failed:
+        _raising(error)()
+    assert "withheld" in str(failed.value) and "85073003328" not in str(failed.value)
+
+
+def test_a_run_that_fills_the_disk_says_so_in_its_refusal_and_its_log(world, tmp_path, monkeypatch):
+    import errno
+
+    from flows import export
+    from flows.export import ExtractFailed, sample_export
+    from flows.keys import create_key
+    from tests.conftest import WORLD_AS_OF
+
+    paths = Paths(data=tmp_path / "data", key_store=tmp_path / "keys")
+    create_key(paths.key_store, "e2e")
+
+    def full(frame, path) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(export, "write_parquet", full)
+    with pytest.raises(ExtractFailed) as failed:
+        sample_export(world["spec"], WORLD_AS_OF, paths, world["store"])
+    message = str(failed.value)
+    assert "No space left on device" in message and str(paths.releases) in message
+    assert len(message.splitlines()) == 1
+    logged = audit.read(paths.audit_log)[-1]
+    assert logged["event"] == "failure" and "No space left on device" in logged["reason"]
+    assert not list(paths.releases.rglob("*.parquet"))
