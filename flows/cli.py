@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from flows.settings import SPECS_DIR, Paths, quiet_libraries
+from flows.settings import (
+    SPECS_DIR,
+    DataFolderError,
+    Paths,
+    check_writable,
+    prefect_home,
+    quiet_libraries,
+)
 from synthetic.blocks import BLOCK_PERSONS, DEFAULT_CHUNK_PERSONS
 
 if TYPE_CHECKING:
@@ -40,10 +49,34 @@ DEMO_PERSONS = 50_000
 DEMO_SEED = 20180703
 
 
-def _paths() -> Paths:
+def _paths(writes: bool = False) -> Paths:
+    """The run's folders; for a command that `writes`, refused at once if the data folder
+    cannot be written (a read-only one would otherwise fail only inside Prefect's server)."""
     paths = Paths.from_environment()
     quiet_libraries(paths.data)
+    if writes:
+        try:
+            check_writable(paths)
+        except DataFolderError as error:
+            _fail(str(error))
     return paths
+
+
+@contextlib.contextmanager
+def _prefect_api() -> Iterator[None]:
+    """A Prefect API for the flows of one command: the configured one, or a temporary server
+    that dies with this process (flows.prefect_server), refused in one line if it cannot start."""
+    from flows.prefect_server import PrefectServerError, prefect_api
+
+    api = prefect_api(prefect_home())
+    try:
+        api.__enter__()
+    except PrefectServerError as error:
+        _fail(str(error))
+    try:
+        yield
+    finally:
+        api.__exit__(None, None, None)
 
 
 def _day(as_of: dt.datetime | None) -> dt.date:
@@ -105,6 +138,11 @@ def synth(
         except ValueError as error:
             _fail(str(error))
             return
+        except OSError as error:  # a full disk, a read-only folder: nothing was put in place
+            _fail(
+                f"{target}: the store cannot be written ({error.strerror or type(error).__name__})"
+            )
+            return
     for table, rows in counts.items():
         typer.echo(f"{table:28} {rows:>12,} rows")
     typer.echo(str(target))
@@ -159,7 +197,7 @@ def keys_create(
     from flows.keys import KeyStoreError, create_key
     from specs.model import PROJECT_NAME
 
-    paths = _paths()
+    paths = _paths(writes=True)
     if not PROJECT_NAME.fullmatch(project):
         _fail(f"project name {project!r}: use lowercase letters, digits and dashes")
     try:
@@ -182,15 +220,16 @@ def _run_export(
     sources: Path | None,
     persons: Path | None = None,
 ):
-    paths = _paths()
+    paths = _paths(writes=True)
     from flows.export import REFUSALS, ExtractFailed, control_export, onprem_build, sample_export
 
     flow = {"sample": sample_export, "onprem": onprem_build, "control": control_export}[mode]
     day = _day(as_of)
     try:
-        if mode == "control":
-            return control_export(spec, day, paths, sources or paths.sources, persons)
-        return flow(spec, day, paths, sources or paths.sources)
+        with _prefect_api():
+            if mode == "control":
+                return control_export(spec, day, paths, sources or paths.sources, persons)
+            return flow(spec, day, paths, sources or paths.sources)
     except REFUSALS as error:
         # a run that failed (a full disk, say) was not refused: its message says what happened
         _fail(str(error) if isinstance(error, ExtractFailed) else f"refused: {error}")
@@ -324,10 +363,11 @@ def retention_apply(as_of: AsOf = None) -> None:
     """Delete what is past its deadline, shred spent keys, log each step and verify it."""
     from flows.retention import RetentionError, retention
 
-    paths = _paths()
+    paths = _paths(writes=True)
     day = _day(as_of)
     try:
-        outcomes = retention(paths, SPECS_DIR, day)
+        with _prefect_api():
+            outcomes = retention(paths, SPECS_DIR, day)
     except RetentionError as error:
         _fail(str(error))
         return
@@ -356,10 +396,11 @@ def yearly_run(spec: SpecFile, as_of: AsOf = None, sources: Sources = None) -> N
     from flows.export import REFUSALS
     from flows.yearly import yearly_extract
 
-    paths = _paths()
+    paths = _paths(writes=True)
     day = _day(as_of)
     try:
-        result = yearly_extract(spec, day, paths, sources or paths.sources)
+        with _prefect_api():
+            result = yearly_extract(spec, day, paths, sources or paths.sources)
     except REFUSALS as error:
         _fail(f"refused: {error}")
         return
@@ -423,7 +464,7 @@ def demo(
     from rich.console import Console
     from rich.table import Table
 
-    paths = _paths()
+    paths = _paths(writes=True)
     from flows import keys
     from flows.export import REFUSALS, onprem_build, sample_export
     from synthetic.generate import generate
@@ -446,10 +487,11 @@ def demo(
     if not keys.has_key(paths.key_store, spec_project):
         keys_create(spec_project)
     try:
-        with console.status("sample export of 18/088"):
-            sample = sample_export(DEMO_SPEC, DEMO_AS_OF, paths, paths.sources)
-        with console.status("on-premise build of 18/088"):
-            onprem = onprem_build(DEMO_SPEC, DEMO_AS_OF, paths, paths.sources)
+        with _prefect_api():
+            with console.status("sample export of 18/088"):
+                sample = sample_export(DEMO_SPEC, DEMO_AS_OF, paths, paths.sources)
+            with console.status("on-premise build of 18/088"):
+                onprem = onprem_build(DEMO_SPEC, DEMO_AS_OF, paths, paths.sources)
     except REFUSALS as error:
         _fail(f"refused: {error}")
         return

@@ -169,3 +169,45 @@ def test_a_run_that_fills_the_disk_says_so_in_its_refusal_and_its_log(world, tmp
     logged = audit.read(paths.audit_log)[-1]
     assert logged["event"] == "failure" and "No space left on device" in logged["reason"]
     assert not list(paths.releases.rglob("*.parquet"))
+
+
+# --- a data folder that cannot be written (point 14) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["export", "sample", "--as-of", "2020-06-30"],
+        ["retention", "apply", "--as-of", "2020-06-30"],
+        ["keys", "create", "demo-project"],
+    ],
+)
+def test_a_data_folder_that_cannot_be_written_is_refused_at_once(tmp_path, monkeypatch, command):
+    import time
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")  # a data folder under a file cannot be made, even by root
+    monkeypatch.setenv("REX_DATA_DIR", str(blocker / "data"))
+    monkeypatch.setenv("REX_KEY_STORE", str(tmp_path / "keys"))
+    monkeypatch.setenv("PREFECT_HOME", str(blocker / "data" / ".prefect"))
+    started = time.monotonic()
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 2, result.output
+    line = result.output.strip()
+    assert len(line.splitlines()) == 1 and f"data folder {blocker / 'data'}" in line
+    assert "cannot be written (Not a directory)" in line
+    assert time.monotonic() - started < 10
+
+
+def test_a_read_only_file_system_is_named_with_its_reason(tmp_path, monkeypatch):
+    import errno
+    import tempfile
+
+    from flows.settings import DataFolderError, check_writable
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    with pytest.raises(DataFolderError, match=r"data folder .* \(Read-only file system\)"):
+        check_writable(Paths(data=tmp_path / "data", key_store=tmp_path / "keys"))
