@@ -68,15 +68,12 @@ def _prefect_api() -> Iterator[None]:
     that dies with this process (flows.prefect_server), refused in one line if it cannot start."""
     from flows.prefect_server import PrefectServerError, prefect_api
 
-    api = prefect_api(prefect_home())
-    try:
-        api.__enter__()
-    except PrefectServerError as error:
-        _fail(str(error))
-    try:
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(prefect_api(prefect_home()))
+        except PrefectServerError as error:
+            _fail(str(error))
         yield
-    finally:
-        api.__exit__(None, None, None)
 
 
 def _day(as_of: dt.datetime | None) -> dt.date:

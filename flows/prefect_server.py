@@ -8,9 +8,10 @@ before Prefect would, and:
 
 - asks the kernel (prctl PR_SET_PDEATHSIG) to kill it when the run dies, however it dies;
 - marks it with the run's pid, the run's start time and PREFECT_HOME (`SERVER_MARK`, in its
-  environment), so that the next start finds one whose run is gone (its death signal lost,
-  or left by a version of rex before this one) and kills it; a server whose run is alive, a
-  concurrent run's, is left alone;
+  environment), so that the next start finds one whose run is gone (its death signal lost)
+  and kills it, as it kills a temporary server Prefect started itself (by a version of rex
+  before this one) that init has adopted; a server whose run is alive, a concurrent run's, is
+  left alone;
 - stops it at a normal exit, after Prefect's own exit hooks have sent what they hold.
 
 A run given PREFECT_API_URL (a long-running `prefect server start`) or inside
@@ -73,29 +74,57 @@ def _is_server(pid: str) -> bool:
         return False
 
 
+def _home_of(pid: str, environment: dict[str, str]) -> Path | None:
+    """The PREFECT_HOME a process runs with, made absolute from its own working folder."""
+    if "PREFECT_HOME" not in environment:
+        return None
+    try:
+        return (Path(os.readlink(f"/proc/{pid}/cwd")) / environment["PREFECT_HOME"]).resolve()
+    except OSError:
+        return None
+
+
+def _parent(pid: str) -> int | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid:"))
+
+
 def servers_of(home: Path) -> list[int]:
-    """The pids of every rex-started Prefect server that uses this PREFECT_HOME."""
+    """The pids of the temporary Prefect servers (rex's or Prefect's own) of this PREFECT_HOME."""
     home = home.resolve()
     found = []
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or not _is_server(entry.name):
-            continue
-        mark = _environment(entry.name).get(SERVER_MARK, "")
-        if mark.split(":", 2)[2:] == [str(home)]:
-            found.append(int(entry.name))
+        if entry.name.isdigit() and _is_server(entry.name):
+            environment = _environment(entry.name)
+            mark = environment.get(SERVER_MARK, "")
+            ours = mark.split(":", 2)[2:] == [str(home)]
+            temporary = environment.get("PREFECT__SERVER_EPHEMERAL") == "1"
+            if ours or (temporary and not mark and _home_of(entry.name, environment) == home):
+                found.append(int(entry.name))
     return found
 
 
+def _run_is_gone(pid: int) -> bool:
+    """Whether the run that started this server has ended: the run its mark names (same pid,
+    same start time) for a server of rex's; for one Prefect started itself (before rex started
+    its own), the parent: an orphan is adopted by init, pid 1."""
+    mark = _environment(str(pid)).get(SERVER_MARK)
+    if mark is None:
+        return _parent(str(pid)) == 1
+    owner, started, _ = mark.split(":", 2)
+    return not (owner.isdigit() and _start_time(int(owner)) == started)
+
+
 def stop_stale_servers(home: Path) -> list[int]:
-    """Kill the servers of this PREFECT_HOME whose run is gone; returns their pids."""
-    stale = []
-    for pid in servers_of(home):
-        owner, started, _ = _environment(str(pid)).get(SERVER_MARK, "::").split(":", 2)
-        if owner.isdigit() and _start_time(int(owner)) == started:
-            continue  # its run is alive (a concurrent run): not ours to stop
+    """Kill the temporary servers of this PREFECT_HOME whose run is gone (a concurrent run's
+    server is left alone); returns their pids."""
+    stale = [pid for pid in servers_of(home) if _run_is_gone(pid)]
+    for pid in stale:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        stale.append(pid)
     return stale
 
 

@@ -103,3 +103,37 @@ def test_the_next_start_stops_a_server_whose_run_is_gone_and_no_other(tmp_path):
         for process in (stale, live, elsewhere):
             process.kill()
             process.wait()
+
+
+def test_the_next_start_stops_a_server_prefect_started_for_a_run_that_is_gone(tmp_path):
+    home = (tmp_path / ".prefect").resolve()
+    # Prefect's own temporary server of a killed run (as before rex started its own): init
+    # adopts it. The shell starts it in the background and exits at once.
+    orphan = subprocess.run(
+        [
+            "sh",
+            "-c",
+            f'"{sys.executable}" -c "import time; time.sleep(120)" {SERVER_APP}'
+            " >/dev/null 2>&1 & echo $!",
+        ],
+        env={**os.environ, "PREFECT_HOME": str(home), "PREFECT__SERVER_EPHEMERAL": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    pid = int(orphan.stdout)
+    try:
+        assert _wait_for(lambda: prefect_servers_of(home) == [pid], 5)
+        assert stop_stale_servers(home) == [pid]
+        assert _wait_for(lambda: _gone(pid), 10)
+    finally:
+        if not _gone(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state in ("Z", "X")
