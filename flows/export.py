@@ -371,6 +371,12 @@ def publish_task(
             },
         }
         write_json(manifest, staging / "manifest.json")
+    except OSError as error:
+        discard(staging)
+        if file_system_reason(error) and error.filename is None:
+            # Arrow and Python's writes do not say which file: the release is where it stopped.
+            raise OSError(error.errno, os.strerror(error.errno), str(target)) from None
+        raise
     except BaseException:
         discard(staging)
         raise
