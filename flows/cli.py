@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from flows.settings import SPECS_DIR, Paths, quiet_libraries
-from specs.sources import STORE_MANIFEST
+from flows.settings import (
+    SPECS_DIR,
+    DataFolderError,
+    Paths,
+    check_writable,
+    prefect_home,
+    quiet_libraries,
+)
 from synthetic.blocks import BLOCK_PERSONS, DEFAULT_CHUNK_PERSONS
 
 if TYPE_CHECKING:
@@ -41,10 +49,31 @@ DEMO_PERSONS = 50_000
 DEMO_SEED = 20180703
 
 
-def _paths() -> Paths:
+def _paths(writes: bool = False) -> Paths:
+    """The run's folders; for a command that `writes`, refused at once if the data folder
+    cannot be written (a read-only one would otherwise fail only inside Prefect's server)."""
     paths = Paths.from_environment()
     quiet_libraries(paths.data)
+    if writes:
+        try:
+            check_writable(paths)
+        except DataFolderError as error:
+            _fail(str(error))
     return paths
+
+
+@contextlib.contextmanager
+def _prefect_api() -> Iterator[None]:
+    """A Prefect API for the flows of one command: the configured one, or a temporary server
+    that dies with this process (flows.prefect_server), refused in one line if it cannot start."""
+    from flows.prefect_server import PrefectServerError, prefect_api
+
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(prefect_api(prefect_home()))
+        except PrefectServerError as error:
+            _fail(str(error))
+        yield
 
 
 def _day(as_of: dt.datetime | None) -> dt.date:
@@ -73,8 +102,16 @@ def synth(
     defects: Annotated[
         bool, typer.Option(help="inject the defects real extracts contain (see README)")
     ] = False,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            help="replace the synthetic store at --out (one rex made: its store.json says so); "
+            "a folder holding anything else is never written over"
+        ),
+    ] = False,
 ) -> None:
-    """Generate a synthetic source store (registers, DMFA, RVA, NIC, SIGEDIS)."""
+    """Generate a synthetic source store (registers, DMFA, RVA, NIC, SIGEDIS) in a new or empty
+    folder, or in place of a synthetic store with --replace."""
     paths = _paths()
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -93,9 +130,15 @@ def synth(
                 chunk_size,
                 on_progress=lambda done: progress.update(task, completed=done),
                 with_defects=defects,
+                replace=replace,
             )
         except ValueError as error:
             _fail(str(error))
+            return
+        except OSError as error:  # a full disk, a read-only folder: nothing was put in place
+            _fail(
+                f"{target}: the store cannot be written ({error.strerror or type(error).__name__})"
+            )
             return
     for table, rows in counts.items():
         typer.echo(f"{table:28} {rows:>12,} rows")
@@ -151,12 +194,16 @@ def keys_create(
     from flows.keys import KeyStoreError, create_key
     from specs.model import PROJECT_NAME
 
-    paths = _paths()
+    paths = _paths(writes=True)
     if not PROJECT_NAME.fullmatch(project):
         _fail(f"project name {project!r}: use lowercase letters, digits and dashes")
     try:
         key_print = create_key(paths.key_store, project)
     except KeyStoreError as error:
+        # The message names the project and the key store, never the key.
+        audit.append(
+            paths.audit_log, "refusal", action="key_create", project=project, reason=str(error)
+        )
         _fail(str(error))
         return
     audit.append(paths.audit_log, "key_created", project=project, key_fingerprint=key_print)
@@ -170,17 +217,19 @@ def _run_export(
     sources: Path | None,
     persons: Path | None = None,
 ):
-    paths = _paths()
-    from flows.export import REFUSALS, control_export, onprem_build, sample_export
+    paths = _paths(writes=True)
+    from flows.export import REFUSALS, ExtractFailed, control_export, onprem_build, sample_export
 
     flow = {"sample": sample_export, "onprem": onprem_build, "control": control_export}[mode]
     day = _day(as_of)
     try:
-        if mode == "control":
-            return control_export(spec, day, paths, sources or paths.sources, persons)
-        return flow(spec, day, paths, sources or paths.sources)
+        with _prefect_api():
+            if mode == "control":
+                return control_export(spec, day, paths, sources or paths.sources, persons)
+            return flow(spec, day, paths, sources or paths.sources)
     except REFUSALS as error:
-        _fail(f"refused: {error}")
+        # a run that failed (a full disk, say) was not refused: its message says what happened
+        _fail(str(error) if isinstance(error, ExtractFailed) else f"refused: {error}")
 
 
 AsOf = Annotated[
@@ -352,11 +401,12 @@ def retention_apply(as_of: AsOf = None) -> None:
     from flows import audit
     from flows.retention import RetentionError, retention
 
-    paths = _paths()
+    paths = _paths(writes=True)
     day = _day(as_of)
     segments_before = len(audit.segments(paths.audit_log))
     try:
-        outcomes = retention(paths, SPECS_DIR, day)
+        with _prefect_api():
+            outcomes = retention(paths, SPECS_DIR, day)
     except RetentionError as error:
         _fail(str(error))
         return
@@ -397,10 +447,11 @@ def yearly_run(spec: SpecFile, as_of: AsOf = None, sources: Sources = None) -> N
     from flows.export import REFUSALS
     from flows.yearly import yearly_extract
 
-    paths = _paths()
+    paths = _paths(writes=True)
     day = _day(as_of)
     try:
-        result = yearly_extract(spec, day, paths, sources or paths.sources)
+        with _prefect_api():
+            result = yearly_extract(spec, day, paths, sources or paths.sources)
     except REFUSALS as error:
         _fail(f"refused: {error}")
         return
@@ -428,17 +479,43 @@ def serve() -> None:
     prefect_serve(*deployments())
 
 
+def _demo_store(sources: Path) -> dict | None:
+    """What the demo's source store says of itself (None: there is none yet); a folder that holds
+    files but no store.json is refused, since rex takes such a store for real data."""
+    from synthetic.generate import synthetic_store
+
+    if not sources.exists() or (sources.is_dir() and not any(sources.iterdir())):
+        return None
+    description = synthetic_store(sources)
+    if description is None:
+        _fail(
+            f"{sources} holds no store.json saying it is synthetic, so rex takes it for real data "
+            "and will not replace it: move it away, or set REX_DATA_DIR to another data folder"
+        )
+    return description
+
+
 @app.command()
 def demo(
     persons: Annotated[int, typer.Option(min=1, help="synthetic persons")] = DEMO_PERSONS,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            help="replace a synthetic store of another size or seed by one of --persons persons"
+        ),
+    ] = False,
 ) -> None:
-    """Synthetic sources, demo key, 18/088 sample export and on-premise build, then a summary."""
+    """Synthetic sources, demo key, 18/088 sample export and on-premise build, then a summary.
+
+    The sources are data/synthetic: generated when missing; a synthetic store already there is
+    used as it is, whatever its size, unless --replace; a store without store.json is taken for
+    real data and refused, never deleted."""
     import time
 
     from rich.console import Console
     from rich.table import Table
 
-    paths = _paths()
+    paths = _paths(writes=True)
     from flows import keys
     from flows.export import REFUSALS, onprem_build, sample_export
     from synthetic.generate import generate
@@ -446,17 +523,26 @@ def demo(
     console = Console(stderr=True)
     started = time.perf_counter()
     spec_project = "dulbea-barometer"
-    # A store from an older version of rex has no store.json: made anew, like a missing one.
-    if not (paths.sources / STORE_MANIFEST).exists():
+    store = _demo_store(paths.sources)
+    if store is not None and (store.get("persons"), store.get("seed")) != (persons, DEMO_SEED):
+        if replace:
+            store = None
+        else:
+            console.print(
+                f"using the synthetic store {paths.sources} ({store.get('persons')} persons, "
+                f"seed {store.get('seed')}); --replace makes one of {persons:,} persons"
+            )
+    if store is None:
         with console.status(f"generating {persons:,} synthetic persons"):
-            generate(persons, DEMO_SEED, paths.sources)
+            generate(persons, DEMO_SEED, paths.sources, replace=replace)
     if not keys.has_key(paths.key_store, spec_project):
         keys_create(spec_project)
     try:
-        with console.status("sample export of 18/088"):
-            sample = sample_export(DEMO_SPEC, DEMO_AS_OF, paths, paths.sources)
-        with console.status("on-premise build of 18/088"):
-            onprem = onprem_build(DEMO_SPEC, DEMO_AS_OF, paths, paths.sources)
+        with _prefect_api():
+            with console.status("sample export of 18/088"):
+                sample = sample_export(DEMO_SPEC, DEMO_AS_OF, paths, paths.sources)
+            with console.status("on-premise build of 18/088"):
+                onprem = onprem_build(DEMO_SPEC, DEMO_AS_OF, paths, paths.sources)
     except REFUSALS as error:
         _fail(f"refused: {error}")
         return

@@ -9,7 +9,9 @@ nothing behind.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import functools
+import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -87,13 +89,32 @@ REFUSALS = (
 )
 
 
-class StepFailed(RuntimeError):
-    """A step stopped on an unexpected error, whose message is withheld (see `withheld`)."""
+# Errors of the file system itself (full disk, quota, read-only or forbidden folder): their
+# reason is the operating system's and the file a path rex chose, so they quote no data and are
+# said; a library's own wording of them (which may add detail) is replaced by the system's.
+FILE_SYSTEM_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES})
 
-    def __init__(self, step: str, kind: str):
+
+def file_system_reason(error: BaseException) -> str | None:
+    """What a file-system error says, e.g. 'No space left on device (writing /x/y)'; None for
+    any other error, whose message stays withheld."""
+    if not isinstance(error, OSError) or error.errno not in FILE_SYSTEM_ERRNOS:
+        return None
+    where = f" (writing {error.filename})" if isinstance(error.filename, str | Path) else ""
+    return f"{os.strerror(error.errno)}{where}"
+
+
+class StepFailed(RuntimeError):
+    """A step stopped on an unexpected error, whose message is withheld (see `withheld`), or on
+    a file-system error, which is said (`file_system_reason`)."""
+
+    def __init__(self, step: str, kind: str, said: str | None = None):
         self.kind = kind
+        self.said = said
         super().__init__(
-            f"{kind} in {step}; its details are withheld because they may quote source data"
+            f"{kind} in {step}: {said}"
+            if said
+            else f"{kind} in {step}; its details are withheld because they may quote source data"
         )
 
 
@@ -112,7 +133,8 @@ def withheld(step: Callable[P, R]) -> Callable[P, R]:
         except REFUSALS:
             raise
         except Exception as error:
-            raise StepFailed(step.__name__, type(error).__name__) from None
+            said = file_system_reason(error)
+            raise StepFailed(step.__name__, type(error).__name__, said) from None
 
     return run
 
@@ -354,6 +376,12 @@ def publish_task(
             },
         }
         write_json(manifest, staging / "manifest.json")
+    except OSError as error:
+        discard(staging)
+        if file_system_reason(error) and error.filename is None:
+            # Arrow and Python's writes do not say which file: the release is where it stopped.
+            raise OSError(error.errno, os.strerror(error.errno), str(target)) from None
+        raise
     except BaseException:
         discard(staging)
         raise
@@ -518,11 +546,19 @@ def run_extract(
     except Exception as error:
         # The message of an unexpected error could quote source data (an identifier in a
         # conversion error, say): neither the log nor the caller gets more than its kind.
-        kind = error.kind if isinstance(error, StepFailed) else type(error).__name__
-        reason = kind
+        if isinstance(error, StepFailed):
+            kind, said = error.kind, error.said
+        else:
+            kind, said = type(error).__name__, file_system_reason(error)
+        reason = f"{kind}: {said}" if said else kind
         if logged:  # the release was logged, then could not be moved into place
             reason += f"; the {logged[0]['event']} logged as entry {logged[0]['seq']} was not made"
         audit.append(paths.audit_log, "failure", **context, reason=reason)
+        if said:
+            raise ExtractFailed(
+                f"the {mode_name.value} run of {spec_path.name} stopped on {kind}: {said}; "
+                "nothing was published"
+            ) from None
         raise ExtractFailed(
             f"the {mode_name.value} run of {spec_path.name} failed with {kind}; "
             "its details are withheld because they may quote source data"
