@@ -505,6 +505,8 @@ def run_extract(
         variables={name: [c.name for c in columns] for name, columns in layout.items()},
         folder=str(result.folder),
         files=sorted(result.manifest["files"]),
+        # what `rex verify` checks the manifest on disk against (the chain keeps it honest)
+        manifest_sha256=sha256_file(result.folder / "manifest.json"),
         key_fingerprint=result.manifest["key_fingerprint"],
         source_checks=[f for f in result.manifest["source_checks"] if f["records"]],
     )

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from prefect import flow
 
-from flows import audit, keys
+from flows import audit, keys, verify
 from flows.settings import Paths
 from specs.load import SpecError, load_spec
 from specs.model import Spec
@@ -153,14 +153,22 @@ def apply(paths: Paths, specs_dir: Path, as_of: dt.date) -> list[Outcome]:
     outcomes = []
     failed_projects: set[str] = set()
     for step in retention_plan(paths, specs_dir, as_of):
+        detail = ""
         if step.action is Action.SHRED_KEY and step.project in failed_projects:
             outcomes.append(Outcome(step, False, "kept: some of its data could not be deleted"))
             continue
         try:
             if step.action is Action.DELETE:
+                detail = verify.before_deletion(Path(step.target)) or ""  # said while it is there
                 delete_folder(Path(step.target))
+                altered = {"altered": detail} if detail else {}
                 audit.append(
-                    log, "deletion", target=step.target, reason=step.reason, as_of=as_of.isoformat()
+                    log,
+                    "deletion",
+                    target=step.target,
+                    reason=step.reason,
+                    as_of=as_of.isoformat(),
+                    **altered,
                 )
             elif step.action is Action.ATTEST and step.target in already_due:
                 outcomes.append(Outcome(step, True, "already asked for"))
@@ -195,7 +203,7 @@ def apply(paths: Paths, specs_dir: Path, as_of: dt.date) -> list[Outcome]:
             )
             outcomes.append(Outcome(step, False, detail))
             continue
-        outcomes.append(Outcome(step, True))
+        outcomes.append(Outcome(step, True, detail))
     return outcomes
 
 
