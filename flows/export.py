@@ -36,6 +36,7 @@ from flows.release import (
 )
 from flows.requests import RequestError, read_person_list
 from flows.settings import Paths
+from flows.source_volume import refuse_empty_population, refuse_thin_sources
 from flows.sources import SourceError, open_sources, store_is_synthetic
 from flows.validate import Outcome, ValidationFailed, validate_panel
 from specs.catalog import PANELS, Granularity
@@ -441,9 +442,12 @@ def run_extract(
             tag = pseudonym_set_digest(pseudonym_map(listed["insz"], key, PERSON)["pseudonym"])[:12]
             context["request"] = tag
         con = duckdb.connect()
-        sources, findings = check_sources_task(open_sources(con, sources_dir))
+        sources = open_sources(con, sources_dir)
+        refuse_thin_sources(sources, sources_dir, spec)  # before an empty table looks clean
+        sources, findings = check_sources_task(sources)
         source_checks.refuse_uncleanable(findings)  # a refusal, not a failed task
         population = select_population_task(sources, spec, listed)
+        refuse_empty_population(population, spec)
         if mode.persons is not None:
             population = draw_sample_task(population, key, mode.persons)
         exact = build_panels_task(sources, population, spec, listed)
