@@ -11,7 +11,8 @@ it is instead of merely "another release".
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,9 @@ from flows.release import sha256_file
 from flows.settings import Paths
 
 MANIFEST = "manifest.json"
+# An added file is named in messages and in the audit log unless its name holds a long number,
+# which could be an identifier (an INSZ, an employer number) of whoever added it.
+_NUMBER_IN_NAME = re.compile(r"[0-9]{9}")
 
 
 @dataclass(frozen=True)
@@ -28,7 +32,7 @@ class Verdict:
 
     folder: Path
     problems: tuple[str, ...] = ()
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -64,10 +68,14 @@ def alterations(folder: Path) -> list[str]:
         elif not (folder / name).is_file() or sha256_file(folder / name) != recorded:
             problems.append(f"{name} was edited (its sha256 is not the manifest's)")
     problems += [
-        f"{name} was added (the manifest does not list it)"
+        f"{_shown(name)} was added (the manifest does not list it)"
         for name in sorted(present - set(listed))
     ]
     return problems
+
+
+def _shown(name: str) -> str:
+    return "a file whose name holds a number" if _NUMBER_IN_NAME.search(name) else name
 
 
 def altered_note(folder: Path) -> str | None:

@@ -150,3 +150,11 @@ def test_retention_says_nothing_of_tampering_when_a_release_is_intact(held, worl
     assert deleted.detail == ""
     (entry,) = (e for e in audit.read(held.audit_log) if e["event"] == "deletion")
     assert "altered" not in entry
+
+
+def test_an_added_file_named_with_a_long_number_is_not_named(tmp_path):
+    folder = _folder_with_manifest(tmp_path / "p" / "release", b"published")
+    number = "".join(str(d % 10) for d in range(3, 14))  # 11 digits, as an INSZ has
+    (folder / f"{number}.csv").write_text("x\n")
+    (problem,) = verify.alterations(folder)
+    assert number not in problem and problem.startswith("a file whose name holds a number")
