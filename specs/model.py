@@ -569,7 +569,6 @@ class Spec(_Strict):
                     "'identified_data' grant: only a deliberation that grants identified data "
                     "may deliver it"
                 )
-            self._check_exact_grants(mode_name, mode, requested)
             if (mode_name is ModeName.CONTROL) != mode.identified:
                 raise ValueError(
                     f"mode {mode_name.value!r}: identified data goes by the control mode only, "
@@ -592,6 +591,9 @@ class Spec(_Strict):
             )
         if self.identified_data is not None and not any(m.identified for m in self.modes.values()):
             raise ValueError("the spec grants identified data but no mode is identified")
+        # last: a mode refused by the rules above has no protections worth a grant
+        for mode_name, mode in self.modes.items():
+            self._check_exact_grants(mode_name, mode, requested)
         return self
 
     @staticmethod
