@@ -45,6 +45,8 @@ def _manifest(folder: Path) -> tuple[dict[str, Any] | None, str | None]:
         return None, f"{MANIFEST} is missing"
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        return None, f"{MANIFEST} cannot be read ({type(error).__name__})"
     except (UnicodeDecodeError, json.JSONDecodeError):
         return None, f"{MANIFEST} is not valid JSON"
     if not isinstance(document, dict) or not isinstance(document.get("files"), dict):
@@ -65,13 +67,21 @@ def alterations(folder: Path) -> list[str]:
         recorded = listed[name].get("sha256") if isinstance(listed[name], dict) else None
         if name not in present:
             problems.append(f"{name} is missing")
-        elif not (folder / name).is_file() or sha256_file(folder / name) != recorded:
+        elif not (folder / name).is_file() or _digest(folder / name) != recorded:
             problems.append(f"{name} was edited (its sha256 is not the manifest's)")
     problems += [
         f"{_shown(name)} was added (the manifest does not list it)"
         for name in sorted(present - set(listed))
     ]
     return problems
+
+
+def _digest(path: Path) -> str | None:
+    # a file that cannot be read cannot be the one published: reported as edited, no traceback
+    try:
+        return sha256_file(path)
+    except OSError:
+        return None
 
 
 def _shown(name: str) -> str:
@@ -135,7 +145,7 @@ def verify(paths: Paths) -> tuple[list[Verdict], str | None]:
                 problems.append("the audit log has no release entry for it")
             elif logged[where] is None:
                 notes.append("its release entry predates manifest digests: manifest not checked")
-            elif sha256_file(folder / MANIFEST) != logged[where]:
+            elif _digest(folder / MANIFEST) != logged[where]:
                 problems.append(f"{MANIFEST} is not the one the audit log recorded")
         verdicts.append(Verdict(folder, tuple(problems), tuple(notes)))
     return verdicts, log_problem
