@@ -322,6 +322,29 @@ def _log_damage(log: Path) -> list[str]:
     return [f"{p.file or log}: {p}" for p in audit.verify(log) if not p.uncommitted]
 
 
+@app.command("verify")
+def verify_releases() -> None:
+    """Check every release and workspace against its manifest, and each manifest against the
+    digest the audit log recorded; one line each, exit 1 on any problem."""
+    from flows import verify
+
+    paths = _paths()
+    verdicts, log_problem = verify.verify(paths)
+    if log_problem is not None:
+        typer.secho(
+            f"{log_problem}: files checked against their manifests only", fg=typer.colors.RED
+        )
+    for verdict in verdicts:
+        if verdict.ok:
+            typer.echo(f"ok: {verdict.folder}" + "".join(f" ({n})" for n in verdict.notes))
+        else:
+            typer.secho(f"{verdict.folder}: {'; '.join(verdict.problems)}", fg=typer.colors.RED)
+    if not verdicts:
+        typer.echo(f"no release or workspace under {paths.data}")
+    if log_problem is not None or not all(v.ok for v in verdicts):
+        raise typer.Exit(code=1)
+
+
 @audit_app.command("review")
 def audit_review(
     sample: Annotated[int, typer.Option(min=1, help="disclosures to draw")] = 20,

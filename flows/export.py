@@ -38,6 +38,7 @@ from flows.release import (
 )
 from flows.requests import RequestError, read_person_list
 from flows.settings import Paths
+from flows.source_volume import refuse_empty_population, refuse_thin_sources
 from flows.sources import SourceError, open_sources, store_is_synthetic
 from flows.validate import Outcome, ValidationFailed, validate_panel
 from specs.catalog import PANELS, Granularity
@@ -345,10 +346,10 @@ def publish_task(
     outcomes: dict[str, list[Outcome]],
     header: dict[str, Any],
     target: Path,
-    record: Callable[[str, dict[str, Any]], None],
+    record: Callable[[str, dict[str, Any], str], None],
 ) -> ExtractResult:
-    """Write the release beside its target and move it into place; `record(status, manifest)`
-    logs it first (see flows.release.publish)."""
+    """Write the release beside its target and move it into place; `record(status, manifest,
+    manifest_sha256)` logs it first (see flows.release.publish)."""
     staging = staging_folder(target)
     try:
         files: dict[str, dict[str, Any]] = {}
@@ -376,6 +377,7 @@ def publish_task(
             },
         }
         write_json(manifest, staging / "manifest.json")
+        manifest_sha256 = sha256_file(staging / "manifest.json")
     except OSError as error:
         discard(staging)
         if file_system_reason(error) and error.filename is None:
@@ -385,7 +387,7 @@ def publish_task(
     except BaseException:
         discard(staging)
         raise
-    status = publish(staging, target, lambda outcome: record(outcome, manifest))
+    status = publish(staging, target, lambda outcome: record(outcome, manifest, manifest_sha256))
     return ExtractResult(status, target, manifest)
 
 
@@ -477,9 +479,12 @@ def run_extract(
             tag = pseudonym_set_digest(pseudonym_map(listed["insz"], key, PERSON)["pseudonym"])[:12]
             context["request"] = tag
         con = duckdb.connect()
-        sources, findings = check_sources_task(open_sources(con, sources_dir))
+        sources = open_sources(con, sources_dir)
+        refuse_thin_sources(sources, sources_dir, spec)  # before an empty table looks clean
+        sources, findings = check_sources_task(sources)
         source_checks.refuse_uncleanable(findings)  # a refusal, not a failed task
         population = select_population_task(sources, spec, listed)
+        refuse_empty_population(population, spec)
         if mode.persons is not None:
             population = draw_sample_task(population, key, mode.persons)
         exact = build_panels_task(sources, population, spec, listed)
@@ -519,7 +524,7 @@ def run_extract(
         }
         target = release_folder(paths, spec, mode_name, as_of, tag)
 
-        def record(status: str, manifest: dict[str, Any]) -> None:
+        def record(status: str, manifest: dict[str, Any], manifest_sha256: str) -> None:
             logged.append(
                 audit.append(
                     paths.audit_log,
@@ -530,6 +535,9 @@ def run_extract(
                     variables={name: [c.name for c in columns] for name, columns in layout.items()},
                     folder=str(target),
                     files=sorted(manifest["files"]),
+                    # what `rex verify` checks the manifest on disk against (the chain keeps
+                    # it honest)
+                    manifest_sha256=manifest_sha256,
                     key_fingerprint=manifest["key_fingerprint"],
                     source_checks=[f for f in manifest["source_checks"] if f["records"]],
                 )

@@ -75,6 +75,14 @@ def publish(staging: Path, target: Path, record: Callable[[str], None] | None = 
             if record is not None:
                 record("unchanged")
             return "unchanged"
+        from flows.verify import altered_note  # verify reads releases with this module's hash
+
+        altered = altered_note(target)
+        if altered is not None:
+            raise ReleaseExists(
+                f"release {target} was {altered}; it is left as it is for the data steward to "
+                "look into (`rex verify` checks every release)"
+            )
         raise ReleaseExists(
             f"release {target} already exists with other content; a published release is never "
             "overwritten (remove it first, or run with another as-of date)"

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from prefect import flow
 
-from flows import audit, keys
+from flows import audit, keys, verify
 from flows.settings import Paths
 from specs.load import SpecError, load_spec
 from specs.model import Spec
@@ -209,6 +209,7 @@ def apply(paths: Paths, specs_dir: Path, as_of: dt.date) -> list[Outcome]:
     already_due = {e.get("target") for e in read.entries if e.get("event") == "attestation_due"}
     failed_projects: set[str] = set()
     for step in retention_plan(paths, specs_dir, as_of):
+        detail = ""
         if step.action is Action.SHRED_KEY and step.project in failed_projects:
             outcomes.append(Outcome(step, False, "kept: some of its data could not be deleted"))
             continue
@@ -217,9 +218,13 @@ def apply(paths: Paths, specs_dir: Path, as_of: dt.date) -> list[Outcome]:
             continue
         try:
             if step.action is Action.DELETE:
+                detail = verify.before_deletion(Path(step.target)) or ""  # said while it is there
+                altered = {"altered": detail} if detail else {}
                 delete_folder(
                     Path(step.target),
-                    lambda step=step: logged("deletion", target=step.target, reason=step.reason),
+                    lambda step=step, altered=altered: logged(
+                        "deletion", target=step.target, reason=step.reason, **altered
+                    ),
                 )
             elif step.action is Action.ATTEST and step.target in already_due:
                 outcomes.append(Outcome(step, True, "already asked for"))
@@ -246,7 +251,7 @@ def apply(paths: Paths, specs_dir: Path, as_of: dt.date) -> list[Outcome]:
                 logged("deletion_failed", target=step.target, reason=detail)
             outcomes.append(Outcome(step, False, detail))
             continue
-        outcomes.append(Outcome(step, True))
+        outcomes.append(Outcome(step, True, detail))
     return outcomes
 
 
