@@ -331,9 +331,7 @@ def verify_releases() -> None:
     paths = _paths()
     verdicts, log_problem = verify.verify(paths)
     if log_problem is not None:
-        typer.secho(
-            f"{log_problem}: files checked against their manifests only", fg=typer.colors.RED
-        )
+        typer.secho(log_problem, fg=typer.colors.RED)
     for verdict in verdicts:
         if verdict.ok:
             typer.echo(f"ok: {verdict.folder}" + "".join(f" ({n})" for n in verdict.notes))

@@ -124,16 +124,27 @@ def logged_manifests(entries: list[dict[str, Any]]) -> dict[tuple[str, str], str
 
 
 def verify(paths: Paths) -> tuple[list[Verdict], str | None]:
-    """A verdict per release and workspace, and why the audit log could not be read (None: it
-    was read and every manifest checked against it)."""
+    """A verdict per release and workspace, and what is wrong with the audit log (None: it
+    verifies, and every manifest was checked against it)."""
     log_problem = None
     logged: dict[tuple[str, str], str | None] | None
     try:
-        logged = logged_manifests(audit.read(paths.audit_log))
-    except Exception as error:  # whatever the damage, the files are still checked
+        # whatever the damage, the entries that can be read are checked, and the files too
+        scan = audit.scan(paths.audit_log)
+        logged = logged_manifests(scan.entries)
+        damage = [p for p in scan.problems if not p.uncommitted]
+        if damage:
+            log_problem = (
+                f"the audit log {paths.audit_log} is damaged ({damage[0]}"
+                + (f", and {len(damage) - 1} more" if len(damage) > 1 else "")
+                + "): releases are checked against the entries that can be read "
+                "(`rex audit verify` lists the damage)"
+            )
+    except Exception as error:
         logged, log_problem = (
             None,
-            f"the audit log {paths.audit_log} cannot be read ({type(error).__name__})",
+            f"the audit log {paths.audit_log} cannot be read ({type(error).__name__}): files "
+            "checked against their manifests only",
         )
     verdicts = []
     for folder in folders(paths):
