@@ -123,6 +123,34 @@ def logged_manifests(entries: list[dict[str, Any]]) -> dict[tuple[str, str], str
     return logged
 
 
+def unaccounted(entries: list[dict[str, Any]], on_disk: list[Path]) -> list[Verdict]:
+    """Releases the log says were published that are not on disk, with no deletion logged after
+    them and no failure of their run saying the publish was not made: removed outside retention,
+    or a run killed between logging its release and moving it into place."""
+    gone: dict[tuple[str, str], tuple[str, int]] = {}
+    failed_runs = {e.get("run") for e in entries if e.get("event") == "failure"}
+    for entry in entries:
+        event, where = entry.get("event"), None
+        if event == "release" and entry.get("folder") and entry.get("run") not in failed_runs:
+            gone[_where(entry["folder"])] = (str(entry["folder"]), entry["seq"])
+        elif event == "deletion" and entry.get("target"):
+            where = _where(entry["target"])
+            gone.pop(where, None)
+    for folder in on_disk:
+        gone.pop(_where(folder), None)
+    return [
+        Verdict(
+            Path(folder),
+            (
+                f"the audit log records its release (entry {seq}) but it is not on disk and no "
+                "deletion of it is logged: removed outside retention, or a run stopped between "
+                "logging it and publishing it",
+            ),
+        )
+        for folder, seq in sorted(gone.values())
+    ]
+
+
 def verify(paths: Paths) -> tuple[list[Verdict], str | None]:
     """A verdict per release and workspace, and what is wrong with the audit log (None: it
     verifies, and every manifest was checked against it)."""
@@ -159,6 +187,8 @@ def verify(paths: Paths) -> tuple[list[Verdict], str | None]:
             elif _digest(folder / MANIFEST) != logged[where]:
                 problems.append(f"{MANIFEST} is not the one the audit log recorded")
         verdicts.append(Verdict(folder, tuple(problems), tuple(notes)))
+    if logged is not None:
+        verdicts += unaccounted(scan.entries, folders(paths))
     return verdicts, log_problem
 
 

@@ -159,3 +159,21 @@ def test_an_added_file_named_with_a_long_number_is_not_named(tmp_path):
     (folder / f"{number}.csv").write_text("x\n")
     (problem,) = verify.alterations(folder)
     assert number not in problem and problem.startswith("a file whose name holds a number")
+
+
+def test_verify_finds_a_logged_release_removed_outside_retention(held):
+    sample = only(held, "sample")
+    shutil.rmtree(sample)
+    code, lines = rex_verify()
+    assert code == 1
+    # named as the log recorded it (the world's folder, of which `held` is a copy)
+    (line,) = (line for line in lines if line.split(":")[0].endswith(f"/{sample.name}"))
+    assert "not on disk and no deletion of it is logged" in line
+
+
+def test_verify_accepts_a_logged_release_that_retention_deleted(held):
+    sample = only(held, "sample")
+    shutil.rmtree(sample)
+    audit.append(held.audit_log, "deletion", target=str(sample), reason="past its deadline")
+    code, lines = rex_verify()
+    assert code == 0, lines
