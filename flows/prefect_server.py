@@ -199,6 +199,7 @@ def start_server(home: Path, timeout: float | None = None) -> str:
     limit = timeout or float(
         os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", DEFAULT_STARTUP_SECONDS)
     )
+    home.mkdir(parents=True, exist_ok=True)
     log_path = home / LOG_NAME
     deadline = time.monotonic() + limit
     with open(log_path, "ab") as log:
