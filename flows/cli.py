@@ -481,9 +481,10 @@ def demo(
         if replace:
             store = None
         else:
-            console.print(
+            typer.echo(  # one line, unwrapped: the folder is shown whole
                 f"using the synthetic store {paths.sources} ({store.get('persons')} persons, "
-                f"seed {store.get('seed')}); --replace makes one of {persons:,} persons"
+                f"seed {store.get('seed')}); --replace makes one of {persons:,} persons",
+                err=True,
             )
     if store is None:
         with console.status(f"generating {persons:,} synthetic persons"):
