@@ -76,6 +76,14 @@ def _prefect_api() -> Iterator[None]:
         yield
 
 
+def _refused(error: Exception) -> None:
+    """A run's refusal (or failure) in one line, exit 2."""
+    from flows.export import ExtractFailed
+
+    # a run that failed (a full disk, say) was not refused: its message says what happened
+    _fail(str(error) if isinstance(error, ExtractFailed) else f"refused: {error}")
+
+
 def _day(as_of: dt.datetime | None) -> dt.date:
     """The date the rules are evaluated at: the one given, or today."""
     return as_of.date() if as_of else dt.date.today()
@@ -218,7 +226,7 @@ def _run_export(
     persons: Path | None = None,
 ):
     paths = _paths(writes=True)
-    from flows.export import REFUSALS, ExtractFailed, control_export, onprem_build, sample_export
+    from flows.export import REFUSALS, control_export, onprem_build, sample_export
 
     flow = {"sample": sample_export, "onprem": onprem_build, "control": control_export}[mode]
     day = _day(as_of)
@@ -228,8 +236,7 @@ def _run_export(
                 return control_export(spec, day, paths, sources or paths.sources, persons)
             return flow(spec, day, paths, sources or paths.sources)
     except REFUSALS as error:
-        # a run that failed (a full disk, say) was not refused: its message says what happened
-        _fail(str(error) if isinstance(error, ExtractFailed) else f"refused: {error}")
+        _refused(error)
 
 
 AsOf = Annotated[
@@ -474,7 +481,7 @@ def yearly_run(spec: SpecFile, as_of: AsOf = None, sources: Sources = None) -> N
         with _prefect_api():
             result = yearly_extract(spec, day, paths, sources or paths.sources)
     except REFUSALS as error:
-        _fail(f"refused: {error}")
+        _refused(error)
         return
     typer.echo(f"{result.delivery.status}: {result.delivery.folder}")
     for folder in result.superseded:
@@ -549,9 +556,10 @@ def demo(
         if replace:
             store = None
         else:
-            console.print(
+            typer.echo(  # one line, unwrapped: the folder is shown whole
                 f"using the synthetic store {paths.sources} ({store.get('persons')} persons, "
-                f"seed {store.get('seed')}); --replace makes one of {persons:,} persons"
+                f"seed {store.get('seed')}); --replace makes one of {persons:,} persons",
+                err=True,
             )
     if store is None:
         with console.status(f"generating {persons:,} synthetic persons"):
@@ -565,7 +573,7 @@ def demo(
             with console.status("on-premise build of 18/088"):
                 onprem = onprem_build(DEMO_SPEC, DEMO_AS_OF, paths, paths.sources)
     except REFUSALS as error:
-        _fail(f"refused: {error}")
+        _refused(error)
         return
     table = Table(title=f"deliberation 18/088 as of {DEMO_AS_OF}")
     for column in ("release", "status", "persons", "panels (rows)"):

@@ -135,6 +135,8 @@ def _free_port() -> int:
 
 
 def _die_with_parent(parent: int):
+    # The kernel sends the signal when the thread that started the child ends: start the server
+    # from the thread that lives as long as the run (the CLI's main thread).
     libc = ctypes.CDLL(None, use_errno=True)  # loaded before the fork: nothing to load after
 
     def apply() -> None:
@@ -199,6 +201,7 @@ def start_server(home: Path, timeout: float | None = None) -> str:
     limit = timeout or float(
         os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", DEFAULT_STARTUP_SECONDS)
     )
+    home.mkdir(parents=True, exist_ok=True)
     log_path = home / LOG_NAME
     deadline = time.monotonic() + limit
     with open(log_path, "ab") as log:
@@ -212,10 +215,12 @@ def start_server(home: Path, timeout: float | None = None) -> str:
                 continue  # another process took the port between the probe and the bind
             break
     if process.poll() is not None or not _healthy(url):
+        exited = process.poll()
         _stop(process)
+        what = f"exited with status {exited}" if exited is not None else "did not answer"
         raise PrefectServerError(
-            f"Prefect's temporary server did not start within {limit:.0f} s "
-            f"(exit status {process.returncode}); its messages are in {log_path}"
+            f"Prefect's temporary server {what} within {limit:g} s of its start; its "
+            f"messages are in {log_path}"
         )
     atexit.register(_stop, process)
     _started[home] = (process, url)

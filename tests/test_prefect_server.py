@@ -137,3 +137,17 @@ def _gone(pid: int) -> bool:
     except OSError:
         return True
     return state in ("Z", "X")
+
+
+def test_a_server_that_does_not_start_in_time_is_stopped_and_named_in_one_line(tmp_path):
+    import pytest
+
+    from flows.prefect_server import PrefectServerError, start_server
+
+    home = (tmp_path / ".prefect").resolve()
+    with pytest.raises(PrefectServerError) as failed:
+        start_server(home, timeout=0.5)
+    message = str(failed.value)
+    assert "did not answer within" in message and str(home / "server.log") in message
+    assert len(message.splitlines()) == 1
+    assert _wait_for(lambda: not prefect_servers_of(home), 5)

@@ -119,3 +119,20 @@ def test_demo_refuses_a_source_store_without_store_json(tmp_path, monkeypatch):
 def test_demo_help_says_which_store_it_uses():
     result = CliRunner().invoke(app, ["demo", "--help"])
     assert "--replace" in result.output and "store.json" in result.output
+
+
+def test_demo_keeps_a_synthetic_store_of_another_size_unless_asked(
+    tmp_path, monkeypatch, prefect_harness
+):
+    from flows.cli import DEMO_SEED
+
+    monkeypatch.setenv("REX_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("REX_KEY_STORE", str(tmp_path / "keys"))
+    sources = _store(tmp_path / "data" / "synthetic", 1)
+    before = _tree(sources)
+    kept = CliRunner().invoke(app, ["demo", "--persons", "10"])
+    assert f"using the synthetic store {sources} ({PERSONS} persons, seed 1)" in kept.output
+    assert _tree(sources) == before
+    CliRunner().invoke(app, ["demo", "--persons", "10", "--replace"])
+    assert json.loads((sources / STORE_MANIFEST).read_text())["persons"] == 10
+    assert _seed_of(sources) == DEMO_SEED
