@@ -199,7 +199,7 @@ def keys_create(
 ) -> None:
     """Create a project's key in the key store (never replaces an existing one)."""
     from flows import audit
-    from flows.keys import KeyStoreError, create_key
+    from flows.keys import KeyStoreError, create_key, discard_new_key
     from specs.model import PROJECT_NAME
 
     paths = _paths(writes=True)
@@ -209,12 +209,22 @@ def keys_create(
         key_print = create_key(paths.key_store, project)
     except KeyStoreError as error:
         # The message names the project and the key store, never the key.
-        audit.append(
-            paths.audit_log, "refusal", action="key_create", project=project, reason=str(error)
-        )
+        with contextlib.suppress(audit.AuditLogError):  # the refusal is said all the same
+            audit.append(
+                paths.audit_log, "refusal", action="key_create", project=project, reason=str(error)
+            )
         _fail(str(error))
         return
-    audit.append(paths.audit_log, "key_created", project=project, key_fingerprint=key_print)
+    except OSError as error:  # a full disk, say: no key file was left (flows.keys.create_key)
+        _fail(f"the key of {project} cannot be written in {paths.key_store} ({error.strerror})")
+        return
+    try:
+        audit.append(paths.audit_log, "key_created", project=project, key_fingerprint=key_print)
+    except audit.AuditLogError as error:
+        # A key whose creation is not logged is not kept: one that is in use is always logged.
+        discard_new_key(paths.key_store, project, key_print)
+        _fail(f"{error}; the key of {project} was not created")
+        return
     typer.echo(f"created the key of {project} (fingerprint {key_print}) in {paths.key_store}")
 
 

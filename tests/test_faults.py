@@ -387,3 +387,39 @@ def test_a_deletion_interrupted_at_its_tombstone_loses_nothing_and_is_finished(t
     ]
     assert not due.exists() and tombstones(paths) == [] and _tree_digest(kept) == before
     assert audit.verify_chain(paths.audit_log) == []
+
+
+def test_a_key_interrupted_while_written_leaves_no_key_file(tmp_path, monkeypatch):
+    from flows import keys
+
+    store = tmp_path / "keys"
+    monkeypatch.setattr(keys.os, "fsync", _full_disk)
+    with pytest.raises(OSError):
+        keys.create_key(store, "interrupted")
+    assert list(store.iterdir()) == []  # neither a torn key nor its temporary file
+    monkeypatch.undo()
+    printed = keys.create_key(store, "interrupted")
+    assert keys.fingerprint(keys.load_key(store, "interrupted")) == printed
+
+
+def test_a_key_whose_creation_cannot_be_logged_is_not_kept(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from flows import keys
+    from flows.cli import app
+
+    monkeypatch.setenv("REX_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("REX_KEY_STORE", str(tmp_path / "keys"))
+    real_append = audit.append
+
+    def refuse_key_created(log, event, **fields):
+        if event == "key_created":
+            raise audit.AuditWriteFailed(log, OSError(errno.ENOSPC, "No space left on device"))
+        return real_append(log, event, **fields)
+
+    monkeypatch.setattr(audit, "append", refuse_key_created)
+    result = CliRunner().invoke(app, ["keys", "create", "unlogged"])
+    assert result.exit_code == 2
+    assert "the disk is full" in result.output
+    assert "Traceback" not in result.output
+    assert not keys.has_key(tmp_path / "keys", "unlogged")
