@@ -146,7 +146,7 @@ def test_a_full_disk_while_staging_a_panel_publishes_nothing_and_the_next_run_do
         _full_disk()
 
     monkeypatch.setattr("flows.export.write_parquet", half_then_full)
-    with pytest.raises(ExtractFailed, match="failed with OSError"):
+    with pytest.raises(ExtractFailed, match="stopped on OSError: No space left on device"):
         _run(paths, spec, store)
     monkeypatch.undo()
     assert _events(paths) == ["request", "failure"]
