@@ -62,12 +62,25 @@ def load_roster(path: Path) -> Roster:
     try:
         return Roster.model_validate(yaml.safe_load(path.read_text()) or {})
     except yaml.YAMLError as error:
-        raise RosterError(f"{path}: not valid YAML ({error})") from None
+        # yaml's own message quotes the lines around the error, and the roster's lines are
+        # logins and roles: the message goes to the terminal, the audit log and Prefect's
+        # database, so it names the place only.
+        raise RosterError(f"{path}: not valid YAML {_place(error)}") from None
     except ValidationError as error:
+        # The location names the login (a key of `staff`), which the audit log holds anyway as
+        # the actor of each entry; the value found there is never quoted (`msg`, not `input`).
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
         )
         raise RosterError(f"{path}: {problems}") from None
+
+
+def _place(error: yaml.YAMLError) -> str:
+    """Where in the file a YAML error lies: 'at line L, column C', 1-based."""
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    if mark is None:
+        return "(no position given)"
+    return f"at line {mark.line + 1}, column {mark.column + 1}"
 
 
 def roster_digest(path: Path) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,8 +11,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from flows.settings import SPECS_DIR, Engine, Paths, quiet_libraries
-from specs.sources import STORE_MANIFEST
+from flows.settings import (
+    SPECS_DIR,
+    DataFolderError,
+    Engine,
+    Paths,
+    check_writable,
+    prefect_home,
+    quiet_libraries,
+)
 from synthetic.blocks import BLOCK_PERSONS, DEFAULT_CHUNK_PERSONS
 
 if TYPE_CHECKING:
@@ -43,10 +51,39 @@ DEMO_PERSONS = 50_000
 DEMO_SEED = 20180703
 
 
-def _paths() -> Paths:
+def _paths(writes: bool = False) -> Paths:
+    """The run's folders; for a command that `writes`, refused at once if the data folder
+    cannot be written (a read-only one would otherwise fail only inside Prefect's server)."""
     paths = Paths.from_environment()
     quiet_libraries(paths.data)
+    if writes:
+        try:
+            check_writable(paths)
+        except DataFolderError as error:
+            _fail(str(error))
     return paths
+
+
+@contextlib.contextmanager
+def _prefect_api() -> Iterator[None]:
+    """A Prefect API for the flows of one command: the configured one, or a temporary server
+    that dies with this process (flows.prefect_server), refused in one line if it cannot start."""
+    from flows.prefect_server import PrefectServerError, prefect_api
+
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(prefect_api(prefect_home()))
+        except PrefectServerError as error:
+            _fail(str(error))
+        yield
+
+
+def _refused(error: Exception) -> None:
+    """A run's refusal (or failure) in one line, exit 2."""
+    from flows.export import ExtractFailed
+
+    # a run that failed (a full disk, say) was not refused: its message says what happened
+    _fail(str(error) if isinstance(error, ExtractFailed) else f"refused: {error}")
 
 
 def _day(as_of: dt.datetime | None) -> dt.date:
@@ -110,8 +147,16 @@ def synth(
     defects: Annotated[
         bool, typer.Option(help="inject the defects real extracts contain (see README)")
     ] = False,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            help="replace the synthetic store at --out (one rex made: its store.json says so); "
+            "a folder holding anything else is never written over"
+        ),
+    ] = False,
 ) -> None:
-    """Generate a synthetic source store (registers, DMFA, RVA, NIC, SIGEDIS)."""
+    """Generate a synthetic source store (registers, DMFA, RVA, NIC, SIGEDIS) in a new or empty
+    folder, or in place of a synthetic store with --replace."""
     paths = _paths()
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -130,9 +175,15 @@ def synth(
                 chunk_size,
                 on_progress=lambda done: progress.update(task, completed=done),
                 with_defects=defects,
+                replace=replace,
             )
         except ValueError as error:
             _fail(str(error))
+            return
+        except OSError as error:  # a full disk, a read-only folder: nothing was put in place
+            _fail(
+                f"{target}: the store cannot be written ({error.strerror or type(error).__name__})"
+            )
             return
     for table, rows in counts.items():
         typer.echo(f"{table:28} {rows:>12,} rows")
@@ -185,18 +236,32 @@ def keys_create(
 ) -> None:
     """Create a project's key in the key store (never replaces an existing one)."""
     from flows import audit
-    from flows.keys import KeyStoreError, create_key
+    from flows.keys import KeyStoreError, create_key, discard_new_key
     from specs.model import PROJECT_NAME
 
-    paths = _paths()
+    paths = _paths(writes=True)
     if not PROJECT_NAME.fullmatch(project):
         _fail(f"project name {project!r}: use lowercase letters, digits and dashes")
     try:
         key_print = create_key(paths.key_store, project)
     except KeyStoreError as error:
+        # The message names the project and the key store, never the key.
+        with contextlib.suppress(audit.AuditLogError):  # the refusal is said all the same
+            audit.append(
+                paths.audit_log, "refusal", action="key_create", project=project, reason=str(error)
+            )
         _fail(str(error))
         return
-    audit.append(paths.audit_log, "key_created", project=project, key_fingerprint=key_print)
+    except OSError as error:  # a full disk, say: no key file was left (flows.keys.create_key)
+        _fail(f"the key of {project} cannot be written in {paths.key_store} ({error.strerror})")
+        return
+    try:
+        audit.append(paths.audit_log, "key_created", project=project, key_fingerprint=key_print)
+    except audit.AuditLogError as error:
+        # A key whose creation is not logged is not kept: one that is in use is always logged.
+        discard_new_key(paths.key_store, project, key_print)
+        _fail(f"{error}; the key of {project} was not created")
+        return
     typer.echo(f"created the key of {project} (fingerprint {key_print}) in {paths.key_store}")
 
 
@@ -208,7 +273,7 @@ def _run_export(
     persons: Path | None = None,
     cluster: str | None = None,
 ):
-    paths = _paths()
+    paths = _paths(writes=True)
     from flows.export import REFUSALS, control_export, onprem_build, sample_export, with_engine
 
     flow = {"sample": sample_export, "onprem": onprem_build, "control": control_export}[mode]
@@ -220,12 +285,12 @@ def _run_export(
         raise
     flow = with_engine(flow, engine)
     try:
-        with _extract_progress(f"{mode} export"):
+        with _prefect_api(), _extract_progress(f"{mode} export"):
             if mode == "control":
                 return flow(spec, day, paths, sources or paths.sources, persons, engine)
             return flow(spec, day, paths, sources or paths.sources, engine)
     except REFUSALS as error:
-        _fail(f"refused: {error}")
+        _refused(error)
 
 
 AsOf = Annotated[
@@ -289,11 +354,66 @@ def audit_verify() -> None:
     paths = _paths()
     problems = audit.verify(paths.audit_log)
     if problems:
+        # every segment's problems, an interrupted append's uncommitted bytes included (the next
+        # append rolls them back)
         for problem in problems:
-            typer.secho(f"{paths.audit_log}: {problem}", fg=typer.colors.RED, err=True)
+            typer.secho(
+                f"{problem.file or paths.audit_log}: {problem}", fg=typer.colors.RED, err=True
+            )
         raise typer.Exit(code=1)
     count = len(audit.read(paths.audit_log))
-    typer.echo(f"{paths.audit_log}: intact, {count} entries")
+    found = audit.segments(paths.audit_log)
+    more = f" in {len(found)} segments" if len(found) > 1 else ""
+    typer.echo(f"{paths.audit_log}: intact, {count} entries{more}")
+
+
+@audit_app.command("new-segment")
+def audit_new_segment() -> None:
+    """Record the damage of a damaged audit log and go on in a fresh segment beside it."""
+    from flows import audit
+
+    paths = _paths()
+    found = audit.scan(paths.audit_log)
+    if not found.current_is_damaged:
+        _fail(f"{found.current} is not damaged: a fresh segment is opened only after damage")
+    try:
+        entry = audit.open_segment(paths.audit_log, found.problems)
+    except audit.AuditLogError as error:
+        _fail(str(error))
+        return
+    segment = audit.segments(paths.audit_log)[-1]
+    typer.echo(
+        f"{segment}: opened; its first entry records {len(entry['damaged']['problems'])} "
+        f"problems of {found.current.name} and its sha256 (the damage stays as it is)"
+    )
+
+
+def _log_damage(log: Path) -> list[str]:
+    """One line per place where the audit log is damaged (an interrupted append is not)."""
+    from flows import audit
+
+    return [f"{p.file or log}: {p}" for p in audit.verify(log) if not p.uncommitted]
+
+
+@app.command("verify")
+def verify_releases() -> None:
+    """Check every release and workspace against its manifest, and each manifest against the
+    digest the audit log recorded; one line each, exit 1 on any problem."""
+    from flows import verify
+
+    paths = _paths()
+    verdicts, log_problem = verify.verify(paths)
+    if log_problem is not None:
+        typer.secho(log_problem, fg=typer.colors.RED)
+    for verdict in verdicts:
+        if verdict.ok:
+            typer.echo(f"ok: {verdict.folder}" + "".join(f" ({n})" for n in verdict.notes))
+        else:
+            typer.secho(f"{verdict.folder}: {'; '.join(verdict.problems)}", fg=typer.colors.RED)
+    if not verdicts:
+        typer.echo(f"no release or workspace under {paths.data}")
+    if log_problem is not None or not all(v.ok for v in verdicts):
+        raise typer.Exit(code=1)
 
 
 @audit_app.command("review")
@@ -310,6 +430,9 @@ def audit_review(
 
     paths = _paths()
     day = _day(as_of)
+    damage = _log_damage(paths.audit_log)
+    for line in damage:
+        typer.secho(f"warning: the audit log is damaged: {line}", fg=typer.colors.RED, err=True)
     total, findings = review(paths.audit_log, SPECS_DIR, sample, day, seed)
     table = Table(title=f"review of {len(findings)} of {total} disclosures up to {day}")
     for column in ("entry", "deliberation", "mode", "as of", "by", "finding"):
@@ -320,7 +443,10 @@ def audit_review(
     Console().print(table)
     violations = sum(not f.ok for f in findings)
     typer.echo(f"{violations} of {len(findings)} reviewed disclosures violate a rule")
-    if violations:
+    if damage:
+        # A review of a log that is not whole is no clean review: say so, and fail.
+        typer.echo("the review covers the entries that could be read; `rex audit verify` says more")
+    if violations or damage:
         raise typer.Exit(code=1)
 
 
@@ -366,15 +492,19 @@ def retention_plan(as_of: AsOf = None) -> None:
 @retention_app.command("apply")
 def retention_apply(as_of: AsOf = None) -> None:
     """Delete what is past its deadline, shred spent keys, log each step and verify it."""
+    from flows import audit
     from flows.retention import RetentionError, retention
 
-    paths = _paths()
+    paths = _paths(writes=True)
     day = _day(as_of)
+    segments_before = len(audit.segments(paths.audit_log))
     try:
-        outcomes = retention(paths, SPECS_DIR, day)
+        with _prefect_api():
+            outcomes = retention(paths, SPECS_DIR, day)
     except RetentionError as error:
         _fail(str(error))
         return
+    opened = audit.segments(paths.audit_log)[segments_before:]
     rows = [
         (
             o.step.action.value,
@@ -390,7 +520,18 @@ def retention_apply(as_of: AsOf = None) -> None:
     )
     failed = sum(not o.done for o in outcomes)
     typer.echo(f"{len(outcomes) - failed} steps done, {failed} failed")
-    if failed:
+    for line in _log_damage(paths.audit_log):
+        typer.secho(f"warning: the audit log is damaged: {line}", fg=typer.colors.RED, err=True)
+    for segment in opened:
+        typer.secho(
+            f"warning: retention logged in a fresh segment, {segment}, whose first entry records "
+            "the damage; `rex audit verify` lists it",
+            fg=typer.colors.RED,
+            err=True,
+        )
+    # Damage found by this run fails it, so that a daily schedule shows it; damage recorded by
+    # an earlier run is repeated above, but does not fail every run after it.
+    if failed or opened:
         raise typer.Exit(code=1)
 
 
@@ -400,12 +541,13 @@ def yearly_run(spec: SpecFile, as_of: AsOf = None, sources: Sources = None) -> N
     from flows.export import REFUSALS
     from flows.yearly import yearly_extract
 
-    paths = _paths()
+    paths = _paths(writes=True)
     day = _day(as_of)
     try:
-        result = yearly_extract(spec, day, paths, sources or paths.sources)
+        with _prefect_api():
+            result = yearly_extract(spec, day, paths, sources or paths.sources)
     except REFUSALS as error:
-        _fail(f"refused: {error}")
+        _refused(error)
         return
     typer.echo(f"{result.delivery.status}: {result.delivery.folder}")
     for folder in result.superseded:
@@ -431,17 +573,43 @@ def serve() -> None:
     prefect_serve(*deployments())
 
 
+def _demo_store(sources: Path) -> dict | None:
+    """What the demo's source store says of itself (None: there is none yet); a folder that holds
+    files but no store.json is refused, since rex takes such a store for real data."""
+    from synthetic.generate import synthetic_store
+
+    if not sources.exists() or (sources.is_dir() and not any(sources.iterdir())):
+        return None
+    description = synthetic_store(sources)
+    if description is None:
+        _fail(
+            f"{sources} holds no store.json saying it is synthetic, so rex takes it for real data "
+            "and will not replace it: move it away, or set REX_DATA_DIR to another data folder"
+        )
+    return description
+
+
 @app.command()
 def demo(
     persons: Annotated[int, typer.Option(min=1, help="synthetic persons")] = DEMO_PERSONS,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            help="replace a synthetic store of another size or seed by one of --persons persons"
+        ),
+    ] = False,
 ) -> None:
-    """Synthetic sources, demo key, 18/088 sample export and on-premise build, then a summary."""
+    """Synthetic sources, demo key, 18/088 sample export and on-premise build, then a summary.
+
+    The sources are data/synthetic: generated when missing; a synthetic store already there is
+    used as it is, whatever its size, unless --replace; a store without store.json is taken for
+    real data and refused, never deleted."""
     import time
 
     from rich.console import Console
     from rich.table import Table
 
-    paths = _paths()
+    paths = _paths(writes=True)
     from flows import keys
     from flows.export import REFUSALS, onprem_build, sample_export
     from synthetic.generate import generate
@@ -449,19 +617,29 @@ def demo(
     console = Console(stderr=True)
     started = time.perf_counter()
     spec_project = "dulbea-barometer"
-    # A store from an older version of rex has no store.json: made anew, like a missing one.
-    if not (paths.sources / STORE_MANIFEST).exists():
+    store = _demo_store(paths.sources)
+    if store is not None and (store.get("persons"), store.get("seed")) != (persons, DEMO_SEED):
+        if replace:
+            store = None
+        else:
+            typer.echo(  # one line, unwrapped: the folder is shown whole
+                f"using the synthetic store {paths.sources} ({store.get('persons')} persons, "
+                f"seed {store.get('seed')}); --replace makes one of {persons:,} persons",
+                err=True,
+            )
+    if store is None:
         with console.status(f"generating {persons:,} synthetic persons"):
-            generate(persons, DEMO_SEED, paths.sources)
+            generate(persons, DEMO_SEED, paths.sources, replace=replace)
     if not keys.has_key(paths.key_store, spec_project):
         keys_create(spec_project)
     try:
-        with _extract_progress("sample export of 18/088"):
-            sample = sample_export(DEMO_SPEC, DEMO_AS_OF, paths, paths.sources)
-        with _extract_progress("on-premise build of 18/088"):
-            onprem = onprem_build(DEMO_SPEC, DEMO_AS_OF, paths, paths.sources)
+        with _prefect_api():
+            with _extract_progress("sample export of 18/088"):
+                sample = sample_export(DEMO_SPEC, DEMO_AS_OF, paths, paths.sources)
+            with _extract_progress("on-premise build of 18/088"):
+                onprem = onprem_build(DEMO_SPEC, DEMO_AS_OF, paths, paths.sources)
     except REFUSALS as error:
-        _fail(f"refused: {error}")
+        _refused(error)
         return
     table = Table(title=f"deliberation 18/088 as of {DEMO_AS_OF}")
     for column in ("release", "status", "persons", "panels (rows)"):

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import functools
+import os
 import shutil
 import uuid
 from collections import deque
@@ -42,6 +44,7 @@ from flows.release import (
 )
 from flows.requests import RequestError, read_person_list
 from flows.settings import DEFAULT_PARALLEL_SLICES, Engine, Paths
+from flows.source_volume import refuse_empty_population, refuse_thin_sources
 from flows.sources import SourceError, open_sources, store_is_synthetic
 from flows.validate import (
     Outcome,
@@ -98,16 +101,37 @@ REFUSALS = (
     PseudonymCollision,
     ReleaseExists,
     ExtractFailed,
+    # A log that cannot take an entry stops the run with its own one-line message (file, reason).
+    audit.AuditLogError,
 )
 
 
-class StepFailed(RuntimeError):
-    """A step stopped on an unexpected error, whose message is withheld (see `withheld`)."""
+# Errors of the file system itself (full disk, quota, read-only or forbidden folder): their
+# reason is the operating system's and the file a path rex chose, so they quote no data and are
+# said; a library's own wording of them (which may add detail) is replaced by the system's.
+FILE_SYSTEM_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES})
 
-    def __init__(self, step: str, kind: str):
+
+def file_system_reason(error: BaseException) -> str | None:
+    """What a file-system error says, e.g. 'No space left on device (writing /x/y)'; None for
+    any other error, whose message stays withheld."""
+    if not isinstance(error, OSError) or error.errno not in FILE_SYSTEM_ERRNOS:
+        return None
+    where = f" (writing {error.filename})" if isinstance(error.filename, str | Path) else ""
+    return f"{os.strerror(error.errno)}{where}"
+
+
+class StepFailed(RuntimeError):
+    """A step stopped on an unexpected error, whose message is withheld (see `withheld`), or on
+    a file-system error, which is said (`file_system_reason`)."""
+
+    def __init__(self, step: str, kind: str, said: str | None = None):
         self.kind = kind
+        self.said = said
         super().__init__(
-            f"{kind} in {step}; its details are withheld because they may quote source data"
+            f"{kind} in {step}: {said}"
+            if said
+            else f"{kind} in {step}; its details are withheld because they may quote source data"
         )
 
 
@@ -126,7 +150,8 @@ def withheld(step: Callable[P, R]) -> Callable[P, R]:
         except REFUSALS:
             raise
         except Exception as error:
-            raise StepFailed(step.__name__, type(error).__name__) from None
+            said = file_system_reason(error)
+            raise StepFailed(step.__name__, type(error).__name__, said) from None
 
     return run
 
@@ -407,9 +432,12 @@ def build_release(
         con = slices.connect(database, engine)
         try:
             report(Progress("checking the sources"))
-            sources, findings = check_sources_task(open_sources(con, sources_dir))
+            opened = open_sources(con, sources_dir)
+            refuse_thin_sources(opened, sources_dir, spec)  # before an empty table looks clean
+            sources, findings = check_sources_task(opened)
             source_checks.refuse_uncleanable(findings)  # a refusal, not a failed task
             population = select_population_task(sources, spec, listed)
+            refuse_empty_population(population, spec)
             if mode.persons is not None:
                 population = draw_sample_task(population, key, mode.persons)
             assignment = slices.assign_slices(
@@ -552,7 +580,11 @@ def publish_task(
     header: dict[str, Any],
     staging: Path,
     target: Path,
+    record: Callable[[str, dict[str, Any], str], None],
 ) -> ExtractResult:
+    """Write the codebook and the manifest beside the panels the slices wrote, and move the
+    release into place; `record(status, manifest, manifest_sha256)` logs it first (see
+    flows.release.publish)."""
     files = dict(built.files)
     book = codebook(layout, header["summaries"])
     write_json(book, staging / "codebook.json")
@@ -570,7 +602,8 @@ def publish_task(
         },
     }
     write_json(manifest, staging / "manifest.json")
-    status = publish(staging, target)
+    manifest_sha256 = sha256_file(staging / "manifest.json")
+    status = publish(staging, target, lambda outcome: record(outcome, manifest, manifest_sha256))
     return ExtractResult(status, target, manifest)
 
 
@@ -615,6 +648,9 @@ def run_extract(
     }
     # The request comes first, so that every disclosure can be traced back to one (16/046).
     audit.append(paths.audit_log, "request", **context)
+    # The release is logged before it is moved into place (flows.release.publish), so that no
+    # release is ever visible without its entry, even when the run is killed in between.
+    logged: list[dict[str, Any]] = []
     try:
         spec = delivered_spec(load_spec(spec_path), as_of)
         context |= {
@@ -655,6 +691,26 @@ def run_extract(
         layout = released_panels(spec, mode, period_values(spec))
         layout |= released_summaries(spec, layout)
         new_folder = not target.parent.exists()
+
+        def record(status: str, manifest: dict[str, Any], manifest_sha256: str) -> None:
+            logged.append(
+                audit.append(
+                    paths.audit_log,
+                    "release" if status == "published" else "rerun",
+                    **context,
+                    persons=manifest["persons"],
+                    pseudonym_set_sha256=manifest["pseudonym_set_sha256"],
+                    variables={name: [c.name for c in columns] for name, columns in layout.items()},
+                    folder=str(target),
+                    files=sorted(manifest["files"]),
+                    # what `rex verify` checks the manifest on disk against (the chain keeps
+                    # it honest)
+                    manifest_sha256=manifest_sha256,
+                    key_fingerprint=manifest["key_fingerprint"],
+                    source_checks=[f for f in manifest["source_checks"] if f["records"]],
+                )
+            )
+
         staging = staging_folder(target)
         try:
             built = build_release(
@@ -683,37 +739,49 @@ def run_extract(
                 "pseudonym_set_sha256": built.pseudonym_set_sha256,
                 "source_checks": [f.as_dict() for f in built.findings],
             }
-            result = publish_task(built, layout, header, staging, target)
-        except BaseException:
+            result = publish_task(built, layout, header, staging, target, record)
+        except BaseException as error:
             discard(staging)
             if new_folder:  # the project's folder, made for this release: nothing in it now
                 with contextlib.suppress(OSError):
                     target.parent.rmdir()
+            if (
+                isinstance(error, OSError)
+                and file_system_reason(error)
+                and error.filename is None
+                and error.errno is not None
+            ):
+                # Arrow and Python's writes do not say which file: the release is where it
+                # stopped.
+                raise OSError(error.errno, os.strerror(error.errno), str(target)) from None
             raise
+    except audit.AuditLogError:
+        # The log cannot take the outcome either: stop with its own message (nothing was
+        # published, see flows.release.publish), and do not try to log into it again.
+        raise
     except REFUSALS as error:
         audit.append(paths.audit_log, "refusal", **context, reason=str(error))
         raise
     except Exception as error:
         # The message of an unexpected error could quote source data (an identifier in a
         # conversion error, say): neither the log nor the caller gets more than its kind.
-        kind = error.kind if isinstance(error, StepFailed) else type(error).__name__
-        audit.append(paths.audit_log, "failure", **context, reason=kind)
+        if isinstance(error, StepFailed):
+            kind, said = error.kind, error.said
+        else:
+            kind, said = type(error).__name__, file_system_reason(error)
+        reason = f"{kind}: {said}" if said else kind
+        if logged:  # the release was logged, then could not be moved into place
+            reason += f"; the {logged[0]['event']} logged as entry {logged[0]['seq']} was not made"
+        audit.append(paths.audit_log, "failure", **context, reason=reason)
+        if said:
+            raise ExtractFailed(
+                f"the {mode_name.value} run of {spec_path.name} stopped on {kind}: {said}; "
+                "nothing was published"
+            ) from None
         raise ExtractFailed(
             f"the {mode_name.value} run of {spec_path.name} failed with {kind}; "
             "its details are withheld because they may quote source data"
         ) from None
-    audit.append(
-        paths.audit_log,
-        "release" if result.status == "published" else "rerun",
-        **context,
-        persons=result.manifest["persons"],
-        pseudonym_set_sha256=result.manifest["pseudonym_set_sha256"],
-        variables={name: [c.name for c in columns] for name, columns in layout.items()},
-        folder=str(result.folder),
-        files=sorted(result.manifest["files"]),
-        key_fingerprint=result.manifest["key_fingerprint"],
-        source_checks=[f for f in result.manifest["source_checks"] if f["records"]],
-    )
     return result
 
 

@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import stat
+import tempfile
 from pathlib import Path
 
 KEY_BYTES = 32
@@ -46,22 +47,46 @@ def fingerprint(key: bytes) -> str:
 
 
 def create_key(store: Path, project: str) -> str:
-    """Create the project's key; refuse if it exists. Returns its fingerprint."""
+    """Create the project's key; refuse if it exists. Returns its fingerprint.
+
+    All or nothing: the key is written and synced under a temporary name, then linked to its
+    own name (a hard link fails if that name exists, so two creations cannot both win), so a
+    full disk or a kill leaves either the whole key or no key file at all.
+    """
     _refuse_if_shredded(store, project)
     store.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(store, 0o700)
     path = _key_path(store, project)
+    if path.exists():
+        raise _key_exists(store, project)
     key = secrets.token_bytes(KEY_BYTES)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{project}.", suffix=".tmp", dir=store)
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:  # mkstemp makes it owner-only (0600)
+            handle.write(key.hex() + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(temporary, path)
     except FileExistsError:
-        raise KeyStoreError(
-            f"project {project!r} already has a key in {store}; a new key would make its "
-            "pseudonyms unlinkable to those already released, so it is not replaced"
-        ) from None
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(key.hex() + "\n")
+        raise _key_exists(store, project) from None
+    finally:
+        os.unlink(temporary)
     return fingerprint(key)
+
+
+def _key_exists(store: Path, project: str) -> KeyStoreError:
+    return KeyStoreError(
+        f"project {project!r} already has a key in {store}; a new key would make its "
+        "pseudonyms unlinkable to those already released, so it is not replaced"
+    )
+
+
+def discard_new_key(store: Path, project: str, key_print: str) -> None:
+    """Undo a creation whose audit entry could not be written: the key was never used (no run
+    could read it before its creation is logged), so removing it loses nothing."""
+    path = _key_path(store, project)
+    if path.exists() and fingerprint(load_key(store, project)) == key_print:
+        path.unlink()
 
 
 def has_key(store: Path, project: str) -> bool:

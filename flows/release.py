@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,19 +60,41 @@ def same_content(a: Path, b: Path) -> bool:
     return names_a == names_b and all(sha256_file(a / n) == sha256_file(b / n) for n in names_a)
 
 
-def publish(staging: Path, target: Path) -> str:
-    """Move a complete staging folder into place; 'published' or 'unchanged' (identical rerun)."""
+def publish(staging: Path, target: Path, record: Callable[[str], None] | None = None) -> str:
+    """Move a complete staging folder into place; 'published' or 'unchanged' (identical rerun).
+
+    `record(status)` is called once the outcome is known and before the release can be seen:
+    a release is in the audit log before anyone can read it (invariant 8), and a run whose
+    record fails publishes nothing. The rename can still fail after the record; the caller then
+    logs that the release it recorded was not published.
+    """
     if target.exists():
         identical = same_content(staging, target)
         shutil.rmtree(staging)
         if identical:
+            if record is not None:
+                record("unchanged")
             return "unchanged"
+        from flows.verify import altered_note  # verify reads releases with this module's hash
+
+        altered = altered_note(target)
+        if altered is not None:
+            raise ReleaseExists(
+                f"release {target} was {altered}; it is left as it is for the data steward to "
+                "look into (`rex verify` checks every release)"
+            )
         raise ReleaseExists(
             f"release {target} already exists with other content; a published release is never "
             "overwritten (remove it first, or run with another as-of date)"
         )
-    os.chmod(staging, 0o750)
-    staging.rename(target)
+    try:
+        os.chmod(staging, 0o750)
+        if record is not None:
+            record("published")
+        staging.rename(target)
+    except BaseException:
+        discard(staging)
+        raise
     return "published"
 
 

@@ -10,6 +10,7 @@ identifiers.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -18,6 +19,7 @@ import polars as pl
 from specs.identifiers import Scheme, valid
 
 SHOWN_LINES = 10  # line numbers named in a refusal, at most
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f]")
 
 
 class RequestError(RuntimeError):
@@ -34,9 +36,22 @@ def read_person_list(path: Path) -> pl.DataFrame:
     """The persons the file lists (`insz`) with the months asked about for each (`from_month`,
     `until_month`, YYYY-MM, null for the spec's whole period), or RequestError."""
     try:
-        text = path.read_text()
+        data = path.read_bytes()
     except OSError as error:
         raise RequestError(f"{path.name}: cannot be read ({error.strerror})") from None
+    if not data:
+        raise RequestError(f"{path.name}: is empty; it should list one INSZ per line")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = "\x00"  # refused just below, like any other binary file
+    # A control character other than the line ends and tabs means a binary file (or the wrong
+    # file), whatever its lines happen to decode to.
+    if CONTROL_CHARACTER.search(text):
+        raise RequestError(
+            f"{path.name}: is not a text file (binary content); it should list one INSZ per "
+            "line, in UTF-8"
+        )
     rows = pl.DataFrame({"raw": text.splitlines()}).with_row_index("line", offset=1)
     fields = pl.col("raw").str.split(";")
     rows = rows.with_columns(

@@ -13,16 +13,18 @@ anything else. A deletion is logged only once the folder is verifiably gone.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from prefect import flow
 
-from flows import audit, keys
+from flows import audit, keys, verify
 from flows.settings import Paths
 from specs.load import SpecError, load_spec
 from specs.model import Spec
@@ -122,80 +124,134 @@ def tombstones(paths: Paths) -> list[Path]:
     )
 
 
-def _remove(tombstone: Path) -> None:
-    shutil.rmtree(tombstone)
-    if tombstone.exists():
-        raise RetentionError(f"{tombstone} still exists after its removal")
+FINISHING = "finishing a deletion that an earlier retention run began"
 
 
-def delete_folder(folder: Path) -> None:
-    """Remove a folder through a tombstone, so that a stop half-way is finished next time."""
+def _empty(folder: Path) -> None:
+    """Remove everything inside a folder, and check that it is empty."""
+    for child in sorted(folder.iterdir()):
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+    if any(folder.iterdir()):
+        raise RetentionError(f"{folder} is not empty after its contents were removed")
+
+
+def delete_folder(folder: Path, record: Callable[[], object] | None = None) -> None:
+    """Remove a folder through a tombstone, so that a stop half-way is finished next time.
+
+    `record` logs the deletion once the contents are verifiably gone; the empty tombstone is
+    removed only after that. A deletion that could not be logged (the log cannot be written)
+    therefore leaves its empty tombstone, and the next run, finishing it, logs it: the data goes
+    on time, and no deletion goes unlogged.
+    """
     tombstone = folder.with_name(TOMBSTONE + folder.name)
     folder.rename(tombstone)
-    _remove(tombstone)
+    _empty(tombstone)
     if folder.exists():
         raise RetentionError(f"{folder} still exists after its deletion")
+    if record is not None:
+        record()
+    tombstone.rmdir()
+
+
+def _not_logged(error: audit.AuditLogError) -> str:
+    return f"the audit log cannot take the entry, so it is kept for the next run: {error}"
 
 
 def apply(paths: Paths, specs_dir: Path, as_of: dt.date) -> list[Outcome]:
-    """Carry out the plan of `as_of`; every deletion, shredding and attestation is logged."""
+    """Carry out the plan of `as_of`; every deletion, shredding and attestation is logged.
+
+    The deadlines come from the manifests and the specs, not from the log, so a damaged log
+    does not stop retention: it goes on in a fresh segment whose first entry records the
+    damage (flows.audit). A log that cannot be written at all (a full disk) does not stop the
+    deletions either; each leaves its empty tombstone, logged by the next run that can, while
+    attestations and key shredding, which are nothing but their entry or cannot be undone,
+    wait for a log that takes them.
+    """
     log = paths.audit_log
-    for tombstone in tombstones(paths):
-        _remove(tombstone)
-        audit.append(
-            log,
-            "deletion",
-            target=str(tombstone.with_name(tombstone.name.removeprefix(TOMBSTONE))),
-            reason="finishing a deletion that an earlier retention run began",
-            as_of=as_of.isoformat(),
-        )
-    already_due = {e.get("target") for e in audit.read(log) if e["event"] == "attestation_due"}
+    read = audit.scan(log)
+    log_error: audit.AuditLogError | None = None
+    if read.current_is_damaged:
+        try:
+            audit.open_segment(log, read.problems)
+        except audit.AuditLogError as error:
+            log_error = error
     outcomes = []
+
+    def logged(event: str, **fields: object) -> None:
+        nonlocal log_error
+        try:
+            audit.append(log, event, **fields, as_of=as_of.isoformat())
+        except audit.AuditLogError as error:
+            log_error = error
+            raise
+
+    for tombstone in tombstones(paths):
+        target = str(tombstone.with_name(tombstone.name.removeprefix(TOMBSTONE)))
+        step = Step(Action.DELETE, tombstone.parent.name, target, FINISHING)
+        try:
+            _empty(tombstone)
+            logged("deletion", target=target, reason=FINISHING)
+            tombstone.rmdir()
+        except audit.AuditLogError as error:
+            outcomes.append(Outcome(step, False, f"deleted; {_not_logged(error)}"))
+            continue
+        except OSError as error:
+            detail = f"{type(error).__name__}: {audit.reason_of(error)}"
+            with contextlib.suppress(audit.AuditLogError):  # reported with the outcome
+                logged("deletion_failed", target=target, reason=detail)
+            outcomes.append(Outcome(step, False, detail))
+            continue
+        outcomes.append(Outcome(step, True, "an earlier run had begun it"))
+    # A damaged line may hide an attestation asked for already: asked twice beats never.
+    already_due = {e.get("target") for e in read.entries if e.get("event") == "attestation_due"}
     failed_projects: set[str] = set()
     for step in retention_plan(paths, specs_dir, as_of):
+        detail = ""
         if step.action is Action.SHRED_KEY and step.project in failed_projects:
             outcomes.append(Outcome(step, False, "kept: some of its data could not be deleted"))
             continue
+        if step.action is Action.SHRED_KEY and log_error is not None:
+            outcomes.append(Outcome(step, False, f"kept: {_not_logged(log_error)}"))
+            continue
         try:
             if step.action is Action.DELETE:
-                delete_folder(Path(step.target))
-                audit.append(
-                    log, "deletion", target=step.target, reason=step.reason, as_of=as_of.isoformat()
+                detail = verify.before_deletion(Path(step.target)) or ""  # said while it is there
+                altered = {"altered": detail} if detail else {}
+                delete_folder(
+                    Path(step.target),
+                    lambda step=step, altered=altered: logged(
+                        "deletion", target=step.target, reason=step.reason, **altered
+                    ),
                 )
             elif step.action is Action.ATTEST and step.target in already_due:
                 outcomes.append(Outcome(step, True, "already asked for"))
                 continue
             elif step.action is Action.ATTEST:
-                audit.append(
-                    log,
-                    "attestation_due",
-                    target=step.target,
-                    reason=step.reason,
-                    as_of=as_of.isoformat(),
-                )
+                logged("attestation_due", target=step.target, reason=step.reason)
             else:
                 printed = keys.shred_key(paths.key_store, step.project, as_of.isoformat())
-                audit.append(
-                    log,
+                logged(
                     "key_shredded",
                     project=step.project,
                     key_fingerprint=printed,
                     reason=step.reason,
-                    as_of=as_of.isoformat(),
                 )
+        except audit.AuditLogError as error:
+            failed_projects.add(step.project)
+            done = "deleted; " if step.action is Action.DELETE else ""
+            outcomes.append(Outcome(step, False, done + _not_logged(error)))
+            continue
         except OSError as error:
             failed_projects.add(step.project)
             detail = f"{type(error).__name__}: {error.strerror or error}"
-            audit.append(
-                log,
-                "deletion_failed",
-                target=step.target,
-                reason=detail,
-                as_of=as_of.isoformat(),
-            )
+            with contextlib.suppress(audit.AuditLogError):  # reported with the outcome
+                logged("deletion_failed", target=step.target, reason=detail)
             outcomes.append(Outcome(step, False, detail))
             continue
-        outcomes.append(Outcome(step, True))
+        outcomes.append(Outcome(step, True, detail))
     return outcomes
 
 

@@ -52,9 +52,10 @@ def disclosures(entries: list[dict[str, Any]], as_of: dt.date) -> list[dict[str,
 def check(entry: dict[str, Any], entries: list[dict[str, Any]], specs_dir: Path) -> Finding:
     """Every rule the disclosure in `entry` had to meet, and which it did not."""
     violations = []
+    # Before it in the log, by position: a segment opened after damage numbers its entries anew.
+    position = next(i for i, e in enumerate(entries) if e is entry)
     requested = any(
-        e.get("event") == "request" and e.get("run") == entry.get("run") and e["seq"] < entry["seq"]
-        for e in entries
+        e.get("event") == "request" and e.get("run") == entry.get("run") for e in entries[:position]
     )
     if not entry.get("run") or not requested:
         violations.append("no request for this run was logged before it")
@@ -98,8 +99,11 @@ def check(entry: dict[str, Any], entries: list[dict[str, Any]], specs_dir: Path)
 def review(
     log: Path, specs_dir: Path, sample: int, as_of: dt.date, seed: int | None = None
 ) -> tuple[int, list[Finding]]:
-    """The number of disclosures up to `as_of`, and the findings on a random sample of them."""
-    entries = audit.read(log)
+    """The number of disclosures up to `as_of`, and the findings on a random sample of them.
+
+    A damaged log is reviewed as far as it can be read (a line that is no entry is skipped);
+    the damage itself is for `audit.verify` to report, which the command line does."""
+    entries = audit.scan(log).entries
     candidates = disclosures(entries, as_of)
     drawn = random.Random(seed).sample(candidates, min(sample, len(candidates)))
     return len(candidates), [check(e, entries, specs_dir) for e in sorted(drawn, key=_seq)]

@@ -5,7 +5,9 @@ Read at the edges (the CLI, the tests), never at import time of a library module
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,7 +56,9 @@ def quiet_libraries(data: Path) -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_HOME", str(data / ".prefect"))
-    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
+    # a folder that cannot be made is said by `check_writable`, for the commands that write
+    with contextlib.suppress(OSError):
+        prefect_home().mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     # Prefect logs a failed task or flow with its exception's message and traceback, to the
@@ -107,3 +111,33 @@ class Engine:
             parallel=int(parallel) if parallel else None,
             cluster=cluster or os.environ.get("REX_DASK_ADDRESS") or None,
         )
+
+
+def prefect_home() -> Path:
+    """Where Prefect keeps its state (its database, its temporary server's log)."""
+    return Path(os.environ["PREFECT_HOME"])
+
+
+class DataFolderError(RuntimeError):
+    """A folder a run must write cannot be written; the message names it and says why."""
+
+
+def check_writable(paths: Paths) -> None:
+    """Refuse, before anything starts, a data folder (or PREFECT_HOME) that cannot be written.
+
+    A file is made and removed in each, which tells what permissions alone do not (a read-only
+    file system, a full disk, a path through a file). Without this check Prefect's server would
+    be the first to fail, after minutes of retries and pages of traceback."""
+    for label, folder in (("data folder", paths.data), ("PREFECT_HOME", prefect_home())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            descriptor, probe = tempfile.mkstemp(prefix=".rex-write-check-", dir=folder)
+            os.close(descriptor)
+            os.unlink(probe)
+        except OSError as error:
+            reason = error.strerror or type(error).__name__
+            raise DataFolderError(
+                f"the {label} {folder} cannot be written ({reason}): rex keeps its audit log, "
+                "releases and Prefect's state there; make it writable or set REX_DATA_DIR "
+                "(and PREFECT_HOME) to a folder that is"
+            ) from None

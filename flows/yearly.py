@@ -77,13 +77,16 @@ def supersede(paths: Paths, spec: Spec, delivery: ExtractResult, as_of: dt.date)
             deliberation=spec.deliberation,
             recipient=spec.recipient,
         )
-        delete_folder(older)
-        audit.append(
-            paths.audit_log,
-            "deletion",
-            target=str(older),
-            reason=f"superseded by the delivery as of {as_of}",
-            as_of=as_of.isoformat(),
+        delete_folder(
+            older,
+            # logged before its empty tombstone goes (see flows.retention.delete_folder)
+            lambda older=older: audit.append(
+                paths.audit_log,
+                "deletion",
+                target=str(older),
+                reason=f"superseded by the delivery as of {as_of}",
+                as_of=as_of.isoformat(),
+            ),
         )
         superseded.append(older)
     return superseded

@@ -19,14 +19,45 @@ class Scheme(StrEnum):
     KBO = "kbo"  # enterprise (KBO number) or local unit (establishment number)
 
 
-# INSZ: 97 - (first nine mod 97), with 2,000,000,000 added for births from 2000; RSZ: 96 -
-# (sequence x 100 mod 97), 97 for 0; KBO and local unit: 97 - (first eight mod 97).
+# INSZ: YYMMDD + counter + 97 - (first nine mod 97), with 2,000,000,000 added for births from
+# 2000. The rule is python-stdnum 2.2's (`stdnum.be.nn` or `stdnum.be.bis`), tested against it:
+# - the month field is 00-12, or 20-32 / 40-52 for a BIS number (month + 20 when the sex was
+#   unknown at issue, + 40 when known); 00 (and so 20, 40) is a birth month not known, and then
+#   the day is not checked either (stdnum's rule; 000001 is a wholly unknown birth date);
+# - the century is the one whose check digits match, 19xx first; 20xx only for a year that has
+#   begun (a number is never issued for a birth still to come, so the clock is read here);
+# - the day is 00 (not known) or a day of that month in that year: 29 February only in a leap
+#   year. Here alone rex is stricter than stdnum, which takes any other day (32-99, 30 February)
+#   for "day not known"; the register writes 00 for that, so such a number was never issued.
+_INSZ_YY = "try_cast(left({c}, 2) as integer)"
+_INSZ_MM = "try_cast(substr({c}, 3, 2) as integer)"
+_INSZ_DD = "try_cast(substr({c}, 5, 2) as integer)"
+_INSZ_CC = "try_cast(right({c}, 2) as integer)"
+_INSZ_FIRST_NINE = "try_cast(left({c}, 9) as bigint)"
+_INSZ_19XX = f"(97 - {_INSZ_FIRST_NINE} % 97 = {_INSZ_CC})"
+_INSZ_20XX = (
+    f"(2000 + {_INSZ_YY} <= year(current_date) "
+    f"and 97 - (2000000000 + {_INSZ_FIRST_NINE}) % 97 = {_INSZ_CC})"
+)
+_INSZ_YEAR = f"(case when {_INSZ_19XX} then 1900 else 2000 end + {_INSZ_YY})"
+_INSZ_LEAP = f"({_INSZ_YEAR} % 4 = 0 and ({_INSZ_YEAR} % 100 <> 0 or {_INSZ_YEAR} % 400 = 0))"
+# days of the (unshifted) month, by arithmetic only, so that no row can make the SQL raise
+_INSZ_MONTH_DAYS = (
+    f"(case {_INSZ_MM} % 20 when 2 then case when {_INSZ_LEAP} then 29 else 28 end "
+    f"when 4 then 30 when 6 then 30 when 9 then 30 when 11 then 30 else 31 end)"
+)
+_INSZ = (
+    "(regexp_full_match({c}, '[0-9]{{11}}')"
+    f" and ({_INSZ_MM} between 0 and 12 or {_INSZ_MM} between 20 and 32"
+    f" or {_INSZ_MM} between 40 and 52)"
+    f" and ({_INSZ_19XX} or {_INSZ_20XX})"
+    f" and ({_INSZ_MM} % 20 = 0 or {_INSZ_DD} = 0 or {_INSZ_DD} <= {_INSZ_MONTH_DAYS}))"
+)
+
+# RSZ: 96 - (sequence x 100 mod 97), 97 for 0; KBO and local unit: 97 - (first eight mod 97).
 VALID: Mapping[Scheme, str] = MappingProxyType(
     {
-        Scheme.INSZ: """(regexp_full_match({c}, '[0-9]{{11}}') and (
-    97 - try_cast(left({c}, 9) as bigint) % 97 = try_cast(right({c}, 2) as integer)
-    or 97 - (2000000000 + try_cast(left({c}, 9) as bigint)) % 97
-        = try_cast(right({c}, 2) as integer)))""",
+        Scheme.INSZ: _INSZ,
         Scheme.RSZ: """(regexp_full_match({c}, '[0-9]{{9}}') and
     coalesce(nullif(96 - (try_cast(left({c}, 7) as bigint) * 100) % 97, 0), 97)
         = try_cast(right({c}, 2) as integer))""",

@@ -8,7 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from calendar import monthrange
+from collections.abc import Mapping
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -244,6 +246,20 @@ class Protections(_Strict):
         }.get(kind, False)
 
 
+# The kind of value each protection is about (the fields of Protections).
+PROTECTED_KINDS: Mapping[str, Kind] = MappingProxyType(
+    {"amounts": Kind.AMOUNT, "dates": Kind.EVENT_DATE, "nationality": Kind.NATIONALITY}
+)
+
+
+class ExactGrant(_Strict):
+    """The deliberation's leave for a mode whose data leaves the premises to keep one kind of
+    value exact (amounts, dates or nationality), as `identified_data` is for identities."""
+
+    reference: str = Field(description="where the deliberation grants the exact values (points)")
+    reason: str = Field(description="why the recipient needs them exact, in its words")
+
+
 class Mode(_Strict):
     """One way an extract may be delivered. Its retention is given one way exactly: a fixed
     deadline (`delete_by`), a term from each run (`keep_months`), or the whole career of the
@@ -277,6 +293,11 @@ class Mode(_Strict):
         description="we keep our own copy of a delivery this many months after the run, "
         "however long its recipient may keep it; absent: as long as the recipient. Required "
         "for data kept for a whole career, which we have no reason to keep as long",
+    )
+    exact_grants: dict[Literal["amounts", "dates", "nationality"], ExactGrant] = Field(
+        default_factory=dict,
+        description="per protection a mode whose data leaves the premises drops (kept exact), "
+        "the deliberation's grant; without one such a mode must protect that kind of value",
     )
     description: str = Field(default="", description="what this mode is for")
 
@@ -373,6 +394,11 @@ class ModeName(StrEnum):
     SAMPLE = "sample"
     ONPREM = "onprem"
     CONTROL = "control"
+
+    @property
+    def leaves_premises(self) -> bool:
+        """Whether its data is delivered out of the building (all but the on-premise build)."""
+        return self is not ModeName.ONPREM
 
 
 class Variables(_Strict):
@@ -565,7 +591,31 @@ class Spec(_Strict):
             )
         if self.identified_data is not None and not any(m.identified for m in self.modes.values()):
             raise ValueError("the spec grants identified data but no mode is identified")
+        # last: a mode refused by the rules above has no protections worth a grant
+        for mode_name, mode in self.modes.items():
+            self._check_exact_grants(mode_name, mode, requested)
         return self
+
+    @staticmethod
+    def _check_exact_grants(mode_name: ModeName, mode: Mode, requested: set[str]) -> None:
+        """Data that leaves the premises keeps a kind of value exact only where the deliberation
+        grants it, cited in the mode; a grant for a value the mode protects is a mistake."""
+        for field, kind in PROTECTED_KINDS.items():
+            exact = sorted(n for n in requested if VARIABLES[n].kind is kind)
+            if mode.protect.protects(kind):
+                if field in mode.exact_grants:
+                    raise ValueError(
+                        f"mode {mode_name.value!r}: 'exact_grants.{field}' is given but "
+                        f"'protect.{field}' is not exact"
+                    )
+                continue
+            if mode_name.leaves_premises and exact and field not in mode.exact_grants:
+                raise ValueError(
+                    f"mode {mode_name.value!r} leaves the premises with 'protect.{field}' exact "
+                    f"({', '.join(exact[:5])}{' and more' if len(exact) > 5 else ''}) but cites "
+                    f"no grant for it: protect them, or give 'modes.{mode_name.value}."
+                    f"exact_grants.{field}' with the deliberation's 'reference' and a 'reason'"
+                )
 
     def _check_summary(self, name: str, summary: Summary) -> None:
         if name in PANELS:

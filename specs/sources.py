@@ -33,6 +33,12 @@ class SourceTable:
     first and last valid day (the last may be null: still valid); period tables name their
     period column (YYYYMM for months, YYYYQ for quarters, the year), matched to the panel's
     period; other tables are read whole (one row per person, or lines of a panel of their own).
+
+    A table a spec needs is refused when it holds no rows, and when it holds fewer than
+    `min_rows_per_person` rows per person of the register: a floor far below what a complete
+    delivery holds (its neighbour, the register, implies at least that many), so that a table
+    delivered empty or cut short is not taken for a population with no jobs, no career or no
+    address. Tables most persons have no row in (sanctions, disability) declare no floor.
     """
 
     institution: str
@@ -42,6 +48,7 @@ class SourceTable:
     valid_from: str | None = None
     valid_until: str | None = None
     period_column: str | None = None
+    min_rows_per_person: float = 0.0
 
     @property
     def relative_path(self) -> str:
@@ -108,6 +115,8 @@ RESIDENCES = SourceTable(
     ),
     valid_from="valid_from",
     valid_until="valid_until",
+    # every resident has an address: 1.1 episodes per person in the synthetic store
+    min_rows_per_person=0.5,
 )
 
 NATIONALITIES = SourceTable(
@@ -122,6 +131,8 @@ NATIONALITIES = SourceTable(
     ),
     valid_from="valid_from",
     valid_until="valid_until",
+    # every person has a nationality: 1.0 episodes per person
+    min_rows_per_person=0.5,
 )
 
 HOUSEHOLDS = SourceTable(
@@ -137,6 +148,8 @@ HOUSEHOLDS = SourceTable(
     ),
     valid_from="valid_from",
     valid_until="valid_until",
+    # every person lives in a household: 1.8 episodes per person
+    min_rows_per_person=0.5,
 )
 
 OCCUPATIONS = SourceTable(
@@ -273,6 +286,8 @@ OCCUPATIONS = SourceTable(
         _o("contribution_cents", "BIGINT"),
     ),
     period_column="quarter",
+    # most persons of working age work some quarters: 25 lines per person
+    min_rows_per_person=0.5,
 )
 
 UNEMPLOYMENT = SourceTable(
@@ -484,6 +499,8 @@ INCOMES = SourceTable(
         _o("taxable_wage_cents", "BIGINT"),
     ),
     period_column="quarter",
+    # most persons have an income some quarter: 42 rows per person
+    min_rows_per_person=0.5,
 )
 
 CAREER = SourceTable(
@@ -501,6 +518,8 @@ CAREER = SourceTable(
         _o("career_denominator", "INTEGER", description="years of a full career (45)"),
     ),
     period_column="year",
+    # most persons have career years: 20 per person
+    min_rows_per_person=0.5,
 )
 
 SOURCE_TABLES: Mapping[str, SourceTable] = MappingProxyType(

@@ -9,7 +9,11 @@ same (persons, seed) gives the same bytes whatever the chunk size, and memory is
 chunk size, not by the population.
 
 The store is written to a temporary folder beside the target and renamed into place only when
-complete.
+complete. A folder that holds anything but a synthetic store rex made (its store.json says so) is
+never written over, and a synthetic store is replaced only when the caller asks: the old one is
+moved aside, the new one moved in, and only then the old one removed, so that at every instant
+the target holds a complete store (or, after a crash between the two renames, the old one lies
+beside it under `.<name>.old-*`).
 """
 
 from __future__ import annotations
@@ -146,6 +150,60 @@ def conform(frame: pl.DataFrame, table: SourceTable) -> pl.DataFrame:
     return cast
 
 
+class StoreRefused(ValueError):
+    """The target folder may not be written over; the message names it and says why."""
+
+
+def synthetic_store(folder: Path) -> dict | None:
+    """What a store rex generated says of itself (its store.json: persons, seed, defects); None
+    where the folder holds no store.json saying it is synthetic (then it is taken for real data)."""
+    try:
+        description = json.loads((folder / STORE_MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    synthetic = isinstance(description, dict) and description.get("synthetic") is True
+    return description if synthetic else None
+
+
+def _check_target(out: Path, replace: bool) -> None:
+    """Refuse a target that is not empty and not a synthetic store rex made, and a synthetic store
+    unless `replace`: generation never deletes what the caller did not ask it to."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise StoreRefused(f"{out} is a file, not a source store folder; give another --out")
+    if not any(out.iterdir()):
+        return
+    description = synthetic_store(out)
+    if description is None:
+        raise StoreRefused(
+            f"{out} is not empty and holds no store.json saying it is a synthetic store, so it "
+            "is taken for real data and left as it is; give an empty or new folder as --out"
+        )
+    if not replace:
+        raise StoreRefused(
+            f"{out} already holds a synthetic store ({description.get('persons')} persons, seed "
+            f"{description.get('seed')}); give --replace to replace it"
+        )
+
+
+def _swap_in(staging: Path, out: Path) -> None:
+    """Move the complete store at `staging` to `out`, replacing what `out` holds in two renames:
+    the old aside, the new in (the old put back if that fails), then the old removed."""
+    if not out.exists():
+        staging.rename(out)
+        return
+    aside = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    aside.rmdir()  # only a name on the same file system, for the rename
+    out.rename(aside)
+    try:
+        staging.rename(out)
+    except BaseException:
+        aside.rename(out)
+        raise
+    shutil.rmtree(aside)
+
+
 def generate(
     persons: int,
     seed: int,
@@ -153,14 +211,19 @@ def generate(
     chunk_persons: int = DEFAULT_CHUNK_PERSONS,
     on_progress: Callable[[int], None] | None = None,
     with_defects: bool = False,
+    replace: bool = False,
 ) -> dict[str, int]:
     """Write the source store of `persons` persons to `out`, `chunk_persons` at a time (a whole
-    number of blocks); returns rows per table. `on_progress` gets the persons done so far."""
+    number of blocks); returns rows per table. `on_progress` gets the persons done so far.
+
+    `out` must be missing, empty, or (with `replace`) a synthetic store rex made; else
+    StoreRefused, before anything is written."""
     if chunk_persons < BLOCK_PERSONS or chunk_persons % BLOCK_PERSONS:
         raise ValueError(
             f"chunk size {chunk_persons:,}: expected a multiple of the block of "
             f"{BLOCK_PERSONS:,} persons"
         )
+    _check_target(out, replace)
     blocks_per_chunk = chunk_persons // BLOCK_PERSONS
     blocks = -(-persons // BLOCK_PERSONS)
     employers = population_employers(persons, seed)
@@ -188,9 +251,8 @@ def generate(
             writer.close()
         description = {"synthetic": True, "persons": persons, "seed": seed, "defects": with_defects}
         (staging / STORE_MANIFEST).write_text(json.dumps(description, sort_keys=True) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
+        _check_target(out, replace)  # again: the folder may have been filled meanwhile
+        _swap_in(staging, out)
     except BaseException:
         for writer in writers.values():
             writer.discard()

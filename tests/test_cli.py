@@ -24,6 +24,7 @@ from flows.settings import REPO_ROOT
         ["demo"],
         ["audit", "verify"],
         ["audit", "review"],
+        ["audit", "new-segment"],
         ["retention", "plan"],
         ["retention", "apply"],
         ["yearly", "run"],
@@ -94,3 +95,38 @@ def test_serve_without_a_prefect_server_says_how_to_start_one(monkeypatch):
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     result = CliRunner().invoke(app, ["serve"])
     assert result.exit_code == 2 and "prefect server start" in result.output
+
+
+def test_a_corrupt_head_or_torn_line_is_one_line_naming_the_file(tmp_path, monkeypatch):
+    from flows import audit
+
+    monkeypatch.setenv("REX_DATA_DIR", str(tmp_path / "data"))
+    log = tmp_path / "data" / "audit" / "audit.jsonl"
+    for n in range(3):
+        audit.append(log, "release", persons=n)
+    audit.head_path(log).write_text("not json")
+    result = CliRunner().invoke(app, ["audit", "verify"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.output.strip() == f"{log}: line 3: head file audit.jsonl.head is not JSON"
+
+
+def test_exports_refuse_a_damaged_log_until_a_fresh_segment_records_the_damage(
+    tmp_path, monkeypatch
+):
+    from flows import audit
+
+    monkeypatch.setenv("REX_DATA_DIR", str(tmp_path / "data"))
+    log = tmp_path / "data" / "audit" / "audit.jsonl"
+    for n in range(3):
+        audit.append(log, "release", persons=n)
+    log.write_bytes(log.read_bytes()[:-30])  # the last entry torn
+    with pytest.raises(audit.AuditLogDamaged, match="line 3: the last line is torn"):
+        audit.append(log, "request", run="r1")
+    runner = CliRunner()
+    opened = runner.invoke(app, ["audit", "new-segment"])
+    assert opened.exit_code == 0 and "audit.2.jsonl: opened" in opened.output
+    assert audit.append(log, "request", run="r1")["seq"] == 2  # after the opening entry
+    verified = runner.invoke(app, ["audit", "verify"])
+    assert verified.exit_code == 1
+    assert "audit.jsonl: line 3: the last line is torn" in verified.output
+    assert runner.invoke(app, ["audit", "new-segment"]).exit_code == 2  # the new one is intact

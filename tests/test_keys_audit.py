@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import stat
 
@@ -141,3 +142,90 @@ def test_any_single_change_to_the_log_is_detected(tmp_path_factory, change, entr
         lines[at], lines[other] = lines[other], lines[at]
     _rewrite(log, lines)
     assert audit.verify_chain(log) != []
+
+
+# --- appends chain from the head they trust, all or nothing (issue 9, points 3-5 and 7) -------
+
+
+def test_append_after_entries_cut_from_the_end_is_refused_naming_the_file_and_line(tmp_path):
+    log, lines = _log_of(tmp_path)
+    _rewrite(log, lines[:3])
+    with pytest.raises(audit.AuditLogDamaged) as refused:
+        audit.append(log, "release", persons=9)
+    assert str(log) in str(refused.value) and "line 3" in str(refused.value)
+    assert "entries deleted from the end" in str(refused.value)
+    assert log.read_text().splitlines() == lines[:3]  # nothing appended, nothing papered over
+    assert audit.verify_chain(log) != []
+
+
+def test_append_after_the_last_entry_was_edited_is_refused(tmp_path):
+    log, lines = _log_of(tmp_path)
+    lines[-1] = json.dumps(json.loads(lines[-1]) | {"persons": 7}, sort_keys=True)
+    _rewrite(log, lines)
+    with pytest.raises(audit.AuditLogDamaged, match="line 5: entry 5 .*was edited"):
+        audit.append(log, "release", persons=9)
+
+
+def test_a_full_disk_during_the_line_leaves_the_log_and_head_as_they_were(tmp_path, monkeypatch):
+    log, lines = _log_of(tmp_path)
+    head = audit.head_path(log).read_bytes()
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("flows.audit.os.fsync", full)  # the line is written, its sync fails
+    with pytest.raises(
+        audit.AuditWriteFailed, match=r"audit.jsonl could not be written \(the disk"
+    ):
+        audit.append(log, "release", persons=9)
+    monkeypatch.undo()
+    assert log.read_text().splitlines() == lines and audit.head_path(log).read_bytes() == head
+    assert audit.verify_chain(log) == []
+    assert audit.append(log, "release", persons=10)["seq"] == 6
+
+
+def test_an_unwritable_head_rolls_the_line_back_and_the_log_still_verifies(tmp_path, monkeypatch):
+    log, lines = _log_of(tmp_path)
+
+    def read_only(src, dst):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr("flows.audit.os.replace", read_only)
+    with pytest.raises(audit.AuditWriteFailed, match="the file system is read-only"):
+        audit.append(log, "release", persons=9)
+    monkeypatch.undo()
+    assert log.read_text().splitlines() == lines
+    assert not audit.head_path(log).with_name("audit.jsonl.head.tmp").exists()
+    assert audit.verify_chain(log) == []
+
+
+def test_an_append_killed_before_its_head_is_rolled_back_by_the_next_and_said_so(tmp_path):
+    log, lines = _log_of(tmp_path)
+    with open(log, "ab") as handle:
+        handle.write(b'{"seq": 6, "event": "rel')  # torn: the process died mid-line
+    assert audit.verify_chain(log) == [
+        "line 6: 24 bytes after entry 5 were never committed (an append was interrupted; the next "
+        "append rolls them back)"
+    ]
+    entry = audit.append(log, "release", persons=9)
+    assert entry["seq"] == 6 and "24 bytes after entry 5" in entry["rolled_back"]
+    assert audit.verify_chain(log) == []
+
+
+def test_a_corrupt_head_is_named_in_one_sentence(tmp_path):
+    log, _ = _log_of(tmp_path)
+    audit.head_path(log).write_text("{not json")
+    assert audit.verify_chain(log) == ["line 5: head file audit.jsonl.head is not JSON"]
+    with pytest.raises(audit.AuditLogDamaged, match="audit.jsonl.head is not JSON"):
+        audit.append(log, "release", persons=9)
+    audit.head_path(log).write_text('{"digest": "x"}\n')
+    assert audit.verify_chain(log) == ["line 5: head file audit.jsonl.head has no valid 'seq'"]
+
+
+def test_a_torn_last_line_is_said_to_be_torn_not_entry_none(tmp_path):
+    log, lines = _log_of(tmp_path)
+    log.write_bytes(log.read_bytes()[:-20])  # the end of the last committed entry is lost
+    problems = audit.verify_chain(log)
+    assert problems == ["line 5: the last line is torn: an entry was not written whole"]
+    with pytest.raises(audit.AuditLogDamaged, match="line 5: the last line is torn"):
+        audit.append(log, "release", persons=9)

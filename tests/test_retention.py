@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 
 import pytest
 
-from flows import audit, keys
+from flows import audit, keys, retention
 from flows.retention import apply, retention_plan, tombstones
 from flows.settings import SPECS_DIR
 from transforms.retention import Action, Holding, Step, plan
@@ -135,13 +134,14 @@ def test_a_shredded_key_stops_every_later_run_with_a_clear_message(held):
 
 def test_a_deletion_stopped_half_way_is_not_reported_and_is_finished_next_time(held, monkeypatch):
     paths, sample, onprem = held
-    real_rmtree = shutil.rmtree
+
+    real_empty = retention._empty
 
     def crash(path, *args, **kwargs):
         (path / "month.parquet").unlink()  # part of the folder is gone, then the crash
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("flows.retention.shutil.rmtree", crash)
+    monkeypatch.setattr("flows.retention._empty", crash)
     outcomes = apply(paths, SPECS_DIR, SAMPLE_DEADLINE + DAY)
     assert [(o.step.action, o.done) for o in outcomes] == [
         (Action.ATTEST, True),
@@ -153,12 +153,16 @@ def test_a_deletion_stopped_half_way_is_not_reported_and_is_finished_next_time(h
     ]
     assert len(tombstones(paths)) == 1 and onprem.exists()
 
-    monkeypatch.setattr("flows.retention.shutil.rmtree", real_rmtree)
+    monkeypatch.setattr("flows.retention._empty", real_empty)
     outcomes = apply(paths, SPECS_DIR, SAMPLE_DEADLINE + DAY)
     assert tombstones(paths) == [] and not sample.exists() and onprem.exists()
     last = audit.read(paths.audit_log)[-1]
     assert last["event"] == "deletion" and last["target"] == str(sample)
-    assert outcomes == []  # the release is gone, and its attestation was asked for already
+    # the release is gone and its attestation was asked for already: what is left to report is
+    # the deletion this run finished
+    assert [(o.step.action, o.step.target, o.done, o.detail) for o in outcomes] == [
+        (Action.DELETE, str(sample), True, "an earlier run had begun it")
+    ]
 
 
 def test_a_key_whose_project_could_not_be_fully_deleted_is_kept(held, monkeypatch):
@@ -167,7 +171,7 @@ def test_a_key_whose_project_could_not_be_fully_deleted_is_kept(held, monkeypatc
     def crash(path, *args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("flows.retention.shutil.rmtree", crash)
+    monkeypatch.setattr("flows.retention._empty", crash)
     outcomes = apply(paths, SPECS_DIR, ONPREM_DEADLINE + DAY)
     assert outcomes[-1].step.action is Action.SHRED_KEY and not outcomes[-1].done
     assert keys.has_key(paths.key_store, "dulbea-barometer")
@@ -190,3 +194,122 @@ def test_intermediate_data_of_a_run_that_stopped_is_deleted_whatever_the_deadlin
         (Action.DELETE, str(stale), True)
     ]
     assert not stale.exists() and fresh.exists() and sample.exists()
+
+
+# --- a damaged log, a log that cannot be written, a finished tombstone (issue 9, 6 and 13) -----
+
+
+def _damaged_log(paths, entries=3, line=2):
+    for n in range(entries):
+        audit.append(paths.audit_log, "release", persons=n)
+    lines = paths.audit_log.read_text().splitlines()
+    lines[line - 1] = "garbage"
+    paths.audit_log.write_text("\n".join(lines) + "\n")
+
+
+def test_retention_deletes_what_is_due_despite_a_damaged_log_and_logs_in_a_fresh_segment(held):
+    import hashlib
+
+    paths, sample, onprem = held
+    _damaged_log(paths)
+    outcomes = apply(paths, SPECS_DIR, ONPREM_DEADLINE + DAY)
+    assert all(o.done for o in outcomes) and len(outcomes) == 4
+    assert not sample.exists() and not onprem.exists()
+    segment = paths.audit_log.with_name("audit.2.jsonl")
+    opening, *logged = [json.loads(line) for line in segment.read_text().splitlines()]
+    assert opening["event"] == "log_damaged"
+    assert opening["damaged"] == {
+        "file": "audit.jsonl",
+        "sha256": hashlib.sha256(paths.audit_log.read_bytes()).hexdigest(),
+        "problems": ["line 2: not an audit entry (the line was edited)"],
+    }
+    assert [e["event"] for e in logged] == [
+        "deletion",
+        "attestation_due",
+        "deletion",
+        "key_shredded",
+    ]
+    # the damage stays reported; the fresh segment verifies
+    assert audit.verify_chain(paths.audit_log) == [
+        "line 2: not an audit entry (the line was edited)"
+    ]
+    assert apply(paths, SPECS_DIR, ONPREM_DEADLINE + DAY) == []
+    assert not paths.audit_log.with_name("audit.3.jsonl").exists()  # recorded once
+
+
+def test_a_damaged_segment_changed_after_it_was_recorded_is_reported(held):
+    paths, _, _ = held
+    _damaged_log(paths)
+    apply(paths, SPECS_DIR, SAMPLE_DEADLINE + DAY)
+    paths.audit_log.write_text(paths.audit_log.read_text().replace("garbage", "repaired?"))
+    assert (
+        "audit.2.jsonl line 1: audit.jsonl was changed after this segment recorded its damage"
+        in (audit.verify_chain(paths.audit_log))
+    )
+
+
+def test_a_deletion_the_log_cannot_take_is_done_and_logged_by_the_next_run(held, monkeypatch):
+    import errno
+
+    paths, sample, onprem = held
+    audit.append(paths.audit_log, "key_created", project="dulbea-barometer")
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("flows.audit.os.fsync", full)
+    outcomes = apply(paths, SPECS_DIR, ONPREM_DEADLINE + DAY)
+    assert not sample.exists() and not onprem.exists()  # the data went on time
+    assert not any(o.done for o in outcomes)
+    assert "the disk is full" in outcomes[0].detail and outcomes[0].detail.startswith("deleted; ")
+    assert keys.has_key(paths.key_store, "dulbea-barometer")  # never shredded unlogged
+    assert len(tombstones(paths)) == 2  # empty: the markers of deletions still to be logged
+    assert audit.verify_chain(paths.audit_log) == []
+
+    monkeypatch.undo()
+    outcomes = apply(paths, SPECS_DIR, ONPREM_DEADLINE + DAY)
+    assert tombstones(paths) == [] and all(o.done for o in outcomes)
+    events = [(e["event"], e.get("target")) for e in audit.read(paths.audit_log)][1:]
+    assert ("deletion", str(sample)) in events and ("deletion", str(onprem)) in events
+    assert events[-1][0] == "key_shredded"
+    assert audit.verify_chain(paths.audit_log) == []
+
+
+def test_retention_apply_that_finishes_a_tombstone_says_it_did(held, monkeypatch, prefect_harness):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    paths, sample, _ = held
+    tombstone = sample.with_name(retention.TOMBSTONE + sample.name)
+    sample.rename(tombstone)
+    monkeypatch.setenv("REX_DATA_DIR", str(paths.data))
+    monkeypatch.setenv("REX_KEY_STORE", str(paths.key_store))
+    result = CliRunner().invoke(
+        app, ["retention", "apply", "--as-of", "2019-01-01"], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 steps done, 0 failed" in result.output
+    assert "an earlier run had begun it" in result.output
+    assert not tombstone.exists()
+
+
+def test_retention_apply_on_a_damaged_log_warns_and_exits_non_zero(
+    held, monkeypatch, prefect_harness
+):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    paths, sample, _ = held
+    _damaged_log(paths)
+    monkeypatch.setenv("REX_DATA_DIR", str(paths.data))
+    monkeypatch.setenv("REX_KEY_STORE", str(paths.key_store))
+    runner = CliRunner()
+    result = runner.invoke(app, ["retention", "apply", "--as-of", "2021-01-01"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "2 steps done, 0 failed" in result.output and not sample.exists()
+    assert "audit.jsonl: line 2: not an audit entry" in result.output
+    assert "fresh segment" in result.output and "audit.2.jsonl" in result.output
+    again = runner.invoke(app, ["retention", "apply", "--as-of", "2021-01-01"])
+    assert again.exit_code == 0 and "audit.jsonl: line 2: not an audit entry" in again.output

@@ -93,3 +93,29 @@ def test_review_draws_only_disclosures_up_to_its_date_and_at_most_the_sample(tmp
     assert total == 4
     assert len(findings) == 2
     assert all(f.as_of <= "2020-04-30" for f in findings)
+
+
+def test_review_of_a_damaged_log_reports_the_damage_instead_of_crashing(
+    tmp_path, specs_dir, monkeypatch
+):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    log = tmp_path / "data" / "audit" / "audit.jsonl"
+    entry = _disclose(log, specs_dir, "r1")
+    _disclose(log, specs_dir, "r2")
+    lines = log.read_text().splitlines()
+    lines[2] = '{"seq": 3, "event": "req'  # an unparseable line in the middle
+    log.write_text("\n".join(lines) + "\n")
+    assert _violations(log, specs_dir) == (2, {entry["seq"]: (), 4: (_NO_REQUEST,)})
+    monkeypatch.setenv("REX_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr("flows.cli.SPECS_DIR", specs_dir)
+    result = CliRunner().invoke(app, ["audit", "review", "--as-of", "2021-12-31", "--seed", "1"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "warning: the audit log is damaged" in result.output
+    assert "audit.jsonl: line 3: not an audit entry" in result.output
+    assert "covers the entries that could be read" in result.output
+
+
+_NO_REQUEST = "no request for this run was logged before it"

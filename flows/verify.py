@@ -1,0 +1,200 @@
+"""Tampering with what was published: every release and workspace against its manifest, and
+each manifest against the digest the audit log recorded for it when it was published.
+
+A release is its manifest's to describe: every file it lists with its sha256, none missing, none
+added. The manifest could itself be rewritten to match edited files, so the `release` entry of
+the audit log records the manifest's own sha256, and the log's hash chain (`rex audit verify`)
+keeps that digest honest. Retention and reruns use `alterations` to call an altered release what
+it is instead of merely "another release".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flows import audit
+from flows.release import sha256_file
+from flows.settings import Paths
+
+MANIFEST = "manifest.json"
+# An added file is named in messages and in the audit log unless its name holds a long number,
+# which could be an identifier (an INSZ, an employer number) of whoever added it.
+_NUMBER_IN_NAME = re.compile(r"[0-9]{9}")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What is wrong with one release or workspace (nothing: it is as published)."""
+
+    folder: Path
+    problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _manifest(folder: Path) -> tuple[dict[str, Any] | None, str | None]:
+    path = folder / MANIFEST
+    if not path.is_file():
+        return None, f"{MANIFEST} is missing"
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        return None, f"{MANIFEST} cannot be read ({type(error).__name__})"
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None, f"{MANIFEST} is not valid JSON"
+    if not isinstance(document, dict) or not isinstance(document.get("files"), dict):
+        return None, f"{MANIFEST} lists no files"
+    return document, None
+
+
+def alterations(folder: Path) -> list[str]:
+    """Every way the folder's files differ from its own manifest: a file edited, missing or
+    added (empty when they match)."""
+    manifest, problem = _manifest(folder)
+    if manifest is None:
+        return [problem or f"{MANIFEST} cannot be read"]
+    listed: dict[str, Any] = manifest["files"]
+    present = {p.name for p in folder.iterdir()} - {MANIFEST}
+    problems = []
+    for name in sorted(listed):
+        recorded = listed[name].get("sha256") if isinstance(listed[name], dict) else None
+        if name not in present:
+            problems.append(f"{name} is missing")
+        elif not (folder / name).is_file() or _digest(folder / name) != recorded:
+            problems.append(f"{name} was edited (its sha256 is not the manifest's)")
+    problems += [
+        f"{_shown(name)} was added (the manifest does not list it)"
+        for name in sorted(present - set(listed))
+    ]
+    return problems
+
+
+def _digest(path: Path) -> str | None:
+    # a file that cannot be read cannot be the one published: reported as edited, no traceback
+    try:
+        return sha256_file(path)
+    except OSError:
+        return None
+
+
+def _shown(name: str) -> str:
+    return "a file whose name holds a number" if _NUMBER_IN_NAME.search(name) else name
+
+
+def altered_note(folder: Path) -> str | None:
+    """A sentence for a log entry or a message when the folder no longer matches its manifest
+    (tampering since it was published); None when it matches."""
+    problems = alterations(folder)
+    if not problems:
+        return None
+    return "altered since it was published (tampering): " + "; ".join(problems)
+
+
+def folders(paths: Paths) -> list[Path]:
+    """Every release and workspace on disk; hidden folders are staging and tombstones."""
+    return [
+        folder
+        for base in (paths.releases, paths.onprem)
+        for folder in sorted(base.glob("*/*"))
+        if folder.is_dir() and not folder.name.startswith(".")
+    ]
+
+
+def _where(folder: Path | str) -> tuple[str, str]:
+    # project and release name: the log's folder may be written relative to another directory
+    path = Path(folder)
+    return path.parent.name, path.name
+
+
+def logged_manifests(entries: list[dict[str, Any]]) -> dict[tuple[str, str], str | None]:
+    """Per published folder, the manifest digest of its last `release` entry (None: an entry
+    written before releases logged it)."""
+    logged: dict[tuple[str, str], str | None] = {}
+    for entry in entries:
+        if isinstance(entry, dict) and entry.get("event") == "release" and entry.get("folder"):
+            logged[_where(entry["folder"])] = entry.get("manifest_sha256")
+    return logged
+
+
+def unaccounted(entries: list[dict[str, Any]], on_disk: list[Path]) -> list[Verdict]:
+    """Releases the log says were published that are not on disk, with no deletion logged after
+    them and no failure of their run saying the publish was not made: removed outside retention,
+    or a run killed between logging its release and moving it into place."""
+    gone: dict[tuple[str, str], tuple[str, int]] = {}
+    failed_runs = {e.get("run") for e in entries if e.get("event") == "failure"}
+    for entry in entries:
+        event, where = entry.get("event"), None
+        if event == "release" and entry.get("folder") and entry.get("run") not in failed_runs:
+            gone[_where(entry["folder"])] = (str(entry["folder"]), entry["seq"])
+        elif event == "deletion" and entry.get("target"):
+            where = _where(entry["target"])
+            gone.pop(where, None)
+    for folder in on_disk:
+        gone.pop(_where(folder), None)
+    return [
+        Verdict(
+            Path(folder),
+            (
+                f"the audit log records its release (entry {seq}) but it is not on disk and no "
+                "deletion of it is logged: removed outside retention, or a run stopped between "
+                "logging it and publishing it",
+            ),
+        )
+        for folder, seq in sorted(gone.values())
+    ]
+
+
+def verify(paths: Paths) -> tuple[list[Verdict], str | None]:
+    """A verdict per release and workspace, and what is wrong with the audit log (None: it
+    verifies, and every manifest was checked against it)."""
+    log_problem = None
+    logged: dict[tuple[str, str], str | None] | None
+    try:
+        # whatever the damage, the entries that can be read are checked, and the files too
+        scan = audit.scan(paths.audit_log)
+        logged = logged_manifests(scan.entries)
+        damage = [p for p in scan.problems if not p.uncommitted]
+        if damage:
+            log_problem = (
+                f"the audit log {paths.audit_log} is damaged ({damage[0]}"
+                + (f", and {len(damage) - 1} more" if len(damage) > 1 else "")
+                + "): releases are checked against the entries that can be read "
+                "(`rex audit verify` lists the damage)"
+            )
+    except Exception as error:
+        logged, log_problem = (
+            None,
+            f"the audit log {paths.audit_log} cannot be read ({type(error).__name__}): files "
+            "checked against their manifests only",
+        )
+    verdicts = []
+    for folder in folders(paths):
+        problems = alterations(folder)
+        notes: list[str] = []
+        if logged is not None and (folder / MANIFEST).is_file():
+            where = _where(folder)
+            if where not in logged:
+                problems.append("the audit log has no release entry for it")
+            elif logged[where] is None:
+                notes.append("its release entry predates manifest digests: manifest not checked")
+            elif _digest(folder / MANIFEST) != logged[where]:
+                problems.append(f"{MANIFEST} is not the one the audit log recorded")
+        verdicts.append(Verdict(folder, tuple(problems), tuple(notes)))
+    if logged is not None:
+        verdicts += unaccounted(scan.entries, folders(paths))
+    return verdicts, log_problem
+
+
+def before_deletion(folder: Path) -> str | None:
+    """What retention's deletion entry must say about a release or workspace it deletes that no
+    longer matches its manifest (None: it matches, or it is a staging folder, which has none)."""
+    if folder.name.startswith(".") or not folder.is_dir():
+        return None
+    return altered_note(folder)
