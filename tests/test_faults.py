@@ -28,7 +28,6 @@ import pytest
 from flows import audit
 from flows.release import sha256_file
 from flows.settings import REPO_ROOT, Paths
-from specs.model import ModeName
 from tests.conftest import spec_variant
 
 PERSONS = 800
@@ -101,9 +100,9 @@ def project(tmp_path, store, master_key, validated_once, prefect_harness):
 
 
 def _run(paths, spec, store):
-    from flows.export import run_extract
+    from flows.export import sample_export
 
-    return run_extract(spec, ModeName.SAMPLE, AS_OF, paths, store)
+    return sample_export(spec, AS_OF, paths, store)
 
 
 def _target(paths) -> Path:
@@ -141,11 +140,15 @@ def test_a_full_disk_while_staging_a_panel_publishes_nothing_and_the_next_run_do
 
     paths, spec, neighbour = project
 
-    def half_then_full(frame, path):
-        path.write_bytes(b"PAR1 half a panel")
+    from flows.parquet_writer import RowGroupWriter
+
+    real_write = RowGroupWriter.write
+
+    def half_then_full(writer, table):
+        real_write(writer, table)  # the first rows reach the file, then the disk is full
         _full_disk()
 
-    monkeypatch.setattr("flows.export.write_parquet", half_then_full)
+    monkeypatch.setattr(RowGroupWriter, "write", half_then_full)
     with pytest.raises(ExtractFailed, match="stopped on OSError: No space left on device"):
         _run(paths, spec, store)
     monkeypatch.undo()

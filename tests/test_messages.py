@@ -149,19 +149,19 @@ def test_other_errors_stay_withheld(error):
 def test_a_run_that_fills_the_disk_says_so_in_its_refusal_and_its_log(world, tmp_path, monkeypatch):
     import errno
 
-    from flows import export
     from flows.export import ExtractFailed, sample_export
     from flows.keys import create_key
+    from flows.parquet_writer import RowGroupWriter
     from tests.conftest import WORLD_AS_OF
 
     paths = Paths(data=tmp_path / "data", key_store=tmp_path / "keys")
     create_key(paths.key_store, "e2e")
 
-    def full(frame, path) -> None:
+    def full(writer, table) -> None:
         # as Arrow says it: the errno, a detail of its own, and no file name
         raise OSError(errno.ENOSPC, "Error writing bytes to file. Detail: [errno 28] No space")
 
-    monkeypatch.setattr(export, "write_parquet", full)
+    monkeypatch.setattr(RowGroupWriter, "write", full)
     with pytest.raises(ExtractFailed) as failed:
         sample_export(world["spec"], WORLD_AS_OF, paths, world["store"])
     message = str(failed.value)
