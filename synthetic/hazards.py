@@ -50,7 +50,7 @@ INCAPACITY_ENTRY_BY_SEX = {"F": 1.1, "M": 0.9}
 # RIZIV 31/12/2023, and steeply rising with age, RIZIV invalidity rates by age: about 2% of the
 # insured at 25-34 and about 15% at 55-64, approximate).
 ILLNESS_MEDIAN_BY_AGE = (0.65, 0.8, 1.0, 1.2, 1.45)
-ILLNESS_MEDIAN_BY_SEX = {"F": 1.15, "M": 0.87}
+ILLNESS_MEDIAN_BY_SEX = {"F": 1.1, "M": 0.9}
 # Invalidity until pension after a primary phase of a year: about 55% of those in invalidity are
 # permanently unfit (domain.md 4), more so the older the onset (assumption: from a quarter at
 # 18-24 to three in four at 55-64, around that 55% for the stock).
