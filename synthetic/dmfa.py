@@ -12,12 +12,13 @@ import polars as pl
 
 from specs import codes
 from synthetic import employers as employer_pool
+from synthetic import hazards
 from synthetic import lifecourse as lc
 from synthetic.spells import dated, month_start, spells
 
 FULL_TIME_HOURS = 3800  # S: hundredths of hours a week
 PAID_DAYS_PER_MONTH = 65 / 3
-SHARE_PART_TIME = {"F": 0.40, "M": 0.12}
+SHARE_PART_TIME = hazards.PART_TIME_BY_SEX
 PART_TIME_FRACTIONS = (0.8, 0.5)  # 4/5 is the most common regime
 SHARE_WHITE_COLLAR = 0.55
 # Full-time monthly gross: log-normal with a thinner lower tail, through Statbel's 2021

@@ -251,8 +251,10 @@ def _episodes(first: pl.DataFrame, second: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([first, second]).sort("insz", "valid_from")
 
 
-def residences_table(frame: pl.DataFrame) -> pl.DataFrame:
-    lived = (
+def with_moves(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with each person's move day and whether the move happens (within the lived
+    span): the residences table and the life course's region of residence both follow it."""
+    return (
         _lived_span(frame)
         .with_columns(
             move_day=_period_day(
@@ -265,6 +267,10 @@ def residences_table(frame: pl.DataFrame) -> pl.DataFrame:
             & (pl.col("move_day") > pl.col("birth_date"))
         )
     )
+
+
+def residences_table(frame: pl.DataFrame) -> pl.DataFrame:
+    lived = with_moves(frame)
     first = lived.select(
         "insz",
         valid_from="birth_date",

@@ -167,6 +167,96 @@ TARGETS: dict[str, Target] = {
             "Part-time (2023): men 12.1%",
             "men's part-time rose from about 9% (2010) to 12% (2023)",
         ),
+        # The gradients (issue 15): what a labour-market researcher checks first. They come out
+        # of the hazards of synthetic/hazards.py, whose sources are given there too.
+        _t(
+            "unemployment_rate_flanders",
+            0.065,
+            0.02,
+            "ILO unemployment: Flanders 3.3% (2023)",
+            "ILO 2010: Flanders 5.2% (Statbel LFS, approximate); the benefit count runs above "
+            "it, as the national figure does (9% vs 8.3%)",
+        ),
+        _t(
+            "unemployment_ratio_wallonia_to_flanders",
+            2.4,
+            0.6,
+            "ILO unemployment (2023): Flanders 3.3%, Wallonia 7.9%",
+            "7.9 / 3.3 = 2.4 (2023); 11.5 / 5.2 = 2.2 in 2010 (Statbel LFS, approximate)",
+        ),
+        _t(
+            "unemployment_ratio_brussels_to_flanders",
+            3.3,
+            1.0,
+            "ILO unemployment (2023): Flanders 3.3%, Brussels about 11% (unverified)",
+            "11 / 3.3 = 3.3 (2023); 17.4 / 5.2 = 3.3 in 2010 (Statbel LFS, approximate); wide "
+            "bounds: Brussels is about 1,300 active persons of the test population",
+        ),
+        _t(
+            "employment_rate_20_64_flanders",
+            0.62,
+            0.05,
+            "Employment rate 20-64: 72.1% (2023Q1), LFS; by region not in domain.md",
+            "LFS 2010 by region (Statbel, approximate): Flanders 72%, Wallonia 62%, Brussels 59%, "
+            "times 0.87 for salaried work declared in the DMFA and sick leave, as the national "
+            "target (59 / 67.6)",
+        ),
+        _t(
+            "employment_rate_20_64_wallonia",
+            0.54,
+            0.05,
+            "Employment rate 20-64 by region, LFS 2010 (approximate): Wallonia 62%",
+            "62% x 0.87, as employment_rate_20_64_flanders",
+        ),
+        _t(
+            "employment_rate_20_64_brussels",
+            0.51,
+            0.06,
+            "Employment rate 20-64 by region, LFS 2010 (approximate): Brussels 59%",
+            "59% x 0.87, as employment_rate_20_64_flanders; wider: Brussels is 2,000 persons "
+            "aged 20-64 of the test population",
+        ),
+        _t(
+            "share_women_in_invalidity",
+            0.596,
+            0.05,
+            "Invalidity: 526,507 (31/12/2023), 59.6% women (RIZIV)",
+            "the women's share has grown since 2010; 5 points for that and for the 800 persons "
+            "in invalidity of the test population (standard error 1.7 points)",
+        ),
+        _t(
+            "invalidity_ratio_55_64_to_25_34",
+            6.0,
+            3.0,
+            "Invalidity (RIZIV): prevalence rises steeply with age",
+            "assumption from RIZIV's invalidity rates by age (about 2-3% of the insured at 25-34, "
+            "15-20% at 55-64, approximate): several times higher; 3 either way, for the "
+            "approximation and the 60 persons in invalidity aged 25-34 of the test population",
+        ),
+        _t(
+            "incapacity_entry_ratio_50s_to_20s",
+            2.25,
+            0.75,
+            "Primary incapacity: about 470k persons enter per year",
+            "entries per person of the age, in REFERENCE_DAY's year: rising with age (RIZIV "
+            "yearly statistics, approximate: about twice as high at 50-59 as at 20-29); at least "
+            "1.5, at most 3",
+        ),
+        _t(
+            "share_foreign_in_flanders",
+            0.085,
+            0.025,
+            "Non-Belgians: Flanders/Wallonia about 11% (2024)",
+            "the national share grew by about 4 points from 2010 to 2024 (share_foreign); kept "
+            "as the register draws it",
+        ),
+        _t(
+            "share_foreign_in_wallonia",
+            0.085,
+            0.025,
+            "Non-Belgians: Flanders/Wallonia about 11% (2024)",
+            "as share_foreign_in_flanders",
+        ),
         _t(
             "share_with_incapacity_episode",
             0.30,

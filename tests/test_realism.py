@@ -2,6 +2,9 @@
 
 A 30,000-person store is generated once; each figure is measured on the source tables (what the
 pipeline sees), as of the targets' reference day, and compared with its target and tolerance.
+Besides the national figures, the gradients a researcher checks first: unemployment and
+employment by region, the women's share and the age profile of invalidity, incapacity entries
+by age.
 """
 
 from __future__ import annotations
@@ -40,6 +43,35 @@ def covering(frame: pl.DataFrame, start: str, end: str, day: dt.date) -> pl.Data
 
 def share(condition: pl.Series) -> float:
     return float(condition.cast(pl.Float64).mean() or 0.0)
+
+
+def rate(frame: pl.DataFrame, condition: pl.Expr) -> float:
+    return share(frame.select(condition).to_series())
+
+
+def entries_per_person_by_decade(store: Path, persons: pl.DataFrame, year: int) -> dict[int, float]:
+    """Primary-incapacity entries in `year` per person alive on 1 July, by decade of age then
+    (2: 20-29, ..., 5: 50-59)."""
+    entries = (
+        read(store, "nic.incapacity")
+        .filter((pl.col("phase") == "primary") & (pl.col("start_date").dt.year() == year))
+        .group_by("insz")
+        .len("entries")
+    )
+    mid_year = dt.date(year, 7, 1)
+    by_decade = (
+        persons.filter(
+            (pl.col("birth_date") <= mid_year)
+            & (pl.col("death_date").is_null() | (pl.col("death_date") > mid_year))
+        )
+        .with_columns(
+            decade=((pl.lit(mid_year) - pl.col("birth_date")).dt.total_days() / 3652.5).floor()
+        )
+        .join(entries, on="insz", how="left")
+        .group_by("decade")
+        .agg(pl.col("entries").fill_null(0).mean())
+    )
+    return {int(decade): float(mean) for decade, mean in by_decade.iter_rows()}
 
 
 def measure(store: Path) -> dict[str, float]:
@@ -105,6 +137,23 @@ def measure(store: Path) -> dict[str, float]:
         & (pl.col("end_date").is_null() | (pl.col("end_date") >= first))
     )
     p10, p50, p90 = (float(full_time_monthly.quantile(q) or 0) for q in (0.10, 0.50, 0.90))
+    is_employed = pl.col("insz").is_in(employed_ids)
+    is_unemployed = pl.col("insz").is_in(unemployed_ids) & ~is_employed
+    unemployment = {
+        region: rate(
+            active_age.filter(pl.col("region") == region, is_employed | is_unemployed),
+            is_unemployed,
+        )
+        for region in ("Flanders", "Wallonia", "Brussels")
+    }
+    is_invalid = pl.col("insz").is_in(invalid["insz"].implode())
+    invalidity_by_age = {
+        band: rate(
+            people.filter(pl.col("age").is_between(low, low + 10, closed="left")), is_invalid
+        )
+        for band, low in (("25-34", 25), ("55-64", 55))
+    }
+    per_decade = entries_per_person_by_decade(store, persons, day.year)
     return {
         "share_flanders": share(people["region"] == "Flanders"),
         "share_wallonia": share(people["region"] == "Wallonia"),
@@ -132,6 +181,26 @@ def measure(store: Path) -> dict[str, float]:
         "part_time_share_women": share(part_time.filter(jobs["sex"] == "F")),
         "part_time_share_men": share(part_time.filter(jobs["sex"] == "M")),
         "share_with_incapacity_episode": share(lived["insz"].is_in(episodes["insz"].implode())),
+        "unemployment_rate_flanders": unemployment["Flanders"],
+        "unemployment_ratio_wallonia_to_flanders": unemployment["Wallonia"]
+        / unemployment["Flanders"],
+        "unemployment_ratio_brussels_to_flanders": unemployment["Brussels"]
+        / unemployment["Flanders"],
+        **{
+            f"employment_rate_20_64_{region.lower()}": rate(
+                adults.filter(pl.col("region") == region), is_employed
+            )
+            for region in ("Flanders", "Wallonia", "Brussels")
+        },
+        "share_women_in_invalidity": rate(people.filter(is_invalid), pl.col("sex") == "F"),
+        "invalidity_ratio_55_64_to_25_34": invalidity_by_age["55-64"] / invalidity_by_age["25-34"],
+        "incapacity_entry_ratio_50s_to_20s": per_decade[5] / per_decade[2],
+        "share_foreign_in_flanders": rate(
+            people.filter(pl.col("region") == "Flanders"), pl.col("foreign")
+        ),
+        "share_foreign_in_wallonia": rate(
+            people.filter(pl.col("region") == "Wallonia"), pl.col("foreign")
+        ),
     }
 
 
@@ -174,3 +243,24 @@ def test_the_episode_share_is_measured_over_18_088s_period():
     first, last = EPISODE_PERIOD
     assert (spec.period.from_, spec.period.until) == (f"{first:%Y-%m}", f"{last:%Y-%m}")
     assert first == register.START and last < register.END
+
+
+def test_unemployment_is_lowest_in_flanders_and_highest_in_brussels(figures):
+    wallonia = figures["unemployment_ratio_wallonia_to_flanders"]
+    brussels = figures["unemployment_ratio_brussels_to_flanders"]
+    assert 1 < wallonia < brussels, (wallonia, brussels)
+
+
+def test_employment_is_highest_in_flanders(figures):
+    flanders, wallonia, brussels = (
+        figures[f"employment_rate_20_64_{region}"]
+        for region in ("flanders", "wallonia", "brussels")
+    )
+    assert flanders > max(wallonia, brussels), (flanders, wallonia, brussels)
+
+
+def test_incapacity_entries_rise_with_every_decade_of_age(store):
+    persons = read(store, "register.persons")
+    per_decade = entries_per_person_by_decade(store, persons, REFERENCE_DAY.year)
+    working_decades = [per_decade[decade] for decade in (2, 3, 4, 5)]
+    assert working_decades == sorted(working_decades), working_decades
