@@ -56,3 +56,31 @@ def test_a_failed_steps_message_is_not_kept_in_prefects_database(prefect_harness
     messages = [run.state.message or "" for run in runs if run.state is not None]
     assert any("details are withheld" in message for message in messages)
     assert not [message for message in messages if QUOTED in message]
+
+
+def _all(read) -> list:
+    """Every record a paged Prefect read gives (the server caps one page)."""
+    records, offset = [], 0
+    while page := read(limit=200, offset=offset):
+        records += page
+        offset += len(page)
+    return records
+
+
+def test_the_key_reaches_no_flow_or_task_run_record(world):
+    """The slices get the key as an argument, in memory: Prefect records neither it nor any
+    form of it (parameters, inputs, states) in its database."""
+    import base64
+
+    from prefect.client.orchestration import get_client
+
+    from flows.keys import load_key
+
+    key = load_key(world["paths"].key_store, "e2e")
+    with get_client(sync_client=True) as client:
+        tasks = _all(client.read_task_runs)
+        flows = _all(client.read_flow_runs)
+    assert any(run.name.startswith("extract_slice") for run in tasks)  # the slices ran as tasks
+    recorded = "\n".join(run.model_dump_json() for run in tasks + flows)
+    for form in (key.hex(), base64.b64encode(key).decode(), repr(key)[2:-1]):
+        assert form not in recorded
