@@ -16,9 +16,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-import pyarrow.parquet as pq
-
 
 class ReleaseExists(RuntimeError):
     """A release with this name exists and differs from the one just built."""
@@ -30,18 +27,6 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def write_parquet(frame: pl.DataFrame, path: Path) -> None:
-    """Deterministic Parquet: same frame, same bytes."""
-    pq.write_table(
-        frame.to_arrow(),
-        path,
-        compression="zstd",
-        compression_level=3,
-        row_group_size=1_000_000,
-        write_statistics=True,
-    )
 
 
 def write_json(document: Any, path: Path) -> None:
