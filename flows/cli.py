@@ -86,6 +86,16 @@ def _refused(error: Exception) -> None:
     _fail(str(error) if isinstance(error, ExtractFailed) else f"refused: {error}")
 
 
+def _engine(cluster: str | None = None) -> Engine:
+    """How a run uses the machine, from REX_SLICE_PERSONS, REX_MEMORY_LIMIT, REX_PARALLEL_SLICES
+    and REX_DASK_ADDRESS (or `cluster`); a bad setting is refused in one line."""
+    try:
+        return Engine.from_environment(cluster)
+    except ValueError as error:
+        _fail(f"REX_SLICE_PERSONS or REX_PARALLEL_SLICES: {error}")
+        raise
+
+
 def _day(as_of: dt.datetime | None) -> dt.date:
     """The date the rules are evaluated at: the one given, or today."""
     return as_of.date() if as_of else dt.date.today()
@@ -278,11 +288,7 @@ def _run_export(
 
     flow = {"sample": sample_export, "onprem": onprem_build, "control": control_export}[mode]
     day = _day(as_of)
-    try:
-        engine = Engine.from_environment(cluster)
-    except ValueError as error:
-        _fail(f"REX_SLICE_PERSONS or REX_PARALLEL_SLICES: {error}")
-        raise
+    engine = _engine(cluster)
     flow = with_engine(flow, engine)
     try:
         with _prefect_api(), _extract_progress(f"{mode} export"):
@@ -538,14 +544,17 @@ def retention_apply(as_of: AsOf = None) -> None:
 @yearly_app.command("run")
 def yearly_run(spec: SpecFile, as_of: AsOf = None, sources: Sources = None) -> None:
     """Make a spec's yearly delivery as of a date by hand, as its schedule would."""
-    from flows.export import REFUSALS
+    from flows.export import REFUSALS, with_engine
     from flows.yearly import yearly_extract
 
     paths = _paths(writes=True)
     day = _day(as_of)
+    engine = _engine()
     try:
         with _prefect_api():
-            result = yearly_extract(spec, day, paths, sources or paths.sources)
+            result = with_engine(yearly_extract, engine)(
+                spec, day, paths, sources or paths.sources, engine
+            )
     except REFUSALS as error:
         _refused(error)
         return
@@ -611,9 +620,10 @@ def demo(
 
     paths = _paths(writes=True)
     from flows import keys
-    from flows.export import REFUSALS, onprem_build, sample_export
+    from flows.export import REFUSALS, onprem_build, sample_export, with_engine
     from synthetic.generate import generate
 
+    engine = _engine()
     console = Console(stderr=True)
     started = time.perf_counter()
     spec_project = "dulbea-barometer"
@@ -635,9 +645,13 @@ def demo(
     try:
         with _prefect_api():
             with _extract_progress("sample export of 18/088"):
-                sample = sample_export(DEMO_SPEC, DEMO_AS_OF, paths, paths.sources)
+                sample = with_engine(sample_export, engine)(
+                    DEMO_SPEC, DEMO_AS_OF, paths, paths.sources, engine
+                )
             with _extract_progress("on-premise build of 18/088"):
-                onprem = onprem_build(DEMO_SPEC, DEMO_AS_OF, paths, paths.sources)
+                onprem = with_engine(onprem_build, engine)(
+                    DEMO_SPEC, DEMO_AS_OF, paths, paths.sources, engine
+                )
     except REFUSALS as error:
         _refused(error)
         return

@@ -23,7 +23,7 @@ from prefect import flow
 from flows import audit
 from flows.export import AuthorisationError, ExtractResult, release_folder, run_extract
 from flows.retention import delete_folder
-from flows.settings import SPECS_DIR, Paths, quiet_libraries
+from flows.settings import SPECS_DIR, Engine, Paths, quiet_libraries
 from specs.load import load_spec
 from specs.model import ModeName, Spec
 
@@ -94,9 +94,15 @@ def supersede(paths: Paths, spec: Spec, delivery: ExtractResult, as_of: dt.date)
 
 @flow(name="yearly_extract", log_prints=False)
 def yearly_extract(
-    spec_path: Path, as_of: dt.date, paths: Paths, sources_dir: Path
+    spec_path: Path,
+    as_of: dt.date,
+    paths: Paths,
+    sources_dir: Path,
+    engine: Engine | None = None,
 ) -> YearlyResult:
-    """One scheduled delivery of a spec: export, then supersede the older deliveries."""
+    """One scheduled delivery of a spec: export, then supersede the older deliveries.
+    `engine`: how the run uses the machine (flows.settings.Engine; the release does not
+    depend on it)."""
 
     def scheduled_and_newest(spec: Spec) -> None:
         if spec.delivery is None:
@@ -104,7 +110,13 @@ def yearly_extract(
         earlier_deliveries(paths, spec, as_of)
 
     delivery = run_extract(
-        spec_path, DELIVERED_MODE, as_of, paths, sources_dir, precondition=scheduled_and_newest
+        spec_path,
+        DELIVERED_MODE,
+        as_of,
+        paths,
+        sources_dir,
+        precondition=scheduled_and_newest,
+        engine=engine,
     )
     spec = load_spec(spec_path).as_delivered(as_of)
     return YearlyResult(delivery, tuple(supersede(paths, spec, delivery, as_of)))

@@ -21,7 +21,9 @@ from flows.settings import REPO_ROOT
         ["keys", "create"],
         ["export", "sample"],
         ["export", "onprem"],
+        ["export", "control"],
         ["demo"],
+        ["verify"],
         ["audit", "verify"],
         ["audit", "review"],
         ["audit", "new-segment"],
@@ -130,3 +132,28 @@ def test_exports_refuse_a_damaged_log_until_a_fresh_segment_records_the_damage(
     assert verified.exit_code == 1
     assert "audit.jsonl: line 3: the last line is torn" in verified.output
     assert runner.invoke(app, ["audit", "new-segment"]).exit_code == 2  # the new one is intact
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["export", "sample", "--as-of", "2020-06-30"],
+        ["demo"],
+        [
+            "yearly",
+            "run",
+            "--spec",
+            str(REPO_ROOT / "specs" / "18-088.yaml"),
+            "--as-of",
+            "2020-06-30",
+        ],
+    ],
+)
+def test_every_extract_command_reads_the_slice_settings(tmp_path, monkeypatch, command):
+    monkeypatch.setenv("REX_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("REX_KEY_STORE", str(tmp_path / "keys"))
+    monkeypatch.setenv("REX_SLICE_PERSONS", "0")
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 2, result.output
+    assert "persons per slice: 0; expected at least 1" in result.output
+    assert not (tmp_path / "data" / "synthetic").exists()  # refused before any work
