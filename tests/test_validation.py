@@ -152,3 +152,25 @@ def test_a_wrong_sample_size_fails():
     assert "unique_value_count_to_be_between on column 'person_id'" in failure_of(
         good_month_panel(), sample_size=3
     )
+
+
+def test_a_passing_suite_counts_no_offending_row_and_table_checks_count_none():
+    # the suite runs without collecting offending values; a passing map expectation has none
+    outcomes = check(good_month_panel())
+    counts = {o.expectation: o.unexpected_count for o in outcomes}
+    assert counts["expect_column_values_to_not_be_null"] == 0
+    assert counts["expect_compound_columns_to_be_unique"] == 0
+    assert counts["expect_table_columns_to_match_ordered_list"] is None
+    assert counts["expect_column_unique_value_count_to_be_between"] is None
+
+
+def test_a_failing_suite_counts_the_offending_rows_of_each_failed_expectation():
+    frame = good_month_panel().with_columns(
+        person_id=pl.Series([PERSON_A, None, None]),
+        month=pl.Series(["2010-01", "2016-01", "2010-01"]),
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        check(frame, sample_size=3)
+    failed = {(f.expectation, f.column): f.unexpected_count for f in caught.value.failures}
+    assert failed[("expect_column_values_to_not_be_null", "person_id")] == 2
+    assert failed[("expect_column_values_to_be_in_set", "month")] == 1
