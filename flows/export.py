@@ -53,6 +53,7 @@ from flows.validate import (
     combined,
     distinct_count_outcomes,
     per_slice,
+    prepare_in_background,
     refuse_failures,
     validate_panel,
 )
@@ -427,6 +428,7 @@ def build_release(
     release's) if any panel fails its suite."""
     work = staging / WORK_FOLDER
     work.mkdir()
+    prepare_in_background()
     try:
         database = work / slices.DATABASE
         con = slices.connect(database, engine)

@@ -15,6 +15,7 @@ slices are disjoint in persons.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -138,6 +139,20 @@ def _batch_definition():
     context.variables.progress_bars = gx.data_context.types.base.ProgressBarsConfig(globally=False)
     source = context.data_sources.add_pandas("rex")
     return source.add_dataframe_asset("panel").add_batch_definition_whole_dataframe("whole")
+
+
+def prepare_in_background() -> threading.Thread:
+    """Import great-expectations and make its context in a thread of its own (about 4 s),
+    while the run reads and checks its sources in DuckDB, which leaves the interpreter free."""
+
+    def prepare() -> None:
+        # an error here is met again, and said, where the first suite runs
+        with _GX_LOCK, contextlib.suppress(Exception):
+            _batch_definition()
+
+    thread = threading.Thread(target=prepare, name="rex-prepare-validation", daemon=True)
+    thread.start()
+    return thread
 
 
 def validate_panel(panel: str, frame: pl.DataFrame, checks: list[c.Check]) -> list[Outcome]:
