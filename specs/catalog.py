@@ -1277,6 +1277,22 @@ def _start_from_days() -> pl.Expr:
     )
 
 
+def _end_from_next_days() -> pl.Expr:
+    # an episode that ends within a month is not running on its last day, so the panel shows
+    # its end month on the month before; the end month's day count then runs from the 1st to
+    # the end day. Over the rows of one person only, in month order.
+    def next_month(column: str) -> pl.Expr:
+        return pl.col(column).shift(-1).over("person_id", order_by="month")
+
+    first_day = next_month("month").str.to_date("%Y-%m", strict=False)
+    days = next_month("incapacity_days").cast(pl.Int64, strict=False)
+    return (
+        pl.when((pl.col("incapacity_end").cast(pl.String) == next_month("month")) & (days > 0))
+        .then(first_day + pl.duration(days=days - 1))
+        .otherwise(None)
+    )
+
+
 DERIVATIONS: Mapping[str, Derivation] = MappingProxyType(
     {
         d.variable: d
@@ -1308,6 +1324,13 @@ RECOMPUTATIONS: tuple[Recomputation, ...] = (
         ("incapacity_days",),
         "in the month the episode starts: the month's last day - incapacity_days + 1",
         _start_from_days(),
+        pl.lit(0),
+    ),
+    Recomputation(
+        "incapacity_end",
+        ("incapacity_days",),
+        "in the month the episode ends: the 1st of the month + incapacity_days - 1",
+        _end_from_next_days(),
         pl.lit(0),
     ),
 )

@@ -32,7 +32,7 @@ def small_variant(tmp_path: Path, change=None) -> Path:
     """18/088 with only the wage and incapacity variables the derivations are about."""
     document = yaml.safe_load(SPEC_18_088.read_text())
     document["variables"] = {
-        "month": ["incapacity_start", "incapacity_days"],
+        "month": ["incapacity_start", "incapacity_end", "incapacity_days"],
         "quarter": ["daily_wage", "wage_class", "job_gross_wage", "paid_days"],
     }
     document["classes"] = {
@@ -222,8 +222,14 @@ def test_the_day_count_of_the_start_month_gives_back_the_start_day(tmp_path):
             "incapacity_days": [19, 31, 20, 0, 28],
         }
     )
-    found = counts(small_variant(tmp_path), "month", exact, released)
-    assert found == {("incapacity_start", ("incapacity_days",)): (4, 1)}
+    no_end = {"incapacity_end": pl.lit(None, pl.Date)}
+    found = counts(
+        small_variant(tmp_path),
+        "month",
+        exact.with_columns(**no_end),
+        released.with_columns(incapacity_end=pl.lit(None, pl.String)),
+    )
+    assert found[("incapacity_start", ("incapacity_days",))] == (4, 1)
 
 
 def test_an_attack_needs_every_column_it_uses_in_the_release(tmp_path):
@@ -233,7 +239,8 @@ def test_an_attack_needs_every_column_it_uses_in_the_release(tmp_path):
     spec = load_spec(small_variant(tmp_path, without_wage_class))
     found = da.attacks(spec, spec.modes[ModeName.SAMPLE])
     assert [(a.rule.variable, a.rule.by) for a in found] == [
-        ("incapacity_start", ("incapacity_days",))
+        ("incapacity_start", ("incapacity_days",)),
+        ("incapacity_end", ("incapacity_days",)),
     ]
     assert da.attacks(spec, spec.modes[ModeName.ONPREM]) == []
 
@@ -295,8 +302,11 @@ def test_audit_counts_are_the_same_whatever_the_slicing(tmp_path_factory, rows, 
             ),
         }
     )
+    # the episodes end a month after they start, so that the end rule has rows to find
+    exact = exact.with_columns(incapacity_end=pl.col("incapacity_start").dt.offset_by("1mo"))
     released = exact.with_columns(
         pl.col("incapacity_start").dt.strftime("%Y-%m"),
+        pl.col("incapacity_end").dt.strftime("%Y-%m"),
         incapacity_days=pl.Series([d for _, _, _, d in rows]),
     )
     whole = da.audit_slice(found, {"month": exact}, {"month": released})
@@ -310,3 +320,42 @@ def test_audit_counts_are_the_same_whatever_the_slicing(tmp_path_factory, rows, 
         for s in range(6 // cut + 1)
     ]
     assert da.add_counts(parts, len(found)) == whole
+
+
+def test_the_day_count_of_the_end_month_gives_back_the_end_day(tmp_path):
+    months = ["2010-01", "2010-02", "2010-03"]
+    exact = pl.DataFrame(
+        {
+            "person_id": ["p", "p", "p", "q", "q", "q"],
+            "month": months * 2,
+            # p's episode ends on 10 February (the panel shows it in January, running on the
+            # 31st); q's ends on 28 February, which both January (by February's count) and
+            # February show; February's own row is not given back by March's count
+            "incapacity_end": pl.Series(
+                [
+                    dt.date(2010, 2, 10),
+                    None,
+                    None,
+                    dt.date(2010, 2, 28),
+                    dt.date(2010, 2, 28),
+                    None,
+                ],
+                dtype=pl.Date,
+            ),
+        }
+    )
+    released = pl.DataFrame(
+        {
+            "person_id": ["p", "p", "p", "q", "q", "q"],
+            "month": months * 2,
+            "incapacity_end": ["2010-02", None, None, "2010-02", "2010-02", None],
+            "incapacity_days": [31, 10, 0, 31, 28, 0],
+        }
+    )
+    spec = load_spec(small_variant(tmp_path))
+    found = [
+        a
+        for a in da.attacks(spec, spec.modes[ModeName.SAMPLE])
+        if a.rule.variable == "incapacity_end"
+    ]
+    assert da.audit_panel("month", found, exact, released) == [(3, 2)]

@@ -69,6 +69,8 @@ def test_the_sample_manifest_reports_the_audit_with_the_accepted_day_counts(worl
     assert days["recomputable_rows"] > 0
     assert days["share"] == round(days["recomputable_rows"] / days["rows"], 6)
     assert days["accepted"]["point"].startswith("point 8")
+    ends = found[("incapacity_end", ("incapacity_days",))]
+    assert ends["accepted"]["point"].startswith("point 8")
     assert manifest(world["onprem"])["derivation_audit"] == []
 
 
