@@ -195,19 +195,24 @@ def extract_slice(job: SliceJob, key: bytes) -> SliceResult:
         )
         for name, frame in exact.items()
     }
-    # the derivation audit compares the release's rows with their exact values, person by person
-    if job.mode.identified:
-        exact_ids = {name: frame.rename({"insz": PERSON_ID}) for name, frame in exact.items()}
-    else:
-        ids = persons.rename({"id": "insz", "pseudonym": PERSON_ID})
-        exact_ids = {
-            name: frame.join(ids, on="insz", how="left").drop("insz")
-            for name, frame in exact.items()
-        }
-    audited = derivation_audit.audit_slice(
-        derivation_audit.attacks(job.spec, job.mode), exact_ids, protected
-    )
-    del exact, exact_ids
+    # the derivation audit compares the release's rows with their exact values, person by
+    # person: only the protected values it attacks, keyed as released
+    attacks = derivation_audit.attacks(job.spec, job.mode)
+    ids = persons.rename({"id": "insz", "pseudonym": PERSON_ID})
+    truth = {}
+    for name in sorted({a.panel for a in attacks} & set(exact)):
+        wanted = exact[name].select(
+            "insz",
+            *PANELS[name].keys[1:],
+            *sorted({a.rule.variable for a in attacks if a.panel == name}),
+        )
+        truth[name] = (
+            wanted.rename({"insz": PERSON_ID})
+            if job.mode.identified
+            else wanted.join(ids, on="insz", how="left").drop("insz")
+        )
+    audited = derivation_audit.audit_slice(attacks, truth, protected)
+    del exact, truth
     # the digest of the persons is over their pseudonyms, also in an identified release
     present = pl.concat([frame[PERSON_ID] for frame in protected.values()]).unique()
     if job.mode.identified:
