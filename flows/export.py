@@ -17,7 +17,7 @@ import shutil
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -63,7 +63,8 @@ from specs.codebook import codebook, codebook_markdown
 from specs.load import SpecError, load_spec, spec_digest
 from specs.model import Mode, ModeName, PopulationRule, Spec
 from specs.release import ReleasedColumn, released_panels, released_summaries
-from transforms import calendar, panels, source_checks
+from transforms import calendar, derivation_audit, panels, source_checks
+from transforms.derivation_audit import DerivationRefused
 from transforms.protect import PERSON_ID
 from transforms.pseudonymise import (
     PERSON,
@@ -98,6 +99,7 @@ REFUSALS = (
     SourceDefects,
     SpecError,
     ValidationFailed,
+    DerivationRefused,
     PopulationTooSmall,
     PseudonymCollision,
     ReleaseExists,
@@ -411,6 +413,7 @@ class BuiltRelease:
     findings: list[source_checks.Finding]
     persons: int
     pseudonym_set_sha256: str
+    derivation_audit: list[dict[str, Any]] = field(default_factory=list)
 
 
 def build_release(
@@ -521,6 +524,7 @@ def _write_slices(
     distinct = dict.fromkeys(split, 0)
     pseudonyms: list[pl.Series] = []
     partials: dict[str, list[pl.DataFrame]] = {name: [] for name in spec.summaries}
+    derivations: list[list[tuple[int, int]]] = []
     done = 0
     report(Progress("slices", 0, len(jobs), 0, persons))
     try:
@@ -531,6 +535,7 @@ def _write_slices(
                 rows[name] += result.rows[name]
                 distinct[name] += result.distinct[name]
             pseudonyms.append(result.pseudonyms)
+            derivations.append(result.derivations)
             for name, partial in result.partials.items():
                 partials[name].append(partial)
             done += 1
@@ -548,6 +553,11 @@ def _write_slices(
     }
     for name, panel_outcomes in merged.items():
         refuse_failures(name, panel_outcomes)
+    found = derivation_audit.attacks(spec, jobs[0].mode) if jobs else []
+    derived = derivation_audit.findings(
+        spec, found, derivation_audit.add_counts(derivations, len(found))
+    )
+    derivation_audit.refuse_unaccepted(derived)
     entries: dict[str, dict[str, Any]] = {
         f"{name}.parquet": {
             "rows": rows[name],
@@ -571,6 +581,7 @@ def _write_slices(
         findings=findings,
         persons=persons,
         pseudonym_set_sha256=pseudonym_set_digest(pl.concat(pseudonyms)),
+        derivation_audit=derived,
     )
 
 
@@ -740,6 +751,7 @@ def run_extract(
                 "persons": built.persons,
                 "pseudonym_set_sha256": built.pseudonym_set_sha256,
                 "source_checks": [f.as_dict() for f in built.findings],
+                "derivation_audit": built.derivation_audit,
             }
             result = publish_task(built, layout, header, staging, target, record)
         except BaseException as error:

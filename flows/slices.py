@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -30,7 +30,7 @@ from flows.settings import Engine
 from specs.catalog import PANELS, VARIABLES, Kind
 from specs.model import Mode, Spec
 from specs.sources import SOURCE_TABLES
-from transforms import panels
+from transforms import derivation_audit, panels
 from transforms.protect import PERSON_ID, protect_panel
 from transforms.pseudonymise import PERSON, pseudonym_map
 from transforms.requested import within_requested_periods
@@ -131,6 +131,8 @@ class SliceResult:
     distinct: dict[str, int]  # distinct persons per panel
     pseudonyms: pl.Series  # of the persons with rows in any panel
     partials: dict[str, pl.DataFrame]  # per summary, its partial sums
+    # per attack of the derivation audit (derivation_audit.attacks), its (rows, recomputed)
+    derivations: list[tuple[int, int]] = field(default_factory=list)
 
 
 def build_slice(
@@ -193,7 +195,24 @@ def extract_slice(job: SliceJob, key: bytes) -> SliceResult:
         )
         for name, frame in exact.items()
     }
-    del exact
+    # the derivation audit compares the release's rows with their exact values, person by
+    # person: only the protected values it attacks, keyed as released
+    attacks = derivation_audit.attacks(job.spec, job.mode)
+    ids = persons.rename({"id": "insz", "pseudonym": PERSON_ID})
+    truth = {}
+    for name in sorted({a.panel for a in attacks} & set(exact)):
+        wanted = exact[name].select(
+            "insz",
+            *PANELS[name].keys[1:],
+            *sorted({a.rule.variable for a in attacks if a.panel == name}),
+        )
+        truth[name] = (
+            wanted.rename({"insz": PERSON_ID})
+            if job.mode.identified
+            else wanted.join(ids, on="insz", how="left").drop("insz")
+        )
+    audited = derivation_audit.audit_slice(attacks, truth, protected)
+    del exact, truth
     # the digest of the persons is over their pseudonyms, also in an identified release
     present = pl.concat([frame[PERSON_ID] for frame in protected.values()]).unique()
     if job.mode.identified:
@@ -210,6 +229,7 @@ def extract_slice(job: SliceJob, key: bytes) -> SliceResult:
             name: partial_sums(protected[summary.panel], summary)
             for name, summary in job.spec.summaries.items()
         },
+        derivations=audited,
     )
 
 

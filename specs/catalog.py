@@ -11,10 +11,12 @@ validation suite and the codebook all read this catalog.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
+
+import polars as pl
 
 from specs import codes
 
@@ -1206,3 +1208,129 @@ _LATER = (
 _ALL = _VARIABLES + _DMFA_BLOCKS + _LATER
 VARIABLES: Mapping[str, Variable] = MappingProxyType({v.name: v for v in _ALL})
 assert len(VARIABLES) == len(_ALL), "a variable name is declared twice"
+
+
+# === Derivations ================================================================================
+# A protection holds only if no released column gives the protected value back (design.md,
+# invariant 9). So the catalog says what each derived variable is computed from (a protected mode
+# protects it as it protects its sources: specs.derivation), and the known ways the released
+# columns recompute a protected variable (the attacks the derivation audit tries on every
+# release: transforms.derivation_audit).
+
+# KSZ wage classes (Salcla): class k holds the full-time daily wage in [(k-1), k) x 1.25 euro,
+# the last class everything above; 0 means no paid days.
+WAGE_CLASS_STEP = 1.25
+WAGE_CLASS_TOP = 500
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """`variable` is computed from `sources`. `to_source_unit`: for a variable derived from an
+    amount but not itself one, its value in the source's unit (the lower end of what it
+    stands for), so that the source's classes can be applied to it."""
+
+    variable: str
+    sources: tuple[str, ...]
+    to_source_unit: Callable[[pl.Expr], pl.Expr] | None = None
+
+
+@dataclass(frozen=True)
+class Recomputation:
+    """A way the released columns give back a protected variable: `estimate` of its exact value,
+    true to within `margin` (euro or days), from the columns `by` of the same panel, the
+    panel's keys and the variable's own released value. Both are polars expressions over the
+    panel as released; a column released protected (a class label, a month) does not parse as
+    the number or date the attack needs, and the estimate is then null."""
+
+    variable: str
+    by: tuple[str, ...]
+    how: str
+    estimate: pl.Expr
+    margin: pl.Expr
+
+
+def _wage_class_euro(wage_class: pl.Expr) -> pl.Expr:
+    return (wage_class - 1).clip(lower_bound=0) * WAGE_CLASS_STEP
+
+
+def _number(column: str) -> pl.Expr:
+    return pl.col(column).cast(pl.Float64, strict=False)
+
+
+def _wage_class_middle() -> pl.Expr:
+    wage_class = _number("wage_class")
+    return (
+        pl.when((wage_class >= 1) & (wage_class < WAGE_CLASS_TOP))
+        .then((wage_class - 0.5) * WAGE_CLASS_STEP)
+        .otherwise(None)
+    )
+
+
+def _start_from_days() -> pl.Expr:
+    # in the month an episode starts, its days run from the start to the month's last day
+    month_end = pl.col("month").str.to_date("%Y-%m", strict=False).dt.month_end()
+    days = pl.col("incapacity_days").cast(pl.Int64, strict=False)
+    return (
+        pl.when((pl.col("incapacity_start").cast(pl.String) == pl.col("month")) & (days > 0))
+        .then(month_end - pl.duration(days=days - 1))
+        .otherwise(None)
+    )
+
+
+def _end_from_next_days() -> pl.Expr:
+    # an episode that ends within a month is not running on its last day, so the panel shows
+    # its end month on the month before; the end month's day count then runs from the 1st to
+    # the end day. Over the rows of one person only, in month order.
+    def next_month(column: str) -> pl.Expr:
+        return pl.col(column).shift(-1).over("person_id", order_by="month")
+
+    first_day = next_month("month").str.to_date("%Y-%m", strict=False)
+    days = next_month("incapacity_days").cast(pl.Int64, strict=False)
+    return (
+        pl.when((pl.col("incapacity_end").cast(pl.String) == next_month("month")) & (days > 0))
+        .then(first_day + pl.duration(days=days - 1))
+        .otherwise(None)
+    )
+
+
+DERIVATIONS: Mapping[str, Derivation] = MappingProxyType(
+    {
+        d.variable: d
+        for d in (
+            Derivation("wage_class", ("daily_wage",), _wage_class_euro),
+            Derivation("daily_wage", ("job_gross_wage", "paid_days")),
+            Derivation("incapacity_days", ("incapacity_start", "incapacity_end")),
+        )
+    }
+)
+
+RECOMPUTATIONS: tuple[Recomputation, ...] = (
+    Recomputation(
+        "daily_wage",
+        ("wage_class",),
+        "the middle of the wage class: (wage_class - 0.5) x 1.25 euro",
+        _wage_class_middle(),
+        pl.lit(WAGE_CLASS_STEP / 2),
+    ),
+    Recomputation(
+        "job_gross_wage",
+        ("wage_class", "paid_days"),
+        "the middle of the wage class times the paid days",
+        _wage_class_middle() * _number("paid_days"),
+        WAGE_CLASS_STEP / 2 * _number("paid_days"),
+    ),
+    Recomputation(
+        "incapacity_start",
+        ("incapacity_days",),
+        "in the month the episode starts: the month's last day - incapacity_days + 1",
+        _start_from_days(),
+        pl.lit(0),
+    ),
+    Recomputation(
+        "incapacity_end",
+        ("incapacity_days",),
+        "in the month the episode ends: the 1st of the month + incapacity_days - 1",
+        _end_from_next_days(),
+        pl.lit(0),
+    ),
+)

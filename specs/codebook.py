@@ -38,6 +38,16 @@ def _column_entry(column: ReleasedColumn) -> dict[str, Any]:
     if variable is not None:
         entry["source"] = variable.source
         entry["deliberation_name"] = column.deliberation_name or variable.deliberation_name
+    if column.derived_from is not None:
+        # a derived variable says whose protection it takes, or which point lets it go as is
+        entry["derived_from"] = column.derived_from
+        entry["protection"] = (
+            f"none: accepted derivation from {column.derived_from}"
+            if column.accepted_derivation
+            else f"{column.protection} (as {column.derived_from}, which it is derived from)"
+        )
+        if column.accepted_derivation:
+            entry["accepted_derivation"] = column.accepted_derivation
     if column.protection == "classes" and column.allowed:
         entry["classes"] = list(column.allowed)
     elif column.allowed and not column.is_key:

@@ -454,6 +454,15 @@ class Summary(_Strict):
     )
 
 
+class AcceptedDerivation(_Strict):
+    """A known way released columns give back a protected value that the deliberation
+    authorises: the derivation audit reports it and does not refuse the release for it."""
+
+    variable: str = Field(description="the protected variable that is given back")
+    by: tuple[str, ...] = Field(min_length=1, description="the released columns that give it back")
+    point: str = Field(min_length=1, description="the deliberation's point that authorises it")
+
+
 class Spec(_Strict):
     """One deliberation: the single source of truth for what an extract may hold."""
 
@@ -512,6 +521,11 @@ class Spec(_Strict):
         default=None,
         description="the deliberation grants identified data for control purposes; without it "
         "no mode may be identified and no direct identifier may be requested",
+    )
+    accepted_derivations: tuple[AcceptedDerivation, ...] = Field(
+        default=(),
+        description="derivations of protected values from other released columns that the "
+        "deliberation authorises (see specs.derivation and the derivation audit)",
     )
 
     @field_validator("deliberation")
@@ -594,7 +608,24 @@ class Spec(_Strict):
         # last: a mode refused by the rules above has no protections worth a grant
         for mode_name, mode in self.modes.items():
             self._check_exact_grants(mode_name, mode, requested)
+        self._check_derivations(requested)
         return self
+
+    def _check_derivations(self, requested: set[str]) -> None:
+        from specs.derivation import DerivationError, derived_protections
+
+        for i, accepted in enumerate(self.accepted_derivations):
+            unknown = [n for n in (accepted.variable, *accepted.by) if n not in requested]
+            if unknown:
+                raise ValueError(
+                    f"accepted_derivations[{i}]: {', '.join(unknown)} is not a variable the "
+                    "spec requests"
+                )
+        for mode_name, mode in self.modes.items():
+            try:
+                derived_protections(self, mode)
+            except DerivationError as error:
+                raise ValueError(f"mode {mode_name.value!r}: {error}") from None
 
     @staticmethod
     def _check_exact_grants(mode_name: ModeName, mode: Mode, requested: set[str]) -> None:

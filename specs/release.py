@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from specs.catalog import PANELS, VARIABLES, Granularity, Kind, Variable
+from specs.derivation import DerivedProtection, derived_protections
 from specs.identifiers import DESCRIPTION, OF_PSEUDONYM_DOMAIN, PATTERN, Scheme
 from specs.model import Mode, Spec
 from transforms.classes import class_labels
@@ -36,6 +37,8 @@ class ReleasedColumn:
     is_key: bool = False
     deliberation_name: str | None = None  # what the spec's deliberation calls it
     check_digits: Scheme | None = None  # an identifier whose check digits must verify
+    derived_from: str | None = None  # the protected value whose protection it takes
+    accepted_derivation: str | None = None  # the point that authorises releasing it as it is
 
 
 def _identified(column: ReleasedColumn, scheme: Scheme) -> ReleasedColumn:
@@ -127,6 +130,9 @@ def _variable_column(variable: Variable, spec: Spec, mode: Mode) -> ReleasedColu
         return replace(
             exact, dtype="VARCHAR", protection="pseudonymised", pattern=PSEUDONYM_PATTERN
         )
+    derived = derived_protections(spec, mode).get(variable.name)
+    if derived is not None:
+        return _derived_column(exact, derived)
     if not mode.protect.protects(variable.kind):
         return exact
     if variable.kind is Kind.AMOUNT:
@@ -139,6 +145,29 @@ def _variable_column(variable: Variable, spec: Spec, mode: Mode) -> ReleasedColu
             protection="month",
             pattern=MONTH_PATTERN,
             unit="month, YYYY-MM",
+        )
+    return replace(exact, dtype="VARCHAR", protection="scrambled")
+
+
+def _derived_column(exact: ReleasedColumn, derived: DerivedProtection) -> ReleasedColumn:
+    """A variable protected as the value it is derived from (specs.derivation)."""
+    exact = replace(exact, derived_from=derived.source)
+    if derived.accepted is not None:
+        return replace(exact, accepted_derivation=derived.accepted)
+    if derived.kind is Kind.AMOUNT:
+        labels = class_labels(derived.edges or ())
+        return replace(
+            exact,
+            dtype="VARCHAR",
+            protection="classes",
+            allowed={x: x for x in labels},
+            unit=VARIABLES[derived.source].unit,
+            low=None,
+            high=None,
+        )
+    if derived.kind is Kind.EVENT_DATE:
+        return replace(
+            exact, dtype="VARCHAR", protection="month", pattern=MONTH_PATTERN, unit="month, YYYY-MM"
         )
     return replace(exact, dtype="VARCHAR", protection="scrambled")
 

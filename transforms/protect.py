@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from specs.catalog import PANELS, VARIABLES, Kind
+from specs.catalog import DERIVATIONS, PANELS, VARIABLES, Kind
+from specs.derivation import derived_protections, kind_as_protected
 from specs.identifiers import OF_PSEUDONYM_DOMAIN
 from specs.model import Mode, Spec
 from transforms.classes import to_classes
@@ -62,20 +63,36 @@ def protect_panel(
         if variable.kind is Kind.CODED_ID and variable.pseudonym_domain is not None:
             mapping = pseudonym_map(protected[variable.name], key, variable.pseudonym_domain)
             protected = replace_identifiers(protected, variable.name, mapping)
+    # a variable derived from a protected value is protected as that value (specs.derivation)
+    derived = derived_protections(spec, mode)
+    kinds = {v.name: kind_as_protected(v.name, derived) for v in variables}
     if mode.protect.amounts == "classes":
         protected = protected.with_columns(
             to_classes(pl.col(v.name), spec.classes[v.name]).alias(v.name)
             for v in variables
             if v.kind is Kind.AMOUNT
         )
+        protected = protected.with_columns(
+            to_classes(_in_source_unit(v.name), derived[v.name].edges or ()).alias(v.name)
+            for v in variables
+            if v.kind is not Kind.AMOUNT and kinds[v.name] is Kind.AMOUNT
+        )
     if mode.protect.dates == "month":
         protected = protected.with_columns(
-            to_month(pl.col(v.name)).alias(v.name) for v in variables if v.kind is Kind.EVENT_DATE
+            to_month(pl.col(v.name)).alias(v.name)
+            for v in variables
+            if kinds[v.name] is Kind.EVENT_DATE
         )
     if mode.protect.nationality == "scramble":
-        nationality_columns = [v.name for v in variables if v.kind is Kind.NATIONALITY]
+        nationality_columns = [v.name for v in variables if kinds[v.name] is Kind.NATIONALITY]
         if scrambled is None:
             protected = scramble(protected, nationality_columns, key, PERSON_ID, keys[1])
         elif nationality_columns:
             protected = apply_pairs(protected, nationality_columns, scrambled, PERSON_ID)
     return protected.select(*keys, *(v.name for v in variables)).sort(keys)
+
+
+def _in_source_unit(name: str) -> pl.Expr:
+    to_source_unit = DERIVATIONS[name].to_source_unit
+    assert to_source_unit is not None, "specs.derivation refuses a derived amount without one"
+    return to_source_unit(pl.col(name))

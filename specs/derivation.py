@@ -1,0 +1,138 @@
+"""Protections closed under derivation: a variable computed from a protected value is protected
+as that value is (design.md, invariant 9).
+
+In a mode that protects a kind of value, a variable derived from such a value (the catalog's
+DERIVATIONS, followed through derivations of derivations) that is not itself of that kind:
+- from an amount, is put in the classes the spec gives for its source, read on the source's
+  scale (never finer than them); without such classes the spec is refused;
+- from an event date, is cut to the month if it is a date; any other value (a day count) is
+  refused, unless the spec accepts the derivation, citing the point that authorises it;
+- from a nationality, is scrambled with the nationalities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from specs.catalog import DERIVATIONS, VARIABLES, Derivation, Kind, Variable
+
+if TYPE_CHECKING:
+    from specs.model import Mode, Spec
+
+# The kinds a mode protects, in the order a derived variable takes them.
+PROTECTED_KINDS = (Kind.AMOUNT, Kind.EVENT_DATE, Kind.NATIONALITY)
+
+
+class DerivationError(ValueError):
+    """A derived variable that a mode cannot protect as its sources are protected."""
+
+
+@dataclass(frozen=True)
+class DerivedProtection:
+    """How a mode protects a derived variable: as its `source` (of `kind`) is protected.
+    `edges`: the source's classes (amounts); `accepted`: the point of the deliberation that
+    authorises the variable as it is (then it is released unchanged)."""
+
+    variable: str
+    kind: Kind
+    source: str
+    edges: tuple[float, ...] | None = None
+    accepted: str | None = None
+
+
+def protected_sources(
+    name: str,
+    derivations: Mapping[str, Derivation] = DERIVATIONS,
+    variables: Mapping[str, Variable] = VARIABLES,
+) -> dict[Kind, str]:
+    """Per protected kind, the first variable of that kind `name` is derived from (directly or
+    through other derived variables)."""
+    found: dict[Kind, str] = {}
+    seen = {name}
+    todo = list(derivations[name].sources) if name in derivations else []
+    while todo:
+        source = todo.pop(0)
+        if source in seen:
+            continue
+        seen.add(source)
+        kind = variables[source].kind
+        if kind in PROTECTED_KINDS:
+            found.setdefault(kind, source)
+        if source in derivations:
+            todo.extend(derivations[source].sources)
+    return found
+
+
+def _accepted_point(spec: Spec, name: str, source: str) -> str | None:
+    for accepted in spec.accepted_derivations:
+        if accepted.variable == source and name in accepted.by:
+            return accepted.point
+    return None
+
+
+def derived_protections(
+    spec: Spec,
+    mode: Mode,
+    derivations: Mapping[str, Derivation] = DERIVATIONS,
+    variables: Mapping[str, Variable] = VARIABLES,
+) -> dict[str, DerivedProtection]:
+    """Per requested variable that the mode protects because of what it is derived from, how;
+    raises DerivationError, naming the variable, where the mode cannot protect it."""
+    found: dict[str, DerivedProtection] = {}
+    for name in spec.variables.all():
+        variable = variables[name]
+        for kind, source in protected_sources(name, derivations, variables).items():
+            if variable.kind is kind or not mode.protect.protects(kind):
+                continue
+            if name in found:
+                raise DerivationError(
+                    f"{name!r} is derived from {found[name].source!r} and {source!r}, values of "
+                    "two protected kinds: rex cannot protect it as both"
+                )
+            found[name] = _protection(spec, name, variable, kind, source, derivations)
+    return found
+
+
+def _protection(
+    spec: Spec,
+    name: str,
+    variable: Variable,
+    kind: Kind,
+    source: str,
+    derivations: Mapping[str, Derivation],
+) -> DerivedProtection:
+    accepted = _accepted_point(spec, name, source)
+    if accepted is not None:
+        return DerivedProtection(name, kind, source, accepted=accepted)
+    if kind is Kind.AMOUNT:
+        edges = spec.classes.get(source)
+        if edges is None or derivations[name].to_source_unit is None:
+            raise DerivationError(
+                f"{name!r} is derived from the amount {source!r}, so it must be put in "
+                f"{source!r}'s classes, but the spec gives no 'classes.{source}'"
+                if edges is None
+                else f"{name!r} is derived from the amount {source!r}, but the catalog does not "
+                f"say how to read it in {source!r}'s unit"
+            )
+        return DerivedProtection(name, kind, source, edges=edges)
+    if kind is Kind.EVENT_DATE and variable.dtype != "DATE":
+        raise DerivationError(
+            f"{name!r} is derived from the date {source!r} and gives back more than its month; "
+            f"it cannot be cut to the month: drop it, or accept it in 'accepted_derivations' "
+            f"(variable: {source}, by: [{name}]) with the point of the deliberation that "
+            "authorises it"
+        )
+    return DerivedProtection(name, kind, source)
+
+
+def kind_as_protected(
+    name: str, protections: Mapping[str, DerivedProtection], variables=VARIABLES
+) -> Kind:
+    """The kind a mode protects `name` as: its own, or the one it takes from its sources
+    (a derivation the spec accepts keeps its own)."""
+    taken = protections.get(name)
+    if taken is None or taken.accepted is not None:
+        return variables[name].kind
+    return taken.kind
