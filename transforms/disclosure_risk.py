@@ -106,7 +106,7 @@ def class_sizes(persons: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
     """`persons` (one row per population person, with IN_SAMPLE) with each one's equivalence
     class size in the population (`k`) and in the sample (`k_sample`); missing values form a
     value of their own."""
-    keys = list(columns) or [pl.lit(0)]
+    keys: list[pl.Expr] = [pl.col(c) for c in columns] or [pl.lit(0)]
     return persons.with_columns(
         k=pl.len().over(keys),
         k_sample=pl.col(IN_SAMPLE).sum().over(keys),
@@ -116,9 +116,10 @@ def class_sizes(persons: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
 def l_diversity(sample: pl.DataFrame, columns: Sequence[str], sensitive: str) -> dict[str, Any]:
     """Within the sample's own equivalence classes, the number of distinct values of the
     sensitive column (missing counts as a value): the least, and the sample persons per band."""
-    keys = list(columns) or [pl.lit(0)]
+    keys: list[pl.Expr] = [pl.col(c) for c in columns] or [pl.lit(0)]
     per_person = sample.select(pl.col(sensitive).n_unique().over(keys).alias("l"))["l"]
-    return {"min": int(per_person.min() or 0), "bands": _bands(per_person)}
+    least = per_person.min() if per_person.len() else 0
+    return {"min": int(least), "bands": _bands(per_person)}  # type: ignore[arg-type]
 
 
 def risk_figures(
@@ -137,7 +138,7 @@ def risk_figures(
         "unique_in_population": unique,
         "unique_in_sample": int((sample["k_sample"] == 1).sum()),
         "unique_share": unique / sample.height if sample.height else 0.0,
-        "k_min": int(k.min() or 0) if sample.height else None,
+        "k_min": int(k.min()) if sample.height else None,  # type: ignore[arg-type]
         "k_bands": _bands(k),
         "l_diversity": {name: l_diversity(sample, columns, name) for name in sensitive},
     }
