@@ -30,8 +30,10 @@ def pycanon_side(frame_path: Path, columns: list[str], sensitive: list[str]) -> 
     import pandas as pd
     from pycanon import anonymity
 
-    population = pd.read_parquet(frame_path).astype("string").fillna(MISSING)
-    sample = population[population["in_sample"] == "true"]
+    frame = pd.read_parquet(frame_path)
+    flags = frame.pop("in_sample").astype(bool)
+    population = frame.astype("string").fillna(MISSING)
+    sample = population[flags.to_numpy()].reset_index(drop=True)
     return {
         "k_population": int(anonymity.k_anonymity(population, columns)),
         "k_sample": int(anonymity.k_anonymity(sample, columns)),
@@ -92,35 +94,42 @@ def rex_side(store: Path, spec_path: Path, pycanon_python: Path) -> None:
         ),
         on="insz",
     )
-    sized = risk.class_sizes(frame, columns)
-    ours = {
-        "k_population": int(sized["k"].min() or 0),
-        "k_sample": int(sized.filter(pl.col(risk.IN_SAMPLE))["k_sample"].min() or 0),
-        "l_sample": {s: figures["l_diversity"][s]["min"] for s in sensitive},
-    }
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "frame.parquet"
-        frame.drop("insz").write_parquet(path)
-        out = subprocess.run(
-            [
-                str(pycanon_python),
-                __file__,
-                "--pycanon",
-                str(path),
-                "--columns",
-                *columns,
-                "--sensitive",
-                *sensitive,
-            ],  # fmt: skip
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-    theirs = json.loads(out.strip().splitlines()[-1])
-    print("rex:    ", json.dumps(ours))
-    print("pycanon:", json.dumps(theirs))
-    print("agree" if ours == theirs else "DISAGREE")
-    sys.exit(0 if ours == theirs else 1)
+    # the quasi-identifiers measured, and coarser sets where k and l are more than 1
+    agree = True
+    for chosen in (columns, ["sex", "household_type"], ["sex"]):
+        sized = risk.class_sizes(frame, chosen)
+        sampled = sized.filter(pl.col(risk.IN_SAMPLE))
+        ours = {
+            "k_population": int(sized["k"].min() or 0),
+            "k_sample": int(sampled["k_sample"].min() or 0),
+            "l_sample": {s: risk.l_diversity(sampled, chosen, s)["min"] for s in sensitive},
+        }
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "frame.parquet"
+            frame.drop("insz").write_parquet(path)
+            out = subprocess.run(
+                [
+                    str(pycanon_python),
+                    __file__,
+                    "--pycanon",
+                    str(path),
+                    "--columns",
+                    *chosen,
+                    "--sensitive",
+                    *sensitive,
+                ],  # fmt: skip
+                capture_output=True,
+                text=True,
+            )
+            if out.returncode:
+                sys.exit(f"pycanon failed:\n{out.stderr}")
+        theirs = json.loads(out.stdout.strip().splitlines()[-1])
+        print("quasi-identifiers:", ", ".join(chosen))
+        print("  rex:    ", json.dumps(ours))
+        print("  pycanon:", json.dumps(theirs))
+        agree = agree and ours == theirs
+    print("agree" if agree else "DISAGREE")
+    sys.exit(0 if agree else 1)
 
 
 def main() -> None:
