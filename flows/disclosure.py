@@ -50,6 +50,7 @@ def measure(
     sensitive = risk.sensitive_columns(spec, mode)
     trajectory = risk.trajectory_variable(spec)
     everyone = con.from_arrow(population.select("insz", "birth_date", "death_date").to_arrow())
+    # a spec that releases none of them is one class: the figures say so (k = the population)
     names: dict[str, tuple[str, ...]] = {"quarter": tuple(dict.fromkeys(columns + sensitive))}
     if trajectory is not None:
         names["month"] = (trajectory,)
@@ -57,9 +58,11 @@ def measure(
     flags = population.select("insz").with_columns(
         pl.col("insz").is_in(sample["insz"].implode()).alias(risk.IN_SAMPLE)
     )
-    persons = risk.as_released(
-        built["quarter"], list(names["quarter"]), "insz", "quarter", mode, spec.classes
-    ).join(flags, on="insz", how="right")
+    persons = flags
+    if "quarter" in built:
+        persons = risk.as_released(
+            built["quarter"], list(names["quarter"]), "insz", "quarter", mode, spec.classes
+        ).join(flags, on="insz", how="right")
     figures = risk.risk_figures(persons, columns, sensitive)
     settings = risk.settings(mode)
     figures["max_unique_share"] = settings.max_unique_share

@@ -172,3 +172,11 @@ def test_figures_bound_each_other_and_do_not_depend_on_row_order(rows, random):
     cut = len(order) // 2
     sliced = pl.concat([shuffled[:cut], shuffled[cut:]])
     assert risk_figures(sliced, ["sex", "year"], ["medical_code"]) == figures
+
+
+def test_a_release_without_quasi_identifiers_is_one_class():
+    figures = risk_figures(POPULATION, [], [])
+    assert figures["quasi_identifiers"] == []
+    assert figures["unique_in_population"] == 0
+    assert figures["k_min"] == 8
+    assert figures["k_bands"]["5-9"] == 4
