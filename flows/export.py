@@ -29,7 +29,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from flows import audit, slices
+from flows import audit, disclosure, slices
 from flows.access import RosterError, StaffMember, load_roster, login, roster_digest
 from flows.keys import KeyStoreError, fingerprint, load_key
 from flows.parquet_writer import RowGroupWriter
@@ -65,6 +65,7 @@ from specs.model import Mode, ModeName, PopulationRule, Spec
 from specs.release import ReleasedColumn, released_panels, released_summaries
 from transforms import calendar, derivation_audit, panels, source_checks
 from transforms.derivation_audit import DerivationRefused
+from transforms.disclosure_risk import DisclosureRiskTooHigh, refuse_above_threshold
 from transforms.protect import PERSON_ID
 from transforms.pseudonymise import (
     PERSON,
@@ -103,6 +104,7 @@ REFUSALS = (
     PopulationTooSmall,
     PseudonymCollision,
     ReleaseExists,
+    DisclosureRiskTooHigh,
     ExtractFailed,
     # A log that cannot take an entry stops the run with its own one-line message (file, reason).
     audit.AuditLogError,
@@ -305,6 +307,20 @@ def draw_sample_task(population: pl.DataFrame, key: bytes, persons: int) -> pl.D
 
 @task(cache_policy=NO_CACHE)
 @withheld
+def disclosure_risk_task(
+    con: duckdb.DuckDBPyConnection,
+    sources: dict[str, duckdb.DuckDBPyRelation],
+    spec: Spec,
+    mode: Mode,
+    population: pl.DataFrame,
+    sample: pl.DataFrame,
+) -> dict[str, Any]:
+    """The sample's disclosure-risk figures against the whole population (counts only)."""
+    return disclosure.measure(con, sources, spec, mode, population, sample)
+
+
+@task(cache_policy=NO_CACHE)
+@withheld
 def person_ids_task(population: pl.DataFrame, mode: Mode, key: bytes) -> pl.DataFrame:
     """Each person of the extract (insz) with the id the release gives them (person_id: the
     pseudonym, or the INSZ in an identified release); refuses two persons with one pseudonym."""
@@ -414,6 +430,7 @@ class BuiltRelease:
     persons: int
     pseudonym_set_sha256: str
     derivation_audit: list[dict[str, Any]] = field(default_factory=list)
+    disclosure_risk: dict[str, Any] | None = None  # a sample's figures (flows.disclosure)
 
 
 def build_release(
@@ -443,8 +460,14 @@ def build_release(
             source_checks.refuse_uncleanable(findings)  # a refusal, not a failed task
             population = select_population_task(sources, spec, listed)
             refuse_empty_population(population, spec)
+            risk = None
             if mode.persons is not None:
+                everyone = population
                 population = draw_sample_task(population, key, mode.persons)
+                if disclosure.applies(mode):
+                    report(Progress("disclosure risk against the population"))
+                    risk = disclosure_risk_task(con, sources, spec, mode, everyone, population)
+                    refuse_above_threshold(risk, risk["max_unique_share"])
             assignment = slices.assign_slices(
                 person_ids_task(population, mode, key), engine.slice_persons
             )
@@ -499,9 +522,10 @@ def build_release(
                 )
                 for job in jobs
             ]
-        return _write_slices(
+        built = _write_slices(
             staging, jobs, key, spec, layout, split, findings, population.height, engine
         )
+        return replace(built, disclosure_risk=risk)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -752,6 +776,7 @@ def run_extract(
                 "pseudonym_set_sha256": built.pseudonym_set_sha256,
                 "source_checks": [f.as_dict() for f in built.findings],
                 "derivation_audit": built.derivation_audit,
+                "disclosure_risk": built.disclosure_risk or disclosure.not_measured(mode_name),
             }
             result = publish_task(built, layout, header, staging, target, record)
         except BaseException as error:

@@ -1334,3 +1334,19 @@ RECOMPUTATIONS: tuple[Recomputation, ...] = (
         pl.lit(0),
     ),
 )
+# Disclosure risk (issue 11, section 2): the person-level variables an outsider may know of
+# someone and link on (quasi-identifiers), the values a release must not give away about them
+# (sensitive), and the monthly position whose sequence makes a trajectory. A spec may name its
+# own (specs.model.DisclosureRisk); these are the defaults.
+QUASI_IDENTIFIERS: tuple[str, ...] = (
+    "sex",
+    "birth_date",
+    "municipality",
+    "nationality",
+    "first_nationality",
+    "lipro_position",
+    "household_size",
+    "household_type",
+)
+SENSITIVE: tuple[str, ...] = ("medical_code",)
+TRAJECTORY = "socio_economic_position"

@@ -260,6 +260,38 @@ class ExactGrant(_Strict):
     reason: str = Field(description="why the recipient needs them exact, in its words")
 
 
+class DisclosureRisk(_Strict):
+    """How a sample release's disclosure risk is measured against the whole population, and
+    the share of unique persons above which the release is refused (issue 11, section 2)."""
+
+    quasi_identifiers: tuple[str, ...] | None = Field(
+        default=None,
+        description="person-level variables (of the quarter panel) an outsider may link on; "
+        "absent: those the catalog marks (specs.catalog.QUASI_IDENTIFIERS) that the spec releases",
+    )
+    sensitive: tuple[str, ...] | None = Field(
+        default=None,
+        description="quarter-panel variables whose l-diversity is measured; absent: the "
+        "catalog's (specs.catalog.SENSITIVE) that the spec releases",
+    )
+    max_unique_share: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="refuse the release if a larger share of its persons is unique in the "
+        "population on the quasi-identifiers; absent: measured, never refused",
+    )
+
+    @field_validator("quasi_identifiers", "sensitive")
+    @classmethod
+    def _person_level(cls, names: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for name in names or ():
+            variable = VARIABLES.get(name)
+            if variable is None or variable.panel != "quarter":
+                raise ValueError(f"{name!r} is not a variable of the quarter panel")
+        return names
+
+
 class Mode(_Strict):
     """One way an extract may be delivered. Its retention is given one way exactly: a fixed
     deadline (`delete_by`), a term from each run (`keep_months`), or the whole career of the
@@ -300,6 +332,11 @@ class Mode(_Strict):
         "the deliberation's grant; without one such a mode must protect that kind of value",
     )
     description: str = Field(default="", description="what this mode is for")
+    disclosure_risk: DisclosureRisk | None = Field(
+        default=None,
+        description="how a sample mode's disclosure risk is measured and its threshold; "
+        "absent: measured with the catalog's defaults and no threshold",
+    )
 
     @model_validator(mode="after")
     def _one_retention(self) -> Mode:

@@ -1,0 +1,95 @@
+"""The disclosure risk of a sample release, measured on the whole population of its spec.
+
+The sample export builds its panels for the sample's persons only; the risk needs the
+population's values of a few columns. So they are built here, narrow: the quarter panel with
+only the quasi-identifiers and sensitive columns, and the month panel with only the monthly
+position, for every person of the population (the panel builders of transforms.panels, on the
+cleaned sources), then protected as the release protects them and counted
+(transforms.disclosure_risk). The figures are counts; no person or value leaves this step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from specs.model import Mode, ModeName, Spec
+from transforms import disclosure_risk as risk
+from transforms import panels
+
+# What the manifest says where a mode has no figures.
+NOT_MEASURED = {
+    ModeName.ONPREM: "the on-premise build stays inside; only results that pass the output "
+    "checks leave it",
+    ModeName.CONTROL: "identified data for control purposes: persons are named, not sampled",
+}
+
+
+def not_measured(mode_name: ModeName) -> dict[str, Any]:
+    """What the manifest of a release without figures says, and why."""
+    return {"measured": False, "reason": NOT_MEASURED.get(mode_name, "no sample in this mode")}
+
+
+def applies(mode: Mode) -> bool:
+    """Risk is measured for a pseudonymised sample (a subset of the population that leaves)."""
+    return mode.persons is not None and not mode.identified
+
+
+def measure(
+    con: duckdb.DuckDBPyConnection,
+    sources: dict[str, duckdb.DuckDBPyRelation],
+    spec: Spec,
+    mode: Mode,
+    population: pl.DataFrame,
+    sample: pl.DataFrame,
+) -> dict[str, Any]:
+    """The release's disclosure-risk figures (see transforms.disclosure_risk)."""
+    columns = risk.quasi_identifiers(spec, mode)
+    sensitive = risk.sensitive_columns(spec, mode)
+    trajectory = risk.trajectory_variable(spec)
+    everyone = con.from_arrow(population.select("insz", "birth_date", "death_date").to_arrow())
+    # a spec that releases none of them is one class: the figures say so (k = the population)
+    names: dict[str, tuple[str, ...]] = {"quarter": tuple(dict.fromkeys(columns + sensitive))}
+    if trajectory is not None:
+        names["month"] = (trajectory,)
+    built = panels.build_panels(everyone, spec.period, sources, names)
+    flags = population.select("insz").with_columns(
+        pl.col("insz").is_in(sample["insz"].implode()).alias(risk.IN_SAMPLE)
+    )
+    persons = flags
+    if "quarter" in built:
+        persons = risk.as_released(
+            built["quarter"], list(names["quarter"]), "insz", "quarter", mode, spec.classes
+        ).join(flags, on="insz", how="right")
+    figures = risk.risk_figures(persons, columns, sensitive)
+    settings = risk.settings(mode)
+    figures["max_unique_share"] = settings.max_unique_share
+    figures["scrambled_not_counted"] = [
+        name
+        for name in settings.quasi_identifiers or risk.QUASI_IDENTIFIERS
+        if name in spec.variables_of_panel("quarter") and name not in columns
+    ]
+    if trajectory is not None:
+        monthly = built["month"].select("insz", "month", trajectory)
+        last_year = spec.period.until[:4]
+        figures["trajectories"] = {
+            "variable": trajectory,
+            "year": {
+                "year": last_year,
+                **risk.trajectory_uniqueness(
+                    risk.trajectories(
+                        monthly.filter(pl.col("month").str.starts_with(last_year)),
+                        "insz",
+                        "month",
+                        trajectory,
+                        flags,
+                    )
+                ),
+            },
+            "period": risk.trajectory_uniqueness(
+                risk.trajectories(monthly, "insz", "month", trajectory, flags)
+            ),
+        }
+    return figures

@@ -1,0 +1,58 @@
+"""The sample export measures its disclosure risk against the whole population, and a spec's
+threshold refuses a release above it."""
+
+from __future__ import annotations
+
+import yaml
+
+from flows import audit
+from flows.export import sample_export
+from flows.settings import Paths
+from tests.conftest import WORLD_AS_OF, WORLD_PERSONS, WORLD_SAMPLE
+from transforms.disclosure_risk import DisclosureRiskTooHigh
+
+BANDS = ["1", "2", "3-4", "5-9", "10+"]
+
+
+def test_sample_manifest_has_the_disclosure_risk_counts(world):
+    figures = world["sample"].manifest["disclosure_risk"]
+    assert figures["sample_persons"] == WORLD_SAMPLE
+    assert WORLD_SAMPLE < figures["population_persons"] <= WORLD_PERSONS
+    assert "birth_date" in figures["quasi_identifiers"]
+    # scrambled nationalities are not the persons' own: they link nobody
+    assert "nationality" not in figures["quasi_identifiers"]
+    assert "nationality" in figures["scrambled_not_counted"]
+    assert list(figures["k_bands"]) == BANDS
+    assert sum(figures["k_bands"].values()) == WORLD_SAMPLE
+    assert figures["k_bands"]["1"] == figures["unique_in_population"]
+    assert figures["unique_in_population"] <= figures["unique_in_sample"]
+    assert figures["unique_share"] == figures["unique_in_population"] / WORLD_SAMPLE
+    assert figures["l_diversity"]["medical_code"]["min"] >= 1
+    for span in ("year", "period"):
+        assert 0 <= figures["trajectories"][span]["unique"] <= WORLD_SAMPLE
+    assert figures["max_unique_share"] is None
+
+
+def test_onprem_manifest_says_it_has_no_risk_figures(world):
+    figures = world["onprem"].manifest["disclosure_risk"]
+    assert figures["measured"] is False
+    assert "stays inside" in figures["reason"]
+
+
+def test_unique_share_above_the_spec_threshold_refuses_the_release(world, tmp_path):
+    document = yaml.safe_load(world["spec"].read_text())
+    document["modes"]["sample"]["disclosure_risk"] = {"max_unique_share": 0.0}
+    spec = tmp_path / world["spec"].name
+    spec.write_text(yaml.safe_dump(document, sort_keys=False))
+    paths = Paths(data=tmp_path / "data", key_store=world["paths"].key_store)
+    shares = world["sample"].manifest["disclosure_risk"]["unique_share"]
+    assert shares > 0, "the test world has no unique persons to refuse"
+    try:
+        sample_export(spec, WORLD_AS_OF, paths, world["store"])
+    except DisclosureRiskTooHigh as error:
+        assert "the release is refused" in str(error)
+    else:
+        raise AssertionError("the release was not refused")
+    entry = audit.read(paths.audit_log)[-1]
+    assert entry["event"] == "refusal" and "unique in the population" in entry["reason"]
+    assert not paths.releases.exists() or not any(paths.releases.rglob("*"))
