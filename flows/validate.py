@@ -61,6 +61,8 @@ def expectation(check: c.Check) -> Any:
             return gxe.ExpectTableColumnsToMatchOrderedList(column_list=list(columns))
         case c.NotNull(column):
             return gxe.ExpectColumnValuesToNotBeNull(column=column)
+        case c.UniqueTogether((column,)):  # GX's compound check wants two columns or more
+            return gxe.ExpectColumnValuesToBeUnique(column=column)
         case c.UniqueTogether(columns):
             return gxe.ExpectCompoundColumnsToBeUnique(column_list=list(columns))
         case c.InSet(column, values):
