@@ -29,7 +29,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from flows import audit, sample_mark, slices
+from flows import audit, formats, sample_mark, slices
 from flows.access import RosterError, StaffMember, load_roster, login, roster_digest
 from flows.keys import KeyStoreError, fingerprint, load_key
 from flows.parquet_writer import RowGroupWriter
@@ -596,6 +596,11 @@ def publish_task(
     release into place; `record(status, manifest, manifest_sha256)` logs it first (see
     flows.release.publish)."""
     files = dict(built.files)
+    if header["mode"] == ModeName.SAMPLE.value:  # the researchers' formats, beside Parquet
+        title = f"deliberation {header['deliberation']}, {header['mode']}"
+        as_of = dt.date.fromisoformat(header["as_of"])
+        for name in formats.write_formats(staging, layout, title, as_of):
+            files[name] = {"sha256": sha256_file(staging / name)}
     book = codebook(layout, {**header["summaries"], sample_mark.TABLE: sample_mark.DESCRIPTION})
     write_json(book, staging / "codebook.json")
     (staging / "codebook.md").write_text(
