@@ -29,7 +29,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from flows import audit, formats, sample_mark, slices
+from flows import audit, dossier, formats, sample_mark, slices
 from flows.access import RosterError, StaffMember, load_roster, login, roster_digest
 from flows.keys import KeyStoreError, fingerprint, load_key
 from flows.parquet_writer import RowGroupWriter
@@ -616,6 +616,9 @@ def publish_task(
             for name, panel_outcomes in built.outcomes.items()
         },
     }
+    # the dossier quotes the manifest but its list of files, which then lists the dossier
+    for name in dossier.write_dossier(staging, manifest, book):
+        files[name] = {"sha256": sha256_file(staging / name)}
     write_json(manifest, staging / "manifest.json")
     manifest_sha256 = sha256_file(staging / "manifest.json")
     status = publish(staging, target, lambda outcome: record(outcome, manifest, manifest_sha256))
@@ -753,6 +756,7 @@ def run_extract(
                 "purpose": spec.purpose,
                 "spec": {"file": spec_path.name, "sha256": spec_digest(spec_path)},
                 "mode": mode_name.value,
+                "mode_description": mode.description,
                 "protections": mode.protect.model_dump(),
                 "summaries": {name: s.description for name, s in spec.summaries.items()},
                 "as_of": as_of.isoformat(),

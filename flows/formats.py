@@ -8,8 +8,9 @@ is the largest; see the report of the change for the memory measured).
 In Stata:
 - every column gets its codebook meaning as variable label (Stata allows 80 characters);
 - a column with a code list or class labels is stored as the number of its value in the
-  codebook's list (1, 2, ...: the classes in their order, the codes sorted), with a value label giving the value as released, and for a
-  code its meaning (`code = meaning`), so that `tabulate` shows both;
+  codebook's list (1, 2, ...: the classes in their order, the codes sorted), with a value
+  label giving the value as released, and for a code its meaning (`code = meaning`), so that
+  `tabulate` shows both;
 - a true/false column is 1/0; dates are Stata dates; a missing value is Stata's missing (`.`),
   a missing text is empty, as Stata has no missing text.
 """

@@ -42,8 +42,12 @@ def test_release_holds_exactly_the_authorised_columns(world):
             assert frame.columns == (
                 expected or [*PANELS[name].keys, *spec.variables_of_panel(name)]
             )
+        formats = [".parquet", ".csv", ".dta"] if result is world["sample"] else [".parquet"]
         assert sorted(p.name for p in result.folder.iterdir()) == sorted(
-            [*(f"{n}.parquet" for n in frames), "codebook.json", "codebook.md", "manifest.json"]
+            [
+                *(f"{n}{suffix}" for n in frames for suffix in formats),
+                *("codebook.json", "codebook.md", "manifest.json", "dossier.md", "dossier.html"),
+            ]
         )
 
 
