@@ -27,6 +27,8 @@ import pyarrow.parquet as pq
 
 from specs.release import ReleasedColumn
 
+# one thread keeps the rows in the Parquet file's order and the memory that of a row group
+CSV_MEMORY_LIMIT = "256MB"
 STATA_VERSION = 118  # Stata 14 and later: UTF-8 text
 STATA_LABEL_CHARS = 80
 STATA_VALUE_LABEL_CHARS = 32_000
@@ -34,7 +36,7 @@ STATA_VALUE_LABEL_CHARS = 32_000
 
 def write_csv(parquet: Path, target: Path) -> None:
     """The panel as CSV (header, comma, missing as empty), streamed from its Parquet file."""
-    con = duckdb.connect()
+    con = duckdb.connect(config={"threads": 1, "memory_limit": CSV_MEMORY_LIMIT})
     try:
         con.read_parquet(str(parquet)).write_csv(str(target), header=True)
     finally:
