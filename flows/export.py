@@ -29,7 +29,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from flows import audit, disclosure, slices
+from flows import audit, disclosure, dossier, formats, sample_mark, slices
 from flows.access import RosterError, StaffMember, load_roster, login, roster_digest
 from flows.keys import KeyStoreError, fingerprint, load_key
 from flows.parquet_writer import RowGroupWriter
@@ -66,6 +66,7 @@ from specs.release import ReleasedColumn, released_panels, released_summaries
 from transforms import calendar, derivation_audit, panels, source_checks
 from transforms.derivation_audit import DerivationRefused
 from transforms.disclosure_risk import DisclosureRiskTooHigh, refuse_above_threshold
+from transforms.modes import pseudonym_key, pseudonyms_statement
 from transforms.protect import PERSON_ID
 from transforms.pseudonymise import (
     PERSON,
@@ -442,10 +443,13 @@ def build_release(
     listed: pl.DataFrame | None,
     layout: dict[str, list[ReleasedColumn]],
     engine: Engine,
+    pseudonyms_key: bytes | None = None,
 ) -> BuiltRelease:
     """Select, build, protect, validate and write the release into `staging`, a slice of
     persons at a time; ValidationFailed (after every slice, so that the counts are the
-    release's) if any panel fails its suite."""
+    release's) if any panel fails its suite. `key`: the project key (it draws the sample);
+    `pseudonyms_key`: the mode's (transforms.modes), which makes the pseudonyms."""
+    draw_key, key = key, key if pseudonyms_key is None else pseudonyms_key
     work = staging / WORK_FOLDER
     work.mkdir()
     prepare_in_background()
@@ -463,14 +467,13 @@ def build_release(
             risk = None
             if mode.persons is not None:
                 everyone = population
-                population = draw_sample_task(population, key, mode.persons)
+                population = draw_sample_task(population, draw_key, mode.persons)
                 if disclosure.applies(mode):
                     report(Progress("disclosure risk against the population"))
                     risk = disclosure_risk_task(con, sources, spec, mode, everyone, population)
                     refuse_above_threshold(risk, risk["max_unique_share"])
-            assignment = slices.assign_slices(
-                person_ids_task(population, mode, key), engine.slice_persons
-            )
+            person_ids = person_ids_task(population, mode, key)
+            assignment = slices.assign_slices(person_ids, engine.slice_persons)
             names = {
                 name: tuple(spec.variables_of_panel(name))
                 for name in PANELS
@@ -525,6 +528,12 @@ def build_release(
         built = _write_slices(
             staging, jobs, key, spec, layout, split, findings, population.height, engine
         )
+        if sample_mark.TABLE in layout:
+            entry, outcomes = sample_mark.write_mark(
+                staging, spec, population, person_ids, draw_key, layout[sample_mark.TABLE]
+            )
+            built.files[f"{sample_mark.TABLE}.parquet"] = entry
+            built.outcomes[sample_mark.TABLE] = outcomes
         return replace(built, disclosure_risk=risk)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -623,7 +632,12 @@ def publish_task(
     release into place; `record(status, manifest, manifest_sha256)` logs it first (see
     flows.release.publish)."""
     files = dict(built.files)
-    book = codebook(layout, header["summaries"])
+    if header["mode"] == ModeName.SAMPLE.value:  # the researchers' formats, beside Parquet
+        title = f"deliberation {header['deliberation']}, {header['mode']}"
+        as_of = dt.date.fromisoformat(header["as_of"])
+        for name in formats.write_formats(staging, layout, title, as_of):
+            files[name] = {"sha256": sha256_file(staging / name)}
+    book = codebook(layout, {**header["summaries"], sample_mark.TABLE: sample_mark.DESCRIPTION})
     write_json(book, staging / "codebook.json")
     (staging / "codebook.md").write_text(
         codebook_markdown(f"deliberation {header['deliberation']}, {header['mode']}", book)
@@ -638,6 +652,9 @@ def publish_task(
             for name, panel_outcomes in built.outcomes.items()
         },
     }
+    # the dossier quotes the manifest but its list of files, which then lists the dossier
+    for name in dossier.write_dossier(staging, manifest, book):
+        files[name] = {"sha256": sha256_file(staging / name)}
     write_json(manifest, staging / "manifest.json")
     manifest_sha256 = sha256_file(staging / "manifest.json")
     status = publish(staging, target, lambda outcome: record(outcome, manifest, manifest_sha256))
@@ -719,14 +736,19 @@ def run_extract(
         if listed is not None:
             context["persons_requested"] = listed.height  # how many, never who
         key = load_key(paths.key_store, spec.project)
+        # the mode's pseudonyms are its own (transforms.modes): the request tag and the logged
+        # person set are digests of pseudonyms under the mode's key, as the release's are
+        mode_pseudonyms_key = pseudonym_key(spec, mode_name, key)
         tag = None
         if listed is not None:
-            tag = pseudonym_set_digest(pseudonym_map(listed["insz"], key, PERSON)["pseudonym"])[:12]
+            listed_pseudonyms = pseudonym_map(listed["insz"], mode_pseudonyms_key, PERSON)
+            tag = pseudonym_set_digest(listed_pseudonyms["pseudonym"])[:12]
             context["request"] = tag
         target = release_folder(paths, spec, mode_name, as_of, tag)
         our_copy = spec.modes[mode_name].our_copy_deadline(as_of, mode.delete_by)
         layout = released_panels(spec, mode, period_values(spec))
         layout |= released_summaries(spec, layout)
+        layout |= sample_mark.mark_layout(spec, mode_name)
         new_folder = not target.parent.exists()
 
         def record(status: str, manifest: dict[str, Any], manifest_sha256: str) -> None:
@@ -751,7 +773,15 @@ def run_extract(
         staging = staging_folder(target)
         try:
             built = build_release(
-                staging, sources_dir, spec, mode, key, listed, layout, engine or Engine()
+                staging,
+                sources_dir,
+                spec,
+                mode,
+                key,
+                listed,
+                layout,
+                engine or Engine(),
+                pseudonyms_key=mode_pseudonyms_key,
             )
             header = {
                 "rex_version": version("rex"),
@@ -762,6 +792,7 @@ def run_extract(
                 "purpose": spec.purpose,
                 "spec": {"file": spec_path.name, "sha256": spec_digest(spec_path)},
                 "mode": mode_name.value,
+                "mode_description": mode.description,
                 "protections": mode.protect.model_dump(),
                 "summaries": {name: s.description for name, s in spec.summaries.items()},
                 "as_of": as_of.isoformat(),
@@ -774,6 +805,7 @@ def run_extract(
                 "period": {"from": spec.period.from_, "until": spec.period.until},
                 "persons": built.persons,
                 "pseudonym_set_sha256": built.pseudonym_set_sha256,
+                "pseudonyms": pseudonyms_statement(spec, mode_name),
                 "source_checks": [f.as_dict() for f in built.findings],
                 "derivation_audit": built.derivation_audit,
                 "disclosure_risk": built.disclosure_risk or disclosure.not_measured(mode_name),

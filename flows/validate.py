@@ -62,6 +62,8 @@ def expectation(check: c.Check) -> Any:
             return gxe.ExpectTableColumnsToMatchOrderedList(column_list=list(columns))
         case c.NotNull(column):
             return gxe.ExpectColumnValuesToNotBeNull(column=column)
+        case c.UniqueTogether((column,)):  # GX's compound check wants two columns or more
+            return gxe.ExpectColumnValuesToBeUnique(column=column)
         case c.UniqueTogether(columns):
             return gxe.ExpectCompoundColumnsToBeUnique(column_list=list(columns))
         case c.InSet(column, values):
@@ -126,7 +128,6 @@ def _batch_definition():
     import logging
 
     import great_expectations as gx
-
     from great_expectations.execution_engine import pandas_execution_engine
 
     for name in ("great_expectations", "great_expectations.data_context.types.base"):

@@ -70,6 +70,13 @@ def load_release(folder: Path, persons: pl.Series | None = None) -> Release:
     return Release(folder, manifest, month.collect(), quarter.collect())
 
 
+def sample_persons(onprem: Path) -> pl.Series:
+    """The person_ids of an on-premise build that the sample drew (its `in_sample` mark): the
+    same persons as the sample's, under the build's own pseudonyms."""
+    mark = pl.read_parquet(Path(onprem) / "persons.parquet")
+    return mark.filter(pl.col("in_sample"))["person_id"]
+
+
 # --- dates and months --------------------------------------------------------------------------
 
 

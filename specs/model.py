@@ -292,6 +292,19 @@ class DisclosureRisk(_Strict):
         return names
 
 
+class PseudonymLink(_Strict):
+    """A mode that carries the pseudonyms of another mode of the spec, linking the two: by
+    default every mode has pseudonyms of its own (transforms.modes), so only a spec that says
+    so, and why, links them."""
+
+    mode: ModeName = Field(
+        description="the mode of the same spec whose pseudonyms this one carries"
+    )
+    reason: str = Field(
+        min_length=1, description="why the two deliveries must be linkable (shown in the manifest)"
+    )
+
+
 class Mode(_Strict):
     """One way an extract may be delivered. Its retention is given one way exactly: a fixed
     deadline (`delete_by`), a term from each run (`keep_months`), or the whole career of the
@@ -336,6 +349,11 @@ class Mode(_Strict):
         default=None,
         description="how a sample mode's disclosure risk is measured and its threshold; "
         "absent: measured with the catalog's defaults and no threshold",
+    )
+    shares_pseudonyms_with: PseudonymLink | None = Field(
+        default=None,
+        description="carry the person and employer pseudonyms of another mode (which the spec "
+        "must justify); absent: this mode's pseudonyms are its own, unlinkable to the others'",
     )
 
     @model_validator(mode="after")
@@ -642,6 +660,8 @@ class Spec(_Strict):
             )
         if self.identified_data is not None and not any(m.identified for m in self.modes.values()):
             raise ValueError("the spec grants identified data but no mode is identified")
+        for mode_name, mode in self.modes.items():
+            self._check_pseudonym_link(mode_name, mode)
         # last: a mode refused by the rules above has no protections worth a grant
         for mode_name, mode in self.modes.items():
             self._check_exact_grants(mode_name, mode, requested)
@@ -663,6 +683,21 @@ class Spec(_Strict):
                 derived_protections(self, mode)
             except DerivationError as error:
                 raise ValueError(f"mode {mode_name.value!r}: {error}") from None
+
+    def _check_pseudonym_link(self, mode_name: ModeName, mode: Mode) -> None:
+        link = mode.shares_pseudonyms_with
+        if link is None:
+            return
+        if link.mode is mode_name or link.mode not in self.modes:
+            raise ValueError(
+                f"mode {mode_name.value!r} shares the pseudonyms of {link.mode.value!r}, which "
+                "is not another mode of this spec"
+            )
+        if self.modes[link.mode].shares_pseudonyms_with is not None:
+            raise ValueError(
+                f"mode {mode_name.value!r} shares the pseudonyms of {link.mode.value!r}, which "
+                "shares another mode's: name that mode itself"
+            )
 
     @staticmethod
     def _check_exact_grants(mode_name: ModeName, mode: Mode, requested: set[str]) -> None:

@@ -34,13 +34,20 @@ def release_frames(folder: Path) -> dict[str, pl.DataFrame]:
 
 def test_release_holds_exactly_the_authorised_columns(world):
     spec = load_spec(world["spec"])
-    for result in (world["sample"], world["onprem"]):
+    for result, mark in ((world["sample"], set()), (world["onprem"], {"persons"})):
         frames = release_frames(result.folder)
-        assert set(frames) == {p for p in PANELS if spec.variables_of_panel(p)}
+        assert set(frames) == {p for p in PANELS if spec.variables_of_panel(p)} | mark
         for name, frame in frames.items():
-            assert frame.columns == [*PANELS[name].keys, *spec.variables_of_panel(name)]
+            expected = ["person_id", "in_sample"] if name == "persons" else None
+            assert frame.columns == (
+                expected or [*PANELS[name].keys, *spec.variables_of_panel(name)]
+            )
+        formats = [".parquet", ".csv", ".dta"] if result is world["sample"] else [".parquet"]
         assert sorted(p.name for p in result.folder.iterdir()) == sorted(
-            [*(f"{n}.parquet" for n in frames), "codebook.json", "codebook.md", "manifest.json"]
+            [
+                *(f"{n}{suffix}" for n in frames for suffix in formats),
+                *("codebook.json", "codebook.md", "manifest.json", "dossier.md", "dossier.html"),
+            ]
         )
 
 
@@ -89,17 +96,44 @@ def test_sample_has_exactly_the_sample_size_and_protected_values(world):
     assert world["sample"].manifest["persons"] == SAMPLE
 
 
-def test_onprem_keeps_exact_values_under_the_same_pseudonyms(world):
-    sample = release_frames(world["sample"].folder)
+def test_onprem_keeps_exact_values(world):
     onprem = release_frames(world["onprem"].folder)
     assert onprem["quarter"].schema["birth_date"] == pl.Date
     assert onprem["quarter_job"].schema["daily_wage"] == pl.Float64
-    assert set(sample["month"]["person_id"]) < set(onprem["month"]["person_id"])
-    assert set(sample["quarter_job"]["employer_id"]) <= set(onprem["quarter_job"]["employer_id"])
-    # the sample's month panel is the on-premise one for the same persons, amounts aside
-    kept = ["person_id", "month", "socio_economic_position", "incapacity_phase"]
-    expected = onprem["month"].filter(pl.col("person_id").is_in(sample["month"]["person_id"]))
-    assert sample["month"].select(kept).equals(expected.select(kept))
+
+
+def test_sample_and_onprem_share_no_person_or_employer_pseudonym(world):
+    sample = release_frames(world["sample"].folder)
+    onprem = release_frames(world["onprem"].folder)
+    assert not set(sample["month"]["person_id"]) & set(onprem["month"]["person_id"])
+    employers = set(sample["quarter_job"]["employer_id"].drop_nulls())
+    assert employers and not employers & set(onprem["quarter_job"]["employer_id"])
+    # an attacker joining the two releases on their pseudonyms gets nothing
+    for name, keys in (("month", ["person_id", "month"]), ("quarter_job", ["employer_id"])):
+        assert sample[name].join(onprem[name], on=keys, how="inner").height == 0
+    for result in (world["sample"], world["onprem"]):
+        assert result.manifest["pseudonyms"] == {
+            "mode": result.manifest["mode"],
+            "shared_with": None,
+            "reason": None,
+        }
+
+
+def test_onprem_marks_the_sample_persons_and_they_match_the_sample_in_aggregate(world):
+    sample = release_frames(world["sample"].folder)
+    onprem = release_frames(world["onprem"].folder)
+    mark = onprem["persons"]
+    assert mark.height == onprem["month"]["person_id"].n_unique()
+    assert mark["in_sample"].sum() == SAMPLE
+    # over the same persons, the unprotected columns agree in aggregate, month by month
+    drawn = onprem["month"].join(mark.filter("in_sample"), on="person_id", how="semi")
+    kept = ["month", "socio_economic_position", "incapacity_phase"]
+
+    def counts(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.group_by(kept).len().sort(kept, nulls_last=True)
+
+    assert counts(sample["month"]).equals(counts(drawn))
+    assert sample["month"].height == drawn.height
 
 
 def test_another_projects_key_gives_unlinkable_pseudonyms(world, tmp_path):

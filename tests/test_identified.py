@@ -28,6 +28,7 @@ from specs.identifiers import Scheme, valid
 from specs.load import load_spec
 from specs.model import Mode, ModeName, Spec, add_months
 from specs.release import released_panels
+from transforms.modes import mode_key
 from transforms.protect import protect_panel
 from transforms.pseudonymise import PERSON, pseudonym_map, pseudonym_set_digest
 from transforms.retention import Action, Holding, plan
@@ -369,7 +370,8 @@ def test_neither_the_log_nor_the_manifest_holds_an_identifier(control):
 def test_the_logged_person_set_is_a_digest_of_pseudonyms_not_of_insz(control):
     folder = control["result"].folder
     persons = pl.read_parquet(folder / "quarter.parquet")["person_id"]
-    key = load_key(control["paths"].key_store, "iriscare-financing-control")
+    project_key = load_key(control["paths"].key_store, "iriscare-financing-control")
+    key = mode_key(project_key, ModeName.CONTROL)
     expected = pseudonym_set_digest(pseudonym_map(persons, key, PERSON)["pseudonym"])
     release = audit.read(control["paths"].audit_log)[-1]
     assert release["pseudonym_set_sha256"] == expected
