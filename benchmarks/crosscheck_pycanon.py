@@ -49,8 +49,8 @@ def rex_side(store: Path, spec_path: Path, pycanon_python: Path) -> None:
     from flows.sources import open_sources
     from specs.load import load_spec
     from specs.model import ModeName
-    from transforms import calendar, panels, source_checks
     from transforms import disclosure_risk as risk
+    from transforms import panels, source_checks
     from transforms.sample import draw_sample
 
     spec = load_spec(spec_path)
@@ -60,19 +60,7 @@ def rex_side(store: Path, spec_path: Path, pycanon_python: Path) -> None:
         opened := open_sources(con, store), source_checks.find_defects(opened)
     )
     started = time.perf_counter()
-    population = (
-        panels.select_population(
-            sources["register.persons"],
-            sources["nic.incapacity"],
-            calendar.bounds(spec.period),
-            spec.population.rule,
-            calendar.bounds(spec.population_window),
-            sources["dmfa.occupations"],
-            spec.population.employers,
-        )
-        .pl()
-        .sort("insz")
-    )
+    population = panels.spec_population(sources, spec).pl().sort("insz")
     selected = time.perf_counter()
     sample = draw_sample(population, bytes(range(32)), min(mode.persons or 0, population.height))
     figures = disclosure.measure(con, sources, spec, mode, population, sample)

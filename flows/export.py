@@ -287,17 +287,7 @@ def check_sources_task(
 def select_population_task(
     sources: dict[str, duckdb.DuckDBPyRelation], spec: Spec, listed: pl.DataFrame | None = None
 ) -> pl.DataFrame:
-    relation = panels.select_population(
-        sources["register.persons"],
-        sources["nic.incapacity"],
-        calendar.bounds(spec.period),
-        spec.population.rule,
-        calendar.bounds(spec.population_window),
-        sources["dmfa.occupations"],
-        spec.population.employers,
-        listed,
-    )
-    return relation.pl().sort("insz")
+    return panels.spec_population(sources, spec, listed).pl().sort("insz")
 
 
 @task(cache_policy=NO_CACHE)

@@ -24,7 +24,7 @@ import polars as pl
 from duckdb import DuckDBPyRelation as Relation
 
 from specs.catalog import VARIABLES, FromSource, Variable
-from specs.model import Employers, Period, PopulationRule
+from specs.model import Employers, Period, PopulationRule, Spec
 from specs.sources import SOURCE_TABLES
 from transforms import calendar
 
@@ -124,6 +124,22 @@ def select_population(
         )
         """,
         )
+    )
+
+
+def spec_population(
+    sources: Mapping[str, Relation], spec: Spec, listed: pl.DataFrame | None = None
+) -> Relation:
+    """The population of a spec (its rule, period and window) from the cleaned sources."""
+    return select_population(
+        sources[PERSONS],
+        sources["nic.incapacity"],
+        calendar.bounds(spec.period),
+        spec.population.rule,
+        calendar.bounds(spec.population_window),
+        sources[OCCUPATIONS],
+        spec.population.employers,
+        listed,
     )
 
 
