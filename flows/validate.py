@@ -294,6 +294,12 @@ def panel_outcomes(panel: str, frame: pl.DataFrame, checks: list[c.Check]) -> li
     pandas frame means copying the frame without its nulls and taking the offending values out,
     about half of a suite's time, for values rex would throw away. Only when something failed is
     the suite run again for its counts of offending rows (BASIC), on that batch alone.
+
+    Why pandas and not a DuckDB SQL datasource (through duckdb-engine), which would push every
+    check into DuckDB: as shipped (great-expectations 1.24), each metric query's connection is
+    closed, and its transaction rolled back, before the rows are fetched, so every expectation
+    errors; great-expectations keeps a connection open only for the dialects it lists, and
+    DuckDB is not one of them (nor does it have regex expectations for it).
     """
 
     # numpy-backed columns: great-expectations' pandas metrics run about four times faster on
