@@ -124,7 +124,7 @@ def _derivations(manifest: Mapping[str, Any]) -> list[Block]:
             entry.get("rows"),
             entry.get("recomputable_rows"),
             entry.get("share"),
-            "accepted: " + entry["accepted"]["point"] if entry.get("accepted") else "not accepted",
+            _acceptance(entry),
         )
         for entry in audit
     ]
@@ -260,3 +260,11 @@ def write_dossier(folder: Path, manifest: Mapping[str, Any], book: Mapping[str, 
     (folder / MARKDOWN).write_text(markdown(parts))
     (folder / HTML).write_text(html_page(parts))
     return [MARKDOWN, HTML]
+
+
+def _acceptance(entry: dict[str, Any]) -> str:
+    """What the spec says of a finding: the point that accepts it, or that nothing is given back
+    (a finding neither accepted nor empty refuses the release, so no dossier shows one)."""
+    if entry.get("accepted"):
+        return "accepted: " + entry["accepted"]["point"]
+    return "nothing given back" if not entry.get("recomputable_rows") else "not accepted"

@@ -112,7 +112,7 @@ def test_every_section_renders_with_and_without_the_measurements(tmp_path, measu
     assert "point 7" in text and "Every expectation of every table passed" in text
     if measured:
         assert "not measured" not in text
-        assert "accepted: point 8: the day counts" in text and "not accepted" in text
+        assert "accepted: point 8: the day counts" in text and "nothing given back" in text
         assert "| unique_in_population | 123 |" in text and "| 2-4 | 400 |" in text
         assert "unique_over_year" in page
     else:
