@@ -177,6 +177,29 @@ def test_a_full_disk_while_writing_the_manifest_publishes_nothing(project, store
     _assert_recovers(paths, spec, store, neighbour)
 
 
+@pytest.mark.parametrize("where", ["stata", "dossier"])
+def test_a_full_disk_while_writing_the_stata_files_or_the_dossier_publishes_nothing(
+    project, store, monkeypatch, where
+):
+    from flows import dossier, formats
+    from flows.export import ExtractFailed
+
+    paths, spec, neighbour = project
+    module, name = (formats, "write_stata") if where == "stata" else (dossier, "write_dossier")
+    real = getattr(module, name)
+
+    def half_then_full(*args, **kwargs):
+        real(*args, **kwargs)  # a whole file reaches the staging folder, then the disk is full
+        _full_disk()
+
+    monkeypatch.setattr(module, name, half_then_full)
+    with pytest.raises(ExtractFailed, match="stopped on OSError: No space left on device"):
+        _run(paths, spec, store)
+    monkeypatch.undo()
+    assert _events(paths) == ["request", "failure"]
+    _assert_recovers(paths, spec, store, neighbour)
+
+
 def test_a_publish_rename_that_fails_after_the_release_was_logged_says_so(
     project, store, monkeypatch
 ):
