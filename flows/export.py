@@ -296,18 +296,10 @@ def draw_sample_task(population: pl.DataFrame, key: bytes, persons: int) -> pl.D
     return draw_sample(population, key, persons)
 
 
-@task(cache_policy=NO_CACHE)
-@withheld
-def disclosure_risk_task(
-    con: duckdb.DuckDBPyConnection,
-    sources: dict[str, duckdb.DuckDBPyRelation],
-    spec: Spec,
-    mode: Mode,
-    population: pl.DataFrame,
-    sample: pl.DataFrame,
-) -> dict[str, Any]:
-    """The sample's disclosure-risk figures against the whole population (counts only)."""
-    return disclosure.measure(con, sources, spec, mode, population, sample)
+# The sample's disclosure-risk figures against the whole population (counts only).
+disclosure_risk_task = task(name="disclosure_risk", cache_policy=NO_CACHE)(
+    withheld(disclosure.measure)
+)
 
 
 @task(cache_policy=NO_CACHE)
