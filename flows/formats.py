@@ -1,9 +1,8 @@
 """The formats researchers use, beside Parquet: CSV, and Stata with the codebook's labels.
 
 Each is made from a panel's finished Parquet file. CSV is streamed by DuckDB (read the Parquet,
-write the CSV, a row group at a time). Stata's `.dta` is written by pandas, which takes a whole
-frame: a panel is read into memory once (for the 10,000-person sample of 18/088 the month panel
-is the largest; see the report of the change for the memory measured).
+write the CSV, a row group at a time). Stata's `.dta` is streamed too, a batch of rows at a time
+(`flows.stata`), so its memory is a batch's whatever the panel's length.
 
 In Stata:
 - every column gets its codebook meaning as variable label (Stata allows 80 characters);
@@ -22,16 +21,17 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
-import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
+from flows.stata import Kind, StataColumn, write_dta
 from specs.release import ReleasedColumn
 
 # one thread keeps the rows in the Parquet file's order and the memory that of a row group
 CSV_MEMORY_LIMIT = "256MB"
-STATA_VERSION = 118  # Stata 14 and later: UTF-8 text
 STATA_LABEL_CHARS = 80
 STATA_VALUE_LABEL_CHARS = 32_000
+NUMBERS = (pa.types.is_integer, pa.types.is_floating, pa.types.is_decimal)
 
 
 def write_csv(parquet: Path, target: Path) -> None:
@@ -68,46 +68,45 @@ def value_labels(column: ReleasedColumn) -> dict[int, str]:
     return labels
 
 
-def stata_frame(frame: pd.DataFrame, columns: list[ReleasedColumn]) -> pd.DataFrame:
-    """The panel as Stata stores it (see the module)."""
-    out: dict[str, pd.Series] = {}
+def stata_columns(schema: pa.Schema, columns: list[ReleasedColumn]) -> list[StataColumn]:
+    """How each released column is stored in Stata (see the module)."""
+    stored = []
     for column in columns:
-        values = frame[column.name]
+        kind: Kind
+        arrow = schema.field(column.name).type
         if labelled(column):
-            numbers = {value: n for n, value in enumerate(numbered(column), start=1)}
-            out[column.name] = values.map(numbers).astype(
-                "float64" if values.isna().any() else "int32"
-            )
-        elif column.dtype == "BOOLEAN":
-            out[column.name] = values.astype("float64" if values.isna().any() else "int8")
+            kind = "numbered"
+        elif column.dtype == "BOOLEAN" or pa.types.is_boolean(arrow):
+            kind = "boolean"
         elif column.dtype == "DATE":
-            out[column.name] = pd.to_datetime(values)
-        elif pd.api.types.is_numeric_dtype(values):
-            integer = pd.api.types.is_integer_dtype(values) and not values.isna().any()
-            out[column.name] = values.astype("int32" if integer else "float64")
+            kind = "date"
+        elif any(is_type(arrow) for is_type in NUMBERS):
+            kind = "number"
         else:
-            out[column.name] = values.fillna("").astype(object)
-    return pd.DataFrame(out)
+            kind = "text"
+        stored.append(
+            StataColumn(
+                column.name,
+                kind,
+                column.description[:STATA_LABEL_CHARS],
+                values=numbered(column) if kind == "numbered" else (),
+                value_labels=value_labels(column) if kind == "numbered" else None,
+            )
+        )
+    return stored
 
 
 def write_stata(
     parquet: Path, target: Path, columns: list[ReleasedColumn], title: str, as_of: dt.date
 ) -> None:
-    """The panel as Stata .dta with variable and value labels; the file's time stamp is the
-    run's as-of date, so that the same run gives the same bytes."""
-    frame = stata_frame(pq.read_table(parquet).to_pandas(), columns)
-    labels: Mapping[str, dict[float, str]] = {
-        c.name: {float(k): v for k, v in value_labels(c).items()} for c in columns if labelled(c)
-    }
-    frame.to_stata(
+    """The panel as Stata .dta with variable and value labels, streamed from its Parquet file;
+    the file's time stamp is the run's as-of date, so that the same run gives the same bytes."""
+    write_dta(
+        parquet,
         target,
-        write_index=False,
-        version=STATA_VERSION,
-        time_stamp=dt.datetime(as_of.year, as_of.month, as_of.day),
+        stata_columns(pq.read_schema(parquet), columns),
         data_label=title[:STATA_LABEL_CHARS],
-        variable_labels={c.name: c.description[:STATA_LABEL_CHARS] for c in columns},
-        value_labels=dict(labels),
-        convert_dates={c.name: "td" for c in columns if c.dtype == "DATE"},
+        time_stamp=dt.datetime(as_of.year, as_of.month, as_of.day),
     )
 
 
