@@ -11,8 +11,8 @@
   year, moved to after the death.
 - overlapping_episode: an RVA episode or NIC phase closed OVERLAP_DAYS after the person's next
   one began.
-- version_out_of_order: a correction of an A052 message stamped OUT_OF_ORDER_DAYS before the
-  version it corrects.
+- version_out_of_order: the version an A052 correction supersedes, sent again
+  OUT_OF_ORDER_DAYS after the correction (so made after a higher version of its number).
 - message_after_episode: an A052 message for the quarter after the end of the incapacity it
   reports (a copy of the episode's last message, under a unique number of its own).
 
@@ -61,7 +61,7 @@ OVERLAP_DAYS = 14
 # A benefit episode after death starts this many days after the death (a DMFA line: the
 # quarter after; a career year: the year after).
 DAYS_AFTER_DEATH = 10
-# An A052 correction stamped out of order is dated this many days before the version it corrects.
+# A superseded A052 version sent again is made this many days after the version superseding it.
 OUT_OF_ORDER_DAYS = 7
 # A message for a closed episode: the quarter after its last one, made this many days after it.
 AFTER_EPISODE_CREATED_DAYS = 92
@@ -308,21 +308,21 @@ def _messages(messages: pl.DataFrame, seed: int, kinds: Collection[DefectKind]) 
     table = MESSAGES
     identity = _identity(messages, table)
     message = ["insz", "message_number"]
-    corrects = pl.col("message_version") > pl.col("message_version").min().over(message)
+    superseded = pl.col("message_version") < pl.col("message_version").max().over(message)
     last_of_episode = pl.col("incapacity_end").is_not_null() & (
         pl.col("message_version") == pl.col("message_version").max().over(message)
     )
     hit = messages.with_row_index(_ROW).with_columns(
         _out_of_order=_hit(identity, seed, DefectKind.VERSION_OUT_OF_ORDER, kinds, table)
-        & corrects,
+        & superseded,
         _after=_hit(identity, seed, DefectKind.MESSAGE_AFTER_EPISODE, kinds, table)
         & last_of_episode,
         _unknown=_hit(identity, seed, DefectKind.UNKNOWN_CODE, kinds, table, "nature"),
     )
-    first_made = pl.col("created_date").min().over(message)
+    last_made = pl.col("created_date").max().over(message)
     final = hit.with_columns(
         created_date=pl.when("_out_of_order")
-        .then(first_made - pl.duration(days=OUT_OF_ORDER_DAYS))
+        .then(last_made + pl.duration(days=OUT_OF_ORDER_DAYS))
         .otherwise("created_date"),
         nature=pl.when("_unknown")
         .then(pl.lit(UNKNOWN_CODES[(table, "nature")]))

@@ -161,6 +161,16 @@ TARGETS: dict[str, Target] = {
         ),
         _t("part_time_share_women", 0.41, 0.04, "Part-time (2023): women 40.2%"),
         _t(
+            "part_time_share_in_a052",
+            0.25,
+            0.03,
+            "Part-time: 26.0% of employees (2023): women 40.2%, men 12.1%",
+            "an A052 message's employer occurrence is the occupation held on the first day of "
+            "illness, with its Q and S (04/037 point 1.2), so the messages about 2003-2015 "
+            "(EPISODE_PERIOD) keep the employees' part-time share, near 25% since 2008; "
+            "part-time: Q below S",
+        ),
+        _t(
             "part_time_share_men",
             0.11,
             0.03,

@@ -154,6 +154,10 @@ def measure(store: Path) -> dict[str, float]:
         for band, low in (("25-34", 25), ("55-64", 55))
     }
     per_decade = entries_per_person_by_decade(store, persons, day.year)
+    messages = read(store, "nic.a052_messages")
+    latest = pl.col("message_version") == pl.col("message_version").max().over("message_number")
+    period_quarters = (first.year * 10 + 1, last.year * 10 + 4)
+    messages = messages.filter(latest & pl.col("quarter").is_between(*period_quarters))
     return {
         "share_flanders": share(people["region"] == "Flanders"),
         "share_wallonia": share(people["region"] == "Wallonia"),
@@ -180,6 +184,7 @@ def measure(store: Path) -> dict[str, float]:
         "part_time_share": share(part_time),
         "part_time_share_women": share(part_time.filter(jobs["sex"] == "F")),
         "part_time_share_men": share(part_time.filter(jobs["sex"] == "M")),
+        "part_time_share_in_a052": share(messages["q_hours"] < messages["s_hours"]),
         "share_with_incapacity_episode": share(lived["insz"].is_in(episodes["insz"].implode())),
         "unemployment_rate_flanders": unemployment["Flanders"],
         "unemployment_ratio_wallonia_to_flanders": unemployment["Wallonia"]
