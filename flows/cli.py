@@ -229,6 +229,12 @@ def spec_check(file: Annotated[Path, typer.Argument(help="spec YAML file")]) -> 
         size = f"{mode.persons:,} persons" if mode.persons else whole
         identified = ", identified (INSZ, RSZ and KBO numbers)" if mode.identified else ""
         typer.echo(f"  mode {name.value}: {size}{identified}, {retention_of(mode)}")
+    for name, consultation in spec.consultations.items():
+        asked = consultation.request.value.replace("_", " ")
+        typer.echo(
+            f"  consultation {name}: by {asked}, {len(consultation.variables)} variables "
+            f"({consultation.reference})"
+        )
 
 
 def retention_of(mode: Mode) -> str:
