@@ -32,7 +32,7 @@ from types import MappingProxyType
 import numpy as np
 import polars as pl
 
-from transforms.source_checks import DECLARATION_KEY, DefectKind
+from transforms.source_checks import DECLARATION_KEY, MESSAGE_KEY, DefectKind
 
 # Shares of records hit, per kind: of DMFA lines (duplicates, corrections, and each of the INSZ
 # and the employer number for check digits), of episodes followed by another of the same
@@ -90,7 +90,7 @@ IDENTITY: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "nic.incapacity": ("insz", "episode", "start_date"),
         "sigedis.career": ("insz", "year"),
         ALLOWANCES: ("insz", "month"),
-        MESSAGES: ("insz", "message_number", "message_version"),
+        MESSAGES: (*MESSAGE_KEY, "message_version"),
         PERSONS: ("insz",),
     }
 )
@@ -307,7 +307,7 @@ def _messages(messages: pl.DataFrame, seed: int, kinds: Collection[DefectKind]) 
     columns = messages.columns
     table = MESSAGES
     identity = _identity(messages, table)
-    message = ["insz", "message_number"]
+    message = list(MESSAGE_KEY)
     superseded = pl.col("message_version") < pl.col("message_version").max().over(message)
     last_of_episode = pl.col("incapacity_end").is_not_null() & (
         pl.col("message_version") == pl.col("message_version").max().over(message)

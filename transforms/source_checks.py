@@ -246,7 +246,7 @@ def _declaration_findings(occupations: Relation) -> list[Finding]:
 
 # The versions of each message, flagged by the three rules on A052 versions; the first day of
 # the message's quarter is compared with the end of the incapacity it reports.
-_FLAGGED_MESSAGES = """
+_FLAGGED_MESSAGES = f"""
     with flagged as (
         select *,
                message_version < max(message_version) over message as is_superseded,
@@ -257,7 +257,7 @@ _FLAGGED_MESSAGES = """
                make_date(quarter // 10, quarter % 10 * 3 - 2, 1) > incapacity_end
                    as is_after_episode
         from messages
-        window message as (partition by insz, message_number)
+        window message as (partition by {", ".join(MESSAGE_KEY)})
     )
 """
 
