@@ -229,6 +229,12 @@ def spec_check(file: Annotated[Path, typer.Argument(help="spec YAML file")]) -> 
         size = f"{mode.persons:,} persons" if mode.persons else whole
         identified = ", identified (INSZ, RSZ and KBO numbers)" if mode.identified else ""
         typer.echo(f"  mode {name.value}: {size}{identified}, {retention_of(mode)}")
+    for name, consultation in spec.consultations.items():
+        asked = consultation.request.value.replace("_", " ")
+        typer.echo(
+            f"  consultation {name}: by {asked}, {len(consultation.variables)} variables "
+            f"({consultation.reference})"
+        )
 
 
 def retention_of(mode: Mode) -> str:
@@ -282,6 +288,7 @@ def _run_export(
     sources: Path | None,
     persons: Path | None = None,
     cluster: str | None = None,
+    consultation: str | None = None,
 ):
     paths = _paths(writes=True)
     from flows.export import REFUSALS, control_export, onprem_build, sample_export, with_engine
@@ -293,7 +300,15 @@ def _run_export(
     try:
         with _prefect_api(), _extract_progress(f"{mode} export"):
             if mode == "control":
-                return flow(spec, day, paths, sources or paths.sources, persons, engine)
+                return flow(
+                    spec,
+                    day,
+                    paths,
+                    sources or paths.sources,
+                    persons,
+                    engine,
+                    consultation=consultation,
+                )
             return flow(spec, day, paths, sources or paths.sources, engine)
     except REFUSALS as error:
         _refused(error)
@@ -345,10 +360,19 @@ def export_control(
         ),
     ] = None,
     cluster: Cluster = None,
+    consultation: Annotated[
+        str | None,
+        typer.Option(
+            help="the consultation the request asks for, where the spec names them (04/037: "
+            "l051 lists a person's messages; a052l gives the messages whose unique numbers "
+            "--persons lists as INSZ;NUMBER; c6 the fitness declaration for the resumption "
+            "dates it lists as INSZ;YYYY-MM-DD)"
+        ),
+    ] = None,
 ) -> None:
     """Deliver identified data for control purposes (INSZ, RSZ and KBO numbers) into
     data/releases: only where the deliberation grants it (`identified_data` in the spec)."""
-    result = _run_export("control", spec, as_of, sources, persons, cluster)
+    result = _run_export("control", spec, as_of, sources, persons, cluster, consultation)
     typer.echo(f"{result.status}: {result.folder}")
 
 

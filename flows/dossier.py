@@ -79,6 +79,8 @@ def _spec(manifest: Mapping[str, Any]) -> list[Block]:
     else:
         said = "this mode's own: no other mode's release can be linked to it by pseudonym"
     rows.append(("pseudonyms", said))
+    if manifest.get("consultation"):  # 04/037: the kind of look-up the request asked for
+        rows.append(("consultation", manifest["consultation"]))
     return [Heading("The spec and the deliberation"), Table(("", ""), rows)]
 
 

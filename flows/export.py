@@ -42,7 +42,7 @@ from flows.release import (
     staging_folder,
     write_json,
 )
-from flows.requests import RequestError, read_person_list
+from flows.requests import RequestError, read_consultation_request, read_person_list
 from flows.settings import DEFAULT_PARALLEL_SLICES, Engine, Paths
 from flows.source_volume import refuse_empty_population, refuse_thin_sources
 from flows.sources import SourceError, open_sources, store_is_synthetic
@@ -57,11 +57,11 @@ from flows.validate import (
     refuse_failures,
     validate_panel,
 )
-from specs.catalog import PANELS, Granularity
+from specs.catalog import PANELS, VARIABLES, Granularity
 from specs.checks import panel_checks
 from specs.codebook import codebook, codebook_markdown
 from specs.load import SpecError, load_spec, spec_digest
-from specs.model import Mode, ModeName, PopulationRule, Spec
+from specs.model import Consultation, Mode, ModeName, PopulationRule, RequestKind, Spec
 from specs.release import ReleasedColumn, released_panels, released_summaries
 from transforms import calendar, derivation_audit, panels, source_checks
 from transforms.derivation_audit import DerivationRefused
@@ -74,6 +74,7 @@ from transforms.pseudonymise import (
     pseudonym_map,
     pseudonym_set_digest,
 )
+from transforms.requested import messages_asked_for
 from transforms.sample import PopulationTooSmall, draw_sample
 from transforms.scramble import permutation
 from transforms.source_checks import SourceDefects
@@ -164,6 +165,8 @@ def withheld(step: Callable[P, R]) -> Callable[P, R]:
 
 # Panels in which every person of the extract has rows (alive during the period).
 PANELS_WITH_EVERY_PERSON = frozenset({"month", "quarter"})
+# the pseudonym domain of an A052 message number, as the catalog declares it
+A052_MESSAGE_DOMAIN = str(VARIABLES["a052_message_number"].pseudonym_domain)
 # The run's own folder inside the staging folder (its database and DuckDB's spill), removed
 # before the release is published; a run that stops leaves it to retention with the staging.
 WORK_FOLDER = ".work"
@@ -426,6 +429,7 @@ def build_release(
     layout: dict[str, list[ReleasedColumn]],
     engine: Engine,
     pseudonyms_key: bytes | None = None,
+    asked: ConsultationRequest | None = None,
 ) -> BuiltRelease:
     """Select, build, protect, validate and write the release into `staging`, a slice of
     persons at a time; ValidationFailed (after every slice, so that the counts are the
@@ -444,6 +448,10 @@ def build_release(
             refuse_thin_sources(opened, sources_dir, spec)  # before an empty table looks clean
             sources, findings = check_sources_task(opened)
             source_checks.refuse_uncleanable(findings)  # a refusal, not a failed task
+            if asked is not None:  # a consultation gets the messages it asks for, no others
+                sources[panels.MESSAGES] = messages_asked_for(
+                    sources[panels.MESSAGES], asked.lines, asked.kind
+                )
             population = select_population_task(sources, spec, listed)
             refuse_empty_population(population, spec)
             risk = None
@@ -659,6 +667,78 @@ def requested_persons(spec: Spec, persons_file: Path | None) -> pl.DataFrame | N
     return None if persons_file is None else read_person_list(persons_file)
 
 
+@dataclass(frozen=True)
+class ConsultationRequest:
+    """What a consultation request asks with each person (04/037): `lines` of insz and a
+    message_number or resumption_date, by `kind`."""
+
+    kind: RequestKind
+    lines: pl.DataFrame
+
+
+def chosen_consultation(spec: Spec, name: str | None) -> Consultation | None:
+    """The consultation a run names: required where the spec has consultations, refused where
+    it has none or not that one."""
+    if not spec.consultations:
+        if name is not None:
+            raise AuthorisationError(
+                f"deliberation {spec.deliberation} names no consultations: a run of it cannot "
+                f"ask for {name!r}"
+            )
+        return None
+    known = ", ".join(spec.consultations)
+    if name is None:
+        raise AuthorisationError(
+            f"deliberation {spec.deliberation} allows its consultations only ({known}): name "
+            "the one the request asks for"
+        )
+    if name not in spec.consultations:
+        raise AuthorisationError(
+            f"deliberation {spec.deliberation} allows no consultation {name!r}; it allows {known}"
+        )
+    return spec.consultations[name]
+
+
+def consultation_request(
+    spec: Spec, consultation: Consultation, persons_file: Path | None
+) -> ConsultationRequest | None:
+    """The request's lines, where the consultation asks for more than the persons (None for
+    the persons alone, which requested_persons reads)."""
+    if consultation.request is RequestKind.PERSONS:
+        return None
+    if persons_file is None:
+        raise AuthorisationError(
+            f"the consultation {consultation.description!r} of deliberation "
+            f"{spec.deliberation} needs the request's list: one INSZ and its "
+            f"{consultation.request.value.replace('_', ' ')} per line"
+        )
+    return ConsultationRequest(
+        consultation.request, read_consultation_request(persons_file, consultation.request)
+    )
+
+
+def consultation_tag(
+    persons_tag: str, consultation: str, asked: ConsultationRequest | None, key: bytes
+) -> str:
+    """The request tag of a consultation: a digest of its name, its persons' tag and what it
+    asks with each person, the persons and message numbers as keyed pseudonyms, so that two
+    requests of a day about the same persons get folders of their own and no tag names anyone."""
+    lines = pl.Series("line", [consultation, persons_tag])
+    if asked is not None:
+        person = pseudonym_map(asked.lines["insz"], key, PERSON).rename({"id": "insz"})
+        asked_for = asked.lines.columns[1]
+        value = pl.col(asked_for).cast(pl.String)
+        keyed = asked.lines.join(person, on="insz", how="left")
+        if asked.kind is RequestKind.MESSAGE_NUMBERS:
+            numbers = pseudonym_map(asked.lines[asked_for], key, A052_MESSAGE_DOMAIN)
+            keyed = keyed.join(
+                numbers.rename({"id": asked_for, "pseudonym": "number"}), on=asked_for
+            )
+            value = pl.col("number")
+        lines = pl.concat([lines, keyed.select(line=pl.col("pseudonym") + ";" + value)["line"]])
+    return pseudonym_set_digest(lines)[:12]
+
+
 def run_extract(
     spec_path: Path,
     mode_name: ModeName,
@@ -668,6 +748,7 @@ def run_extract(
     precondition: Callable[[Spec], None] | None = None,
     persons_file: Path | None = None,
     engine: Engine | None = None,
+    consultation: str | None = None,
 ) -> ExtractResult:
     """One extract run from spec to published release; every outcome is in the audit log.
 
@@ -675,6 +756,8 @@ def run_extract(
     after the spec's and logged like them. `persons_file`: the recipient's list of the persons
     it asks about, for a spec whose population is `listed_persons` (and for no other).
     `engine`: the memory limit and persons per slice (the release does not depend on them).
+    `consultation`: the one the request asks for, where the spec names consultations (its
+    variables only are delivered, and of the A052 messages those the request asks for).
     """
     context: dict[str, Any] = {
         "run": uuid.uuid4().hex[:16],
@@ -714,7 +797,24 @@ def run_extract(
         )
         if precondition is not None:
             precondition(spec)
-        listed = requested_persons(spec, persons_file)
+        chosen = chosen_consultation(spec, consultation)
+        asked = None
+        if chosen is not None:
+            context["consultation"] = consultation
+            spec = spec.for_consultation(str(consultation))
+            asked = consultation_request(spec, chosen, persons_file)
+        if asked is not None:
+            context["lines_requested"] = asked.lines.height  # how many, never which
+            listed = (
+                asked.lines.select("insz")
+                .unique()
+                .sort("insz")
+                .with_columns(
+                    from_month=pl.lit(None, pl.String), until_month=pl.lit(None, pl.String)
+                )
+            )
+        else:
+            listed = requested_persons(spec, persons_file)
         if listed is not None:
             context["persons_requested"] = listed.height  # how many, never who
         key = load_key(paths.key_store, spec.project)
@@ -725,6 +825,8 @@ def run_extract(
         if listed is not None:
             listed_pseudonyms = pseudonym_map(listed["insz"], mode_pseudonyms_key, PERSON)
             tag = pseudonym_set_digest(listed_pseudonyms["pseudonym"])[:12]
+            if consultation is not None:
+                tag = consultation_tag(tag, consultation, asked, mode_pseudonyms_key)
             context["request"] = tag
         target = release_folder(paths, spec, mode_name, as_of, tag)
         our_copy = spec.modes[mode_name].our_copy_deadline(as_of, mode.delete_by)
@@ -764,6 +866,7 @@ def run_extract(
                 layout,
                 engine or Engine(),
                 pseudonyms_key=mode_pseudonyms_key,
+                asked=asked,
             )
             header = {
                 "rex_version": version("rex"),
@@ -777,6 +880,7 @@ def run_extract(
                 "mode_description": mode.description,
                 "protections": mode.protect.model_dump(),
                 "summaries": {name: s.description for name, s in spec.summaries.items()},
+                "consultation": consultation,
                 "as_of": as_of.isoformat(),
                 "identified": mode.identified,
                 "delete_by": mode.delete_by and mode.delete_by.isoformat(),
@@ -870,10 +974,12 @@ def control_export(
     sources_dir: Path,
     persons_file: Path | None = None,
     engine: Engine | None = None,
+    consultation: str | None = None,
 ) -> ExtractResult:
     """Identified data for control purposes, where the deliberation grants it; under
     data/releases, as it leaves the building. `persons_file`: the recipient's list of the
-    persons it asks about, where the spec's population is that list."""
+    persons it asks about, where the spec's population is that list; `consultation`: the kind
+    of look-up it asks for, where the spec names them (04/037)."""
     return run_extract(
         spec_path,
         ModeName.CONTROL,
@@ -882,4 +988,5 @@ def control_export(
         sources_dir,
         persons_file=persons_file,
         engine=engine,
+        consultation=consultation,
     )

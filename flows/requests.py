@@ -17,6 +17,7 @@ import duckdb
 import polars as pl
 
 from specs.identifiers import Scheme, valid
+from specs.model import RequestKind
 
 SHOWN_LINES = 10  # line numbers named in a refusal, at most
 CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f]")
@@ -32,9 +33,9 @@ def _lines(numbers: pl.Series) -> str:
     return shown + (f" and {more} more" if more > 0 else "")
 
 
-def read_person_list(path: Path) -> pl.DataFrame:
-    """The persons the file lists (`insz`) with the months asked about for each (`from_month`,
-    `until_month`, YYYY-MM, null for the spec's whole period), or RequestError."""
+def _request_lines(path: Path) -> pl.DataFrame:
+    """The file's lines (`line` number, `raw` text), or RequestError for a file that cannot be
+    read, is empty or is not text."""
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -52,16 +53,11 @@ def read_person_list(path: Path) -> pl.DataFrame:
             f"{path.name}: is not a text file (binary content); it should list one INSZ per "
             "line, in UTF-8"
         )
-    rows = pl.DataFrame({"raw": text.splitlines()}).with_row_index("line", offset=1)
-    fields = pl.col("raw").str.split(";")
-    rows = rows.with_columns(
-        insz=fields.list.get(0).str.replace_all(r"[\s.\-]", ""),
-        fields=fields.list.len(),
-        from_month=fields.list.get(1, null_on_oob=True).str.strip_chars(),
-        until_month=fields.list.get(2, null_on_oob=True).str.strip_chars(),
-    ).filter((pl.col("insz") != "") & ~pl.col("raw").str.strip_chars_start().str.starts_with("#"))
-    if rows.is_empty():
-        raise RequestError(f"{path.name}: lists no person")
+    return pl.DataFrame({"raw": text.splitlines()}).with_row_index("line", offset=1)
+
+
+def _refuse_invalid_insz(path: Path, rows: pl.DataFrame) -> None:
+    """RequestError naming the lines whose `insz` is not a valid INSZ."""
     checked = rows.select("line", "insz")  # noqa: F841 (read by DuckDB by name)
     verdicts = duckdb.sql(
         f"select line, coalesce({valid(Scheme.INSZ, 'insz')}, false) as ok from checked"
@@ -72,6 +68,22 @@ def read_person_list(path: Path) -> pl.DataFrame:
             f"{path.name}: {invalid.len()} line(s) do not hold a valid INSZ (11 digits with valid "
             f"check digits): line {_lines(invalid)}"
         )
+
+
+def read_person_list(path: Path) -> pl.DataFrame:
+    """The persons the file lists (`insz`) with the months asked about for each (`from_month`,
+    `until_month`, YYYY-MM, null for the spec's whole period), or RequestError."""
+    rows = _request_lines(path)
+    fields = pl.col("raw").str.split(";")
+    rows = rows.with_columns(
+        insz=fields.list.get(0).str.replace_all(r"[\s.\-]", ""),
+        fields=fields.list.len(),
+        from_month=fields.list.get(1, null_on_oob=True).str.strip_chars(),
+        until_month=fields.list.get(2, null_on_oob=True).str.strip_chars(),
+    ).filter((pl.col("insz") != "") & ~pl.col("raw").str.strip_chars_start().str.starts_with("#"))
+    if rows.is_empty():
+        raise RequestError(f"{path.name}: lists no person")
+    _refuse_invalid_insz(path, rows)
     month = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
     bad_period = rows.filter(
         ~pl.col("fields").is_in([1, 3])
@@ -96,3 +108,56 @@ def read_person_list(path: Path) -> pl.DataFrame:
             f"{_lines(repeated['line'])}"
         )
     return rows.select("insz", "from_month", "until_month").sort("insz")
+
+
+# 04/037: a consultation request gives, with each person, what the consultation looks up: a
+# message's unique number (A052L, point 1.4) or the day work resumed (the fitness declaration,
+# point 3.1). The persons alone (L051) are read by read_person_list.
+MESSAGE_NUMBER = re.compile(r"^[0-9]{12}$")
+DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def read_consultation_request(path: Path, kind: RequestKind) -> pl.DataFrame:
+    """The lines of a consultation request: `insz` and, by `kind`, `message_number` (a person
+    may be listed with several) or `resumption_date` (one per person), or RequestError. A line
+    is `INSZ;NUMBER` or `INSZ;YYYY-MM-DD`; blank lines and lines starting with '#' are skipped."""
+    if kind is RequestKind.PERSONS:
+        raise ValueError("a request of persons alone is read by read_person_list")
+    asked = "message_number" if kind is RequestKind.MESSAGE_NUMBERS else "resumption_date"
+    shape = (
+        "INSZ;UNIQUE-NUMBER (12 digits)"
+        if kind is RequestKind.MESSAGE_NUMBERS
+        else "INSZ;YYYY-MM-DD (the day work resumed)"
+    )
+    rows = _request_lines(path)
+    fields = pl.col("raw").str.split(";")
+    rows = rows.with_columns(
+        insz=fields.list.get(0).str.replace_all(r"[\s.\-]", ""),
+        fields=fields.list.len(),
+        value=fields.list.get(1, null_on_oob=True).str.strip_chars(),
+    ).filter((pl.col("insz") != "") & ~pl.col("raw").str.strip_chars_start().str.starts_with("#"))
+    if rows.is_empty():
+        raise RequestError(f"{path.name}: lists no person")
+    _refuse_invalid_insz(path, rows)
+    wanted = MESSAGE_NUMBER if kind is RequestKind.MESSAGE_NUMBERS else DAY
+    by_date = kind is RequestKind.RESUMPTION_DATE
+    parsed = rows.with_columns(day=pl.col("value").str.to_date("%Y-%m-%d", strict=False))
+    malformed = parsed.filter(
+        (pl.col("fields") != 2)
+        | ~pl.col("value").fill_null("").str.contains(wanted.pattern)
+        | (pl.col("day").is_null() if by_date else pl.lit(False))
+    )["line"]
+    if malformed.len():
+        raise RequestError(
+            f"{path.name}: {malformed.len()} line(s) are not {shape}: line {_lines(malformed)}"
+        )
+    once = ["insz", "value"] if kind is RequestKind.MESSAGE_NUMBERS else ["insz"]
+    repeated = parsed.filter(pl.struct(once).is_duplicated() & ~pl.struct(once).is_first_distinct())
+    if repeated.height:
+        what = "a person and number" if kind is RequestKind.MESSAGE_NUMBERS else "a person"
+        raise RequestError(
+            f"{path.name}: {repeated.height} line(s) repeat {what} listed above: line "
+            f"{_lines(repeated['line'])}"
+        )
+    value = pl.col("day") if by_date else pl.col("value")
+    return parsed.select("insz", value.alias(asked)).sort(pl.all())

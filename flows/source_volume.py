@@ -34,6 +34,7 @@ _PANEL_SOURCES: Mapping[str, tuple[str, ...]] = {
     "month": panels.MONTH_SOURCES,
     "quarter": panels.QUARTER_SOURCES,
     "quarter_job": (panels.OCCUPATIONS,),
+    "a052": (panels.MESSAGES,),
     "year": (panels.CAREER,),
 }
 

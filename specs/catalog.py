@@ -145,15 +145,22 @@ PANELS: Mapping[str, Panel] = MappingProxyType(
             Granularity.QUARTER,
             ("person_id", "quarter"),
             "one row per person per quarter alive in the period: situation on the last day",
-            D19_EMPLOYER("het jaar en het kwartaal")
-            + D13_EMPLOYER("het aangiftekwartaal")
-            + A052L("het trimester waarop het elektronisch bericht betrekking heeft"),
+            D19_EMPLOYER("het jaar en het kwartaal") + D13_EMPLOYER("het aangiftekwartaal"),
         ),
         "quarter_job": Panel(
             "quarter_job",
             Granularity.QUARTER,
             ("person_id", "quarter", "job"),
             "one row per job held during the quarter (DMFA occupation lines)",
+        ),
+        "a052": Panel(
+            "a052",
+            Granularity.QUARTER,
+            ("person_id", "quarter", "message"),
+            "one row per A052 message about the quarter (its latest version), numbered within "
+            "the person and quarter: the whole message, its employer and day occurrences",
+            A052L("het trimester waarop het elektronisch bericht betrekking heeft")
+            + A052L("de volledige inhoud van het elektronisch bericht A052"),
         ),
         "year": Panel(
             "year",
@@ -435,37 +442,29 @@ _VARIABLES = (
        INCAPACITY_MONTH("het type uitkering"), codes=codes.INCAPACITY_PHASE, origin=DERIVED),
     _v("incapacity_nature", M, C, S, "NIC",
        "nature of the incapacity benefit on the last day of the month",
-       INCAPACITY_MONTH("de aard van de uitkering")
-       + A052("de aard van de uitkering (volledig, beperkt of aan € 0)"),
+       INCAPACITY_MONTH("de aard van de uitkering"),
        codes=codes.INCAPACITY_NATURE, origin=DERIVED),
     _v("incapacity_start", M, D, DT, "NIC",
        "first day of the primary incapacity of the episode running on the last day of the month",
-       INCAPACITY_MONTH("de begindatum van de arbeidsongeschiktheid")
-       + A052("de begin- en einddatum van de arbeidsongeschiktheid [begindatum]"),
+       INCAPACITY_MONTH("de begindatum van de arbeidsongeschiktheid"),
        origin=DERIVED),
     _v("incapacity_end", M, D, DT, "NIC",
        "last day of that episode (null while it is ongoing at the end of the sources)",
-       INCAPACITY_MONTH("de einddatum van de arbeidsongeschiktheid")
-       + A052("de begin- en einddatum van de arbeidsongeschiktheid [einddatum]"),
+       INCAPACITY_MONTH("de einddatum van de arbeidsongeschiktheid"),
        origin=DERIVED),
     _v("incapacity_daily_benefit", M, A, F, "NIC",
        "daily incapacity benefit on the last day of the month", INCAPACITY_MONTH("het bedrag"),
        unit=EUR_DAY, origin=DERIVED),
     _v("incapacity_days", M, Q, INT, "NIC", "calendar days of the month in incapacity (NIC phases)",
-       INCAPACITY_MONTH("het aantal dagen arbeidsongeschiktheid")
-       + A052("het aantal dagen (al dan niet vergoed)"),
+       INCAPACITY_MONTH("het aantal dagen arbeidsongeschiktheid"),
        unit="days", nullable=False, origin=DERIVED),
     _v("incapacity_status", M, C, S, "NIC", "social status of the insured person",
        INCAPACITY_MONTH("het statuut"), codes=codes.INCAPACITY_SOCIAL_STATUS,
        origin=src(_NIC, "s.social_status")),
     _v("incapacity_scheme", M, C, S, "NIC", "insurance scheme", INCAPACITY_MONTH("het stelsel"),
        codes=codes.INCAPACITY_SCHEME, origin=src(_NIC, "s.scheme")),
-    _v("incapacity_benefit_type", M, C, S, "NIC",
-       "normal benefit or benefit for adapted work (authorised part-time resumption)",
-       A052("het type uitkering (normale dan wel voor aangepast werk)"),
-       codes=codes.BENEFIT_TYPE, origin=src(_NIC, "s.benefit_type")),
     _v("incapacity_day_type", M, C, S, "NIC", "type of the days of the A052 day block",
-       INCAPACITY_MONTH("het type dagen") + A052("het type dagen (al dan niet vergoed)"),
+       INCAPACITY_MONTH("het type dagen"),
        codes=codes.DAY_TYPE, origin=src(_NIC, "s.day_type")),
     # === person characteristics (per quarter) ====================================================
     _v("birth_date", QT, D, DT, "RR", "date of birth",
@@ -557,8 +556,7 @@ _VARIABLES = (
        WORK("het gecodeerd identificatienummer van de werkgever")
        + D19_EMPLOYER("het inschrijvingsnummer en het ondernemingsnummer van de werkgever "
                       "[inschrijvingsnummer]")
-       + D13_EMPLOYER("het (huidig en vorig) inschrijfsnummer")
-       + A052("het inschrijvingsnummer van de werkgever"),
+       + D13_EMPLOYER("het (huidig en vorig) inschrijfsnummer"),
        nullable=False, pseudonym_domain="employer", origin=DERIVED),
     _v("local_unit_id", J, ID, S, "RSZ",
        "coded local unit identification (keyed pseudonym of the local unit number)",
@@ -569,14 +567,12 @@ _VARIABLES = (
        + D13_LINE("het identificatienummer van de lokale eenheid"),
        nullable=False, pseudonym_domain="local_unit", origin=DERIVED),
     _v("joint_committee", J, C, S, "RSZ", "joint committee",
-       WORK("het paritair comité") + D19_OCCUPATION("het nummer van het paritair comité")
-       + A052("het nummer van het paritair comité waaronder de sociaal verzekerde ressorteert"),
+       WORK("het paritair comité") + D19_OCCUPATION("het nummer van het paritair comité"),
        codes=codes.JOINT_COMMITTEE, nullable=False, origin=DERIVED),
     _v("worker_code", J, C, S, "RSZ", "DMFA worker code",
        WORK("de werknemerscode") + D19_LINE("het werknemerskengetal")
        + D13_LINE("het werknemerskengetal") + D13_CONTRIBUTION("het werknemerskengetal")
-       + D13_DUE("het werknemerskengetal")
-       + A052("het werknemerskengetal van de sociaal verzekerde"),
+       + D13_DUE("het werknemerskengetal"),
        codes=codes.WORKER_CODE, nullable=False, origin=DERIVED),
     _v("contract_type", J, C, S, "RSZ", "full- or part-time contract",
        WORK("het type arbeidsovereenkomst") + D19_OCCUPATION("het type arbeidsovereenkomst")
@@ -599,8 +595,7 @@ _VARIABLES = (
        WORK("het dagloon") + P6("het dagloon (in klassen)"), unit=EUR_DAY, origin=DERIVED),
     _v("occupation_start", J, D, DT, "RSZ", "first day of the occupation",
        D19_OCCUPATION("de tewerkstellingsperiode [begindatum]")
-       + D13_OCCUPATION("de begindatum van de tewerkstelling")
-       + A052("de begindatum van de tewerkstelling"),
+       + D13_OCCUPATION("de begindatum van de tewerkstelling"),
        nullable=False, origin=DERIVED),
     _v("occupation_end", J, D, DT, "RSZ", "last day of the occupation (null while ongoing)",
        D19_OCCUPATION("de tewerkstellingsperiode [einddatum]")
@@ -608,13 +603,11 @@ _VARIABLES = (
        origin=src(_OCC, "s.occupation_end")),
     _v("worker_hours", J, Q, F, "RSZ", "Q: mean weekly hours of the worker",
        D19_OCCUPATION("het gemiddeld aantal uren per week van de werknemer")
-       + D13_OCCUPATION("het gemiddeld aantal uren per week van de werknemer")
-       + A052("de factor Q (de normale gemiddelde wekelijkse arbeidsduur)"),
+       + D13_OCCUPATION("het gemiddeld aantal uren per week van de werknemer"),
        unit="hours per week", nullable=False, origin=src(_OCC, "s.q_hours / 100.0")),
     _v("reference_hours", J, Q, F, "RSZ", "S: mean weekly hours of the reference person",
        D19_OCCUPATION("het gemiddeld aantal uren per week van de maatpersoon")
-       + D13_OCCUPATION("het gemiddeld aantal uren per week van de maatpersoon")
-       + A052("de factor S (de normale gemiddelde wekelijkse arbeidsduur van de maatman)"),
+       + D13_OCCUPATION("het gemiddeld aantal uren per week van de maatpersoon"),
        unit="hours per week", nullable=False, origin=src(_OCC, "s.s_hours / 100.0")),
     _v("days_per_week", J, Q, F, "RSZ", "days per week of the work schedule",
        D19_OCCUPATION("het aantal dagen per week van de arbeidsregeling")
@@ -622,10 +615,10 @@ _VARIABLES = (
        unit="days per week", origin=src(_OCC, "s.days_per_week / 100.0")),
     _v("employer_category", J, C, S, "RSZ", "DMFA employer category",
        D19_LINE("de werkgeverscategorie") + D13_LINE("de werkgeverscategorie")
-       + D13_CONTRIBUTION("de werkgeverscategorie") + A052("de categorie van de werkgever"),
+       + D13_CONTRIBUTION("de werkgeverscategorie"),
        codes=codes.EMPLOYER_CATEGORY, origin=src(_OCC, "s.employer_category")),
     _v("worker_class", J, C, S, "RSZ", "DWH worker class, from the worker code",
-       WORK("de werknemersklasse") + A052("de categorie werknemer"), codes=codes.WORKER_CLASS,
+       WORK("de werknemersklasse"), codes=codes.WORKER_CLASS,
        origin=src(_OCC, "case s.worker_code when '015' then '1' when '495' then '2' else '4' "
                         "end")),
     _v("special_worker_class", J, C, S, "RSZ", "special worker class (apprentice, student, ...)",
@@ -1146,7 +1139,7 @@ _DMFA_BLOCKS = (
 # fmt: on
 
 # Declared for the specs of 19/104, 13/021 and 04/037 (a later issue): not built yet. The
-# identity fields of both and the A052/A052L messages of 04/037.
+# identity fields of the three.
 # fmt: off
 _LATER = (
     # --- identifiers and natural-person fields: never released as such -------------------------
@@ -1168,44 +1161,105 @@ _LATER = (
        origin=src(_PERSONS, "s.street || ', ' || s.postal_code")),
     _later("worker_sequence_number", J, ID, S, "RSZ", "sequence number of the worker",
            D13_WORKER("het volgnummer"), pseudonym_domain="worker_sequence"),
-    # --- A052 / A052L incapacity messages -------------------------------------------------------
-    _later("a052_message_number", QT, ID, S, "NIC", "unique number of the A052 message",
-           A052("het uniek nummer en het versienummer van het elektronisch bericht "
-                "[uniek nummer]")
-           + A052L("het uniek nummer en het versienummer van het elektronisch bericht "
-                   "[uniek nummer]"),
-           pseudonym_domain="a052_message"),
-    _later("a052_message_version", QT, Q, INT, "NIC", "version of the A052 message",
-           A052("het uniek nummer en het versienummer van het elektronisch bericht "
-                "[versienummer]")
-           + A052L("het uniek nummer en het versienummer van het elektronisch bericht "
-                   "[versienummer]"),
-           unit="version number"),
-    _later("a052_created", QT, D, DT, "NIC", "day the message was created",
-           A052("de datum waarop het elektronisch bericht werd aangemaakt")),
-    _later("a052_status", QT, C, S, "NIC", "status of the message",
-           A052("het statuut van het elektronisch bericht")),
-    _later("a052_employer_count", QT, Q, INT, "NIC", "number of employer blocks in the message",
-           A052("het aantal voorkomens “werkgever”"), unit="blocks"),
-    _later("a052_day_block_count", QT, Q, INT, "NIC", "number of day blocks in the message",
-           A052("het aantal voorkomens “dagen”"), unit="blocks"),
-    _later("a052l_content", QT, C, S, "NIC",
-           "A052L carries the whole A052 message: its fields are the A052 entries",
-           A052L("de volledige inhoud van het elektronisch bericht A052"), unit="message"),
-    _later("fitness_decision_source", QT, C, S, "NIC",
-           "who decided the person is fit for work again",
-           A052_C6("de bron van de beslissing tot arbeidsgeschiktheid (de adviserende geneesheer "
-                   "of het Rijksinstituut voor Ziekte- en Invaliditeitsverzekering)"),
-           codes={"MA": "advisory physician", "RIZIV": "RIZIV"}),
-    _later("fitness_date", QT, D, DT, "NIC", "day the person is fit for work again",
-           A052_C6("de datum van de arbeidsgeschiktheid")),
-    _later("childbirth_date", QT, D, DT, "NIC", "day of childbirth",
-           A052_C6("de datum van de bevalling (zoals meegedeeld door de betrokken sociaal "
-                   "verzekerde aan de verzekeringsinstelling)")),
 )
 # fmt: on
 
-_ALL = _VARIABLES + _DMFA_BLOCKS + _LATER
+# The A052 messages of 04/037 (points 1.2, 1.4 and 7.1), a row per message in the a052 panel:
+# the administrative data L051 lists, the content A052L shows, and the three fields of point
+# 7.1 the fitness declaration (C6) adds.
+_A052 = "nic.a052_messages"
+MSG = "a052"
+# fmt: off
+_A052_MESSAGES = (
+    # --- administrative data (L051) -------------------------------------------------------------
+    _v("a052_message_number", MSG, ID, S, "NIC", "unique number of the A052 message",
+       A052("het uniek nummer en het versienummer van het elektronisch bericht [uniek nummer]")
+       + A052L("het uniek nummer en het versienummer van het elektronisch bericht "
+               "[uniek nummer]"),
+       nullable=False, pseudonym_domain="a052_message", origin=src(_A052, "s.message_number")),
+    _v("a052_message_version", MSG, Q, INT, "NIC", "version of the A052 message (the latest)",
+       A052("het uniek nummer en het versienummer van het elektronisch bericht [versienummer]")
+       + A052L("het uniek nummer en het versienummer van het elektronisch bericht "
+               "[versienummer]"),
+       unit="version number", nullable=False, origin=src(_A052, "s.message_version")),
+    _v("a052_created", MSG, D, DT, "NIC", "day the message (its latest version) was created",
+       A052("de datum waarop het elektronisch bericht werd aangemaakt"), nullable=False,
+       origin=src(_A052, "s.created_date")),
+    _v("a052_status", MSG, C, S, "NIC", "status of the message",
+       A052("het statuut van het elektronisch bericht"), codes=codes.A052_STATUS,
+       nullable=False, origin=src(_A052, "s.status")),
+    # --- content: employer occurrences ----------------------------------------------------------
+    _v("a052_employer_count", MSG, Q, INT, "NIC", "number of employer occurrences in the message",
+       A052("het aantal voorkomens “werkgever”"), unit="occurrences", nullable=False,
+       origin=src(_A052, "s.employer_count")),
+    _v("a052_employer_id", MSG, ID, S, "RSZ",
+       "coded employer identification of the employer occurrence (keyed pseudonym of the RSZ "
+       "number, coded as employer_id)",
+       A052("het inschrijvingsnummer van de werkgever"), nullable=False,
+       pseudonym_domain="employer", origin=src(_A052, "s.employer_rsz")),
+    _v("a052_employer_category", MSG, C, S, "RSZ", "DMFA employer category of the occurrence",
+       A052("de categorie van de werkgever"), codes=codes.EMPLOYER_CATEGORY,
+       origin=src(_A052, "s.employer_category")),
+    _v("a052_worker_code", MSG, C, S, "RSZ", "DMFA worker code of the insured person",
+       A052("het werknemerskengetal van de sociaal verzekerde"), codes=codes.WORKER_CODE,
+       nullable=False, origin=src(_A052, "s.worker_code")),
+    _v("a052_joint_committee", MSG, C, S, "RSZ", "joint committee of the insured person",
+       A052("het nummer van het paritair comité waaronder de sociaal verzekerde ressorteert"),
+       codes=codes.JOINT_COMMITTEE, nullable=False, origin=src(_A052, "s.joint_committee")),
+    _v("a052_occupation_start", MSG, D, DT, "RSZ", "first day of the occupation",
+       A052("de begindatum van de tewerkstelling"), nullable=False,
+       origin=src(_A052, "s.occupation_start")),
+    _v("a052_worker_class", MSG, C, S, "RSZ", "worker category (DWH worker class)",
+       A052("de categorie werknemer"), codes=codes.WORKER_CLASS, nullable=False,
+       origin=src(_A052, "s.worker_class")),
+    _v("a052_worker_hours", MSG, Q, F, "RSZ", "Q: mean weekly hours of the worker",
+       A052("de factor Q (de normale gemiddelde wekelijkse arbeidsduur)"),
+       unit="hours per week", nullable=False, origin=src(_A052, "s.q_hours / 100.0")),
+    _v("a052_reference_hours", MSG, Q, F, "RSZ", "S: mean weekly hours of the reference person",
+       A052("de factor S (de normale gemiddelde wekelijkse arbeidsduur van de maatman)"),
+       unit="hours per week", nullable=False, origin=src(_A052, "s.s_hours / 100.0")),
+    # --- content: day occurrences and the incapacity --------------------------------------------
+    _v("a052_day_block_count", MSG, Q, INT, "NIC", "number of day occurrences in the message",
+       A052("het aantal voorkomens “dagen”"), unit="occurrences", nullable=False,
+       origin=src(_A052, "s.day_block_count")),
+    _v("a052_day_type", MSG, C, S, "NIC", "type of the days of the day occurrence",
+       A052("het type dagen (al dan niet vergoed)"), codes=codes.DAY_TYPE, nullable=False,
+       origin=src(_A052, "s.day_type")),
+    _v("a052_days", MSG, Q, INT, "NIC", "days of the day occurrence in the quarter (6-day regime)",
+       A052("het aantal dagen (al dan niet vergoed)"), unit="days", nullable=False,
+       origin=src(_A052, "s.days")),
+    _v("a052_benefit_type", MSG, C, S, "NIC",
+       "normal benefit or benefit for adapted work (authorised part-time resumption)",
+       A052("het type uitkering (normale dan wel voor aangepast werk)"),
+       codes=codes.BENEFIT_TYPE, nullable=False, origin=src(_A052, "s.benefit_type")),
+    _v("a052_nature", MSG, C, S, "NIC", "nature of the benefit",
+       A052("de aard van de uitkering (volledig, beperkt of aan € 0)"),
+       codes=codes.INCAPACITY_NATURE, nullable=False, origin=src(_A052, "s.nature")),
+    _v("a052_incapacity_start", MSG, D, DT, "NIC", "first day of the primary incapacity",
+       A052("de begin- en einddatum van de arbeidsongeschiktheid [begindatum]"),
+       nullable=False, origin=src(_A052, "s.incapacity_start")),
+    _v("a052_incapacity_end", MSG, D, DT, "NIC",
+       "last day of the incapacity, where it ends within the quarter (null: still running)",
+       A052("de begin- en einddatum van de arbeidsongeschiktheid [einddatum]"),
+       origin=src(_A052, "s.incapacity_end")),
+    # --- point 7.1: what the fitness declaration (C6) adds --------------------------------------
+    _v("fitness_decision_source", MSG, C, S, "NIC",
+       "who decided the person is fit for work again (on the message of the quarter the "
+       "incapacity ends in)",
+       A052_C6("de bron van de beslissing tot arbeidsgeschiktheid (de adviserende geneesheer "
+               "of het Rijksinstituut voor Ziekte- en Invaliditeitsverzekering)"),
+       codes=codes.FITNESS_DECISION_SOURCE, origin=src(_A052, "s.fitness_decision_source")),
+    _v("fitness_date", MSG, D, DT, "NIC", "day the person is fit for work again",
+       A052_C6("de datum van de arbeidsgeschiktheid"), origin=src(_A052, "s.fitness_date")),
+    _v("childbirth_date", MSG, D, DT, "NIC",
+       "day of childbirth, as the person reported it to the insurer",
+       A052_C6("de datum van de bevalling (zoals meegedeeld door de betrokken sociaal "
+               "verzekerde aan de verzekeringsinstelling)"),
+       origin=src(_A052, "s.childbirth_date")),
+)
+# fmt: on
+
+_ALL = _VARIABLES + _DMFA_BLOCKS + _LATER + _A052_MESSAGES
 VARIABLES: Mapping[str, Variable] = MappingProxyType({v.name: v for v in _ALL})
 assert len(VARIABLES) == len(_ALL), "a variable name is declared twice"
 

@@ -369,6 +369,13 @@ DAY_TYPE = _frozen(
     }
 )
 BENEFIT_TYPE = _frozen({"NORMAL": "normal benefit", "ADAPTED_WORK": "benefit for adapted work"})
+# A052 messages (04/037 points 1.2 and 7.1; own codes).
+A052_STATUS = _frozen(
+    {"NEW": "first version of the message", "CORRECTION": "a later version correcting it"}
+)
+FITNESS_DECISION_SOURCE = _frozen(
+    {"MA": "advisory physician of the insurer", "RIZIV": "RIZIV (Medical Council for Invalidity)"}
+)
 INCAPACITY_BENEFIT_CODE = _frozen(
     {"10": "primary incapacity benefit", "20": "invalidity benefit", "30": "adapted work"}
 )

@@ -17,6 +17,7 @@ class Scheme(StrEnum):
     INSZ = "insz"  # person: INSZ / NISS
     RSZ = "rsz"  # employer: RSZ registration number
     KBO = "kbo"  # enterprise (KBO number) or local unit (establishment number)
+    A052_MESSAGE = "a052_message"  # unique number of an A052 message
 
 
 # INSZ: YYMMDD + counter + 97 - (first nine mod 97), with 2,000,000,000 added for births from
@@ -63,11 +64,18 @@ VALID: Mapping[Scheme, str] = MappingProxyType(
         = try_cast(right({c}, 2) as integer))""",
         Scheme.KBO: """(regexp_full_match({c}, '[0-9]{{10}}') and
     97 - try_cast(left({c}, 8) as bigint) % 97 = try_cast(right({c}, 2) as integer))""",
+        # the insurers' numbering has no check digits that we know of: its form only
+        Scheme.A052_MESSAGE: "regexp_full_match({c}, '[0-9]{{12}}')",
     }
 )
 
 PATTERN: Mapping[Scheme, str] = MappingProxyType(
-    {Scheme.INSZ: r"^[0-9]{11}$", Scheme.RSZ: r"^[0-9]{9}$", Scheme.KBO: r"^[0-9]{10}$"}
+    {
+        Scheme.INSZ: r"^[0-9]{11}$",
+        Scheme.RSZ: r"^[0-9]{9}$",
+        Scheme.KBO: r"^[0-9]{10}$",
+        Scheme.A052_MESSAGE: r"^[0-9]{12}$",
+    }
 )
 
 DESCRIPTION: Mapping[Scheme, str] = MappingProxyType(
@@ -75,6 +83,7 @@ DESCRIPTION: Mapping[Scheme, str] = MappingProxyType(
         Scheme.INSZ: "INSZ of the person, 11 digits",
         Scheme.RSZ: "RSZ registration number of the employer, 9 digits",
         Scheme.KBO: "KBO number of the enterprise or of the local unit, 10 digits",
+        Scheme.A052_MESSAGE: "unique number of the A052 message, 12 digits",
     }
 )
 
@@ -89,13 +98,15 @@ OF_SOURCE_COLUMN: Mapping[str, Scheme] = MappingProxyType(
 )
 
 # The identifiers behind a pseudonym domain. An identified delivery names persons and employers
-# (these domains); the other coded identifiers (programme, procedure numbers) stay pseudonymised.
+# (these domains), and the A052 messages by the number the recipient consults them by (04/037
+# point 1.4); the other coded identifiers (programme, procedure numbers) stay pseudonymised.
 OF_PSEUDONYM_DOMAIN: Mapping[str, Scheme] = MappingProxyType(
     {
         "person": Scheme.INSZ,
         "employer": Scheme.RSZ,
         "enterprise": Scheme.KBO,
         "local_unit": Scheme.KBO,
+        "a052_message": Scheme.A052_MESSAGE,
     }
 )
 

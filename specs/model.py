@@ -518,6 +518,26 @@ class AcceptedDerivation(_Strict):
     point: str = Field(min_length=1, description="the deliberation's point that authorises it")
 
 
+class RequestKind(StrEnum):
+    """What a consultation request gives with each person (04/037 points 1.3, 1.4 and 3.1)."""
+
+    PERSONS = "persons"  # the person alone: every message about them (L051)
+    MESSAGE_NUMBERS = "message_numbers"  # a unique number per line: that message (A052L)
+    RESUMPTION_DATE = "resumption_date"  # the day work resumed: the fitness declaration (C6)
+
+
+class Consultation(_Strict):
+    """One kind of look-up a deliberation allows on the persons its recipient lists: what the
+    request gives and which of the spec's variables it gets back, nothing more."""
+
+    description: str = Field(min_length=1, description="what the consultation is, as named")
+    reference: str = Field(min_length=1, description="the points that describe it")
+    request: RequestKind = Field(description="what the request gives with each person")
+    variables: tuple[str, ...] = Field(
+        min_length=1, description="the spec's variables it delivers (the panels' keys besides)"
+    )
+
+
 class Spec(_Strict):
     """One deliberation: the single source of truth for what an extract may hold."""
 
@@ -582,6 +602,12 @@ class Spec(_Strict):
         description="derivations of protected values from other released columns that the "
         "deliberation authorises (see specs.derivation and the derivation audit)",
     )
+    consultations: dict[str, Consultation] = Field(
+        default_factory=dict,
+        description="the kinds of look-up the deliberation allows, by name (04/037: L051, "
+        "A052L and its extended variant); a run names one and gets its variables only. Absent: "
+        "a run delivers every variable of the spec",
+    )
 
     @field_validator("deliberation")
     @classmethod
@@ -598,6 +624,36 @@ class Spec(_Strict):
                 f"expected lowercase letters, digits and dashes (2-63 characters), got {value!r}"
             )
         return value
+
+    @model_validator(mode="after")
+    def _consultations_of_listed_persons_and_spec_variables(self) -> Spec:
+        for name, consultation in self.consultations.items():
+            if self.population.rule is not PopulationRule.LISTED_PERSONS:
+                raise ValueError(
+                    f"consultation {name!r}: a consultation looks up the persons a request "
+                    "lists, so the population rule must be listed_persons"
+                )
+            unknown = [v for v in consultation.variables if v not in self.variables.all()]
+            if unknown:
+                raise ValueError(
+                    f"consultation {name!r}: {', '.join(unknown)} not among the spec's "
+                    "variables; a consultation delivers some of them, never others"
+                )
+            if len(set(consultation.variables)) != len(consultation.variables):
+                raise ValueError(f"consultation {name!r}: a variable is listed twice")
+        return self
+
+    def for_consultation(self, name: str) -> Spec:
+        """The spec as one consultation delivers it: its variables only, in the spec's order."""
+        consultation = self.consultations[name]
+        kept = set(consultation.variables)
+        narrowed = {
+            granularity.value: tuple(
+                v for v in getattr(self.variables, granularity.value) if v in kept
+            )
+            for granularity in Granularity
+        }
+        return self.model_copy(update={"variables": Variables(**narrowed)})
 
     @field_validator("classes")
     @classmethod

@@ -108,6 +108,17 @@ def _key_columns(
                 is_key=True,
             )
         )
+    if panel == "a052":
+        columns.append(
+            ReleasedColumn(
+                "message",
+                "INTEGER",
+                "number of the message within the person and quarter, from 1",
+                nullable=False,
+                protection="none",
+                is_key=True,
+            )
+        )
     return columns
 
 

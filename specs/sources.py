@@ -414,6 +414,47 @@ INCAPACITY = SourceTable(
     valid_until="end_date",
 )
 
+A052_MESSAGES = SourceTable(
+    "nic",
+    "a052_messages",
+    "A052 messages of the insurers (04/037 points 1.2 and 7.1): one row per version of each "
+    "message, a message per quarter of a salaried worker's incapacity, with its employer and "
+    "day occurrences flattened to the row",
+    (
+        INSZ,
+        _c("quarter", "INTEGER", description="quarter the message is about, YYYYQ"),
+        _c("message_number", "VARCHAR", description="unique number of the message, 12 digits"),
+        _c(
+            "message_version",
+            "INTEGER",
+            description="1 as first sent; a correction repeats the unique number with the next "
+            "version",
+        ),
+        _c("created_date", "DATE", description="day this version was made"),
+        _c("status", "VARCHAR", codes_=codes.A052_STATUS),
+        _c("employer_count", "INTEGER", description='occurrences "werkgever"'),
+        _c("employer_rsz", "VARCHAR", description="RSZ number of the employer, 9 digits"),
+        _o("employer_category", codes_=codes.EMPLOYER_CATEGORY),
+        _c("worker_code", "VARCHAR", codes_=codes.WORKER_CODE),
+        _c("joint_committee", "VARCHAR", codes_=codes.JOINT_COMMITTEE),
+        _c("occupation_start", "DATE"),
+        _c("worker_class", "VARCHAR", codes_=codes.WORKER_CLASS),
+        _c("q_hours", "INTEGER", description="Q, mean weekly hours of the worker, hundredths"),
+        _c("s_hours", "INTEGER", description="S, weekly hours of the reference person, hundredths"),
+        _c("day_block_count", "INTEGER", description='occurrences "dagen"'),
+        _c("day_type", "VARCHAR", codes_=codes.DAY_TYPE),
+        _c("days", "INTEGER", description="days of the day block in the quarter, 6-day regime"),
+        _c("benefit_type", "VARCHAR", codes_=codes.BENEFIT_TYPE),
+        _c("nature", "VARCHAR", codes_=codes.INCAPACITY_NATURE),
+        _c("incapacity_start", "DATE", description="first day of the primary incapacity"),
+        _o("incapacity_end", "DATE", description="last day, once known; null while running"),
+        _o("fitness_decision_source", codes_=codes.FITNESS_DECISION_SOURCE),
+        _o("fitness_date", "DATE", description="day the person is fit for work again"),
+        _o("childbirth_date", "DATE", description="day of childbirth, as the person reported it"),
+    ),
+    period_column="quarter",
+)
+
 JOBSEEKERS = SourceTable(
     "jobseekers",
     "registrations",
@@ -542,6 +583,7 @@ SOURCE_TABLES: Mapping[str, SourceTable] = MappingProxyType(
             SELF_EMPLOYED,
             INCOMES,
             ACTIVATION_ALLOWANCES,
+            A052_MESSAGES,
         )
     }
 )

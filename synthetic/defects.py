@@ -11,6 +11,10 @@
   year, moved to after the death.
 - overlapping_episode: an RVA episode or NIC phase closed OVERLAP_DAYS after the person's next
   one began.
+- version_out_of_order: the version an A052 correction supersedes, sent again
+  OUT_OF_ORDER_DAYS after the correction (so made after a higher version of its number).
+- message_after_episode: an A052 message for the quarter after the end of the incapacity it
+  reports (a copy of the episode's last message, under a unique number of its own).
 
 Each kind hits a small share of records (RATES). Which records is decided by a keyed hash of
 (seed, kind, the record's own identity: person and key columns), never by a random stream
@@ -28,7 +32,7 @@ from types import MappingProxyType
 import numpy as np
 import polars as pl
 
-from transforms.source_checks import DECLARATION_KEY, DefectKind
+from transforms.source_checks import DECLARATION_KEY, MESSAGE_KEY, DefectKind
 
 # Shares of records hit, per kind: of DMFA lines (duplicates, corrections, and each of the INSZ
 # and the employer number for check digits), of episodes followed by another of the same
@@ -42,9 +46,13 @@ RATES: Mapping[DefectKind, float] = MappingProxyType(
         DefectKind.OVERLAPPING_EPISODE: 0.05,
         DefectKind.UNKNOWN_CODE: 0.001,
         DefectKind.AFTER_DEATH: 0.05,
+        # of A052 corrections (out of order) and of messages that end an episode (after it)
+        DefectKind.VERSION_OUT_OF_ORDER: 0.05,
+        DefectKind.MESSAGE_AFTER_EPISODE: 0.02,
     }
 )
-ALL_KINDS = frozenset(DefectKind)
+# Kinds the generator makes itself: an A052 correction is a new version of its number.
+ALL_KINDS = frozenset(DefectKind) - {DefectKind.SUPERSEDED_VERSION}
 
 # The first version of a corrected line declared a wage this much too high.
 CORRECTED_WAGE_FACTOR = 1.10
@@ -53,6 +61,12 @@ OVERLAP_DAYS = 14
 # A benefit episode after death starts this many days after the death (a DMFA line: the
 # quarter after; a career year: the year after).
 DAYS_AFTER_DEATH = 10
+# A superseded A052 version sent again is made this many days after the version superseding it.
+OUT_OF_ORDER_DAYS = 7
+# A message for a closed episode: the quarter after its last one, made this many days after it.
+AFTER_EPISODE_CREATED_DAYS = 92
+# Its unique number: the person's part, then this digit before the message's own sequence.
+AFTER_EPISODE_SEQUENCE_DIGIT = "9"
 # Real codes the code lists do not hold: a blue-collar student (DMFA), temporary unemployment
 # as head of household (RVA), a benefit at EUR 0 (A052).
 UNKNOWN_CODES: Mapping[tuple[str, str], str] = MappingProxyType(
@@ -60,12 +74,14 @@ UNKNOWN_CODES: Mapping[tuple[str, str], str] = MappingProxyType(
         ("dmfa.occupations", "worker_code"): "840",
         ("rva.unemployment", "category"): "TA",
         ("nic.incapacity", "nature"): "ZERO",
+        ("nic.a052_messages", "nature"): "ZERO",
     }
 )
 
 OCCUPATIONS = "dmfa.occupations"
 PERSONS = "register.persons"
 ALLOWANCES = "rva.activation_allowances"
+MESSAGES = "nic.a052_messages"
 # What identifies a record within its table, for the keyed hash.
 IDENTITY: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
@@ -74,6 +90,7 @@ IDENTITY: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "nic.incapacity": ("insz", "episode", "start_date"),
         "sigedis.career": ("insz", "year"),
         ALLOWANCES: ("insz", "month"),
+        MESSAGES: (*MESSAGE_KEY, "message_version"),
         PERSONS: ("insz",),
     }
 )
@@ -286,6 +303,49 @@ def _allowances(allowances: pl.DataFrame, seed: int, kinds: Collection[DefectKin
     )
 
 
+def _messages(messages: pl.DataFrame, seed: int, kinds: Collection[DefectKind]) -> pl.DataFrame:
+    columns = messages.columns
+    table = MESSAGES
+    identity = _identity(messages, table)
+    message = list(MESSAGE_KEY)
+    superseded = pl.col("message_version") < pl.col("message_version").max().over(message)
+    last_of_episode = pl.col("incapacity_end").is_not_null() & (
+        pl.col("message_version") == pl.col("message_version").max().over(message)
+    )
+    hit = messages.with_row_index(_ROW).with_columns(
+        _out_of_order=_hit(identity, seed, DefectKind.VERSION_OUT_OF_ORDER, kinds, table)
+        & superseded,
+        _after=_hit(identity, seed, DefectKind.MESSAGE_AFTER_EPISODE, kinds, table)
+        & last_of_episode,
+        _unknown=_hit(identity, seed, DefectKind.UNKNOWN_CODE, kinds, table, "nature"),
+    )
+    last_made = pl.col("created_date").max().over(message)
+    final = hit.with_columns(
+        created_date=pl.when("_out_of_order")
+        .then(last_made + pl.duration(days=OUT_OF_ORDER_DAYS))
+        .otherwise("created_date"),
+        nature=pl.when("_unknown")
+        .then(pl.lit(UNKNOWN_CODES[(table, "nature")]))
+        .otherwise("nature"),
+        _sub=pl.lit(1, pl.Int32),
+    )
+    quarter = pl.col("quarter")
+    after = final.filter("_after").with_columns(
+        quarter=pl.when(quarter % 10 == 4).then(quarter + 10 - 3).otherwise(quarter + 1),
+        message_number=pl.col("message_number").str.head(-3)
+        + AFTER_EPISODE_SEQUENCE_DIGIT
+        + pl.col("message_number").str.tail(2),
+        message_version=pl.lit(1, messages.schema["message_version"]),
+        status=pl.lit("NEW"),
+        created_date=pl.col("created_date") + pl.duration(days=AFTER_EPISODE_CREATED_DAYS),
+        fitness_decision_source=pl.lit(None, pl.String),
+        fitness_date=pl.lit(None, pl.Date),
+        childbirth_date=pl.lit(None, pl.Date),
+        _sub=pl.lit(2, pl.Int32),
+    )
+    return _in_place([final, after], columns)
+
+
 def inject_defects(
     tables: Mapping[str, pl.DataFrame], seed: int, kinds: Collection[DefectKind] = ALL_KINDS
 ) -> dict[str, pl.DataFrame]:
@@ -297,4 +357,5 @@ def inject_defects(
         out[table] = _episodes(table, tables[table], persons, seed, kinds)
     out["sigedis.career"] = _career(tables["sigedis.career"], persons, seed, kinds)
     out[ALLOWANCES] = _allowances(tables[ALLOWANCES], seed, kinds)
+    out[MESSAGES] = _messages(tables[MESSAGES], seed, kinds)
     return out

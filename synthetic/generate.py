@@ -31,6 +31,7 @@ from flows.parquet_writer import ROW_GROUP_ROWS as ROW_GROUP_ROWS  # the tests r
 from flows.parquet_writer import RowGroupWriter
 from specs.sources import SOURCE_TABLES, STORE_MANIFEST, SourceTable, polars_schema
 from synthetic import (
+    a052,
     dmfa,
     dmfa_blocks,
     dmfa_details,
@@ -55,6 +56,7 @@ MIN_EMPLOYERS = 50
 EMPLOYERS_STREAM, PERSONS_STREAM, EMPLOYER_DETAILS_STREAM = 0, 1, 2
 CARE_FACILITIES_STREAM, EMPLOYER_BLOCKS_STREAM, DMFA_BLOCKS_STREAM = 3, 4, 5
 RVA_ALLOWANCES_STREAM = 6
+A052_MESSAGES_STREAM = 7  # the A052 messages of 04/037, one stream per block of persons
 
 
 def employer_count(persons: int) -> int:
@@ -108,6 +110,12 @@ def block_tables(
         stream(seed, RVA_ALLOWANCES_STREAM, block),
         tables["rva.unemployment"],
         tables["dmfa.occupations"],
+    )
+    tables["nic.a052_messages"] = a052.messages_table(
+        stream(seed, A052_MESSAGES_STREAM, block),
+        tables["nic.incapacity"],
+        tables["dmfa.occupations"],
+        people,
     )
     return tables
 

@@ -160,6 +160,25 @@ TARGETS: dict[str, Target] = {
             "2010: about 24%, women 43%, men 9%; the overall share has been near 25% since 2008",
         ),
         _t("part_time_share_women", 0.41, 0.04, "Part-time (2023): women 40.2%"),
+        # The A052 messages (04/037): a message's employer occurrence is the occupation held on
+        # the first day of illness, with its Q and S (point 1.2), so the messages about 2003-2015
+        # (EPISODE_PERIOD) keep the part-time shares of employed women and men (part-time: Q
+        # below S). Not the overall share: more of the messages are women's (who fall ill more
+        # often), and so the messages hold more part-time jobs than the employees do.
+        _t(
+            "part_time_share_women_in_a052",
+            0.41,
+            0.04,
+            "Part-time (2023): women 40.2%",
+            "as part_time_share_women, over the messages of women",
+        ),
+        _t(
+            "part_time_share_men_in_a052",
+            0.11,
+            0.03,
+            "Part-time (2023): men 12.1%",
+            "as part_time_share_men, over the messages of men",
+        ),
         _t(
             "part_time_share_men",
             0.11,

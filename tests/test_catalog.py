@@ -521,9 +521,13 @@ def test_every_built_variable_reads_columns_its_source_table_declares():
 
 def test_a_source_variable_is_read_the_way_its_panel_can_join_it():
     """Month and quarter panels join spell tables, period tables of their own period or the
-    register's one row per person; the job and year panels read their own lines (DMFA
-    occupation lines, SIGEDIS years)."""
-    own_lines = {"quarter_job": "dmfa.occupations", "year": "sigedis.career"}
+    register's one row per person; the job, message and year panels read their own lines (DMFA
+    occupation lines, A052 messages, SIGEDIS years)."""
+    own_lines = {
+        "quarter_job": "dmfa.occupations",
+        "a052": "nic.a052_messages",
+        "year": "sigedis.career",
+    }
     period_tables = {
         "month": {"rva.payments", "rva.activation_allowances"},
         "quarter": {"income.quarterly"},

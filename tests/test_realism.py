@@ -154,6 +154,13 @@ def measure(store: Path) -> dict[str, float]:
         for band, low in (("25-34", 25), ("55-64", 55))
     }
     per_decade = entries_per_person_by_decade(store, persons, day.year)
+    messages = read(store, "nic.a052_messages")
+    latest = pl.col("message_version") == pl.col("message_version").max().over("message_number")
+    period_quarters = (first.year * 10 + 1, last.year * 10 + 4)
+    messages = messages.filter(latest & pl.col("quarter").is_between(*period_quarters)).join(
+        persons.select("insz", "sex"), on="insz"
+    )
+    message_part_time = messages["q_hours"] < messages["s_hours"]
     return {
         "share_flanders": share(people["region"] == "Flanders"),
         "share_wallonia": share(people["region"] == "Wallonia"),
@@ -180,6 +187,8 @@ def measure(store: Path) -> dict[str, float]:
         "part_time_share": share(part_time),
         "part_time_share_women": share(part_time.filter(jobs["sex"] == "F")),
         "part_time_share_men": share(part_time.filter(jobs["sex"] == "M")),
+        "part_time_share_women_in_a052": share(message_part_time.filter(messages["sex"] == "F")),
+        "part_time_share_men_in_a052": share(message_part_time.filter(messages["sex"] == "M")),
         "share_with_incapacity_episode": share(lived["insz"].is_in(episodes["insz"].implode())),
         "unemployment_rate_flanders": unemployment["Flanders"],
         "unemployment_ratio_wallonia_to_flanders": unemployment["Wallonia"]

@@ -75,8 +75,8 @@ def test_18_088_part_one_names_every_variable_of_point_6_for_the_sample_only():
 
 
 def test_a_variable_declared_but_not_built_is_refused(tmp_path):
-    path = write_variant(tmp_path, lambda d: d["variables"]["quarter"].append("a052_status"))
-    with pytest.raises(SpecError, match="'a052_status' is declared in the catalog but not built"):
+    path = write_variant(tmp_path, lambda d: d["variables"]["quarter"].append("birth_place"))
+    with pytest.raises(SpecError, match="'birth_place' is declared in the catalog but not built"):
         load_spec(path)
 
 

@@ -35,6 +35,7 @@ _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 OCCUPATIONS = "dmfa.occupations"
 CAREER = "sigedis.career"
 PERSONS = "register.persons"
+MESSAGES = "nic.a052_messages"
 # The sources of the month and quarter panels' own SQL, in the order of their parameters.
 MONTH_SOURCES = (
     OCCUPATIONS,
@@ -590,6 +591,42 @@ def job_panel(
     )
 
 
+def message_panel(
+    population: Relation,
+    quarters: pl.DataFrame,
+    messages: Relation,
+    variables: Sequence[Variable] = (),
+) -> Relation:
+    """Person x quarter x message: every A052 message about a quarter of the period (the
+    source checks leave each unique number's latest version), numbered per person and quarter
+    in the order of their unique numbers, with the variables read from the message."""
+    extra = _source_columns(variables, MESSAGES)
+    return _selected(
+        population.query(
+            "population",
+            f"""
+        with about_the_period as (
+            select m.*, q.quarter as quarter_label
+            from messages m
+            join population p on p.insz = m.insz
+            join quarters q on q.dmfa_quarter = m.quarter
+        ),
+        final as (
+            select
+                s.insz,
+                s.quarter_label as quarter,
+                row_number() over (
+                    partition by s.insz, s.quarter order by s.message_number, s.message_version
+                )::INTEGER as message
+                {extra}
+            from about_the_period s
+        )
+        select * from final
+        """,
+        )
+    )
+
+
 def year_panel(
     population: Relation,
     years: pl.DataFrame,
@@ -720,6 +757,8 @@ def source_tables(names: Mapping[str, Sequence[str]]) -> set[str]:
             tables |= set(QUARTER_SOURCES) | _attached_tables(variables)
         elif panel == "quarter_job":
             tables.add(OCCUPATIONS)
+        elif panel == "a052":
+            tables.add(MESSAGES)
         elif panel == "year":
             tables.add(CAREER)
         else:
@@ -752,6 +791,10 @@ def build_panels(
         elif panel == "quarter_job":
             built[panel] = job_panel(
                 population, calendar.quarters(period), sources[OCCUPATIONS], variables
+            ).pl()
+        elif panel == "a052":
+            built[panel] = message_panel(
+                population, calendar.quarters(period), sources[MESSAGES], variables
             ).pl()
         elif panel == "year":
             built[panel] = year_panel(

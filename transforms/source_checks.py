@@ -14,6 +14,13 @@ Every kind of defect has one rule, declared once in RULES (README.md repeats it)
 - overlapping_episode (rva.unemployment, nic.incapacity), clean: an episode that ends on or
   after the start of the person's next one is cut to end the day before; one left with no day
   is dropped.
+- superseded_version (nic.a052_messages), clean: of the versions of one A052 unique number
+  only the highest message_version is kept (a correction is a new version of the number).
+- version_out_of_order (nic.a052_messages), clean: a version made after a higher version of its
+  number (by created_date) is still superseded by it: the version number decides, not the day
+  a version was made (a resent version gets a new date).
+- message_after_episode (nic.a052_messages), clean: a message about a quarter that begins after
+  the end of the incapacity it reports holds no day of it, and is dropped.
 
 Counts are taken on the records as read, one kind at a time, so one record can count under two
 kinds. Cleaning runs only on tables with something to clean: duplicates and corrections first,
@@ -45,6 +52,9 @@ class DefectKind(StrEnum):
     OVERLAPPING_EPISODE = "overlapping_episode"
     UNKNOWN_CODE = "unknown_code"
     AFTER_DEATH = "after_death"
+    SUPERSEDED_VERSION = "superseded_version"
+    VERSION_OUT_OF_ORDER = "version_out_of_order"
+    MESSAGE_AFTER_EPISODE = "message_after_episode"
 
 
 class Action(StrEnum):
@@ -92,11 +102,28 @@ RULES: Mapping[DefectKind, Rule] = MappingProxyType(
             "a record that starts after the register's death date is dropped; one that runs past "
             "it is cut to end on it",
         ),
+        DefectKind.SUPERSEDED_VERSION: Rule(
+            Action.CLEAN,
+            "A052 messages with one unique number: only the highest message_version is kept",
+        ),
+        DefectKind.VERSION_OUT_OF_ORDER: Rule(
+            Action.CLEAN,
+            "an A052 version made after a higher version of its number: the version number "
+            "decides, so the highest version is kept whatever the days they were made",
+        ),
+        DefectKind.MESSAGE_AFTER_EPISODE: Rule(
+            Action.CLEAN,
+            "an A052 message about a quarter that begins after the end of the incapacity it "
+            "reports holds no day of it: dropped",
+        ),
     }
 )
 
 OCCUPATIONS = "dmfa.occupations"
 PERSONS = "register.persons"
+MESSAGES = "nic.a052_messages"
+# An A052 message's key: a correction repeats it with a higher message_version.
+MESSAGE_KEY = ("insz", "message_number")
 # A DMFA line's key: a correction repeats it with a higher declaration_version.
 DECLARATION_KEY = ("insz", "quarter", "employer_rsz", "local_unit_id", "occupation_start")
 # Episode tables, with the order that decides which of two episodes is "next" (ties broken on
@@ -217,6 +244,58 @@ def _declaration_findings(occupations: Relation) -> list[Finding]:
     ]
 
 
+# The versions of each message, flagged by the three rules on A052 versions; the first day of
+# the message's quarter is compared with the end of the incapacity it reports.
+_FLAGGED_MESSAGES = f"""
+    with flagged as (
+        select *,
+               message_version < max(message_version) over message as is_superseded,
+               created_date > min(created_date) over (
+                   message order by message_version desc
+                   rows between unbounded preceding and 1 preceding
+               ) as is_out_of_order,
+               make_date(quarter // 10, quarter % 10 * 3 - 2, 1) > incapacity_end
+                   as is_after_episode
+        from messages
+        window message as (partition by {", ".join(MESSAGE_KEY)})
+    )
+"""
+
+
+def _message_findings(messages: Relation) -> list[Finding]:
+    superseded, out_of_order, after_episode = _one_row(
+        messages.query(
+            "messages",
+            _FLAGGED_MESSAGES
+            + """
+        select count(*) filter (where is_superseded),
+               count(*) filter (where is_out_of_order),
+               count(*) filter (where is_after_episode)
+        from flagged
+        """,
+        )
+    )
+    return [
+        Finding(MESSAGES, DefectKind.SUPERSEDED_VERSION, None, int(superseded)),
+        Finding(MESSAGES, DefectKind.VERSION_OUT_OF_ORDER, None, int(out_of_order)),
+        Finding(MESSAGES, DefectKind.MESSAGE_AFTER_EPISODE, None, int(after_episode)),
+    ]
+
+
+def _latest_messages(messages: Relation) -> Relation:
+    return _selected(
+        messages.query(
+            "messages",
+            _FLAGGED_MESSAGES
+            + """
+        select * exclude (is_superseded, is_out_of_order, is_after_episode)
+        from flagged
+        where not is_superseded and not coalesce(is_after_episode, false)
+        """,
+        )
+    )
+
+
 def _overlap_findings(key: str, episodes: Relation) -> Finding:
     (overlapping,) = _one_row(
         episodes.query(
@@ -278,6 +357,7 @@ def find_defects(sources: Mapping[str, Relation]) -> list[Finding]:
     for key in SOURCE_TABLES:
         findings += _column_findings(key, sources[key])
     findings += _declaration_findings(sources[OCCUPATIONS])
+    findings += _message_findings(sources[MESSAGES])
     findings += [_overlap_findings(key, sources[key]) for key in EPISODES]
     findings += [
         _after_death_finding(key, sources[key], sources[PERSONS]) for key in AFTER_DEATH_TABLES
@@ -393,6 +473,12 @@ def clean_sources(sources: Mapping[str, Relation], findings: list[Finding]) -> d
     for key in AFTER_DEATH_TABLES:
         if (key, DefectKind.AFTER_DEATH) in found:
             cleaned[key] = _until_death(key, cleaned[key], sources[PERSONS])
+    if {
+        (MESSAGES, DefectKind.SUPERSEDED_VERSION),
+        (MESSAGES, DefectKind.VERSION_OUT_OF_ORDER),
+        (MESSAGES, DefectKind.MESSAGE_AFTER_EPISODE),
+    } & found:
+        cleaned[MESSAGES] = _latest_messages(cleaned[MESSAGES])
     # after the records after death are gone, so that none of them cuts an episode short
     for key in EPISODES:
         if (key, DefectKind.OVERLAPPING_EPISODE) in found:
