@@ -380,18 +380,6 @@ class Mode(_Strict):
     )
 
     @model_validator(mode="after")
-    def _consultations_of_identified_modes(self) -> Mode:
-        if self.identified and self.consultation_log is None:
-            raise ValueError(
-                "an identified mode consults named persons: give its 'consultation_log' (what "
-                "the case reference of a request names, how long the details are kept; 16/046 "
-                "points 9 and 17)"
-            )
-        if not self.identified and self.consultation_log is not None:
-            raise ValueError("only an identified mode consults named persons: no consultation_log")
-        return self
-
-    @model_validator(mode="after")
     def _one_retention(self) -> Mode:
         given = [
             name
@@ -414,6 +402,18 @@ class Mode(_Strict):
             )
         if self.identified and self.persons is not None:
             raise ValueError("an identified mode delivers named persons, not a sample of them")
+        return self
+
+    @model_validator(mode="after")
+    def _consultations_of_identified_modes(self) -> Mode:
+        if self.identified and self.consultation_log is None:
+            raise ValueError(
+                "an identified mode consults named persons: give its 'consultation_log' (what "
+                "the case reference of a request names, how long the details are kept; 16/046 "
+                "points 9 and 17)"
+            )
+        if not self.identified and self.consultation_log is not None:
+            raise ValueError("only an identified mode consults named persons: no consultation_log")
         return self
 
     def deadline(self, run_day: dt.date) -> dt.date | None:
