@@ -114,7 +114,8 @@ def _case(
         return ["no case reference was logged with its request, before it"], []
     states = {
         s.name: s
-        for s in consultations.detail_states(entries, log)
+        # the states of these two entries' records only (and the deletions that name them)
+        for s in consultations.detail_states([request, entry, *_deletions(entries)], log)
         if s.entry in (request["seq"], entry["seq"])
     }
     names = (request[consultations.CASE_FIELD]["detail"], entry["consultation"]["detail"])
@@ -130,6 +131,10 @@ def _case(
     if case.case_reference != consulted.case_reference or case.run != entry.get("run"):
         return ["its case is not the one logged with its request"], []
     return [], []
+
+
+def _deletions(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for e in entries if e.get("event") == consultations.DELETED_EVENT]
 
 
 def check(
