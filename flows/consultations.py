@@ -11,7 +11,7 @@ chain does not hold them: they are written in a detail record beside the log (on
 request and per consultation, under `audit/consultations/`) and the chained entry holds the
 record's sha256. Retention deletes a record when its spec's `consultation_log.keep_months` have
 passed since the run, and logs that; the chain still verifies, a record edited or removed by
-anyone else is found (`check_details`), and one deleted by retention is said to be so.
+anyone else is found (`rex audit verify`), and one deleted by retention is said to be so.
 
 A person is recorded as a keyed digest (HMAC-SHA256 under the consultation key, held in the key
 store like the project keys), never as an INSZ and never as an unkeyed hash: an INSZ has eleven
@@ -261,8 +261,10 @@ def consultations_of(
     con = duckdb.connect()
     try:
         found = con.execute(
+            # a record that is not JSON any more is skipped here: `rex audit verify` reports it
             "select parse_filename(filename) as name, case_reference from read_json($files, "
-            "filename = true, columns = {'persons': 'varchar[]', 'case_reference': 'varchar'}) "
+            "filename = true, format = 'newline_delimited', ignore_errors = true, "
+            "columns = {'persons': 'varchar[]', 'case_reference': 'varchar'}) "
             "where list_contains(persons, $digest)",
             {"files": files, "digest": digest},
         ).fetchall()
@@ -306,7 +308,7 @@ class HeldDetail:
 
 
 def held_details(audit_log: Path) -> list[HeldDetail]:
-    """Every detail record on disk (a record that is not one is kept, and `check_details`
+    """Every detail record on disk (a record that is not one is kept, and `rex audit verify`
     names it)."""
     folder = details_folder(audit_log)
     held = []

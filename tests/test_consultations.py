@@ -306,7 +306,7 @@ def test_a_case_reference_edited_by_hand_is_found_by_verify_and_the_review(
 ):
     paths = _copy(consulted, tmp_path)
     folder = consultations.details_folder(paths.audit_log)
-    record = sorted(folder.glob("*.case.json"))[-1]
+    (record,) = [p for p in folder.glob("*.case.json") if CASE_B in p.read_text()]
     record.write_text(record.read_text().replace(CASE_B, "MW-2013/0099"))
     result = _cli(paths, monkeypatch, "audit", "verify")
     assert result.exit_code == 1
@@ -412,3 +412,17 @@ def test_the_scheduled_review_logs_what_it_checked_and_fails_on_a_violation(
     with pytest.raises(ReviewFoundViolations, match="1 of 2 reviewed entries break a rule"):
         scheduled_review.fn(as_of="2013-12-31")
     assert len(audit.read(paths.audit_log)[-1]["violations"]) == 1
+
+
+def test_a_record_that_is_no_json_any_more_is_tampering_and_the_look_up_goes_on(
+    consulted, tmp_path, monkeypatch
+):
+    paths = _copy(consulted, tmp_path)
+    folder = consultations.details_folder(paths.audit_log)
+    broken = sorted(folder.glob("*.consultation.json"))[0]
+    broken.write_text('{"persons": ["')
+    found = _cli(paths, monkeypatch, "audit", "person", consulted["workers"][2])
+    assert found.exit_code == 0, found.output
+    assert "1 consultations whose records are kept" in found.output
+    result = _cli(paths, monkeypatch, "audit", "verify")
+    assert result.exit_code == 1 and f"{broken.name} was edited" in result.output
