@@ -537,8 +537,13 @@ def audit_person(
             audit.append(paths.audit_log, "refusal", action="person_lookup", reason=reason)
             _fail(f"refused: {reason}")
             return
-        person = one_person(text)
-        key = consultations.consultation_key(paths.key_store)
+        try:
+            person = one_person(text)
+            key = consultations.consultation_key(paths.key_store)
+        except (RequestError, KeyStoreError) as error:
+            # the message names no value: it goes to the log as it is
+            audit.append(paths.audit_log, "refusal", action="person_lookup", reason=str(error))
+            raise
         found = consultations.consultations_of(
             paths.audit_log, audit.scan(paths.audit_log).entries, person, key
         )

@@ -271,6 +271,8 @@ def test_the_data_steward_finds_the_consultations_of_one_person_and_nothing_else
     wrong = _cli(consulted["paths"], monkeypatch, "audit", "person", only_first[:-1] + "0")
     assert wrong.exit_code == 2 and "not given by a valid INSZ" in wrong.output
     assert only_first[:-1] not in wrong.output
+    refused = audit.read(consulted["paths"].audit_log)[-1]
+    assert (refused["event"], refused["action"]) == ("refusal", "person_lookup")
 
 
 def test_anyone_but_the_data_steward_is_refused_and_logged(consulted, tmp_path, monkeypatch):
@@ -426,3 +428,41 @@ def test_a_record_that_is_no_json_any_more_is_tampering_and_the_look_up_goes_on(
     assert "1 consultations whose records are kept" in found.output
     result = _cli(paths, monkeypatch, "audit", "verify")
     assert result.exit_code == 1 and f"{broken.name} was edited" in result.output
+
+
+def test_a_case_goes_with_a_consultation_only(paths):
+    from flows.export import run_extract
+
+    with pytest.raises(AuthorisationError, match="not with a sample run"):
+        run_extract(
+            SPECS_DIR / "18-088.yaml",
+            ModeName.SAMPLE,
+            dt.date(2020, 6, 30),
+            paths,
+            paths.sources,
+            case_reference=CASE_A,
+        )
+    request, refusal = audit.read(paths.audit_log)
+    assert "case" not in request and refusal["event"] == "refusal"
+    assert not consultations.details_folder(paths.audit_log).exists()
+
+
+def test_a_case_that_cannot_be_recorded_stops_the_request_before_it_is_logged(paths, monkeypatch):
+    import errno
+
+    from flows.export import run_extract
+
+    def disk_full(*_: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(consultations, "write_detail", disk_full)
+    with pytest.raises(audit.AuditWriteFailed, match="the disk is full"):
+        run_extract(
+            SPECS_DIR / "13-021.yaml",
+            ModeName.CONTROL,
+            AS_OF,
+            paths,
+            paths.sources,
+            case_reference=CASE_A,
+        )
+    assert not paths.audit_log.exists() or audit.read(paths.audit_log) == []
