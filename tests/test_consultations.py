@@ -466,3 +466,29 @@ def test_a_case_that_cannot_be_recorded_stops_the_request_before_it_is_logged(pa
             case_reference=CASE_A,
         )
     assert not paths.audit_log.exists() or audit.read(paths.audit_log) == []
+
+
+def test_consultation_records_are_due_after_their_specs_term_from_the_runs_day():
+    from transforms.retention import ConsultationTerm, consultation_steps
+
+    terms = {
+        ("19-104.yaml", "control"): ConsultationTerm("iriscare", "19/104", 6),
+        ("13-021.yaml", "control"): ConsultationTerm("vsawse", "13/021", 120),
+    }
+    held = [
+        ("a.case.json", "19-104.yaml", "control", dt.date(2020, 12, 15)),
+        ("b.case.json", "19-104.yaml", "control", dt.date(2020, 12, 16)),
+        ("c.case.json", "13-021.yaml", "control", dt.date(2013, 6, 30)),
+        ("d.case.json", "gone.yaml", "control", dt.date(2000, 1, 1)),  # no rule: kept
+        ("e.case.json", "19-104.yaml", "sample", dt.date(2000, 1, 1)),  # no rule: kept
+    ]
+    steps = consultation_steps(held, terms, dt.date(2021, 6, 16))
+    assert [(s.project, s.target) for s in steps] == [("iriscare", "a.case.json")]
+    assert steps[0].reason == (
+        "19/104 consultation of 2020-12-15: its case and persons are kept 6 months, to 2021-06-15"
+    )
+    assert [s.target for s in consultation_steps(held, terms, dt.date(2023, 7, 1))] == [
+        "a.case.json",
+        "b.case.json",
+        "c.case.json",
+    ]
