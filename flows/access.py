@@ -86,3 +86,13 @@ def _place(error: yaml.YAMLError) -> str:
 def roster_digest(path: Path) -> str | None:
     """sha256 of the roster a run was checked against (None: no roster), for the audit log."""
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+
+
+# The role of whoever may ask the log which consultations touched a person (16/046: "who looked
+# at this person's data, and why"); the data steward also keeps this roster.
+DATA_STEWARD = "data steward"
+
+
+def is_data_steward(roster: Roster, login: str) -> bool:
+    """Whether `login` holds the data steward's role in the roster."""
+    return DATA_STEWARD in roster.member(login).roles

@@ -288,6 +288,7 @@ def _run_export(
     sources: Path | None,
     persons: Path | None = None,
     cluster: str | None = None,
+    case: str | None = None,
     consultation: str | None = None,
 ):
     paths = _paths(writes=True)
@@ -307,6 +308,7 @@ def _run_export(
                     sources or paths.sources,
                     persons,
                     engine,
+                    case,
                     consultation=consultation,
                 )
             return flow(spec, day, paths, sources or paths.sources, engine)
@@ -369,27 +371,41 @@ def export_control(
             "dates it lists as INSZ;YYYY-MM-DD)"
         ),
     ] = None,
+    case: Annotated[
+        str | None,
+        typer.Option(
+            help="the reference of the case that justifies this consultation (a contact dossier, "
+            "a control or benefit file), as the spec's consultation_log describes it; required"
+        ),
+    ] = None,
 ) -> None:
     """Deliver identified data for control purposes (INSZ, RSZ and KBO numbers) into
-    data/releases: only where the deliberation grants it (`identified_data` in the spec)."""
-    result = _run_export("control", spec, as_of, sources, persons, cluster, consultation)
+    data/releases: only where the deliberation grants it (`identified_data` in the spec), and
+    only for a case (`--case`), logged before the consultation."""
+    result = _run_export("control", spec, as_of, sources, persons, cluster, case, consultation)
     typer.echo(f"{result.status}: {result.folder}")
 
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the audit log's hash chain; name every edited, deleted, inserted or moved entry."""
-    from flows import audit
+    """Check the audit log's hash chain; name every edited, deleted, inserted or moved entry,
+    and every consultation record (case, persons) edited or removed outside retention."""
+    from flows import audit, verify
 
     paths = _paths()
     problems = audit.verify(paths.audit_log)
-    if problems:
+    records, deleted = verify.consultation_records(paths)
+    for note in deleted:  # deleted as the spec says: no damage
+        typer.echo(f"{paths.audit_log}: {note}")
+    if problems or records:
         # every segment's problems, an interrupted append's uncommitted bytes included (the next
         # append rolls them back)
         for problem in problems:
             typer.secho(
                 f"{problem.file or paths.audit_log}: {problem}", fg=typer.colors.RED, err=True
             )
+        for record in records:
+            typer.secho(f"{paths.audit_log}: {record}", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=1)
     count = len(audit.read(paths.audit_log))
     found = audit.segments(paths.audit_log)
@@ -448,36 +464,131 @@ def verify_releases() -> None:
 
 @audit_app.command("review")
 def audit_review(
-    sample: Annotated[int, typer.Option(min=1, help="disclosures to draw")] = 20,
+    sample: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="disclosures (other than consultations) to draw "
+            "(default: REX_REVIEW_DISCLOSURES, else 20)",
+        ),
+    ] = None,
+    consultations: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="consultations of named persons to draw (default: REX_REVIEW_CONSULTATIONS, "
+            "else 20)",
+        ),
+    ] = None,
     as_of: AsOf = None,
     seed: Annotated[int | None, typer.Option(help="fix the draw (default: a fresh one)")] = None,
 ) -> None:
-    """Check a random sample of logged disclosures: authorised, by an operator, requested."""
+    """Check a random sample of logged disclosures and consultations: authorised, by an allowed
+    operator, requested first and, for a consultation, tied to a case logged before it."""
     from rich.console import Console
     from rich.table import Table
 
-    from flows.review import review
+    from flows import audit
+    from flows.review import counts, review
+    from flows.settings import ReviewSchedule
 
     paths = _paths()
     day = _day(as_of)
+    try:
+        schedule = ReviewSchedule.from_environment()
+    except ValueError as error:
+        _fail(str(error))
+        return
+    drawn = schedule.disclosures if sample is None else sample
+    drawn_consultations = schedule.consultations if consultations is None else consultations
     damage = _log_damage(paths.audit_log)
     for line in damage:
         typer.secho(f"warning: the audit log is damaged: {line}", fg=typer.colors.RED, err=True)
-    total, findings = review(paths.audit_log, SPECS_DIR, sample, day, seed)
-    table = Table(title=f"review of {len(findings)} of {total} disclosures up to {day}")
-    for column in ("entry", "deliberation", "mode", "as of", "by", "finding"):
+    total, findings = review(
+        paths.audit_log, SPECS_DIR, drawn, day, seed, consultation_sample=drawn_consultations
+    )
+    plain, consulted = counts(audit.scan(paths.audit_log).entries, day)
+    shown = sum(f.kind == "consultation" for f in findings)
+    table = Table(
+        title=f"review of {len(findings) - shown} of {plain} disclosures and {shown} of "
+        f"{consulted} consultations up to {day}"
+    )
+    for column in ("entry", "kind", "deliberation", "mode", "as of", "by", "finding"):
         table.add_column(column, overflow="fold")
     for f in findings:
         verdict = "ok" if f.ok else "; ".join(f.violations)
-        table.add_row(str(f.seq), f.deliberation, f.mode, f.as_of, f.actor, verdict)
+        if f.notes:
+            verdict += " (" + "; ".join(f.notes) + ")"
+        table.add_row(str(f.seq), f.kind, f.deliberation, f.mode, f.as_of, f.actor, verdict)
     Console().print(table)
     violations = sum(not f.ok for f in findings)
-    typer.echo(f"{violations} of {len(findings)} reviewed disclosures violate a rule")
+    typer.echo(f"{violations} of {len(findings)} reviewed entries violate a rule")
     if damage:
         # A review of a log that is not whole is no clean review: say so, and fail.
         typer.echo("the review covers the entries that could be read; `rex audit verify` says more")
     if violations or damage:
         raise typer.Exit(code=1)
+
+
+@audit_app.command("person")
+def audit_person(
+    insz: Annotated[
+        str,
+        typer.Argument(
+            help="the person's INSZ (with or without separators); '-' reads it from standard "
+            "input, so that it stays out of the process list"
+        ),
+    ],
+) -> None:
+    """List the consultations of one person's data (who, when, which spec and purpose, which
+    case), not the data: for the data steward only (a role in the staff roster)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from flows import audit, consultations
+    from flows.access import RosterError, is_data_steward, load_roster, login
+    from flows.keys import KeyStoreError
+    from flows.requests import RequestError, one_person
+
+    paths = _paths(writes=True)
+    text = typer.get_text_stream("stdin").readline() if insz == "-" else insz
+    operator = login()
+    try:
+        if not is_data_steward(load_roster(paths.roster), operator):
+            reason = (
+                f"{operator!r} does not hold the role 'data steward' in the staff roster "
+                f"{paths.roster}: only the data steward may ask whose data was consulted"
+            )
+            audit.append(paths.audit_log, "refusal", action="person_lookup", reason=reason)
+            _fail(f"refused: {reason}")
+            return
+        try:
+            person = one_person(text)
+            key = consultations.consultation_key(paths.key_store)
+        except (RequestError, KeyStoreError) as error:
+            # the message names no value: it goes to the log as it is
+            audit.append(paths.audit_log, "refusal", action="person_lookup", reason=str(error))
+            raise
+        found = consultations.consultations_of(
+            paths.audit_log, audit.scan(paths.audit_log).entries, person, key
+        )
+        # the look-up itself is logged: who asked, and how many consultations it showed
+        audit.append(paths.audit_log, "person_lookup", consultations=len(found))
+    except (RosterError, RequestError, KeyStoreError, audit.AuditLogError) as error:
+        _fail(str(error))
+        return
+    table = Table(title=f"consultations of the person asked about: {len(found)}")
+    for column in ("entry", "when", "by", "deliberation", "mode", "as of", "purpose", "case"):
+        table.add_column(column, overflow="fold")
+    for c in found:
+        table.add_row(
+            str(c.seq), c.at, c.actor, c.deliberation, c.mode, c.as_of, c.purpose, c.case_reference
+        )
+    Console().print(table)
+    typer.echo(
+        f"{len(found)} consultations whose records are kept; records past their spec's term "
+        "were deleted by retention (`rex audit verify` lists them)"
+    )
 
 
 def _shown(paths: Paths, target: str) -> str:

@@ -29,7 +29,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from flows import audit, disclosure, dossier, formats, sample_mark, slices
+from flows import audit, consultations, disclosure, dossier, formats, sample_mark, slices
 from flows.access import RosterError, StaffMember, load_roster, login, roster_digest
 from flows.keys import KeyStoreError, fingerprint, load_key
 from flows.parquet_writer import RowGroupWriter
@@ -57,6 +57,7 @@ from flows.validate import (
     refuse_failures,
     validate_panel,
 )
+from specs.authorisation import run_refusals
 from specs.catalog import PANELS, VARIABLES, Granularity
 from specs.checks import panel_checks
 from specs.codebook import codebook, codebook_markdown
@@ -95,6 +96,7 @@ class ExtractFailed(RuntimeError):
 
 REFUSALS = (
     AuthorisationError,
+    consultations.CaseError,
     RosterError,
     RequestError,
     KeyStoreError,
@@ -207,46 +209,20 @@ def authorise(
     The mode comes back with this run's deadline in `delete_by` (None: kept for the whole
     career); a test run, before the spec is in force, gets the test deadline.
     """
-    if today is not None and as_of > today:
-        raise AuthorisationError(
-            f"a run cannot be made as of {as_of}, after today ({today}): its rules and its "
-            "deadline would count from a day that has not come"
-        )
     staff = staff or StaffMember()
-    signed = staff.declaration_signed is not None and staff.declaration_signed <= as_of
-    refusal = spec.operator_refusal(operator, staff.roles, signed)
-    if refusal is not None:
-        raise AuthorisationError(refusal)
-    mode = spec.modes.get(mode_name)
-    if mode is None:
-        raise AuthorisationError(
-            f"deliberation {spec.deliberation} does not authorise the {mode_name.value} mode"
-        )
-    if not spec.valid.contains(as_of):
-        raise AuthorisationError(
-            f"deliberation {spec.deliberation} allows runs in {spec.valid.describe()}; {as_of} "
-            "lies outside that window"
-        )
-    deadline = mode.deadline(as_of)
-    if deadline is not None and as_of > deadline:
-        raise AuthorisationError(
-            f"the {mode_name.value} data of deliberation {spec.deliberation} must be deleted by "
-            f"{deadline}; no {mode_name.value} run is allowed on {as_of}"
-        )
-    if spec.in_force is not None and not spec.in_force.in_force(as_of):
-        since = spec.in_force.since
-        status = f"takes effect on {since}" if since else "has not taken effect"
-        if not synthetic_store:
-            raise AuthorisationError(
-                f"deliberation {spec.deliberation} is not in force on {as_of} (its regulation "
-                f"{status}): only synthetic test data may be processed, and this source store "
-                "is not synthetic"
-            )
-        if as_of > spec.in_force.test_data_delete_by:
-            raise AuthorisationError(
-                f"test runs of deliberation {spec.deliberation} ended on "
-                f"{spec.in_force.test_data_delete_by}; its regulation {status}"
-            )
+    reasons = run_refusals(
+        spec,
+        mode_name,
+        as_of,
+        operator,
+        staff.roles,
+        staff.declaration_signed,
+        synthetic_store,
+        made_on=today,
+    )
+    if reasons:
+        raise AuthorisationError(reasons[0])
+    mode = spec.modes[mode_name]
     deadline = spec.run_deadline(mode, as_of)
     return mode.model_copy(
         update={"delete_by": deadline, "keep_months": None, "keep_whole_career": deadline is None}
@@ -417,6 +393,8 @@ class BuiltRelease:
     pseudonym_set_sha256: str
     derivation_audit: list[dict[str, Any]] = field(default_factory=list)
     disclosure_risk: dict[str, Any] | None = None  # a sample's figures (flows.disclosure)
+    # a consultation's persons, as keyed digests (flows.consultations), never their INSZs
+    consulted: pl.Series | None = None
 
 
 def build_release(
@@ -430,11 +408,13 @@ def build_release(
     engine: Engine,
     pseudonyms_key: bytes | None = None,
     asked: ConsultationRequest | None = None,
+    consultation_key: bytes | None = None,
 ) -> BuiltRelease:
     """Select, build, protect, validate and write the release into `staging`, a slice of
     persons at a time; ValidationFailed (after every slice, so that the counts are the
     release's) if any panel fails its suite. `key`: the project key (it draws the sample);
-    `pseudonyms_key`: the mode's (transforms.modes), which makes the pseudonyms."""
+    `pseudonyms_key`: the mode's (transforms.modes), which makes the pseudonyms;
+    `consultation_key`: for a consultation, the key of the consulted persons' digests."""
     draw_key, key = key, key if pseudonyms_key is None else pseudonyms_key
     work = staging / WORK_FOLDER
     work.mkdir()
@@ -454,6 +434,11 @@ def build_release(
                 )
             population = select_population_task(sources, spec, listed)
             refuse_empty_population(population, spec)
+            consulted = (
+                None
+                if consultation_key is None
+                else consultations.person_digests(population["insz"], consultation_key)
+            )
             risk = None
             if mode.persons is not None:
                 everyone = population
@@ -524,7 +509,7 @@ def build_release(
             )
             built.files[f"{sample_mark.TABLE}.parquet"] = entry
             built.outcomes[sample_mark.TABLE] = outcomes
-        return replace(built, disclosure_risk=risk)
+        return replace(built, disclosure_risk=risk, consulted=consulted)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -748,6 +733,7 @@ def run_extract(
     precondition: Callable[[Spec], None] | None = None,
     persons_file: Path | None = None,
     engine: Engine | None = None,
+    case_reference: str | None = None,
     consultation: str | None = None,
 ) -> ExtractResult:
     """One extract run from spec to published release; every outcome is in the audit log.
@@ -756,6 +742,8 @@ def run_extract(
     after the spec's and logged like them. `persons_file`: the recipient's list of the persons
     it asks about, for a spec whose population is `listed_persons` (and for no other).
     `engine`: the memory limit and persons per slice (the release does not depend on them).
+    `case_reference`: the case that justifies a consultation (the control mode), without which
+    it is refused (flows.consultations); logged, in a detail record, with the request.
     `consultation`: the one the request asks for, where the spec names consultations (its
     variables only are delivered, and of the A052 messages those the request asks for).
     """
@@ -765,12 +753,45 @@ def run_extract(
         "mode": mode_name.value,
         "as_of": as_of.isoformat(),
     }
+    # A consultation's case is logged with its request, before anything is consulted (16/046
+    # point 9: tied to a case that existed, and was logged, before it).
+    consulting = mode_name is ModeName.CONTROL
+    case_refusal = consultations.case_problem(case_reference) if consulting else None
+    if consulting and case_refusal is None and case_reference is not None:
+        case = consultations.Detail(
+            kind="case",
+            run=context["run"],
+            at=dt.datetime.now(dt.UTC),
+            actor=login(),
+            spec=spec_path.name,
+            mode=mode_name.value,
+            as_of=as_of,
+            case_reference=case_reference,
+        )
+        try:
+            context["case"] = consultations.write_detail(paths.audit_log, case)
+        except OSError as error:
+            raise audit.AuditWriteFailed(
+                consultations.details_folder(paths.audit_log), error
+            ) from None
     # The request comes first, so that every disclosure can be traced back to one (16/046).
-    audit.append(paths.audit_log, "request", **context)
+    try:
+        audit.append(paths.audit_log, "request", **context)
+    except audit.AuditLogError:
+        if "case" in context:
+            consultations.discard_detail(paths.audit_log, context["case"])
+        raise
     # The release is logged before it is moved into place (flows.release.publish), so that no
     # release is ever visible without its entry, even when the run is killed in between.
     logged: list[dict[str, Any]] = []
     try:
+        if case_refusal is not None:
+            raise consultations.CaseError(case_refusal)
+        if case_reference is not None and not consulting:
+            raise AuthorisationError(
+                f"a case reference goes with a consultation of named persons (the control mode), "
+                f"not with a {mode_name.value} run"
+            )
         spec = delivered_spec(load_spec(spec_path), as_of)
         context |= {
             "spec_sha256": spec_digest(spec_path),
@@ -780,18 +801,20 @@ def run_extract(
         }
         operator = login()
         staff = load_roster(paths.roster).member(operator)
+        synthetic_store = store_is_synthetic(sources_dir)
         # What the access rule was checked against, so that a review can check it again.
         context |= {
             "roster_sha256": roster_digest(paths.roster),
             "roles": list(staff.roles),
             "declaration_signed": staff.declaration_signed and staff.declaration_signed.isoformat(),
+            "synthetic_store": synthetic_store,
         }
         mode = authorise(
             spec,
             mode_name,
             as_of,
             operator,
-            store_is_synthetic(sources_dir),
+            synthetic_store,
             staff,
             today=dt.date.today(),
         )
@@ -818,6 +841,7 @@ def run_extract(
         if listed is not None:
             context["persons_requested"] = listed.height  # how many, never who
         key = load_key(paths.key_store, spec.project)
+        consulted_key = consultations.consultation_key(paths.key_store) if consulting else None
         # the mode's pseudonyms are its own (transforms.modes): the request tag and the logged
         # person set are digests of pseudonyms under the mode's key, as the release's are
         mode_pseudonyms_key = pseudonym_key(spec, mode_name, key)
@@ -836,11 +860,33 @@ def run_extract(
         new_folder = not target.parent.exists()
 
         def record(status: str, manifest: dict[str, Any], manifest_sha256: str) -> None:
-            logged.append(
-                audit.append(
+            consulted: dict[str, Any] = {}
+            if built.consulted is not None:
+                # who was consulted, for which case: beside the log, chained by its digest
+                consulted = {
+                    "consultation": consultations.write_detail(
+                        paths.audit_log,
+                        consultations.Detail(
+                            kind="consultation",
+                            run=context["run"],
+                            at=dt.datetime.now(dt.UTC),
+                            actor=operator,
+                            spec=spec_path.name,
+                            mode=mode_name.value,
+                            as_of=as_of,
+                            case_reference=str(case_reference),
+                            deliberation=spec.deliberation,
+                            purpose=spec.purpose,
+                            persons=tuple(built.consulted.to_list()),
+                        ),
+                    )
+                }
+            try:
+                entry = audit.append(
                     paths.audit_log,
                     "release" if status == "published" else "rerun",
                     **context,
+                    **consulted,
                     persons=manifest["persons"],
                     pseudonym_set_sha256=manifest["pseudonym_set_sha256"],
                     variables={name: [c.name for c in columns] for name, columns in layout.items()},
@@ -852,7 +898,11 @@ def run_extract(
                     key_fingerprint=manifest["key_fingerprint"],
                     source_checks=[f for f in manifest["source_checks"] if f["records"]],
                 )
-            )
+            except audit.AuditLogError:
+                if consulted:
+                    consultations.discard_detail(paths.audit_log, consulted["consultation"])
+                raise
+            logged.append(entry)
 
         staging = staging_folder(target)
         try:
@@ -867,6 +917,7 @@ def run_extract(
                 engine or Engine(),
                 pseudonyms_key=mode_pseudonyms_key,
                 asked=asked,
+                consultation_key=consulted_key,
             )
             header = {
                 "rex_version": version("rex"),
@@ -974,11 +1025,13 @@ def control_export(
     sources_dir: Path,
     persons_file: Path | None = None,
     engine: Engine | None = None,
+    case_reference: str | None = None,
     consultation: str | None = None,
 ) -> ExtractResult:
     """Identified data for control purposes, where the deliberation grants it; under
     data/releases, as it leaves the building. `persons_file`: the recipient's list of the
-    persons it asks about, where the spec's population is that list; `consultation`: the kind
+    persons it asks about, where the spec's population is that list. `case_reference`: the
+    case that justifies this consultation (required; 16/046 point 9); `consultation`: the kind
     of look-up it asks for, where the spec names them (04/037)."""
     return run_extract(
         spec_path,
@@ -988,5 +1041,6 @@ def control_export(
         sources_dir,
         persons_file=persons_file,
         engine=engine,
+        case_reference=case_reference,
         consultation=consultation,
     )

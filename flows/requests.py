@@ -161,3 +161,19 @@ def read_consultation_request(path: Path, kind: RequestKind) -> pl.DataFrame:
         )
     value = pl.col("day") if by_date else pl.col("value")
     return parsed.select("insz", value.alias(asked)).sort(pl.all())
+
+
+def one_person(text: str) -> str:
+    """The INSZ in `text` (with or without the usual separators), checked as a list's lines are;
+    RequestError, quoting nothing of it, if it is not a valid one."""
+    given = pl.DataFrame({"insz": [re.sub(r"[\s.\-]", "", text)]})  # noqa: F841 (read by DuckDB)
+    verdict = duckdb.sql(
+        f"select insz, coalesce({valid(Scheme.INSZ, 'insz')}, false) as ok from given"
+    ).fetchall()
+    insz, ok = verdict[0]
+    if not ok:
+        raise RequestError(
+            "the person asked about is not given by a valid INSZ (11 digits with valid check "
+            "digits)"
+        )
+    return str(insz)

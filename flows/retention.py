@@ -24,11 +24,18 @@ from pathlib import Path
 
 from prefect import flow
 
-from flows import audit, keys, verify
+from flows import audit, consultations, keys, verify
 from flows.settings import Paths
 from specs.load import SpecError, load_spec
 from specs.model import Spec
-from transforms.retention import Action, Holding, Step, plan
+from transforms.retention import (
+    Action,
+    ConsultationTerm,
+    Holding,
+    Step,
+    consultation_steps,
+    plan,
+)
 
 TOMBSTONE = ".deleting-"
 # A staging folder untouched this long belongs to a run that stopped: intermediate data.
@@ -107,7 +114,7 @@ def retention_plan(paths: Paths, specs_dir: Path, as_of: dt.date) -> list[Step]:
         both = None if last is None or known is None else max(last, known)
         project_deadlines[spec.project] = both
     revoked = {r.name: r.since for spec in specs for r in spec.revoked_recipients}
-    return plan(
+    steps = plan(
         holdings(paths),
         project_deadlines,
         revoked,
@@ -115,6 +122,29 @@ def retention_plan(paths: Paths, specs_dir: Path, as_of: dt.date) -> list[Step]:
         as_of,
         leftovers(paths),
     )
+    held = [
+        (d.name, d.spec, d.mode, d.made_on) for d in consultations.held_details(paths.audit_log)
+    ]
+    due = consultation_steps(held, consultation_terms(specs_dir), as_of)
+    # key shredding stays last: nothing after it may need the key
+    last = [s for s in steps if s.action is Action.SHRED_KEY]
+    return [s for s in steps if s.action is not Action.SHRED_KEY] + due + last
+
+
+def consultation_terms(specs_dir: Path) -> dict[tuple[str, str], ConsultationTerm]:
+    """Per (spec file, mode), how long its consultation records are kept."""
+    terms = {}
+    for path in sorted(specs_dir.glob("*.yaml")):
+        try:
+            spec = load_spec(path)
+        except SpecError as error:
+            raise RetentionError(f"retention needs every spec's deadlines: {error}") from None
+        for name, mode in spec.modes.items():
+            if mode.consultation_log is not None:
+                terms[(path.name, name.value)] = ConsultationTerm(
+                    spec.project, spec.deliberation, mode.consultation_log.keep_months
+                )
+    return terms
 
 
 def tombstones(paths: Paths) -> list[Path]:
@@ -205,6 +235,25 @@ def apply(paths: Paths, specs_dir: Path, as_of: dt.date) -> list[Outcome]:
             outcomes.append(Outcome(step, False, detail))
             continue
         outcomes.append(Outcome(step, True, "an earlier run had begun it"))
+    for tombstone in consultations.detail_tombstones(log):
+        name = tombstone.name.removeprefix(consultations.TOMBSTONE)
+        step = Step(Action.DELETE_CONSULTATION, "", name, FINISHING)
+        try:
+            consultations.finish_deletion(
+                tombstone,
+                lambda name=name: logged(
+                    consultations.DELETED_EVENT, detail=name, reason=FINISHING
+                ),
+            )
+        except audit.AuditLogError as error:
+            outcomes.append(Outcome(step, False, f"deleted; {_not_logged(error)}"))
+            continue
+        except OSError as error:
+            outcomes.append(
+                Outcome(step, False, f"{type(error).__name__}: {audit.reason_of(error)}")
+            )
+            continue
+        outcomes.append(Outcome(step, True, "an earlier run had begun it"))
     # A damaged line may hide an attestation asked for already: asked twice beats never.
     already_due = {e.get("target") for e in read.entries if e.get("event") == "attestation_due"}
     failed_projects: set[str] = set()
@@ -224,6 +273,14 @@ def apply(paths: Paths, specs_dir: Path, as_of: dt.date) -> list[Outcome]:
                     Path(step.target),
                     lambda step=step, altered=altered: logged(
                         "deletion", target=step.target, reason=step.reason, **altered
+                    ),
+                )
+            elif step.action is Action.DELETE_CONSULTATION:
+                consultations.delete_detail(
+                    log,
+                    step.target,
+                    lambda step=step: logged(
+                        consultations.DELETED_EVENT, detail=step.target, reason=step.reason
                     ),
                 )
             elif step.action is Action.ATTEST and step.target in already_due:

@@ -7,6 +7,16 @@ deadline), when it was made by an operator the spec allows (by login, or by the 
 declaration on honour the run logged from the staff roster), and when a
 request for the same run was logged before it. The as-of date stands for the moment of the
 disclosure: it is the date every rule of the run was evaluated at.
+
+The authorisation is re-checked by the rule the runs apply (specs.authorisation.run_refusals),
+on what the run logged: its login, roles and declaration, whether its store was synthetic, and
+the day it was made (its entry's time), so a run dated after the day it was made, or a test run
+of a spec not in force on real data, is found as the run itself would have refused it.
+
+Consultations (runs of an identified mode, flows.consultations) are drawn too, from a pool of
+their own, so that a log full of research releases still has its consultations checked (16/046
+point 16: frequent random checks of their lawfulness): each must have had its case reference
+logged, with its request, before it, and the same case in its own record.
 """
 
 from __future__ import annotations
@@ -17,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flows import audit
+from flows import audit, consultations
+from specs.authorisation import run_refusals
 from specs.load import SpecError, load_spec, spec_digest
 from specs.model import ModeName
 
@@ -34,6 +45,8 @@ class Finding:
     as_of: str
     actor: str
     violations: tuple[str, ...] = field(default=())
+    kind: str = "disclosure"  # or "consultation"
+    notes: tuple[str, ...] = field(default=())
 
     @property
     def ok(self) -> bool:
@@ -49,9 +62,88 @@ def disclosures(entries: list[dict[str, Any]], as_of: dt.date) -> list[dict[str,
     ]
 
 
-def check(entry: dict[str, Any], entries: list[dict[str, Any]], specs_dir: Path) -> Finding:
-    """Every rule the disclosure in `entry` had to meet, and which it did not."""
+def is_consultation(entry: dict[str, Any]) -> bool:
+    return consultations.CONSULTATION_FIELD in entry
+
+
+def _logged_day(value: object) -> dt.date | None:
+    try:
+        return dt.datetime.fromisoformat(str(value)).date()
+    except ValueError:
+        return None
+
+
+def _authorisation(entry: dict[str, Any], spec: Any) -> list[str]:
+    """The run's authorisation, checked again by the runs' own rule on what the run logged."""
     violations = []
+    day = dt.date.fromisoformat(entry["as_of"])
+    synthetic = entry.get("synthetic_store")
+    if synthetic is None and spec.in_force is not None:
+        violations.append("the entry does not record whether its source store was synthetic")
+    signed = entry.get("declaration_signed")
+    try:
+        mode_name = ModeName(entry["mode"])
+    except ValueError:
+        return [*violations, f"deliberation {spec.deliberation} has no {entry['mode']} mode"]
+    return violations + run_refusals(
+        spec,
+        mode_name,
+        day,
+        str(entry.get("actor")),
+        tuple(entry.get("roles") or ()),
+        dt.date.fromisoformat(signed) if signed else None,
+        bool(synthetic),
+        made_on=_logged_day(entry.get("at")),
+    )
+
+
+def _case(
+    entry: dict[str, Any], entries: list[dict[str, Any]], position: int, log: Path
+) -> tuple[list[str], list[str]]:
+    """Violations and notes of a consultation's case: logged with its request, before it (the
+    entry at `position`); a record deleted by retention since is no violation."""
+    request = next(
+        (
+            e
+            for e in entries[:position]
+            if e.get("event") == "request" and e.get("run") == entry.get("run")
+        ),
+        None,
+    )
+    if request is None or consultations.CASE_FIELD not in request:
+        return ["no case reference was logged with its request, before it"], []
+    states = {
+        s.name: s
+        # the states of these two entries' records only (and the deletions that name them)
+        for s in consultations.detail_states([request, entry, *_deletions(entries)], log)
+        if s.entry in (request["seq"], entry["seq"])
+    }
+    names = (request[consultations.CASE_FIELD]["detail"], entry["consultation"]["detail"])
+    problems = [states[n].problem for n in names if n in states and states[n].problem]
+    if problems:
+        return [str(p) for p in problems], []
+    notes = [str(states[n].note) for n in names if n in states and states[n].note]
+    if notes:  # deleted by retention, as its spec says: nothing left to compare
+        return [], notes
+    case, consulted = (consultations.read_detail(log, n) for n in names)
+    if case is None or consulted is None:
+        return ["its case records cannot be read"], []
+    if case.case_reference != consulted.case_reference or case.run != entry.get("run"):
+        return ["its case is not the one logged with its request"], []
+    return [], []
+
+
+def _deletions(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for e in entries if e.get("event") == consultations.DELETED_EVENT]
+
+
+def check(
+    entry: dict[str, Any], entries: list[dict[str, Any]], specs_dir: Path, log: Path | None = None
+) -> Finding:
+    """Every rule the disclosure in `entry` had to meet, and which it did not; for a
+    consultation also its case (its detail records beside `log`)."""
+    violations = []
+    notes: list[str] = []
     # Before it in the log, by position: a segment opened after damage numbers its entries anew.
     position = next(i for i, e in enumerate(entries) if e is entry)
     requested = any(
@@ -66,26 +158,14 @@ def check(entry: dict[str, Any], entries: list[dict[str, Any]], specs_dir: Path)
         spec = None
         violations.append(f"its authorisation {entry.get('spec')!r} cannot be found or read")
     if spec is not None:
-        day = dt.date.fromisoformat(entry["as_of"])
-        mode = spec.modes.get(ModeName(entry["mode"]))
         if "spec_sha256" not in entry:
             violations.append("the entry does not record which version of the spec was used")
         elif entry["spec_sha256"] != spec_digest(spec_path):
             violations.append("the spec has changed since the run: its coverage is unproven")
-        if mode is None:
-            violations.append(f"deliberation {spec.deliberation} has no {entry['mode']} mode")
-        elif (deadline := spec.run_deadline(mode, day)) is not None and day > deadline:
-            violations.append(f"made after the deletion deadline {deadline}")
-        if not spec.valid.contains(day):
-            violations.append(f"made on {day}, outside the validity window {spec.valid.describe()}")
-        signed = entry.get("declaration_signed")
-        refusal = spec.operator_refusal(
-            str(entry.get("actor")),
-            tuple(entry.get("roles") or ()),
-            signed is not None and dt.date.fromisoformat(signed) <= day,
-        )
-        if refusal is not None:
-            violations.append(refusal)
+        violations += _authorisation(entry, spec)
+    if is_consultation(entry) and log is not None:
+        case_violations, notes = _case(entry, entries, position, log)
+        violations += case_violations
     return Finding(
         seq=entry["seq"],
         deliberation=str(entry.get("deliberation", "?")),
@@ -93,20 +173,40 @@ def check(entry: dict[str, Any], entries: list[dict[str, Any]], specs_dir: Path)
         as_of=str(entry.get("as_of", "?")),
         actor=str(entry.get("actor", "?")),
         violations=tuple(violations),
+        kind="consultation" if is_consultation(entry) else "disclosure",
+        notes=tuple(notes),
     )
 
 
 def review(
-    log: Path, specs_dir: Path, sample: int, as_of: dt.date, seed: int | None = None
+    log: Path,
+    specs_dir: Path,
+    sample: int,
+    as_of: dt.date,
+    seed: int | None = None,
+    consultation_sample: int = 0,
 ) -> tuple[int, list[Finding]]:
-    """The number of disclosures up to `as_of`, and the findings on a random sample of them.
+    """The number of disclosures up to `as_of`, and the findings on a random sample of them:
+    `sample` of the disclosures that are no consultation and `consultation_sample` of the
+    consultations, each pool drawn on its own.
 
     A damaged log is reviewed as far as it can be read (a line that is no entry is skipped);
     the damage itself is for `audit.verify` to report, which the command line does."""
     entries = audit.scan(log).entries
     candidates = disclosures(entries, as_of)
-    drawn = random.Random(seed).sample(candidates, min(sample, len(candidates)))
-    return len(candidates), [check(e, entries, specs_dir) for e in sorted(drawn, key=_seq)]
+    draw = random.Random(seed)
+    plain = [e for e in candidates if not is_consultation(e)]
+    consulted = [e for e in candidates if is_consultation(e)]
+    drawn = draw.sample(plain, min(sample, len(plain)))
+    drawn += draw.sample(consulted, min(consultation_sample, len(consulted)))
+    return len(candidates), [check(e, entries, specs_dir, log) for e in sorted(drawn, key=_seq)]
+
+
+def counts(entries: list[dict[str, Any]], as_of: dt.date) -> tuple[int, int]:
+    """Disclosures that are no consultation, and consultations, up to `as_of`."""
+    candidates = disclosures(entries, as_of)
+    consulted = sum(is_consultation(e) for e in candidates)
+    return len(candidates) - consulted, consulted
 
 
 def _seq(entry: dict[str, Any]) -> int:

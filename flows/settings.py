@@ -141,3 +141,47 @@ def check_writable(paths: Paths) -> None:
                 "releases and Prefect's state there; make it writable or set REX_DATA_DIR "
                 "(and PREFECT_HOME) to a folder that is"
             ) from None
+
+
+# 16/046 point 16: frequent random checks of the lawfulness of consultations. By default daily,
+# before office hours, over a sample of each pool (flows.review).
+DEFAULT_REVIEW_CRON = "0 6 * * *"
+DEFAULT_REVIEW_DISCLOSURES = 20
+DEFAULT_REVIEW_CONSULTATIONS = 20
+
+
+@dataclass(frozen=True)
+class ReviewSchedule:
+    """How often the scheduled review runs (a cron line, Europe/Brussels time) and how many
+    disclosures and consultations it draws each time."""
+
+    cron: str = DEFAULT_REVIEW_CRON
+    disclosures: int = DEFAULT_REVIEW_DISCLOSURES
+    consultations: int = DEFAULT_REVIEW_CONSULTATIONS
+
+    def __post_init__(self) -> None:
+        if len(self.cron.split()) != 5:
+            raise ValueError(f"review schedule {self.cron!r}: expected a cron line of 5 fields")
+        for name, value in (
+            ("disclosures", self.disclosures),
+            ("consultations", self.consultations),
+        ):
+            if value < 0:
+                raise ValueError(f"{name} drawn per review: {value}; expected 0 or more")
+
+    @classmethod
+    def from_environment(cls) -> ReviewSchedule:
+        """REX_REVIEW_CRON, REX_REVIEW_DISCLOSURES and REX_REVIEW_CONSULTATIONS, or the
+        defaults; ValueError naming the setting for a bad one."""
+        numbers = {}
+        for name, variable in (
+            ("disclosures", "REX_REVIEW_DISCLOSURES"),
+            ("consultations", "REX_REVIEW_CONSULTATIONS"),
+        ):
+            text = os.environ.get(variable)
+            if text:
+                try:
+                    numbers[name] = int(text)
+                except ValueError:
+                    raise ValueError(f"{variable}: expected a whole number") from None
+        return cls(cron=os.environ.get("REX_REVIEW_CRON") or DEFAULT_REVIEW_CRON, **numbers)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flows import audit
+from flows import audit, consultations
 from flows.release import sha256_file
 from flows.settings import Paths
 
@@ -198,3 +198,14 @@ def before_deletion(folder: Path) -> str | None:
     if folder.name.startswith(".") or not folder.is_dir():
         return None
     return altered_note(folder)
+
+
+def consultation_records(paths: Paths) -> tuple[list[str], list[str]]:
+    """What became of the consultation records the log chains (flows.consultations): the
+    problems (a record edited, or gone with no deletion logged: tampering) and the notes (a
+    record deleted by retention, as its spec says, which is no damage)."""
+    entries = audit.scan(paths.audit_log).entries
+    states = consultations.detail_states(entries, paths.audit_log)
+    problems = [s.problem for s in states if s.problem]
+    notes = [s.note for s in states if s.note]
+    return problems, notes

@@ -305,6 +305,23 @@ class PseudonymLink(_Strict):
     )
 
 
+class ConsultationLog(_Strict):
+    """How the consultations of an identified mode are logged (16/046 points 9 and 15-17): each
+    is tied to the case that justifies it (a contact dossier, a benefit file), and its details
+    (the case reference, the persons as keyed digests) are kept only as long as needed."""
+
+    case: str = Field(
+        min_length=1,
+        description="what the case reference of a request names here (e.g. the control file)",
+    )
+    keep_months: int = Field(
+        gt=0,
+        description="the details of each consultation (case reference, persons) are deleted "
+        "this many months after the day it was made; the chained entry stays",
+    )
+    reference: str = Field(description="where the deliberations say how long, or why (points)")
+
+
 class Mode(_Strict):
     """One way an extract may be delivered. Its retention is given one way exactly: a fixed
     deadline (`delete_by`), a term from each run (`keep_months`), or the whole career of the
@@ -356,6 +373,12 @@ class Mode(_Strict):
         "must justify); absent: this mode's pseudonyms are its own, unlinkable to the others'",
     )
 
+    consultation_log: ConsultationLog | None = Field(
+        default=None,
+        description="how each run's consultation of named persons is tied to its case and how "
+        "long its details are kept; required for an identified mode, and for it only",
+    )
+
     @model_validator(mode="after")
     def _one_retention(self) -> Mode:
         given = [
@@ -379,6 +402,18 @@ class Mode(_Strict):
             )
         if self.identified and self.persons is not None:
             raise ValueError("an identified mode delivers named persons, not a sample of them")
+        return self
+
+    @model_validator(mode="after")
+    def _consultations_of_identified_modes(self) -> Mode:
+        if self.identified and self.consultation_log is None:
+            raise ValueError(
+                "an identified mode consults named persons: give its 'consultation_log' (what "
+                "the case reference of a request names, how long the details are kept; 16/046 "
+                "points 9 and 17)"
+            )
+        if not self.identified and self.consultation_log is not None:
+            raise ValueError("only an identified mode consults named persons: no consultation_log")
         return self
 
     def deadline(self, run_day: dt.date) -> dt.date | None:

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from flows import audit
 from flows.access import Roster, RosterError, StaffMember, load_roster, login
+from flows.consultations import CONSULTATION_KEY
 from flows.export import AuthorisationError, authorise, control_export, period_values
 from flows.keys import load_key
 from flows.retention import retention_plan
@@ -32,6 +33,9 @@ from transforms.modes import mode_key
 from transforms.protect import protect_panel
 from transforms.pseudonymise import PERSON, pseudonym_map, pseudonym_set_digest
 from transforms.retention import Action, Holding, plan
+
+# the case that each consultation of these tests is made for (16/046 point 9)
+CASE = "CTRL-2020-0007"
 
 ROLE = "attaché, Directorate Budget, Finance and Monitoring"
 # Valid identifiers (check digits computed as specs.identifiers says).
@@ -71,6 +75,7 @@ def test_identified_data_goes_by_the_control_mode_only():
         Spec.model_validate(document)
     document = _document()
     document["modes"]["control"]["identified"] = False
+    del document["modes"]["control"]["consultation_log"]  # an identified mode's only
     with pytest.raises(ValidationError, match="the control mode is identified"):
         Spec.model_validate(document)
 
@@ -306,14 +311,15 @@ def control(world, tmp_path_factory):
     spec.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
     paths = Paths(data=root / "data", key_store=root / "keys")
     create_key(paths.key_store, document["project"])
+    create_key(paths.key_store, CONSULTATION_KEY)
     paths.roster.parent.mkdir(parents=True)
     refused_first = None
     try:
-        control_export(spec, dt.date(2020, 12, 15), paths, world["store"])
+        control_export(spec, dt.date(2020, 12, 15), paths, world["store"], case_reference=CASE)
     except AuthorisationError as error:
         refused_first = str(error)
     paths.roster.write_text(yaml.safe_dump({"staff": {getpass.getuser(): {"roles": [ROLE]}}}))
-    result = control_export(spec, dt.date(2020, 12, 15), paths, world["store"])
+    result = control_export(spec, dt.date(2020, 12, 15), paths, world["store"], case_reference=CASE)
     return dict(spec=spec, specs_dir=specs_dir, paths=paths, result=result, refused=refused_first)
 
 
@@ -381,17 +387,24 @@ def test_the_logged_person_set_is_a_digest_of_pseudonyms_not_of_insz(control):
 
 def test_the_review_finds_the_control_delivery_covered(control):
     count, findings = review(
-        control["paths"].audit_log, control["specs_dir"], 5, dt.date(2020, 12, 31), seed=1
+        control["paths"].audit_log,
+        control["specs_dir"],
+        5,
+        dt.date(2020, 12, 31),
+        seed=1,
+        consultation_sample=5,
     )
     assert count == 1
-    assert [f.violations for f in findings] == [()]
+    # a control delivery is a consultation, drawn from the consultations' pool
+    assert [(f.kind, f.violations) for f in findings] == [("consultation", ())]
 
 
 def test_retention_asks_the_recipient_to_destroy_it_six_months_later(control):
     paths, specs_dir = control["paths"], control["specs_dir"]
     assert retention_plan(paths, specs_dir, dt.date(2021, 6, 15)) == []
     due = retention_plan(paths, specs_dir, dt.date(2021, 6, 16))
-    assert {s.action for s in due} == {Action.ATTEST, Action.DELETE}
+    # the consultations' case and persons go with the data (its consultation_log: 6 months)
+    assert {s.action for s in due} == {Action.ATTEST, Action.DELETE, Action.DELETE_CONSULTATION}
     assert Action.SHRED_KEY not in {s.action for s in due}  # an open-ended grant keeps its key
 
 

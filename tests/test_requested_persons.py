@@ -11,11 +11,15 @@ import pytest
 import yaml
 
 from flows import audit
+from flows.consultations import CONSULTATION_KEY
 from flows.export import AuthorisationError, control_export
 from flows.keys import create_key
 from flows.requests import RequestError, read_person_list
 from flows.retention import retention_plan
 from flows.settings import SPECS_DIR, Paths
+
+# the case that each consultation of these tests is made for (16/046 point 9)
+CASE = "CTRL-2020-0007"
 
 INSZ_A, INSZ_B = "85073003328", "90010100123"
 AS_OF = dt.date(2013, 6, 30)
@@ -75,11 +79,12 @@ def vsawse(world, tmp_path_factory):
     listing.write_text("\n".join([*workers.to_list(), "00410100191"]) + "\n")
     paths = Paths(data=root / "data", key_store=root / "keys")
     create_key(paths.key_store, document["project"])
+    create_key(paths.key_store, CONSULTATION_KEY)
     paths.roster.parent.mkdir(parents=True)
     member = {"roles": ["case handler, customised employment"]}
     paths.roster.write_text(yaml.safe_dump({"staff": {getpass.getuser(): member}}))
     with pytest.raises(AuthorisationError, match="has not signed the declaration on honour"):
-        control_export(spec, AS_OF, paths, world["store"], listing)
+        control_export(spec, AS_OF, paths, world["store"], listing, case_reference=CASE)
     member["declaration_signed"] = "2013-04-01"
     paths.roster.write_text(yaml.safe_dump({"staff": {getpass.getuser(): member}}))
     return dict(
@@ -95,7 +100,12 @@ def vsawse(world, tmp_path_factory):
 
 def test_the_delivery_holds_the_listed_persons_the_register_knows(vsawse):
     result = control_export(
-        vsawse["spec"], AS_OF, vsawse["paths"], vsawse["store"], vsawse["listing"]
+        vsawse["spec"],
+        AS_OF,
+        vsawse["paths"],
+        vsawse["store"],
+        vsawse["listing"],
+        case_reference=CASE,
     )
     jobs = pl.read_parquet(result.folder / "quarter_job.parquet")
     assert set(jobs["person_id"]) <= set(vsawse["workers"])
@@ -111,7 +121,12 @@ def test_the_delivery_holds_the_listed_persons_the_register_knows(vsawse):
 def test_once_in_force_the_delivery_is_kept_for_the_whole_career(vsawse):
     in_force_day = dt.date(2013, 7, 1)
     result = control_export(
-        vsawse["spec_in_force"], in_force_day, vsawse["paths"], vsawse["store"], vsawse["listing"]
+        vsawse["spec_in_force"],
+        in_force_day,
+        vsawse["paths"],
+        vsawse["store"],
+        vsawse["listing"],
+        case_reference=CASE,
     )
     assert result.manifest["test_run"] is False
     assert result.manifest["delete_by"] is None
@@ -126,7 +141,7 @@ def test_once_in_force_the_delivery_is_kept_for_the_whole_career(vsawse):
 
 def test_a_run_without_the_list_or_with_one_where_none_is_asked_is_refused_and_logged(vsawse):
     with pytest.raises(AuthorisationError, match="give the list of the request"):
-        control_export(vsawse["spec"], AS_OF, vsawse["paths"], vsawse["store"])
+        control_export(vsawse["spec"], AS_OF, vsawse["paths"], vsawse["store"], case_reference=CASE)
     paths = vsawse["paths"]
     roster = yaml.safe_load(paths.roster.read_text())
     roster["staff"][getpass.getuser()]["roles"].append(
@@ -137,7 +152,14 @@ def test_a_run_without_the_list_or_with_one_where_none_is_asked_is_refused_and_l
     spec_19 = vsawse["specs_dir"] / "19-104.yaml"
     spec_19.write_text((SPECS_DIR / "19-104.yaml").read_text())
     with pytest.raises(AuthorisationError, match="not a list of persons"):
-        control_export(spec_19, dt.date(2020, 12, 15), paths, vsawse["store"], vsawse["listing"])
+        control_export(
+            spec_19,
+            dt.date(2020, 12, 15),
+            paths,
+            vsawse["store"],
+            vsawse["listing"],
+            case_reference=CASE,
+        )
     assert [e["event"] for e in audit.read(paths.audit_log)[-2:]] == ["request", "refusal"]
 
 
@@ -198,7 +220,12 @@ def test_a_delivery_holds_only_the_months_asked_about(vsawse, tmp_path):
     first, *others = vsawse["workers"].to_list()
     listing.write_text("\n".join([f"{first};2012-01;2012-06", *others]) + "\n")
     result = control_export(
-        vsawse["spec"], dt.date(2013, 6, 29), vsawse["paths"], vsawse["store"], listing
+        vsawse["spec"],
+        dt.date(2013, 6, 29),
+        vsawse["paths"],
+        vsawse["store"],
+        listing,
+        case_reference=CASE,
     )
     months = pl.read_parquet(result.folder / "month.parquet")
     asked = months.filter(pl.col("person_id") == first)["month"]

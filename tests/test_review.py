@@ -56,9 +56,14 @@ def test_disclosure_outside_the_window_or_after_the_deadline_is_a_violation(tmp_
     late = _disclose(log, specs_dir, "r1", as_of="2021-06-30", mode="sample")
     early = _disclose(log, specs_dir, "r2", as_of="2018-01-02", mode="onprem")
     _, found = _violations(log, specs_dir)
-    assert found[late["seq"]] == ("made after the deletion deadline 2020-12-31",)
+    # the runs' own refusals, word for word: the review applies their rule
+    assert found[late["seq"]] == (
+        "the sample data of deliberation 18/088 must be deleted by 2020-12-31; no sample run is "
+        "allowed on 2021-06-30",
+    )
     assert found[early["seq"]] == (
-        "made on 2018-01-02, outside the validity window 2018-07-03 .. 2021-12-31",
+        "deliberation 18/088 allows runs in 2018-07-03 .. 2021-12-31; 2018-01-02 lies outside "
+        "that window",
     )
 
 

@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from flows.consultations import CONSULTATION_KEY
 from flows.export import control_export, onprem_build, sample_export
 from flows.keys import create_key
 from flows.parquet_writer import RowGroupWriter
@@ -20,6 +21,9 @@ from flows.progress import Progress, followed
 from flows.settings import SPECS_DIR, Engine, Paths
 from flows.slices import assign_slices, slice_count
 from tests.conftest import WORLD_AS_OF
+
+# the case that each consultation of these tests is made for (16/046 point 9)
+CASE = "CTRL-2020-0007"
 
 SLICINGS = (3, 16)
 
@@ -66,6 +70,7 @@ def test_the_onprem_build_is_the_same_in_any_number_of_slices(world, tmp_path, s
 def _paths_with_role(root: Path, project: str, member: dict) -> Paths:
     paths = Paths(data=root / "data", key_store=root / "keys")
     create_key(paths.key_store, project)
+    create_key(paths.key_store, CONSULTATION_KEY)
     paths.roster.parent.mkdir(parents=True)
     paths.roster.write_text(yaml.safe_dump({"staff": {getpass.getuser(): member}}))
     return paths
@@ -92,7 +97,7 @@ def listed(world, tmp_path_factory):
     listing = root / "request.txt"
     listing.write_text("\n".join(lines) + "\n")
     as_of = dt.date(2013, 6, 30)
-    once = control_export(spec, as_of, paths, world["store"], listing)
+    once = control_export(spec, as_of, paths, world["store"], listing, case_reference=CASE)
     return dict(spec=spec, paths=paths, listing=listing, as_of=as_of, once=once)
 
 
@@ -107,7 +112,13 @@ def test_a_control_delivery_of_listed_persons_is_the_same_in_any_number_of_slice
     paths.roster.write_text(listed["paths"].roster.read_text())
     engine = engine_of(48, slices)
     sliced = control_export(
-        listed["spec"], listed["as_of"], paths, world["store"], listed["listing"], engine
+        listed["spec"],
+        listed["as_of"],
+        paths,
+        world["store"],
+        listed["listing"],
+        engine,
+        case_reference=CASE,
     )
     assert release_bytes(sliced.folder) == release_bytes(once.folder)
 
@@ -121,7 +132,7 @@ def facilities(world, tmp_path_factory):
     document = yaml.safe_load(spec.read_text())
     paths = _paths_with_role(root, document["project"], {"roles": [document["operator_roles"][0]]})
     as_of = dt.date(2020, 12, 15)
-    once = control_export(spec, as_of, paths, world["store"])
+    once = control_export(spec, as_of, paths, world["store"], case_reference=CASE)
     return dict(spec=spec, paths=paths, as_of=as_of, once=once)
 
 
@@ -136,7 +147,12 @@ def test_a_control_delivery_with_a_summary_is_the_same_in_any_number_of_slices(
     paths.roster.write_text(facilities["paths"].roster.read_text())
     engine = engine_of(once.manifest["persons"], slices)
     sliced = control_export(
-        facilities["spec"], facilities["as_of"], paths, world["store"], engine=engine
+        facilities["spec"],
+        facilities["as_of"],
+        paths,
+        world["store"],
+        engine=engine,
+        case_reference=CASE,
     )
     assert release_bytes(sliced.folder) == release_bytes(once.folder)
 

@@ -159,4 +159,5 @@ def test_deployments_schedule_each_yearly_spec_and_daily_retention_in_brussels_t
         "14-045-yearly": ("scheduled_yearly_extract", [("0 6 1 3 *", "Europe/Brussels")]),
         "18-088-part1-yearly": ("scheduled_yearly_extract", [("0 6 1 3 *", "Europe/Brussels")]),
         "daily": ("scheduled_retention", [("30 2 * * *", "Europe/Brussels")]),
+        "consultations": ("scheduled_review", [("0 6 * * *", "Europe/Brussels")]),
     }

@@ -17,11 +17,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from specs.model import add_months
+
 
 class Action(StrEnum):
     DELETE = "delete"  # a folder we hold: remove it
     ATTEST = "attest"  # a delivery a recipient holds: ask for a destruction attestation
     SHRED_KEY = "shred_key"  # a project key: overwrite and remove it
+    # a consultation's detail record (its case, its persons): delete it, the chain stays
+    DELETE_CONSULTATION = "delete_consultation"
 
 
 @dataclass(frozen=True)
@@ -97,4 +101,40 @@ def plan(
                     f"every deadline of the project's data has passed (the last: {max(dated)})",
                 )
             )
+    return steps
+
+
+@dataclass(frozen=True)
+class ConsultationTerm:
+    """How long the consultation records of one mode of one spec are kept (its
+    `consultation_log`), and the project they belong to."""
+
+    project: str
+    deliberation: str
+    keep_months: int
+
+
+def consultation_steps(
+    details: Iterable[tuple[str, str, str, dt.date]],
+    terms: Mapping[tuple[str, str], ConsultationTerm],
+    as_of: dt.date,
+) -> list[Step]:
+    """The consultation records due on `as_of` (16/046 point 17: kept only as long as needed).
+
+    `details`: (record name, spec file, mode, day it was made) of each record held; `terms`:
+    per (spec file, mode), its term. A record whose spec or mode gives no term is kept: nothing
+    is deleted that no rule says is due.
+    """
+    steps = []
+    for name, spec, mode, made_on in sorted(details):
+        term = terms.get((spec, mode))
+        if term is None:
+            continue
+        due = add_months(made_on, term.keep_months)
+        if as_of > due:
+            reason = (
+                f"{term.deliberation} consultation of {made_on}: its case and persons are kept "
+                f"{term.keep_months} months, to {due}"
+            )
+            steps.append(Step(Action.DELETE_CONSULTATION, term.project, name, reason))
     return steps
