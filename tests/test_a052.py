@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from flows import audit
 from flows.export import AuthorisationError, control_export
+from flows.consultations import CONSULTATION_KEY
 from flows.keys import create_key
 from flows.requests import RequestError, read_consultation_request
 from flows.settings import SPECS_DIR, Paths
@@ -354,6 +355,7 @@ def test_the_days_of_a_message_fit_in_its_quarter_and_a_correction_corrects_them
 # --- the three consultations on a store, end to end ---------------------------------------------
 
 AS_OF = dt.date(2021, 6, 30)
+CASE = "RVA/CLAIM/2021/0613"  # the claim file that justifies the consultations
 
 
 @pytest.fixture(scope="module")
@@ -364,6 +366,7 @@ def consulting(tmp_path_factory, prefect_harness):
     generate(400, 5, store)
     paths = Paths(data=root / "data", key_store=root / "keys")
     create_key(paths.key_store, "a052-consultation")
+    create_key(paths.key_store, CONSULTATION_KEY)
     paths.roster.parent.mkdir(parents=True)
     role = load_spec(SPEC).operator_roles[0]
     paths.roster.write_text(yaml.safe_dump({"staff": {getpass.getuser(): {"roles": [role]}}}))
@@ -375,7 +378,13 @@ def consult(consulting, name: str, lines: list[str]):
     request = consulting["root"] / f"{name}.txt"
     request.write_text("\n".join(lines) + "\n")
     return control_export(
-        SPEC, AS_OF, consulting["paths"], consulting["store"], request, consultation=name
+        SPEC,
+        AS_OF,
+        consulting["paths"],
+        consulting["store"],
+        request,
+        case_reference=CASE,
+        consultation=name,
     )
 
 
@@ -458,7 +467,14 @@ def test_two_consultations_of_the_same_person_get_folders_of_their_own(consultin
 def test_a_run_without_a_consultation_or_with_an_unknown_one_is_refused_and_logged(consulting):
     request = consulting["root"] / "persons.txt"
     request.write_text(consulting["messages"]["insz"][0] + "\n")
-    run = functools.partial(control_export, SPEC, AS_OF, consulting["paths"], consulting["store"])
+    run = functools.partial(
+        control_export,
+        SPEC,
+        AS_OF,
+        consulting["paths"],
+        consulting["store"],
+        case_reference=CASE,
+    )
     with pytest.raises(AuthorisationError, match="name the one the request asks for"):
         run(request)
     with pytest.raises(AuthorisationError, match="allows no consultation 'a052'; it allows l051"):
