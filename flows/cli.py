@@ -224,7 +224,7 @@ def spec_check(file: Annotated[Path, typer.Argument(help="spec YAML file")]) -> 
         )
         typer.echo(f"  deliveries {spec.delivery.regime}{rolling}, cron {spec.delivery.cron!r}")
     for name, mode in spec.modes.items():
-        listed = spec.population.rule.value == "listed_persons"
+        listed = spec.population.lists_persons
         whole = "the persons listed with each run" if listed else "whole population"
         size = f"{mode.persons:,} persons" if mode.persons else whole
         identified = ", identified (INSZ, RSZ and KBO numbers)" if mode.identified else ""

@@ -61,7 +61,7 @@ from specs.catalog import PANELS, Granularity
 from specs.checks import panel_checks
 from specs.codebook import codebook, codebook_markdown
 from specs.load import SpecError, load_spec, spec_digest
-from specs.model import Mode, ModeName, PopulationRule, Spec
+from specs.model import Mode, ModeName, Spec
 from specs.release import ReleasedColumn, released_panels, released_summaries
 from transforms import calendar, derivation_audit, panels, source_checks
 from transforms.derivation_audit import DerivationRefused
@@ -323,8 +323,8 @@ def materialise_task(
     assignment: pl.DataFrame,
 ) -> None:
     """The cleaned sources of the extract's persons, once, in the run's database."""
-    employers = spec.population.employers
-    if employers is not None and employers.their_lines_only:
+    employers = spec.population.employer_lines_only
+    if employers is not None:
         lines = panels.employer_lines(sources["dmfa.occupations"], employers)
         sources = {**sources, "dmfa.occupations": lines}
     slices.materialise(con, sources, tables, assignment)
@@ -645,7 +645,7 @@ def publish_task(
 
 def requested_persons(spec: Spec, persons_file: Path | None) -> pl.DataFrame | None:
     """The listed persons, where the spec's population is the recipient's list."""
-    listing = spec.population.rule is PopulationRule.LISTED_PERSONS
+    listing = spec.population.lists_persons
     if listing and persons_file is None:
         raise AuthorisationError(
             f"the population of deliberation {spec.deliberation} is the persons its recipient "
@@ -653,8 +653,9 @@ def requested_persons(spec: Spec, persons_file: Path | None) -> pl.DataFrame | N
         )
     if not listing and persons_file is not None:
         raise AuthorisationError(
-            f"the population of deliberation {spec.deliberation} is {spec.population.rule.value}, "
-            "not a list of persons: a list given with the run is refused"
+            f"the population of deliberation {spec.deliberation} is "
+            f"{spec.population_in_words()}, not a list of persons: a list given with the run is "
+            "refused"
         )
     return None if persons_file is None else read_person_list(persons_file)
 

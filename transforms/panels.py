@@ -130,17 +130,11 @@ def select_population(
 def spec_population(
     sources: Mapping[str, Relation], spec: Spec, listed: pl.DataFrame | None = None
 ) -> Relation:
-    """The population of a spec (its rule, period and window) from the cleaned sources."""
-    return select_population(
-        sources[PERSONS],
-        sources["nic.incapacity"],
-        calendar.bounds(spec.period),
-        spec.population.rule,
-        calendar.bounds(spec.population_window),
-        sources[OCCUPATIONS],
-        spec.population.employers,
-        listed,
-    )
+    """The population of a spec (its expression, period and window) from the cleaned sources:
+    one query compiled by transforms.population."""
+    from transforms import population
+
+    return population.select(sources, spec, listed)
 
 
 def _employed(occupations: Relation, bounds: pl.DataFrame, employers: Employers) -> Relation:
