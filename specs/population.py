@@ -46,7 +46,9 @@ class SubPeriod(_Strict):
         if isinstance(data, dict):
             for name in ("from", "until"):
                 if name in data and not _MONTH.match(str(data[name])):
-                    raise ValueError(f"'{name}': expected a month written YYYY-MM, got {data[name]!r}")
+                    raise ValueError(
+                        f"'{name}': expected a month written YYYY-MM, got {data[name]!r}"
+                    )
                 if name in data:
                     data = {**data, name: str(data[name])}
         return data
@@ -398,9 +400,7 @@ class EmployedCondition(_Strict):
     )
 
     def describe(self) -> str:
-        window = (
-            self.employed.during.describe() if self.employed.during else WINDOW
-        )
+        window = self.employed.during.describe() if self.employed.during else WINDOW
         return f"employed{_employers_words(self.employed.employers)} at some point in {window}"
 
 
@@ -431,11 +431,7 @@ class IncapacityCondition(_Strict):
     )
 
     def describe(self) -> str:
-        window = (
-            self.incapacity.during.describe()
-            if self.incapacity.during
-            else WINDOW
-        )
+        window = self.incapacity.during.describe() if self.incapacity.during else WINDOW
         return f"incapacitated for work at some point in {window}"
 
 
@@ -574,5 +570,6 @@ def expression_of_rule(rule: str, employers: Employers | None) -> Condition:
 # Imported last: specs.model imports this module for the population's `where`.
 from specs.model import Employers, Region  # noqa: E402
 
-for _model in (*_MODELS.values(), RegionTest, EmployedTest):
+_UNRESOLVED: tuple[type[BaseModel], ...] = (*_MODELS.values(), RegionTest, EmployedTest)
+for _model in _UNRESOLVED:
     _model.model_rebuild()

@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import duckdb
-import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -38,7 +37,10 @@ def _sources(rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict:
     return relations
 
 
-def person(insz: str, born: dt.date = D(1970, 1, 1), died: dt.date | None = None) -> dict:
+BORN = D(1970, 1, 1)
+
+
+def person(insz: str, born: dt.date = BORN, died: dt.date | None = None) -> dict:
     return {"insz": insz, "sex": "F", "birth_date": born, "death_date": died}
 
 
@@ -155,13 +157,17 @@ def test_a_variable_of_a_period_table_with_bounds_in_a_sub_period():
     assert kept("{variable: benefit_days, between: [1, 5], at: 2014-02}", rows) == {"few_days"}
 
 
+def residence(insz: str, start: dt.date, end: dt.date | None, nis_code: str) -> dict:
+    return {"insz": insz, "valid_from": start, "valid_until": end, "nis_code": nis_code}
+
+
 RESIDENCES = {
     "register.persons": [person("brussels"), person("moved"), person("ghent")],
     "register.residences": [
-        {"insz": "brussels", "valid_from": D(2000, 1, 1), "valid_until": None, "nis_code": "21004"},
-        {"insz": "moved", "valid_from": D(2000, 1, 1), "valid_until": D(2013, 5, 1), "nis_code": "21001"},
-        {"insz": "moved", "valid_from": D(2013, 5, 2), "valid_until": None, "nis_code": "62063"},
-        {"insz": "ghent", "valid_from": D(2000, 1, 1), "valid_until": None, "nis_code": "44021"},
+        residence("brussels", D(2000, 1, 1), None, "21004"),
+        residence("moved", D(2000, 1, 1), D(2013, 5, 1), "21001"),
+        residence("moved", D(2013, 5, 2), None, "62063"),
+        residence("ghent", D(2000, 1, 1), None, "44021"),
     ],
 }
 
@@ -194,10 +200,11 @@ def test_age_in_whole_years_on_the_day():
 
 
 def test_all_of_any_of_and_not():
-    rows = {**DISABILITY, "register.residences": [
-        {"insz": "all_along", "valid_from": D(2000, 1, 1), "valid_until": None, "nis_code": "21004"},
-        {"insz": "never", "valid_from": D(2000, 1, 1), "valid_until": None, "nis_code": "21004"},
-    ]}
+    rows = {
+        **DISABILITY,
+        "register.residences": [residence("all_along", D(2000, 1, 1), None, "21004")]
+        + [residence("never", D(2000, 1, 1), None, "21004")],
+    }
     disabled = "{variable: disability_ordinary_allowance, is: Y}"
     brussels = "{region: {at: 2015-12-31, is: brussels}}"
     assert kept(f"{{all_of: [{disabled}, {brussels}]}}", rows) == {"all_along"}
@@ -228,9 +235,7 @@ def _world(draw):
             flag = draw(st.sampled_from(["Y", "N"]))
             disability.append(spell(insz, start, end, ordinary_allowance=flag))
         nis = draw(st.sampled_from(["21004", "44021", "62063"]))
-        residences.append(
-            {"insz": insz, "valid_from": born, "valid_until": None, "nis_code": nis}
-        )
+        residences.append(residence(insz, born, None, nis))
     return {
         "register.persons": persons,
         "fodsz.disability": disability,

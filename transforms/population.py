@@ -24,6 +24,7 @@ from duckdb import DuckDBPyRelation as Relation
 from specs.catalog import FromSource, Granularity, Kind, Variable
 from specs.model import Employers, Period, Spec
 from specs.population import (
+    WINDOW,
     AgeCondition,
     AliveCondition,
     AllOf,
@@ -64,6 +65,10 @@ _RESIDENCE = Variable(
 )
 
 
+class ListNeeded(ValueError):
+    """The population names the recipient's list of persons and none was given."""
+
+
 def alive_in(persons: Relation, period: Period) -> Relation:
     """The persons alive on some day of the period (insz, birth_date, death_date): the persons
     any condition is evaluated over."""
@@ -98,7 +103,9 @@ def spec_scope(
     return Scope(alive_in(sources[PERSONS], spec.period), sources, spec.population_window, listed)
 
 
-def select(sources: Mapping[str, Relation], spec: Spec, listed: pl.DataFrame | None = None) -> Relation:
+def select(
+    sources: Mapping[str, Relation], spec: Spec, listed: pl.DataFrame | None = None
+) -> Relation:
     """The spec's population (insz, birth_date, death_date) from the cleaned sources."""
     scope = spec_scope(sources, spec, listed)
     return with_dates(scope, persons_of(spec.population.condition, scope))
@@ -106,7 +113,7 @@ def select(sources: Mapping[str, Relation], spec: Spec, listed: pl.DataFrame | N
 
 def with_dates(scope: Scope, kept: Relation) -> Relation:
     """The persons `kept`, with their birth and death dates."""
-    universe = scope.universe
+    universe = scope.universe  # noqa: F841 (read by DuckDB by name)
     return _selected(kept.query("kept", "select * from universe semi join kept using (insz)"))
 
 
@@ -274,9 +281,7 @@ def _variable_holds(condition: VariableCondition, scope: Scope) -> Relation:
         dtype = pl.Date if variable.dtype == "DATE" else pl.Float64
         p = pl.DataFrame({"low": [low], "high": [high]}, schema={"low": dtype, "high": dtype})
         test = _IN_BOUNDS
-    return _timed_holds(
-        variable, condition.at, condition.during, condition.when, test, p, scope
-    )
+    return _timed_holds(variable, condition.at, condition.during, condition.when, test, p, scope)
 
 
 def _region_holds(condition: RegionCondition, scope: Scope) -> Relation:
@@ -379,7 +384,7 @@ def _employed_holds(condition: EmployedCondition, scope: Scope) -> Relation:
 
 def _listed(scope: Scope) -> Relation:
     if scope.listed is None:
-        raise ValueError("the population names the listed persons, but no list was given")
+        raise ListNeeded("the population names the listed persons, but no list was given")
     asked = scope.listed.select("insz")  # noqa: F841
     universe = scope.universe
     return _selected(
@@ -405,3 +410,54 @@ def source_tables(condition: Condition) -> set[str]:
             tables.add(OCCUPATIONS)
     return tables
 
+
+@dataclass(frozen=True)
+class FunnelStep:
+    """One line of a population's funnel: a condition (in words), how deep it sits in the
+    expression, how many persons it keeps alone and, for a part of an `all_of`, how many are
+    left once it and the parts before it are applied."""
+
+    depth: int
+    condition: str
+    persons: int
+    left: int | None = None
+
+
+def _count(relation: Relation) -> int:
+    return int(relation.aggregate("count(*)").fetchall()[0][0])
+
+
+def funnel(condition: Condition, scope: Scope) -> list[FunnelStep]:
+    """How many persons of the store each condition of the expression keeps (counts only)."""
+    steps = [FunnelStep(0, "alive in the period", _count(scope.universe))]
+    steps += _funnel_of(condition, scope, 1)
+    return steps
+
+
+def _funnel_of(condition: Condition, scope: Scope, depth: int) -> list[FunnelStep]:
+    window = f"{scope.window.from_} .. {scope.window.until}"
+    words = (
+        condition.describe().replace(WINDOW, window)
+        if not parts(condition)
+        else _combination_words(condition)
+    )
+    steps = [FunnelStep(depth, words, _count(persons_of(condition, scope)))]
+    left: Relation | None = None
+    for part in parts(condition):
+        inner = _funnel_of(part, scope, depth + 1)
+        if isinstance(condition, AllOf):
+            found = persons_of(part, scope)
+            left = found if left is None else _combined(left, found, "intersect")
+            inner[0] = FunnelStep(
+                inner[0].depth, inner[0].condition, inner[0].persons, _count(left)
+            )
+        steps += inner
+    return steps
+
+
+def _combination_words(condition: Condition) -> str:
+    if isinstance(condition, AllOf):
+        return f"all of these {len(condition.all_of)} conditions"
+    if isinstance(condition, AnyOf):
+        return f"any of these {len(condition.any_of)} conditions"
+    return "not this one"
