@@ -622,7 +622,11 @@ def publish_task(
     book = codebook(layout, {**header["summaries"], sample_mark.TABLE: sample_mark.DESCRIPTION})
     write_json(book, staging / "codebook.json")
     (staging / "codebook.md").write_text(
-        codebook_markdown(f"deliberation {header['deliberation']}, {header['mode']}", book)
+        codebook_markdown(
+            f"deliberation {header['deliberation']}, {header['mode']}",
+            book,
+            header.get("population"),
+        )
     )
     for name in ("codebook.json", "codebook.md"):
         files[name] = {"sha256": sha256_file(staging / name)}
@@ -641,6 +645,15 @@ def publish_task(
     manifest_sha256 = sha256_file(staging / "manifest.json")
     status = publish(staging, target, lambda outcome: record(outcome, manifest, manifest_sha256))
     return ExtractResult(status, target, manifest)
+
+
+def population_statement(spec: Spec) -> dict[str, str]:
+    """The population in the deliberation's words and in words generated from the spec's
+    expression, for the manifest and the codebook."""
+    return {
+        "description": spec.population.description,
+        "in_words": spec.population_in_words(),
+    }
 
 
 def requested_persons(spec: Spec, persons_file: Path | None) -> pl.DataFrame | None:
@@ -786,6 +799,7 @@ def run_extract(
                 "test_run": is_test_run(spec, as_of),
                 "key_fingerprint": fingerprint(key),
                 "period": {"from": spec.period.from_, "until": spec.period.until},
+                "population": population_statement(spec),
                 "persons": built.persons,
                 "pseudonym_set_sha256": built.pseudonym_set_sha256,
                 "pseudonyms": pseudonyms_statement(spec, mode_name),

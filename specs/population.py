@@ -443,14 +443,28 @@ class ListedCondition(_Strict):
 
 
 class AllOf(_Strict):
-    all_of: tuple[Condition, ...] = Field(min_length=1, description="every condition holds")
+    all_of: tuple[Condition, ...] = Field(description="every condition holds")
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> AllOf:
+        # checked here, not as a length of the field: a part refused would count as missing
+        if not self.all_of:
+            raise ValueError("'all_of' lists no condition")
+        return self
 
     def describe(self) -> str:
         return _joined(self.all_of, "and")
 
 
 class AnyOf(_Strict):
-    any_of: tuple[Condition, ...] = Field(min_length=1, description="some condition holds")
+    any_of: tuple[Condition, ...] = Field(description="some condition holds")
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> AnyOf:
+        # checked here, not as a length of the field: a part refused would count as missing
+        if not self.any_of:
+            raise ValueError("'any_of' lists no condition")
+        return self
 
     def describe(self) -> str:
         return _joined(self.any_of, "or")
