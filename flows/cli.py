@@ -259,7 +259,7 @@ def spec_explain(
     typer.echo(f"{file}: the population as of {day}, on {sources or paths.sources}")
     for step in steps:
         left = "" if step.left is None else f"  (left: {step.left:,})"
-        typer.echo(f"  {'  ' * step.depth}{step.persons:>9,}  {step.condition}{left}")
+        typer.echo(f"  {step.persons:>10,}  {'  ' * step.depth}{step.condition}{left}")
 
 
 def retention_of(mode: Mode) -> str:

@@ -62,7 +62,9 @@ def _at_line(tree: yaml.Node | None, error: ErrorDetails) -> str:
 
 
 def _describe(error: ErrorDetails) -> str:
-    field = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    # a population condition's location names its kind twice (the union's tag, then the field)
+    parts = [str(p) for i, p in enumerate(error["loc"]) if i == 0 or p != error["loc"][i - 1]]
+    field = ".".join(parts) or "(top level)"
     kind = error["type"]
     if kind == "missing":
         return f"field '{field}' is missing"
