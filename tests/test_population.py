@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import duckdb
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -277,3 +278,35 @@ def test_the_population_does_not_depend_on_the_slicing(world, text, data):
         return {k: [r for r in v if r["insz"] in chosen] for k, v in rows.items()}
 
     assert kept(text, only(world)) == kept(text, world) & chosen
+
+
+@pytest.mark.parametrize(
+    ("rule", "expression"),
+    [
+        ("all_persons_in_period", "{alive: {}}"),
+        ("incapacity_episode_in_period", "{incapacity: {}}"),
+        ("employed_in_period", "{employed: {}}"),
+        ("listed_persons", "{listed: true}"),
+    ],
+)
+def test_a_named_rule_is_its_expression(rule, expression):
+    named = Population.model_validate({"description": "test", "rule": rule})
+    assert named.condition == condition(expression)
+
+
+def test_the_employers_of_the_named_rule_go_into_its_expression():
+    employers = {"nace": ["87100"], "local_unit_region": "brussels"}
+    named = Population.model_validate(
+        {"description": "test", "rule": "employed_in_period", "employers": employers}
+    )
+    assert named.condition == condition(f"{{employed: {{employers: {employers}}}}}")
+    assert named.employer_lines_only == named.condition.employed.employers
+
+
+def test_a_population_is_given_one_way():
+    with pytest.raises(ValueError, match="one way"):
+        Population.model_validate(
+            {"description": "test", "rule": "listed_persons", "where": {"listed": True}}
+        )
+    with pytest.raises(ValueError, match="one way"):
+        Population.model_validate({"description": "test"})
