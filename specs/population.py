@@ -22,7 +22,7 @@ from specs.sources import SOURCE_TABLES
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
-# The tables a person's row is found in for one reference day or period (transforms.population).
+# A population is not said in identifiers: no condition may name one.
 _NOT_IN_CONDITIONS = (Kind.DIRECT_IDENTIFIER, Kind.CODED_ID)
 NUMERIC_TYPES = ("INTEGER", "BIGINT", "DOUBLE")
 # How the words of a condition name the population's own window (Spec.population_in_words
@@ -485,18 +485,19 @@ def _joined(parts: tuple[Condition, ...], word: str) -> str:
     )
 
 
-_KINDS = {
-    "variable": "variable",
-    "region": "region",
-    "age": "age",
-    "alive": "alive",
-    "employed": "employed",
-    "incapacity": "incapacity",
-    "listed": "listed",
-    "all_of": "all_of",
-    "any_of": "any_of",
-    "not": "not",
-}
+# The key that says which condition a mapping is.
+_KINDS = (
+    "variable",
+    "region",
+    "age",
+    "alive",
+    "employed",
+    "incapacity",
+    "listed",
+    "all_of",
+    "any_of",
+    "not",
+)
 
 
 def _kind(value: Any) -> str | None:
