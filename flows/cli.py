@@ -247,7 +247,7 @@ def spec_explain(
     it keeps (counts only; logged in the audit log like a run)."""
     paths = _paths(writes=True)
     from flows.explain import explain_population
-    from flows.export import REFUSALS
+    from flows.export import REFUSALS, StepFailed
 
     day = _day(as_of)
     try:
@@ -255,6 +255,9 @@ def spec_explain(
             steps = explain_population(file, day, paths, sources or paths.sources)
     except REFUSALS as error:
         _refused(error)
+        return
+    except StepFailed as error:  # its message names the kind of error only
+        _fail(str(error))
         return
     typer.echo(f"{file}: the population as of {day}, on {sources or paths.sources}")
     for step in steps:

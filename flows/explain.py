@@ -15,7 +15,14 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows import audit
-from flows.export import REFUSALS, AuthorisationError, check_sources_task, delivered_spec, withheld
+from flows.export import (
+    REFUSALS,
+    AuthorisationError,
+    StepFailed,
+    check_sources_task,
+    delivered_spec,
+    withheld,
+)
 from flows.settings import Paths
 from flows.sources import open_sources
 from specs.load import load_spec, spec_digest
@@ -61,6 +68,11 @@ def explain_population(
             con.close()
     except REFUSALS as error:
         audit.append(paths.audit_log, "refusal", **context, reason=str(error))
+        raise
+    except Exception as error:
+        # its message could quote source data: the log gets its kind only (as an extract's)
+        kind = error.kind if isinstance(error, StepFailed) else type(error).__name__
+        audit.append(paths.audit_log, "failure", **context, reason=kind)
         raise
     audit.append(
         paths.audit_log,

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from flows import audit
 from flows.cli import app
 from flows.explain import explain_population
-from flows.export import AuthorisationError, onprem_build, sample_export
+from flows.export import AuthorisationError, StepFailed, onprem_build, sample_export
 from flows.keys import create_key
 from flows.settings import SPECS_DIR, Paths
 from flows.sources import open_sources
@@ -127,6 +127,17 @@ def test_rex_spec_explain_prints_the_funnel(world, fresh, monkeypatch):
     lines = [line.split() for line in result.output.splitlines()]
     assert [f"{expected:,}", "all", "of", "these", "2", "conditions"] in lines
     assert "living in Wallonia on 2015-12-31" in result.output
+
+
+def test_a_failed_funnel_is_logged_by_its_kind_only(world, fresh, monkeypatch):
+    def fails(*args, **kwargs):
+        raise ValueError("a message that could quote 12345678901")
+
+    monkeypatch.setattr(population, "funnel", fails)
+    with pytest.raises(StepFailed):
+        explain_population(DISABILITY, WORLD_AS_OF, fresh, world["store"])
+    last = audit.read(fresh.audit_log)[-1]
+    assert (last["event"], last["reason"]) == ("failure", "ValueError")
 
 
 @pytest.mark.parametrize(
