@@ -213,6 +213,7 @@ def spec_check(file: Annotated[Path, typer.Argument(help="spec YAML file")]) -> 
     typer.echo(f"{file}: deliberation {spec.deliberation} ({spec.recipient}) is valid")
     typer.echo(f"  runs allowed {spec.valid.describe()}")
     typer.echo(f"  period {spec.period.from_} .. {spec.period.until}")
+    typer.echo(f"  population: {spec.population_in_words()}")
     for granularity in ("month", "quarter", "year"):
         typer.echo(f"  {granularity:8} {len(getattr(spec.variables, granularity))} variables")
     if spec.delivery:
@@ -224,7 +225,7 @@ def spec_check(file: Annotated[Path, typer.Argument(help="spec YAML file")]) -> 
         )
         typer.echo(f"  deliveries {spec.delivery.regime}{rolling}, cron {spec.delivery.cron!r}")
     for name, mode in spec.modes.items():
-        listed = spec.population.rule.value == "listed_persons"
+        listed = spec.population.lists_persons
         whole = "the persons listed with each run" if listed else "whole population"
         size = f"{mode.persons:,} persons" if mode.persons else whole
         identified = ", identified (INSZ, RSZ and KBO numbers)" if mode.identified else ""
@@ -235,6 +236,39 @@ def spec_check(file: Annotated[Path, typer.Argument(help="spec YAML file")]) -> 
             f"  consultation {name}: by {asked}, {len(consultation.variables)} variables "
             f"({consultation.reference})"
         )
+
+
+@spec_app.command("explain")
+def spec_explain(
+    file: Annotated[Path, typer.Argument(help="spec YAML file")],
+    as_of: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="date the spec is read at (default: today)"),
+    ] = None,
+    sources: Annotated[
+        Path | None, typer.Option(help="source store (default: data/synthetic)")
+    ] = None,
+) -> None:
+    """Show the population's funnel on the source store: for each condition, how many persons
+    it keeps (counts only; logged in the audit log like a run)."""
+    paths = _paths(writes=True)
+    from flows.explain import explain_population
+    from flows.export import REFUSALS, StepFailed
+
+    day = _day(as_of)
+    try:
+        with _prefect_api():
+            steps = explain_population(file, day, paths, sources or paths.sources)
+    except REFUSALS as error:
+        _refused(error)
+        return
+    except StepFailed as error:  # its message names the kind of error only
+        _fail(str(error))
+        return
+    typer.echo(f"{file}: the population as of {day}, on {sources or paths.sources}")
+    for step in steps:
+        left = "" if step.left is None else f"  (left: {step.left:,})"
+        typer.echo(f"  {step.persons:>10,}  {'  ' * step.depth}{step.condition}{left}")
 
 
 def retention_of(mode: Mode) -> str:

@@ -55,6 +55,7 @@ def _spec(manifest: Mapping[str, Any]) -> list[Block]:
     spec = manifest.get("spec", {})
     period = manifest.get("period", {})
     pseudonyms = manifest.get("pseudonyms") or {}
+    population = manifest.get("population") or {}
     rows = [
         ("deliberation", manifest.get("deliberation")),
         ("title", manifest.get("title")),
@@ -64,6 +65,8 @@ def _spec(manifest: Mapping[str, Any]) -> list[Block]:
         ("mode, as the spec describes it", manifest.get("mode_description")),
         ("spec file", f"{spec.get('file')} (sha256 {spec.get('sha256')})"),
         ("period", f"{period.get('from')} to {period.get('until')}"),
+        ("population, as the deliberation says it", population.get("description")),
+        ("population, from the spec's expression", population.get("in_words")),
         ("as of", manifest.get("as_of")),
         ("persons", manifest.get("persons")),
         ("identified data", "yes" if manifest.get("identified") else "no"),

@@ -62,7 +62,7 @@ from specs.catalog import PANELS, VARIABLES, Granularity
 from specs.checks import panel_checks
 from specs.codebook import codebook, codebook_markdown
 from specs.load import SpecError, load_spec, spec_digest
-from specs.model import Consultation, Mode, ModeName, PopulationRule, RequestKind, Spec
+from specs.model import Consultation, Mode, ModeName, RequestKind, Spec
 from specs.release import ReleasedColumn, released_panels, released_summaries
 from transforms import calendar, derivation_audit, panels, source_checks
 from transforms.derivation_audit import DerivationRefused
@@ -302,8 +302,8 @@ def materialise_task(
     assignment: pl.DataFrame,
 ) -> None:
     """The cleaned sources of the extract's persons, once, in the run's database."""
-    employers = spec.population.employers
-    if employers is not None and employers.their_lines_only:
+    employers = spec.population.employer_lines_only
+    if employers is not None:
         lines = panels.employer_lines(sources["dmfa.occupations"], employers)
         sources = {**sources, "dmfa.occupations": lines}
     slices.materialise(con, sources, tables, assignment)
@@ -615,7 +615,11 @@ def publish_task(
     book = codebook(layout, {**header["summaries"], sample_mark.TABLE: sample_mark.DESCRIPTION})
     write_json(book, staging / "codebook.json")
     (staging / "codebook.md").write_text(
-        codebook_markdown(f"deliberation {header['deliberation']}, {header['mode']}", book)
+        codebook_markdown(
+            f"deliberation {header['deliberation']}, {header['mode']}",
+            book,
+            header.get("population"),
+        )
     )
     for name in ("codebook.json", "codebook.md"):
         files[name] = {"sha256": sha256_file(staging / name)}
@@ -636,9 +640,18 @@ def publish_task(
     return ExtractResult(status, target, manifest)
 
 
+def population_statement(spec: Spec) -> dict[str, str]:
+    """The population in the deliberation's words and in words generated from the spec's
+    expression, for the manifest and the codebook."""
+    return {
+        "description": spec.population.description,
+        "in_words": spec.population_in_words(),
+    }
+
+
 def requested_persons(spec: Spec, persons_file: Path | None) -> pl.DataFrame | None:
     """The listed persons, where the spec's population is the recipient's list."""
-    listing = spec.population.rule is PopulationRule.LISTED_PERSONS
+    listing = spec.population.lists_persons
     if listing and persons_file is None:
         raise AuthorisationError(
             f"the population of deliberation {spec.deliberation} is the persons its recipient "
@@ -646,8 +659,9 @@ def requested_persons(spec: Spec, persons_file: Path | None) -> pl.DataFrame | N
         )
     if not listing and persons_file is not None:
         raise AuthorisationError(
-            f"the population of deliberation {spec.deliberation} is {spec.population.rule.value}, "
-            "not a list of persons: a list given with the run is refused"
+            f"the population of deliberation {spec.deliberation} is "
+            f"{spec.population_in_words()}, not a list of persons: a list given with the run is "
+            "refused"
         )
     return None if persons_file is None else read_person_list(persons_file)
 
@@ -940,6 +954,7 @@ def run_extract(
                 "test_run": is_test_run(spec, as_of),
                 "key_fingerprint": fingerprint(key),
                 "period": {"from": spec.period.from_, "until": spec.period.until},
+                "population": population_statement(spec),
                 "persons": built.persons,
                 "pseudonym_set_sha256": built.pseudonym_set_sha256,
                 "pseudonyms": pseudonyms_statement(spec, mode_name),

@@ -17,18 +17,12 @@ import polars as pl
 
 from flows.sources import SourceError
 from specs.catalog import VARIABLES, FromSource
-from specs.model import PopulationRule, Spec
+from specs.model import Spec
 from specs.sources import SOURCE_TABLES
 from transforms import panels
+from transforms import population as population_query
 from transforms.sample import PopulationTooSmall
 
-# The tables a population rule reads besides the register.
-_POPULATION_SOURCES: Mapping[PopulationRule, tuple[str, ...]] = {
-    PopulationRule.ALL_PERSONS: (),
-    PopulationRule.INCAPACITY_IN_PERIOD: ("nic.incapacity",),
-    PopulationRule.EMPLOYED_IN_PERIOD: (panels.OCCUPATIONS,),
-    PopulationRule.LISTED_PERSONS: (),
-}
 # The tables each panel's own SQL reads, whatever variables it is asked for.
 _PANEL_SOURCES: Mapping[str, tuple[str, ...]] = {
     "month": panels.MONTH_SOURCES,
@@ -42,7 +36,7 @@ _PANEL_SOURCES: Mapping[str, tuple[str, ...]] = {
 def needed_tables(spec: Spec) -> list[str]:
     """The source tables (keys '<institution>.<table>') a run of the spec reads, in the order
     of the source declarations."""
-    needed = {panels.PERSONS, *_POPULATION_SOURCES[spec.population.rule]}
+    needed = {panels.PERSONS, *population_query.source_tables(spec.population.condition)}
     for name in spec.variables.all():
         variable = VARIABLES[name]
         needed.update(_PANEL_SOURCES[variable.panel])
@@ -80,7 +74,7 @@ def refuse_empty_population(population: pl.DataFrame, spec: Spec) -> None:
     """A release of nobody is refused: it would pass validation and say nothing."""
     if population.height == 0:
         raise PopulationTooSmall(
-            f"the population rule of deliberation {spec.deliberation} "
-            f"({spec.population.rule.value}) finds no person in the sources: a release of 0 "
+            f"the population of deliberation {spec.deliberation} "
+            f"({spec.population_in_words()}) finds no person in the sources: a release of 0 "
             "persons is not published"
         )

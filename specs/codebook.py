@@ -57,9 +57,21 @@ def _column_entry(column: ReleasedColumn) -> dict[str, Any]:
     return entry
 
 
-def codebook_markdown(title: str, book: dict[str, Any]) -> str:
-    """The same codebook, for people."""
+def codebook_markdown(
+    title: str, book: dict[str, Any], population: Mapping[str, str] | None = None
+) -> str:
+    """The same codebook, for people; `population`: who is in it, in the deliberation's words
+    (`description`) and in words generated from the spec's expression (`in_words`)."""
     lines = [f"# Codebook: {title}", ""]
+    if population:
+        lines += [
+            "## population",
+            "",
+            f"As the deliberation says it: {population['description']}",
+            "",
+            f"As the spec's expression says it: {population['in_words']}",
+            "",
+        ]
     for panel, content in book.items():
         lines += [f"## {panel}", "", content["description"], ""]
         lines += [

@@ -40,11 +40,31 @@ def load_spec(path: Path) -> Spec:
     try:
         return Spec.model_validate(document)
     except ValidationError as error:
-        raise SpecError(f"{path}: " + "; ".join(_describe(e) for e in error.errors())) from None
+        tree = yaml.compose(text)
+        raise SpecError(
+            f"{path}: " + "; ".join(_describe(e) + _at_line(tree, e) for e in error.errors())
+        ) from None
+
+
+def _at_line(tree: yaml.Node | None, error: ErrorDetails) -> str:
+    """' (line N)' of the YAML node the error is about: the deepest node its location reaches
+    (a location also holds the names of models and unions, which are no keys of the file)."""
+    node, line = tree, None
+    for part in error["loc"]:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == str(part)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            child = node.value[part] if part < len(node.value) else None
+        if child is not None:
+            node, line = child, child.start_mark.line + 1
+    return "" if line is None else f" (line {line})"
 
 
 def _describe(error: ErrorDetails) -> str:
-    field = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    # a population condition's location names its kind twice (the union's tag, then the field)
+    parts = [str(p) for i, p in enumerate(error["loc"]) if i == 0 or p != error["loc"][i - 1]]
+    field = ".".join(parts) or "(top level)"
     kind = error["type"]
     if kind == "missing":
         return f"field '{field}' is missing"

@@ -196,8 +196,22 @@ class Employers(_Strict):
     )
 
 
+# The population language (specs.population) needs Employers and Region, defined above.
+from specs.population import Condition, expression_of_rule, mentions_listed  # noqa: E402
+
+
 class Population(_Strict):
-    rule: PopulationRule = Field(description="which persons the extract covers")
+    """Who is in the extract: an expression over the catalog (`where`), or one of the named
+    rules, each a shorthand for an expression (specs.population.expression_of_rule)."""
+
+    rule: PopulationRule | None = Field(
+        default=None, description="a named population rule; absent: the `where` expression"
+    )
+    where: Condition | None = Field(
+        default=None,
+        description="the population as an expression over catalog variables and facts "
+        "(specs.population); absent: the named `rule`",
+    )
     description: str = Field(description="the deliberation's own wording of the population")
     since: str | None = Field(
         default=None,
@@ -217,11 +231,57 @@ class Population(_Strict):
 
     @model_validator(mode="after")
     def _employers_for_employed_only(self) -> Population:
+        if (self.rule is None) == (self.where is None):
+            raise ValueError("give the population one way: a named 'rule', or a 'where' expression")
         if self.employers is not None and self.rule is not PopulationRule.EMPLOYED_IN_PERIOD:
             raise ValueError(
                 f"'employers' applies to the rule {PopulationRule.EMPLOYED_IN_PERIOD.value!r} only"
             )
+        from specs.population import EmployedCondition, walk
+
+        restricting = [
+            c
+            for c in walk(self.condition)
+            if isinstance(c, EmployedCondition)
+            and c.employed.employers is not None
+            and c.employed.employers.their_lines_only
+        ]
+        if len(restricting) > 1:
+            raise ValueError(
+                "only one 'employed' condition may keep its employers' lines only "
+                "('their_lines_only'): the extract holds the lines of one set of employers"
+            )
         return self
+
+    @property
+    def condition(self) -> Condition:
+        """The population as an expression, the named rules written out."""
+        if self.where is not None:
+            return self.where
+        assert self.rule is not None  # one of the two, checked above
+        return expression_of_rule(self.rule.value, self.employers)
+
+    @property
+    def lists_persons(self) -> bool:
+        """Whether the recipient's list of persons is part of the population."""
+        return mentions_listed(self.condition)
+
+    @property
+    def employer_lines_only(self) -> Employers | None:
+        """The employers whose lines alone the extract holds (`their_lines_only`), if any."""
+        from specs.population import EmployedCondition, walk
+
+        found = [
+            c.employed.employers
+            for c in walk(self.condition)
+            if isinstance(c, EmployedCondition) and c.employed.employers is not None
+        ]
+        restricting = [e for e in found if e.their_lines_only]
+        return restricting[0] if restricting else None  # at most one, checked above
+
+    def in_words(self) -> str:
+        """The population said in words, generated from the expression."""
+        return self.condition.describe()
 
 
 class Protections(_Strict):
@@ -663,10 +723,10 @@ class Spec(_Strict):
     @model_validator(mode="after")
     def _consultations_of_listed_persons_and_spec_variables(self) -> Spec:
         for name, consultation in self.consultations.items():
-            if self.population.rule is not PopulationRule.LISTED_PERSONS:
+            if not self.population.lists_persons:
                 raise ValueError(
                     f"consultation {name!r}: a consultation looks up the persons a request "
-                    "lists, so the population rule must be listed_persons"
+                    "lists, so the population must hold the listed persons (listed_persons)"
                 )
             unknown = [v for v in consultation.variables if v not in self.variables.all()]
             if unknown:
@@ -743,7 +803,7 @@ class Spec(_Strict):
             )
         for name, summary in self.summaries.items():
             self._check_summary(name, summary)
-        if self.population.rule is PopulationRule.LISTED_PERSONS and pseudonymised:
+        if self.population.lists_persons and pseudonymised:
             raise ValueError(
                 "a population listed by its recipient goes to identified modes only: a "
                 "pseudonymised delivery of a listed person would tie the pseudonym to the INSZ "
@@ -898,6 +958,13 @@ class Spec(_Strict):
         return self.period.model_copy(
             update={"from_": min(self.population.since, self.period.from_)}
         )
+
+    def population_in_words(self) -> str:
+        """The population in words generated from its expression, its window's months in."""
+        from specs.population import WINDOW
+
+        window = self.population_window
+        return self.population.in_words().replace(WINDOW, f"{window.from_} .. {window.until}")
 
     def variables_of_panel(self, panel: str) -> tuple[str, ...]:
         return tuple(n for n in self.variables.all() if VARIABLES[n].panel == panel)

@@ -83,81 +83,37 @@ def select_population(
 ) -> Relation:
     """Persons alive during the period and, by rule, with an incapacity phase or a DMFA
     occupation line (of the `employers` given) overlapping the rule's window (`rule_bounds`,
-    by default the period itself), or among the `listed` persons (column insz)."""
-    if rule_bounds is None:
-        rule_bounds = period_bounds
-    alive = _selected(
-        persons.query(
-            "persons",
-            """
-        select persons.insz, persons.birth_date, persons.death_date
-        from persons, period_bounds b
-        where persons.birth_date <= b.last_day
-          and (persons.death_date is null or persons.death_date >= b.first_day)
-        """,
-        )
+    by default the period itself), or among the `listed` persons (column insz): the named
+    rule's expression (specs.population.expression_of_rule), compiled by transforms.population."""
+    from specs.population import expression_of_rule
+    from transforms import population
+
+    def months(bounds: pl.DataFrame) -> Period:
+        first, last = bounds["first_day"][0], bounds["last_day"][0]
+        return Period.model_validate({"from": f"{first:%Y-%m}", "until": f"{last:%Y-%m}"})
+
+    period = months(period_bounds)
+    sources = {PERSONS: persons, "nic.incapacity": incapacity}
+    if occupations is not None:
+        sources[OCCUPATIONS] = occupations
+    scope = population.Scope(
+        population.alive_in(persons, period),
+        sources,
+        period if rule_bounds is None else months(rule_bounds),
+        listed,
     )
-    if rule is PopulationRule.ALL_PERSONS:
-        return alive
-    if rule is PopulationRule.LISTED_PERSONS:
-        if listed is None:
-            raise ValueError("the rule listed_persons needs the list of persons")
-        asked = listed.select("insz")  # noqa: F841 (read by DuckDB by name)
-        return _selected(alive.query("alive", "select * from alive semi join asked using (insz)"))
-    if rule is PopulationRule.EMPLOYED_IN_PERIOD:
-        if occupations is None:
-            raise ValueError("the rule employed_in_period needs the DMFA occupation lines")
-        # read by DuckDB by name, as the frames below are
-        workers = _employed(occupations, rule_bounds, employers or Employers())  # noqa: F841
-        return _selected(alive.query("alive", "select * from alive semi join workers using (insz)"))
-    return _selected(
-        alive.query(
-            "alive",
-            """
-        select alive.*
-        from alive
-        where exists (
-            select 1
-            from incapacity i, rule_bounds b
-            where i.insz = alive.insz
-              and i.start_date <= b.last_day
-              and (i.end_date is null or i.end_date >= b.first_day)
-        )
-        """,
-        )
-    )
+    condition = expression_of_rule(rule.value, employers)
+    return population.with_dates(scope, population.persons_of(condition, scope))
 
 
 def spec_population(
     sources: Mapping[str, Relation], spec: Spec, listed: pl.DataFrame | None = None
 ) -> Relation:
-    """The population of a spec (its rule, period and window) from the cleaned sources."""
-    return select_population(
-        sources[PERSONS],
-        sources["nic.incapacity"],
-        calendar.bounds(spec.period),
-        spec.population.rule,
-        calendar.bounds(spec.population_window),
-        sources[OCCUPATIONS],
-        spec.population.employers,
-        listed,
-    )
+    """The population of a spec (its expression, period and window) from the cleaned sources:
+    one query compiled by transforms.population."""
+    from transforms import population
 
-
-def _employed(occupations: Relation, bounds: pl.DataFrame, employers: Employers) -> Relation:
-    """The persons with an occupation line of a matching employer in a quarter of the window."""
-    lines = employer_lines(occupations, employers)
-    return _selected(
-        lines.query(
-            "lines",
-            """
-        select distinct lines.insz
-        from lines, bounds b
-        where lines.quarter between year(b.first_day) * 10 + quarter(b.first_day)
-                                and year(b.last_day) * 10 + quarter(b.last_day)
-        """,
-        )
-    )
+    return population.select(sources, spec, listed)
 
 
 def employer_lines(occupations: Relation, employers: Employers) -> Relation:
