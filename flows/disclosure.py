@@ -37,6 +37,23 @@ def applies(mode: Mode) -> bool:
     return mode.persons is not None and not mode.identified
 
 
+def measured_panels(spec: Spec, mode: Mode) -> dict[str, tuple[str, ...]]:
+    """The narrow panels the figures are counted on: the quarter panel's quasi-identifiers and
+    sensitive columns, and the month panel's trajectory variable."""
+    columns = risk.quasi_identifiers(spec, mode) + risk.sensitive_columns(spec, mode)
+    # a spec that releases none of them is one class: the figures say so (k = the population)
+    names: dict[str, tuple[str, ...]] = {"quarter": tuple(dict.fromkeys(columns))}
+    trajectory = risk.trajectory_variable(spec)
+    if trajectory is not None:
+        names["month"] = (trajectory,)
+    return names
+
+
+def source_tables(spec: Spec, mode: Mode) -> set[str]:
+    """The source tables the figures read."""
+    return panels.source_tables(measured_panels(spec, mode))
+
+
 def measure(
     con: duckdb.DuckDBPyConnection,
     sources: dict[str, duckdb.DuckDBPyRelation],
@@ -50,10 +67,7 @@ def measure(
     sensitive = risk.sensitive_columns(spec, mode)
     trajectory = risk.trajectory_variable(spec)
     everyone = con.from_arrow(population.select("insz", "birth_date", "death_date").to_arrow())
-    # a spec that releases none of them is one class: the figures say so (k = the population)
-    names: dict[str, tuple[str, ...]] = {"quarter": tuple(dict.fromkeys(columns + sensitive))}
-    if trajectory is not None:
-        names["month"] = (trajectory,)
+    names = measured_panels(spec, mode)
     built = panels.build_panels(everyone, spec.period, sources, names)
     flags = population.select("insz").with_columns(
         pl.col("insz").is_in(sample["insz"].implode()).alias(risk.IN_SAMPLE)

@@ -440,13 +440,9 @@ def build_release(
                 else consultations.person_digests(population["insz"], consultation_key)
             )
             risk = None
+            everyone = population
             if mode.persons is not None:
-                everyone = population
                 population = draw_sample_task(population, draw_key, mode.persons)
-                if disclosure.applies(mode):
-                    report(Progress("disclosure risk against the population"))
-                    risk = disclosure_risk_task(con, sources, spec, mode, everyone, population)
-                    refuse_above_threshold(risk, risk["max_unique_share"])
             person_ids = person_ids_task(population, mode, key)
             assignment = slices.assign_slices(person_ids, engine.slice_persons)
             names = {
@@ -455,8 +451,21 @@ def build_release(
                 if spec.variables_of_panel(name)
             }
             tables = tuple(sorted(panels.source_tables(names)))
-            report(Progress(f"sources of {population.height:,} persons"))
-            materialise_task(con, sources, spec, tables, assignment)
+            if mode.persons is not None and disclosure.applies(mode):
+                # the risk reads the whole population's rows: they are materialised once, with
+                # the sample's (the others in no slice), instead of going through the source
+                # checks again for every panel the risk builds
+                report(Progress(f"sources of {everyone.height:,} persons"))
+                measured = tuple(sorted(disclosure.source_tables(spec, mode)))
+                outsiders = slices.with_outsiders(assignment, everyone)
+                materialise_task(con, sources, spec, tuple(sorted({*tables, *measured})), outsiders)
+                report(Progress("disclosure risk against the population"))
+                measured_sources = slices.every_slice_sources(con, measured)
+                risk = disclosure_risk_task(con, measured_sources, spec, mode, everyone, population)
+                refuse_above_threshold(risk, risk["max_unique_share"])
+            else:
+                report(Progress(f"sources of {population.height:,} persons"))
+                materialise_task(con, sources, spec, tables, assignment)
         finally:
             con.close()
         checks = {

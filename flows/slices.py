@@ -62,6 +62,34 @@ def assign_slices(persons: pl.DataFrame, slice_persons: int) -> pl.DataFrame:
     )
 
 
+# The slice of a person whose rows are materialised but who is in no slice of the release: the
+# population outside a sample, whose rows only the disclosure-risk step reads.
+OUTSIDE = -1
+
+
+def with_outsiders(assignment: pl.DataFrame, everyone: pl.DataFrame) -> pl.DataFrame:
+    """The slices of the release's persons, and every other person of `everyone` in OUTSIDE."""
+    others = everyone.select("insz").join(assignment, on="insz", how="anti")
+    return pl.concat(
+        [
+            assignment.select("insz", SLICE),
+            others.with_columns(pl.lit(OUTSIDE, pl.Int32).alias(SLICE)),
+        ]
+    )
+
+
+def every_slice_sources(
+    con: duckdb.DuckDBPyConnection, tables: Sequence[str]
+) -> dict[str, Relation]:
+    """The rows of every person materialised (every slice and OUTSIDE), with the table's columns."""
+    return {
+        key: con.table(_table_name(key)).select(
+            *(ColumnExpression(c.name) for c in SOURCE_TABLES[key].columns)
+        )
+        for key in tables
+    }
+
+
 def slice_count(persons: int, slice_persons: int) -> int:
     """How many slices the persons make; an extract of nobody still has one (empty) slice."""
     return max(1, math.ceil(persons / slice_persons))
