@@ -846,7 +846,7 @@ def run_extract(
         chosen = chosen_consultation(spec, consultation)
         asked = None
         if chosen is not None:
-            context["consultation"] = consultation
+            context["consultation_kind"] = consultation  # 04/037: the look-up asked for
             spec = spec.for_consultation(str(consultation))
             asked = consultation_request(spec, chosen, persons_file)
         if asked is not None:

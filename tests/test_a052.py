@@ -19,8 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flows import audit
-from flows.export import AuthorisationError, control_export
 from flows.consultations import CONSULTATION_KEY
+from flows.export import AuthorisationError, control_export
 from flows.keys import create_key
 from flows.requests import RequestError, read_consultation_request
 from flows.settings import SPECS_DIR, Paths
@@ -283,7 +283,7 @@ def test_a_consultation_needs_a_population_the_request_lists(tmp_path):
     def everyone(document):
         document["population"]["rule"] = "all_persons_in_period"
 
-    with pytest.raises(SpecError, match="the population rule must be listed_persons"):
+    with pytest.raises(SpecError, match="the population must hold the listed persons"):
         load_spec(variant(tmp_path, everyone))
 
 
