@@ -306,7 +306,7 @@ def release_withheld(paths: Paths, run: str, file: str, reason: str, specs_dir: 
             "recipient": spec.recipient,
             "purpose": spec.purpose,
             "as_of": record["as_of"],
-            "reason": reason,
+            "release_reason": reason,
         }
         rules = analysis_rules(spec)
         operator = login()
@@ -341,7 +341,7 @@ def release_withheld(paths: Paths, run: str, file: str, reason: str, specs_dir: 
             "as_of": record["as_of"],
             "code": record["code"],
             "steward": operator,
-            "reason": reason,
+            "release_reason": reason,
             "withheld_because": outcome["reason"],
             "delete_by": record["delete_by"],
             "our_copy_delete_by": record["our_copy_delete_by"],
@@ -376,3 +376,20 @@ def release_withheld(paths: Paths, run: str, file: str, reason: str, specs_dir: 
         raise AnalysisFailed(
             f"the run stopped on {kind}; its details are withheld because they may quote data"
         ) from None
+
+
+def published_outputs(paths: Paths, spec_path: Path, as_of: dt.date, code: Path) -> Path | None:
+    """The outputs folder of an earlier run of the same code on the same workspace (None:
+    none), so that a demo run again reuses it instead of publishing the same outputs twice."""
+    spec = load_spec(spec_path)
+    workspace = release_folder(paths, spec, ModeName.ONPREM, as_of) / "manifest.json"
+    if not workspace.is_file() or not code.is_file():
+        return None
+    wanted = (sha256_file(code), sha256_file(workspace))
+    pattern = outputs_folder(paths, spec, as_of, "*").name + "/manifest.json"
+    for manifest_path in sorted((paths.releases / spec.project).glob(pattern)):
+        manifest = json.loads(manifest_path.read_text())
+        found = (manifest.get("code", {}).get("sha256"), manifest.get("workspace_manifest_sha256"))
+        if found == wanted and "steward" not in manifest:
+            return manifest_path.parent
+    return None

@@ -654,6 +654,31 @@ def _demo_store(sources: Path) -> dict | None:
     return description
 
 
+DEMO_ANALYSIS = SPECS_DIR.parent / "notebooks" / "barometer_onprem.py"
+
+
+def _demo_analysis(paths: Paths) -> str:
+    """The barometer run on the whole on-premise population (`rex analyse run`), once per code
+    and workspace; a line saying what came out. Inside a Prefect API (`_prefect_api`)."""
+    from flows.analyse import REFUSALS, AnalysisFailed, analysis_run, published_outputs
+    from flows.output_checking import WITHHELD
+
+    earlier = published_outputs(paths, DEMO_SPEC, DEMO_AS_OF, DEMO_ANALYSIS)
+    if earlier is not None:
+        return f"barometer on premise: unchanged, outputs in {earlier}"
+    try:
+        result = analysis_run(DEMO_SPEC, DEMO_AS_OF, DEMO_ANALYSIS, paths)
+    except (*REFUSALS, AnalysisFailed) as error:
+        _fail(f"the barometer's analysis run: {error}")
+        raise
+    withheld = sum(c.outcome == WITHHELD for c in result.checks)
+    return (
+        f"barometer on premise (`rex analyse run`, {result.seconds:.0f} s): "
+        f"{len(result.checks) - withheld} outputs released, {withheld} withheld; "
+        f"report in {result.published or result.run_folder}/checking_report.md"
+    )
+
+
 @app.command()
 def demo(
     persons: Annotated[int, typer.Option(min=1, help="synthetic persons")] = DEMO_PERSONS,
@@ -664,7 +689,8 @@ def demo(
         ),
     ] = False,
 ) -> None:
-    """Synthetic sources, demo key, 18/088 sample export and on-premise build, then a summary.
+    """Synthetic sources, demo key, 18/088 sample export and on-premise build, the barometer
+    run on premise through `rex analyse run`, then a summary.
 
     The sources are data/synthetic: generated when missing; a synthetic store already there is
     used as it is, whatever its size, unless --replace; a store without store.json is taken for
@@ -708,6 +734,7 @@ def demo(
                 onprem = with_engine(onprem_build, engine)(
                     DEMO_SPEC, DEMO_AS_OF, paths, paths.sources, engine
                 )
+            analysed = _demo_analysis(paths)
     except REFUSALS as error:
         _refused(error)
         return
@@ -722,6 +749,7 @@ def demo(
         )
         table.add_row(label, result.status, f"{result.manifest['persons']:,}", rows)
     Console().print(table)
+    typer.echo(analysed)
     typer.echo(
         f"key fingerprint {sample.manifest['key_fingerprint']}; "
         f"{time.perf_counter() - started:.0f} s"

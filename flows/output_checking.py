@@ -168,10 +168,20 @@ def _check_table(path: Path, name: str, cells_path: Path, rules: OutputChecks) -
         )
     outcomes = output_checks.cell_outcomes(cells, rules)
     counted = output_checks.summary(outcomes)
-    suppressed = {o: n for o, n in counted.items() if o.startswith("suppressed")}
-    if sum(suppressed.values()) == outcomes.height:  # nothing would be left of it
-        said = "; ".join(f"{n:,} {o.removeprefix('suppressed: ')}" for o, n in suppressed.items())
-        return FileCheck(name, "table", WITHHELD, f"every cell is suppressed ({said})", counted)
+    # a table of magnitudes is made for them: with all of them suppressed, nothing it was made
+    # for would be left (only its counts of persons), so it is withheld whole, as is a table
+    # of counts with every count suppressed
+    magnitudes = outcomes.filter(pl.col(output_checks.STATISTIC) != output_checks.COUNT)
+    purpose = magnitudes if not magnitudes.is_empty() else outcomes
+    if purpose[output_checks.OUTCOME].str.starts_with("suppressed").all():
+        said = "; ".join(
+            f"{n:,} {o.removeprefix('suppressed: ')}"
+            for o, n in output_checks.summary(purpose).items()
+        )
+        what = "magnitude" if purpose is magnitudes else "count"
+        return FileCheck(
+            name, "table", WITHHELD, f"every {what} cell is suppressed ({said})", counted
+        )
     released = output_checks.released_table(table, outcomes, rules)
     if released is table:
         return FileCheck(name, "table", RELEASED, "every cell passes", counted, path.read_bytes())

@@ -19,7 +19,7 @@ from typing import Any
 
 from flows import audit
 from specs.load import SpecError, load_spec, spec_digest
-from specs.model import ModeName
+from specs.model import ModeName, Spec
 
 DISCLOSURES = frozenset({"release", "rerun"})
 
@@ -84,8 +84,10 @@ def check(entry: dict[str, Any], entries: list[dict[str, Any]], specs_dir: Path)
             tuple(entry.get("roles") or ()),
             signed is not None and dt.date.fromisoformat(signed) <= day,
         )
-        if refusal is not None:
+        if refusal is not None and not entry.get("steward_release"):
             violations.append(refusal)
+        if entry.get("steward_release"):
+            violations += _steward_violations(entry, spec)
     return Finding(
         seq=entry["seq"],
         deliberation=str(entry.get("deliberation", "?")),
@@ -111,3 +113,19 @@ def review(
 
 def _seq(entry: dict[str, Any]) -> int:
     return int(entry["seq"])
+
+
+def _steward_violations(entry: dict[str, Any], spec: Spec) -> list[str]:
+    """A withheld analysis output released by hand: by a holder of a steward role the spec
+    names (the roles the release logged from the roster), with a written reason."""
+    onprem = spec.modes.get(ModeName.ONPREM)
+    stewards = () if onprem is None or onprem.analysis is None else onprem.analysis.steward_roles
+    found = []
+    if not set(entry.get("roles") or ()) & set(stewards):
+        found.append(
+            f"withheld output {entry['steward_release']!r} released by "
+            f"{entry.get('actor')!r}, who held no steward role of deliberation {spec.deliberation}"
+        )
+    if not str(entry.get("release_reason") or "").strip():
+        found.append(f"withheld output {entry['steward_release']!r} released without a reason")
+    return found
