@@ -450,6 +450,8 @@ def audit_review(
         table.add_column(column, overflow="fold")
     for f in findings:
         verdict = "ok" if f.ok else "; ".join(f.violations)
+        if f.note:
+            verdict += f" ({f.note})"
         table.add_row(str(f.seq), f.deliberation, f.mode, f.as_of, f.actor, verdict)
     Console().print(table)
     violations = sum(not f.ok for f in findings)

@@ -34,6 +34,8 @@ class Finding:
     as_of: str
     actor: str
     violations: tuple[str, ...] = field(default=())
+    # what kind of disclosure it was, where not a run's own release (a steward's, say)
+    note: str = ""
 
     @property
     def ok(self) -> bool:
@@ -95,6 +97,12 @@ def check(entry: dict[str, Any], entries: list[dict[str, Any]], specs_dir: Path)
         as_of=str(entry.get("as_of", "?")),
         actor=str(entry.get("actor", "?")),
         violations=tuple(violations),
+        note=(
+            f"withheld analysis output {entry['steward_release']!r} released by a steward: "
+            f"{entry.get('release_reason')}"
+            if entry.get("steward_release")
+            else ""
+        ),
     )
 
 

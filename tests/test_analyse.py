@@ -247,6 +247,9 @@ def test_a_steward_releases_a_withheld_table_with_a_reason_but_never_person_leve
     assert entries[-1]["steward_release"] == "three_persons.csv"
     total, findings = review(run_paths.audit_log, specs_dir, 10, dt.date(2021, 1, 1), seed=1)
     assert total == 2 and all(f.ok for f in findings), findings
+    assert [f.note for f in findings][-1].startswith(
+        "withheld analysis output 'three_persons.csv' released by a steward: the 3 persons"
+    )
 
 
 def test_a_steward_role_is_needed_to_release_a_withheld_output(disclosive_run, run_paths, tmp_path):
@@ -339,3 +342,15 @@ def test_analyse_commands_have_help():
     ):
         result = CliRunner().invoke(app, command)
         assert result.exit_code == 0, result.output
+
+
+def test_a_runs_folder_and_its_outputs_fall_under_the_specs_retention(
+    disclosive_run, run_paths, tmp_path
+):
+    from flows.retention import retention_plan
+
+    result, _ = disclosive_run
+    before = {s.target for s in retention_plan(run_paths, tmp_path, dt.date(2021, 12, 31))}
+    after = {s.target for s in retention_plan(run_paths, tmp_path, dt.date(2022, 1, 1))}
+    assert str(result.run_folder) not in before and str(result.published) not in before
+    assert {str(result.run_folder), str(result.published)} <= after
