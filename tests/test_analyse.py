@@ -282,14 +282,20 @@ def test_a_run_past_its_time_limit_is_stopped_and_its_outputs_withheld(world, ru
         """
         import os, time
         from pathlib import Path
-        (Path(os.environ["REX_OUTPUT"]) / "early.txt").write_text("written before the limit")
+        import polars as pl
+        out = Path(os.environ["REX_OUTPUT"])
+        ids = pl.read_parquet(Path(os.environ["REX_RELEASE"]) / "persons.parquet")["person_id"]
+        (out / "early.txt").write_text("written before the limit")
+        (out / "listed.txt").write_text("\\n".join(ids.head(5)))
         time.sleep(60)
         """,
     )
     result = analysis_run(spec, WORLD_AS_OF, code, run_paths)
     assert result.failure == "the code was stopped at the run's time limit"
     assert result.seconds < 30 and result.published is None
-    assert _outcomes(result)["early.txt"][0] == WITHHELD
+    outcomes = _outcomes(result)
+    assert outcomes["early.txt"] == (WITHHELD, f"the run failed: {result.failure}")
+    assert outcomes["listed.txt"][1].startswith("person-level")  # still never releasable
     assert audit.read(run_paths.audit_log)[-1]["event"] == "failure"
 
 
