@@ -44,6 +44,11 @@ retention_app = typer.Typer(
 app.add_typer(retention_app, name="retention")
 yearly_app = typer.Typer(help="Scheduled yearly deliveries.", no_args_is_help=True)
 app.add_typer(yearly_app, name="yearly")
+analyse_app = typer.Typer(
+    help="Run researchers' code on the on-premise workspace; only checked outputs come out.",
+    no_args_is_help=True,
+)
+app.add_typer(analyse_app, name="analyse")
 
 DEMO_SPEC = SPECS_DIR / "18-088.yaml"
 DEMO_AS_OF = dt.date(2020, 6, 30)
@@ -732,6 +737,57 @@ def yearly_run(spec: SpecFile, as_of: AsOf = None, sources: Sources = None) -> N
         typer.echo(f"superseded and deleted: {folder}")
 
 
+@analyse_app.command("run")
+def analyse_run(
+    code: Annotated[Path, typer.Option(help="the researchers' Python script (.py) or notebook")],
+    spec: SpecFile = DEMO_SPEC,
+    as_of: AsOf = None,
+) -> None:
+    """Run CODE on the spec's on-premise workspace in a child process (read-only workspace,
+    time and memory limits, REX_RELEASE/REX_ONPREM pointing at the panels, REX_OUTPUT at a
+    fresh output folder), check every file it writes, and publish what passes with a checking
+    report. What the code prints stays in the run's folder."""
+    paths = _paths(writes=True)
+    from flows.analyse import REFUSALS, AnalysisFailed, analysis_run
+
+    try:
+        with _prefect_api():
+            result = analysis_run(spec, _day(as_of), code, paths)
+    except (*REFUSALS, AnalysisFailed) as error:
+        _fail(str(error) if isinstance(error, AnalysisFailed) else f"refused: {error}")
+        return
+    rows = [(c.name, c.kind, c.outcome, c.reason) for c in result.checks]
+    _steps_table(f"outputs of run {result.run}", rows, ("file", "kind", "outcome", "reason"))
+    typer.echo(f"run folder (stays inside): {_shown(paths, str(result.run_folder))}")
+    if result.published is not None:
+        typer.echo(f"published: {result.published}")
+    else:
+        typer.echo("nothing was published")
+    typer.echo(f"the code ran {result.seconds:.1f} s")
+    if result.failure is not None:
+        _fail(f"{result.failure}; every output is withheld")
+
+
+@analyse_app.command("release")
+def analyse_release(
+    run: Annotated[str, typer.Option(help="the run's id (`rex analyse run` prints it)")],
+    file: Annotated[str, typer.Option(help="the withheld output, as the report names it")],
+    reason: Annotated[str, typer.Option(help="why it may leave, in words (logged)")],
+) -> None:
+    """Release an output the checks withheld: data stewards only (a role the spec's
+    `analysis.steward_roles` names), with a written reason; never person-level output."""
+    paths = _paths(writes=True)
+    from flows.analyse import REFUSALS, AnalysisFailed, release_withheld
+
+    try:
+        with _prefect_api():
+            target = release_withheld(paths, run, file, reason, SPECS_DIR)
+    except (*REFUSALS, AnalysisFailed) as error:
+        _fail(str(error) if isinstance(error, AnalysisFailed) else f"refused: {error}")
+        return
+    typer.echo(f"published: {target}")
+
+
 @app.command()
 def serve() -> None:
     """Serve the yearly and retention deployments (needs a running Prefect server)."""
@@ -767,6 +823,31 @@ def _demo_store(sources: Path) -> dict | None:
     return description
 
 
+DEMO_ANALYSIS = SPECS_DIR.parent / "notebooks" / "barometer_onprem.py"
+
+
+def _demo_analysis(paths: Paths) -> str:
+    """The barometer run on the whole on-premise population (`rex analyse run`), once per code
+    and workspace; a line saying what came out. Inside a Prefect API (`_prefect_api`)."""
+    from flows.analyse import REFUSALS, AnalysisFailed, analysis_run, published_outputs
+    from flows.output_checking import WITHHELD
+
+    earlier = published_outputs(paths, DEMO_SPEC, DEMO_AS_OF, DEMO_ANALYSIS)
+    if earlier is not None:
+        return f"barometer on premise: unchanged, outputs in {earlier}"
+    try:
+        result = analysis_run(DEMO_SPEC, DEMO_AS_OF, DEMO_ANALYSIS, paths)
+    except (*REFUSALS, AnalysisFailed) as error:
+        _fail(f"the barometer's analysis run: {error}")
+        raise
+    withheld = sum(c.outcome == WITHHELD for c in result.checks)
+    return (
+        f"barometer on premise (`rex analyse run`, {result.seconds:.0f} s): "
+        f"{len(result.checks) - withheld} outputs released, {withheld} withheld; "
+        f"report in {result.published or result.run_folder}/checking_report.md"
+    )
+
+
 @app.command()
 def demo(
     persons: Annotated[int, typer.Option(min=1, help="synthetic persons")] = DEMO_PERSONS,
@@ -777,7 +858,8 @@ def demo(
         ),
     ] = False,
 ) -> None:
-    """Synthetic sources, demo key, 18/088 sample export and on-premise build, then a summary.
+    """Synthetic sources, demo key, 18/088 sample export and on-premise build, the barometer
+    run on premise through `rex analyse run`, then a summary.
 
     The sources are data/synthetic: generated when missing; a synthetic store already there is
     used as it is, whatever its size, unless --replace; a store without store.json is taken for
@@ -821,6 +903,7 @@ def demo(
                 onprem = with_engine(onprem_build, engine)(
                     DEMO_SPEC, DEMO_AS_OF, paths, paths.sources, engine
                 )
+            analysed = _demo_analysis(paths)
     except REFUSALS as error:
         _refused(error)
         return
@@ -835,6 +918,7 @@ def demo(
         )
         table.add_row(label, result.status, f"{result.manifest['persons']:,}", rows)
     Console().print(table)
+    typer.echo(analysed)
     typer.echo(
         f"key fingerprint {sample.manifest['key_fingerprint']}; "
         f"{time.perf_counter() - started:.0f} s"

@@ -60,7 +60,7 @@ from flows.validate import (
 from specs.authorisation import run_refusals
 from specs.catalog import PANELS, VARIABLES, Granularity
 from specs.checks import panel_checks
-from specs.codebook import codebook, codebook_markdown
+from specs.codebook import codebook, codebook_markdown, output_checks_markdown
 from specs.load import SpecError, load_spec, spec_digest
 from specs.model import Consultation, Mode, ModeName, RequestKind, Spec
 from specs.release import ReleasedColumn, released_panels, released_summaries
@@ -623,13 +623,14 @@ def publish_task(
             files[name] = {"sha256": sha256_file(staging / name)}
     book = codebook(layout, {**header["summaries"], sample_mark.TABLE: sample_mark.DESCRIPTION})
     write_json(book, staging / "codebook.json")
-    (staging / "codebook.md").write_text(
-        codebook_markdown(
-            f"deliberation {header['deliberation']}, {header['mode']}",
-            book,
-            header.get("population"),
-        )
+    book_text = codebook_markdown(
+        f"deliberation {header['deliberation']}, {header['mode']}",
+        book,
+        header.get("population"),
     )
+    if "output_checks" in header:
+        book_text += "\n" + output_checks_markdown(header["output_checks"])
+    (staging / "codebook.md").write_text(book_text)
     for name in ("codebook.json", "codebook.md"):
         files[name] = {"sha256": sha256_file(staging / name)}
     manifest = {
@@ -971,6 +972,8 @@ def run_extract(
                 "derivation_audit": built.derivation_audit,
                 "disclosure_risk": built.disclosure_risk or disclosure.not_measured(mode_name),
             }
+            if mode.analysis is not None:  # the rules its analysis runs' outputs must pass
+                header["output_checks"] = mode.analysis.output_checks.model_dump()
             result = publish_task(built, layout, header, staging, target, record)
         except BaseException as error:
             discard(staging)

@@ -86,6 +86,27 @@ def holdings(paths: Paths) -> list[Holding]:
                 ours = manifest.get("our_copy_delete_by", manifest["delete_by"])
                 common["delete_by"] = ours and dt.date.fromisoformat(ours)
             found.append(Holding(**common, ours=True))
+    found += analysis_run_holdings(paths)
+    return found
+
+
+def analysis_run_holdings(paths: Paths) -> list[Holding]:
+    """The folders of analysis runs (flows.analyse): what the code printed and wrote before it
+    was checked is on-premise data, deleted with the workspace's deadline."""
+    found = []
+    for record_path in sorted(paths.analysis_runs.glob("*/*/run.json")):
+        record = json.loads(record_path.read_text())
+        found.append(
+            Holding(
+                project=record["project"],
+                deliberation=record["deliberation"],
+                mode=f"{record['mode']} analysis run",
+                recipient=record["recipient"],
+                delete_by=record["delete_by"] and dt.date.fromisoformat(record["delete_by"]),
+                path=str(record_path.parent),
+                ours=True,
+            )
+        )
     return found
 
 
@@ -150,7 +171,9 @@ def consultation_terms(specs_dir: Path) -> dict[tuple[str, str], ConsultationTer
 def tombstones(paths: Paths) -> list[Path]:
     """Deletions an earlier run began and did not finish."""
     return sorted(
-        p for base in (paths.releases, paths.onprem) for p in base.glob(f"*/{TOMBSTONE}*")
+        p
+        for base in (paths.releases, paths.onprem, paths.analysis_runs)
+        for p in base.glob(f"*/{TOMBSTONE}*")
     )
 
 

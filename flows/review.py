@@ -30,7 +30,7 @@ from typing import Any
 from flows import audit, consultations
 from specs.authorisation import run_refusals
 from specs.load import SpecError, load_spec, spec_digest
-from specs.model import ModeName
+from specs.model import ModeName, Spec
 
 DISCLOSURES = frozenset({"release", "rerun"})
 
@@ -94,6 +94,17 @@ def _authorisation(entry: dict[str, Any], spec: Any) -> list[str]:
         dt.date.fromisoformat(signed) if signed else None,
         bool(synthetic),
         made_on=_logged_day(entry.get("at")),
+    )
+
+
+def _operator_refusal(entry: dict[str, Any], spec: Any) -> str | None:
+    """The operators' rule's refusal of the entry's actor, as run_refusals states it."""
+    signed = entry.get("declaration_signed")
+    return spec.operator_refusal(
+        str(entry.get("actor")),
+        tuple(entry.get("roles") or ()),
+        signed is not None
+        and dt.date.fromisoformat(signed) <= dt.date.fromisoformat(entry["as_of"]),
     )
 
 
@@ -162,10 +173,21 @@ def check(
             violations.append("the entry does not record which version of the spec was used")
         elif entry["spec_sha256"] != spec_digest(spec_path):
             violations.append("the spec has changed since the run: its coverage is unproven")
-        violations += _authorisation(entry, spec)
+        authorisation = _authorisation(entry, spec)
+        if entry.get("steward_release"):
+            # a withheld output released by a steward, who need not be an operator: the
+            # steward's rule replaces the operators'
+            authorisation = [v for v in authorisation if v != _operator_refusal(entry, spec)]
+            violations += _steward_violations(entry, spec)
+            notes.append(
+                f"withheld analysis output {entry['steward_release']!r} released by a steward: "
+                f"{entry.get('release_reason')}"
+            )
+        violations += authorisation
     if is_consultation(entry) and log is not None:
-        case_violations, notes = _case(entry, entries, position, log)
+        case_violations, case_notes = _case(entry, entries, position, log)
         violations += case_violations
+        notes += case_notes
     return Finding(
         seq=entry["seq"],
         deliberation=str(entry.get("deliberation", "?")),
@@ -211,3 +233,19 @@ def counts(entries: list[dict[str, Any]], as_of: dt.date) -> tuple[int, int]:
 
 def _seq(entry: dict[str, Any]) -> int:
     return int(entry["seq"])
+
+
+def _steward_violations(entry: dict[str, Any], spec: Spec) -> list[str]:
+    """A withheld analysis output released by hand: by a holder of a steward role the spec
+    names (the roles the release logged from the roster), with a written reason."""
+    onprem = spec.modes.get(ModeName.ONPREM)
+    stewards = () if onprem is None or onprem.analysis is None else onprem.analysis.steward_roles
+    found = []
+    if not set(entry.get("roles") or ()) & set(stewards):
+        found.append(
+            f"withheld output {entry['steward_release']!r} released by "
+            f"{entry.get('actor')!r}, who held no steward role of deliberation {spec.deliberation}"
+        )
+    if not str(entry.get("release_reason") or "").strip():
+        found.append(f"withheld output {entry['steward_release']!r} released without a reason")
+    return found

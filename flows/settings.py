@@ -35,6 +35,12 @@ class Paths:
         return self.data / "onprem"
 
     @property
+    def analysis_runs(self) -> Path:
+        """Analysis runs on premise (flows.analyse): each run's code, its printed output and its
+        outputs before they are checked; nothing here leaves."""
+        return self.data / "analysis"
+
+    @property
     def roster(self) -> Path:
         """The staff roster (flows.access): roles and declarations of the operators."""
         return self.data / "access" / "roster.yaml"

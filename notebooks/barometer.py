@@ -317,12 +317,13 @@ def state(month: pl.DataFrame) -> pl.Expr:
     )
 
 
-def trajectories(month: pl.DataFrame, episodes: pl.DataFrame, window: int = WINDOW) -> pl.DataFrame:
-    """Share of each state `offset` months before (negative) or after entering incapacity.
+def situations_around_entry(
+    month: pl.DataFrame, episodes: pl.DataFrame, window: int = WINDOW
+) -> pl.DataFrame:
+    """One row per entry into incapacity and month around it: the person, the entry, the
+    `offset` from its start month (-window .. window) and the state in that month.
 
-    Every episode whose start month leaves `window` months of panel on both sides counts; month 0
-    is the month it starts. Shares are over the entries observed in that month (a person who
-    died has no more months)."""
+    Every episode whose start month leaves `window` months of panel on both sides counts."""
     numbers = month_number(month, "month")
     bounds = month.select(numbers.min().alias("first"), numbers.max().alias("last")).row(0)
     entries = episodes.filter(
@@ -331,11 +332,20 @@ def trajectories(month: pl.DataFrame, episodes: pl.DataFrame, window: int = WIND
     situations = month.select(
         "person_id", month_number(month, "month").alias("month_number"), state(month)
     )
-    around = (
+    return (
         entries.join(situations, on="person_id")
         .with_columns((pl.col("month_number") - pl.col("start_month")).alias("offset"))
         .filter(pl.col("offset").abs() <= window)
     )
+
+
+def trajectories(month: pl.DataFrame, episodes: pl.DataFrame, window: int = WINDOW) -> pl.DataFrame:
+    """Share of each state `offset` months before (negative) or after entering incapacity.
+
+    Every episode whose start month leaves `window` months of panel on both sides counts; month 0
+    is the month it starts. Shares are over the entries observed in that month (a person who
+    died has no more months)."""
+    around = situations_around_entry(month, episodes, window)
     counts = around.group_by("offset", "state").agg(pl.len().alias("entries"))
     grid = pl.DataFrame(
         {"offset": list(range(-window, window + 1))}, schema={"offset": pl.Int32}

@@ -88,3 +88,36 @@ def codebook_markdown(
             )
         lines.append("")
     return "\n".join(lines)
+
+
+def output_checks_markdown(checks: Mapping[str, Any]) -> str:
+    """The rules an analysis run's outputs must pass before they leave (the spec's
+    `output_checks`, specs.model.OutputChecks), for the codebook and the checking report."""
+    zeros = "suppressed" if checks["zeros"] == "suppress" else "released"
+    rounding = (
+        "released as they are"
+        if checks["round_counts_to"] == 1
+        else f"rounded to the nearest multiple of {checks['round_counts_to']}"
+    )
+    return "\n".join(
+        [
+            "## Output checks",
+            "",
+            "What an analysis run (`rex analyse run`) may take out of the workspace: only files "
+            "made with rex's researcher API (`researcher.outputs`), checked cell by cell.",
+            "",
+            f"- a cell of fewer than {checks['min_persons']} persons is suppressed;",
+            f"- a count of zero is {zeros};",
+            f"- a sum or mean is suppressed if its {checks['dominance_n']} largest contributions "
+            f"exceed {checks['dominance_k']:g} of its total ((n, k) rule), or if its total less "
+            f"its two largest contributions is below {checks['p_ratio']:g} of the largest "
+            "(p-ratio rule);",
+            f"- counts are {rounding};",
+            f"- model estimates need {checks['min_persons']} persons and as many residual "
+            "degrees of freedom;",
+            "- a plot leaves only if every table it is drawn from leaves with no cell suppressed;",
+            "- person-level output (a column of pseudonyms, a row per person, one person's value) "
+            "and any file written otherwise are withheld.",
+            "",
+        ]
+    )

@@ -352,6 +352,75 @@ class DisclosureRisk(_Strict):
         return names
 
 
+# The anchors of the output checks' defaults: ACRO (SACRO project) checks every cell for at
+# least 10 persons and, for magnitudes, its (n, k) dominance rule with n = 2, k = 0.9 and its
+# p-ratio rule with p = 0.1, and treats zeros as disclosive; OpenSAFELY rounds the counts it
+# releases to the nearest 5 (and redacts those of 7 or fewer, which a threshold of 10 covers).
+ACRO_MIN_PERSONS = 10
+ACRO_DOMINANCE_N = 2
+ACRO_DOMINANCE_K = 0.9
+ACRO_P_RATIO = 0.1
+OPENSAFELY_ROUNDING = 5
+
+
+class OutputChecks(_Strict):
+    """The rules every output of an analysis run must pass before it leaves the premises
+    (18/088 point 12: only anonymous results leave). Defaults: ACRO's and OpenSAFELY's."""
+
+    min_persons: int = Field(
+        default=ACRO_MIN_PERSONS,
+        ge=1,
+        description="a cell (a count, or a magnitude over persons) of fewer persons is suppressed",
+    )
+    dominance_n: int = Field(
+        default=ACRO_DOMINANCE_N,
+        ge=1,
+        description="(n, k) rule: a magnitude cell whose n largest contributions make up more "
+        "than k of its total is suppressed",
+    )
+    dominance_k: float = Field(
+        default=ACRO_DOMINANCE_K, gt=0, le=1, description="(n, k) rule: the share k"
+    )
+    p_ratio: float = Field(
+        default=ACRO_P_RATIO,
+        ge=0,
+        le=1,
+        description="p-ratio rule: a magnitude cell whose total less its two largest "
+        "contributions is below p times its largest is suppressed (the second largest "
+        "contributor could estimate the largest within p)",
+    )
+    round_counts_to: int = Field(
+        default=OPENSAFELY_ROUNDING,
+        ge=1,
+        description="released counts are rounded to the nearest multiple of this (1: as they are)",
+    )
+    zeros: Literal["suppress", "release"] = Field(
+        default="suppress",
+        description="a count of zero tells that nobody has the combination (ACRO treats zeros "
+        "as disclosive): suppressed, or released",
+    )
+
+
+class AnalysisRuns(_Strict):
+    """Researchers' code run on the on-premise workspace (18/088 point 12: the codes developed on
+    the sample applied to the whole population), its outputs checked before they leave."""
+
+    output_checks: OutputChecks = Field(
+        default_factory=OutputChecks, description="the rules every output must pass"
+    )
+    steward_roles: tuple[str, ...] = Field(
+        min_length=1,
+        description="roles of the staff roster whose holders may release a withheld output, "
+        "with a written reason",
+    )
+    time_limit_minutes: float = Field(
+        default=120, gt=0, description="a run is stopped after this much time (wall and CPU)"
+    )
+    memory_limit_gib: float = Field(
+        default=16, gt=0, description="the most memory (address space) a run's process may take"
+    )
+
+
 class PseudonymLink(_Strict):
     """A mode that carries the pseudonyms of another mode of the spec, linking the two: by
     default every mode has pseudonyms of its own (transforms.modes), so only a spec that says
@@ -426,6 +495,11 @@ class Mode(_Strict):
         default=None,
         description="how a sample mode's disclosure risk is measured and its threshold; "
         "absent: measured with the catalog's defaults and no threshold",
+    )
+    analysis: AnalysisRuns | None = Field(
+        default=None,
+        description="on premise only: researchers' code may run on this mode's workspace "
+        "(`rex analyse run`), and its checked outputs leave; absent: no analysis runs",
     )
     shares_pseudonyms_with: PseudonymLink | None = Field(
         default=None,
@@ -813,6 +887,7 @@ class Spec(_Strict):
             raise ValueError("the spec grants identified data but no mode is identified")
         for mode_name, mode in self.modes.items():
             self._check_pseudonym_link(mode_name, mode)
+            self._check_analysis(mode_name, mode)
         # last: a mode refused by the rules above has no protections worth a grant
         for mode_name, mode in self.modes.items():
             self._check_exact_grants(mode_name, mode, requested)
@@ -834,6 +909,14 @@ class Spec(_Strict):
                 derived_protections(self, mode)
             except DerivationError as error:
                 raise ValueError(f"mode {mode_name.value!r}: {error}") from None
+
+    @staticmethod
+    def _check_analysis(mode_name: ModeName, mode: Mode) -> None:
+        if mode.analysis is not None and mode_name is not ModeName.ONPREM:
+            raise ValueError(
+                f"mode {mode_name.value!r}: analysis runs are for the on-premise workspace only; "
+                "a delivered mode's data is no longer ours to run code on"
+            )
 
     def _check_pseudonym_link(self, mode_name: ModeName, mode: Mode) -> None:
         link = mode.shares_pseudonyms_with

@@ -1,0 +1,398 @@
+"""On-premise analysis runs: the researchers' code on the whole population, and only what passes
+the output checks comes out (18/088 point 12).
+
+A run reads as the extracts do: authorise (the spec's on-premise mode must allow analysis runs,
+and the operator be one of the spec's), run the code in a child process against the workspace
+(flows.child), check every file it wrote (flows.output_checking), then publish what passed like a
+release (a staging folder, a manifest with every file's sha256, the checking report, one rename,
+the audit entry first) under data/releases, where retention and `rex verify` find it. What is
+withheld, and what the code printed, stays in the run's folder under data/analysis.
+
+A data steward (a role the spec names) may release a withheld output with a written reason
+(`release_withheld`); person-level output is never released, by anybody.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import uuid
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from flows import audit, child
+from flows.access import RosterError, load_roster, login, roster_digest
+from flows.export import AuthorisationError, StepFailed, authorise, release_folder, withheld
+from flows.output_checking import RELEASED_CHANGED, WITHHELD, FileCheck, check_outputs
+from flows.release import publish, sha256_file, staging_folder, write_json
+from flows.settings import Paths
+from specs.codebook import output_checks_markdown
+from specs.load import SpecError, load_spec, spec_digest
+from specs.model import AnalysisRuns, ModeName, Spec
+from transforms.protect import PERSON_ID
+
+RUN_RECORD = "run.json"
+OUTPUTS = "outputs"
+REPORT_JSON = "checking_report.json"
+REPORT_MARKDOWN = "checking_report.md"
+# the table of persons every workspace holds, whose pseudonyms no output may carry
+PERSONS_TABLE = "persons.parquet"
+
+
+class AnalysisRefused(RuntimeError):
+    """An analysis run or a steward's release is not allowed; the message says why."""
+
+
+class AnalysisFailed(RuntimeError):
+    """A run stopped on an unexpected error; nothing was published."""
+
+
+REFUSALS = (AnalysisRefused, AuthorisationError, RosterError, SpecError, audit.AuditLogError)
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    run: str
+    run_folder: Path
+    checks: list[FileCheck]
+    published: Path | None
+    failure: str | None
+    seconds: float
+
+
+def outputs_folder(paths: Paths, spec: Spec, as_of: dt.date, run: str) -> Path:
+    """Where a run's released outputs go: beside the spec's releases, named after the run."""
+    name = f"{spec.deliberation.replace('/', '-')}_outputs_{as_of.isoformat()}_run-{run}"
+    return paths.releases / spec.project / name
+
+
+def analysis_rules(spec: Spec) -> AnalysisRuns:
+    mode = spec.modes.get(ModeName.ONPREM)
+    if mode is None or mode.analysis is None:
+        raise AnalysisRefused(
+            f"deliberation {spec.deliberation} allows no analysis runs on its on-premise "
+            "workspace (its onprem mode has no 'analysis')"
+        )
+    return mode.analysis
+
+
+def workspace_manifest(workspace: Path) -> dict[str, Any]:
+    manifest = workspace / "manifest.json"
+    if not manifest.is_file():
+        raise AnalysisRefused(
+            f"no on-premise workspace at {workspace}: build it first with `rex export onprem`"
+        )
+    return json.loads(manifest.read_text())
+
+
+@task(cache_policy=NO_CACHE)
+@withheld
+def run_code_task(
+    code: Path, workspace: Path, run_folder: Path, limits: child.Limits
+) -> child.ChildOutcome:
+    return child.run_code(code, workspace, run_folder, run_folder / OUTPUTS, limits)
+
+
+@task(cache_policy=NO_CACHE)
+@withheld
+def check_outputs_task(outputs: Path, workspace: Path, rules: AnalysisRuns) -> list[FileCheck]:
+    person_ids = pl.read_parquet(workspace / PERSONS_TABLE, columns=[PERSON_ID])[PERSON_ID]
+    return check_outputs(outputs, person_ids, rules.output_checks)
+
+
+def report_markdown(header: dict[str, Any], checks: list[FileCheck]) -> str:
+    """The checking report, for people: each output, its outcome and why."""
+    lines = [
+        f"# Checking report: deliberation {header['deliberation']}, run {header['run']}",
+        "",
+        f"Code `{header['code']['file']}` (sha256 {header['code']['sha256']}), run as of "
+        f"{header['as_of']} by {header['actor']} on the workspace {header['workspace']}.",
+        "",
+    ]
+    if header.get("failure"):
+        lines += [f"The run failed: {header['failure']}; every output is withheld.", ""]
+    lines += ["| file | kind | outcome | reason |", "|---|---|---|---|"]
+    lines += [f"| {c.name} | {c.kind} | {c.outcome} | {c.reason} |" for c in checks]
+    changed = [c for c in checks if c.cells and c.outcome == RELEASED_CHANGED]
+    if changed:
+        lines += ["", "## Cells", "", "| file | cell outcome | cells |", "|---|---|---|"]
+        lines += [f"| {c.name} | {o} | {n:,} |" for c in changed for o, n in c.cells.items()]
+    lines += ["", output_checks_markdown(header["output_checks"])]
+    return "\n".join(lines)
+
+
+@task(cache_policy=NO_CACHE)
+@withheld
+def publish_outputs_task(
+    checks: list[FileCheck], header: dict[str, Any], target: Path, paths: Paths, context: dict
+) -> Path | None:
+    """Publish the released files with the report and a manifest, in one step; None when
+    nothing may leave (the report then stays in the run's folder only)."""
+    released = [c for c in checks if c.outcome != WITHHELD and c.released is not None]
+    if not released:
+        return None
+    staging = staging_folder(target)
+    files: dict[str, dict[str, str]] = {}
+    for check in released:
+        (staging / check.name).write_bytes(check.released or b"")
+    write_json({**header, "outputs": [c.as_dict() for c in checks]}, staging / REPORT_JSON)
+    (staging / REPORT_MARKDOWN).write_text(report_markdown(header, checks))
+    for path in sorted(staging.iterdir()):
+        files[path.name] = {"sha256": sha256_file(path)}
+    manifest = {**header, "files": files}
+    write_json(manifest, staging / "manifest.json")
+    manifest_sha256 = sha256_file(staging / "manifest.json")
+
+    def record(status: str) -> None:
+        audit.append(
+            paths.audit_log,
+            "release",
+            **context,
+            folder=str(target),
+            files=sorted(files),
+            manifest_sha256=manifest_sha256,
+            released=[c.name for c in released],
+            withheld={c.name: c.reason for c in checks if c.outcome == WITHHELD},
+        )
+
+    publish(staging, target, record)
+    return target
+
+
+@flow(name="analysis_run", log_prints=False)
+def analysis_run(
+    spec_path: Path, as_of: dt.date, code: Path, paths: Paths, today: dt.date | None = None
+) -> AnalysisResult:
+    """Run a researcher's code on the spec's on-premise workspace, check its outputs, publish
+    what passes; every outcome is in the audit log."""
+    run = uuid.uuid4().hex[:16]
+    context: dict[str, Any] = {
+        "run": run,
+        "spec": spec_path.name,
+        "mode": ModeName.ONPREM.value,
+        "as_of": as_of.isoformat(),
+        "analysis": True,
+    }
+    audit.append(paths.audit_log, "request", **context)
+    try:
+        if not code.is_file():
+            raise AnalysisRefused(f"{code}: no such file (expected a .py script or a .ipynb)")
+        if code.suffix not in (".py", ".ipynb"):
+            raise AnalysisRefused(f"{code}: expected a Python script (.py) or a notebook (.ipynb)")
+        code_sha256 = sha256_file(code)
+        context["code"] = {"file": code.name, "sha256": code_sha256}
+        spec = load_spec(spec_path)
+        context |= {
+            "spec_sha256": spec_digest(spec_path),
+            "deliberation": spec.deliberation,
+            "recipient": spec.recipient,
+            "purpose": spec.purpose,
+        }
+        operator = login()
+        staff = load_roster(paths.roster).member(operator)
+        context |= {
+            "roster_sha256": roster_digest(paths.roster),
+            "roles": list(staff.roles),
+            "declaration_signed": staff.declaration_signed and staff.declaration_signed.isoformat(),
+        }
+        rules = analysis_rules(spec)
+        workspace = release_folder(paths, spec, ModeName.ONPREM, as_of)
+        manifest = workspace_manifest(workspace)
+        mode = authorise(
+            spec,
+            ModeName.ONPREM,
+            as_of,
+            operator,
+            bool(manifest.get("test_run")),
+            staff,
+            today=today or dt.date.today(),
+        )
+        context["workspace"] = workspace.name
+        context["workspace_manifest_sha256"] = sha256_file(workspace / "manifest.json")
+        run_folder = paths.analysis_runs / spec.project / run
+        run_folder.mkdir(parents=True)
+        shutil.copy2(code, run_folder / f"code{code.suffix}")
+        limits = child.Limits(
+            seconds=max(1, round(rules.time_limit_minutes * 60)),
+            memory_bytes=int(rules.memory_limit_gib * child.GIB),
+        )
+        ran = run_code_task(run_folder / f"code{code.suffix}", workspace, run_folder, limits)
+        checks = check_outputs_task(run_folder / OUTPUTS, workspace, rules)
+        if ran.failure is not None:
+            # person-level output stays marked as such: a steward may never release it
+            checks = [
+                c
+                if c.person_level
+                else FileCheck(c.name, c.kind, WITHHELD, f"the run failed: {ran.failure}")
+                for c in checks
+            ]
+        header = {
+            "rex_version": version("rex"),
+            "deliberation": spec.deliberation,
+            "title": spec.title,
+            "project": spec.project,
+            "recipient": spec.recipient,
+            "purpose": spec.purpose,
+            "spec": {"file": spec_path.name, "sha256": context["spec_sha256"]},
+            "mode": ModeName.ONPREM.value,
+            "kind": "analysis outputs",
+            "run": run,
+            "actor": operator,
+            "as_of": as_of.isoformat(),
+            "code": context["code"],
+            "workspace": workspace.name,
+            "workspace_manifest_sha256": context["workspace_manifest_sha256"],
+            "seconds": round(ran.seconds, 1),
+            "failure": ran.failure,
+            "output_checks": rules.output_checks.model_dump(),
+            "delete_by": mode.delete_by and mode.delete_by.isoformat(),
+            "our_copy_delete_by": mode.delete_by and mode.delete_by.isoformat(),
+        }
+        write_json({**header, "outputs": [c.as_dict() for c in checks]}, run_folder / RUN_RECORD)
+        (run_folder / REPORT_MARKDOWN).write_text(report_markdown(header, checks))
+        target = outputs_folder(paths, spec, as_of, run)
+        published = publish_outputs_task(checks, header, target, paths, context)
+        if published is None:
+            audit.append(
+                paths.audit_log,
+                "withheld" if ran.failure is None else "failure",
+                **context,
+                reason=ran.failure or "no output passed the checks",
+                withheld={c.name: c.reason for c in checks},
+            )
+        return AnalysisResult(run, run_folder, checks, published, ran.failure, ran.seconds)
+    except audit.AuditLogError:
+        raise
+    except REFUSALS as error:
+        audit.append(paths.audit_log, "refusal", **context, reason=str(error))
+        raise
+    except Exception as error:
+        # as in the extracts: an unexpected error's message may quote data, so only its kind
+        kind = error.kind if isinstance(error, StepFailed) else type(error).__name__
+        audit.append(paths.audit_log, "failure", **context, reason=kind)
+        raise AnalysisFailed(
+            f"the run stopped on {kind}; its details are withheld because they may quote data"
+        ) from None
+
+
+def find_run(paths: Paths, run: str) -> Path:
+    """The folder of a run, by its id."""
+    found = sorted(paths.analysis_runs.glob(f"*/{run}/{RUN_RECORD}")) if run.isalnum() else []
+    if not found:
+        raise AnalysisRefused(f"no analysis run {run!r} under {paths.analysis_runs}")
+    return found[0].parent
+
+
+@flow(name="release_withheld_output", log_prints=False)
+def release_withheld(paths: Paths, run: str, file: str, reason: str, specs_dir: Path) -> Path:
+    """A withheld output of a run, released by a data steward with a written reason."""
+    context: dict[str, Any] = {"run": run, "mode": ModeName.ONPREM.value, "steward_release": file}
+    audit.append(paths.audit_log, "request", **context)
+    try:
+        if not reason.strip():
+            raise AnalysisRefused("a withheld output is released only with a written reason")
+        run_folder = find_run(paths, run)
+        record = json.loads((run_folder / RUN_RECORD).read_text())
+        spec_path = specs_dir / record["spec"]["file"]
+        spec = load_spec(spec_path)
+        context |= {
+            "spec": spec_path.name,
+            "spec_sha256": spec_digest(spec_path),
+            "deliberation": spec.deliberation,
+            "recipient": spec.recipient,
+            "purpose": spec.purpose,
+            "as_of": record["as_of"],
+            "release_reason": reason,
+        }
+        rules = analysis_rules(spec)
+        operator = login()
+        staff = load_roster(paths.roster).member(operator)
+        context |= {"roster_sha256": roster_digest(paths.roster), "roles": list(staff.roles)}
+        if not set(staff.roles) & set(rules.steward_roles):
+            raise AnalysisRefused(
+                f"{operator!r} holds none of the roles that may release a withheld output of "
+                f"deliberation {spec.deliberation}: {', '.join(rules.steward_roles)}"
+            )
+        outcome = next((o for o in record["outputs"] if o["file"] == file), None)
+        if outcome is None or outcome["outcome"] != WITHHELD:
+            raise AnalysisRefused(f"run {run} withheld no output {file!r}")
+        if outcome["reason"].startswith("person-level"):
+            raise AnalysisRefused(
+                f"{file!r} is person-level output, which is never released: {outcome['reason']}"
+            )
+        source = run_folder / OUTPUTS / file
+        ran_folder = outputs_folder(paths, spec, dt.date.fromisoformat(record["as_of"]), run)
+        target = ran_folder.with_name(f"{ran_folder.name}_steward-{uuid.uuid4().hex[:8]}")
+        staging = staging_folder(target)
+        shutil.copyfile(source, staging / Path(file).name)
+        header = {
+            key: record[key]
+            for key in ("rex_version", "deliberation", "title", "project", "recipient", "purpose")
+            if key in record
+        } | {
+            "spec": record["spec"],
+            "mode": ModeName.ONPREM.value,
+            "kind": "analysis output released by a data steward",
+            "run": run,
+            "as_of": record["as_of"],
+            "code": record["code"],
+            "steward": operator,
+            "release_reason": reason,
+            "withheld_because": outcome["reason"],
+            "delete_by": record["delete_by"],
+            "our_copy_delete_by": record["our_copy_delete_by"],
+        }
+        files = {Path(file).name: {"sha256": sha256_file(staging / Path(file).name)}}
+        write_json({**header, "files": files}, staging / "manifest.json")
+        manifest_sha256 = sha256_file(staging / "manifest.json")
+        publish(
+            staging,
+            target,
+            lambda status: audit.append(
+                paths.audit_log,
+                "release",
+                **context,
+                folder=str(target),
+                files=sorted(files),
+                manifest_sha256=manifest_sha256,
+                released=[file],
+                withheld_because=outcome["reason"],
+            ),
+        )
+        return target
+    except audit.AuditLogError:
+        raise
+    except REFUSALS as error:
+        audit.append(paths.audit_log, "refusal", **context, reason=str(error))
+        raise
+    except Exception as error:
+        # as in the extracts: an unexpected error's message may quote data, so only its kind
+        kind = error.kind if isinstance(error, StepFailed) else type(error).__name__
+        audit.append(paths.audit_log, "failure", **context, reason=kind)
+        raise AnalysisFailed(
+            f"the run stopped on {kind}; its details are withheld because they may quote data"
+        ) from None
+
+
+def published_outputs(paths: Paths, spec_path: Path, as_of: dt.date, code: Path) -> Path | None:
+    """The outputs folder of an earlier run of the same code on the same workspace (None:
+    none), so that a demo run again reuses it instead of publishing the same outputs twice."""
+    spec = load_spec(spec_path)
+    workspace = release_folder(paths, spec, ModeName.ONPREM, as_of) / "manifest.json"
+    if not workspace.is_file() or not code.is_file():
+        return None
+    wanted = (sha256_file(code), sha256_file(workspace))
+    pattern = outputs_folder(paths, spec, as_of, "*").name + "/manifest.json"
+    for manifest_path in sorted((paths.releases / spec.project).glob(pattern)):
+        manifest = json.loads(manifest_path.read_text())
+        found = (manifest.get("code", {}).get("sha256"), manifest.get("workspace_manifest_sha256"))
+        if found == wanted and "steward" not in manifest:
+            return manifest_path.parent
+    return None
