@@ -29,7 +29,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows import audit, child
 from flows.access import RosterError, load_roster, login, roster_digest
-from flows.export import AuthorisationError, StepFailed, authorise, release_folder, withheld
+from flows.export import AuthorisationError, authorise, outcome_logged, release_folder, withheld
 from flows.output_checking import RELEASED_CHANGED, WITHHELD, FileCheck, check_outputs
 from flows.release import publish, sha256_file, staging_folder, write_json
 from flows.settings import Paths
@@ -181,7 +181,7 @@ def analysis_run(
         "analysis": True,
     }
     audit.append(paths.audit_log, "request", **context)
-    try:
+    with outcome_logged(paths.audit_log, context, REFUSALS, _failed):
         if not code.is_file():
             raise AnalysisRefused(f"{code}: no such file (expected a .py script or a .ipynb)")
         if code.suffix not in (".py", ".ipynb"):
@@ -268,18 +268,12 @@ def analysis_run(
                 withheld={c.name: c.reason for c in checks},
             )
         return AnalysisResult(run, run_folder, checks, published, ran.failure, ran.seconds)
-    except audit.AuditLogError:
-        raise
-    except REFUSALS as error:
-        audit.append(paths.audit_log, "refusal", **context, reason=str(error))
-        raise
-    except Exception as error:
-        # as in the extracts: an unexpected error's message may quote data, so only its kind
-        kind = error.kind if isinstance(error, StepFailed) else type(error).__name__
-        audit.append(paths.audit_log, "failure", **context, reason=kind)
-        raise AnalysisFailed(
-            f"the run stopped on {kind}; its details are withheld because they may quote data"
-        ) from None
+
+
+def _failed(kind: str) -> AnalysisFailed:
+    return AnalysisFailed(
+        f"the run stopped on {kind}; its details are withheld because they may quote data"
+    )
 
 
 def find_run(paths: Paths, run: str) -> Path:
@@ -295,7 +289,7 @@ def release_withheld(paths: Paths, run: str, file: str, reason: str, specs_dir: 
     """A withheld output of a run, released by a data steward with a written reason."""
     context: dict[str, Any] = {"run": run, "mode": ModeName.ONPREM.value, "steward_release": file}
     audit.append(paths.audit_log, "request", **context)
-    try:
+    with outcome_logged(paths.audit_log, context, REFUSALS, _failed):
         if not reason.strip():
             raise AnalysisRefused("a withheld output is released only with a written reason")
         run_folder = find_run(paths, run)
@@ -367,18 +361,6 @@ def release_withheld(paths: Paths, run: str, file: str, reason: str, specs_dir: 
             ),
         )
         return target
-    except audit.AuditLogError:
-        raise
-    except REFUSALS as error:
-        audit.append(paths.audit_log, "refusal", **context, reason=str(error))
-        raise
-    except Exception as error:
-        # as in the extracts: an unexpected error's message may quote data, so only its kind
-        kind = error.kind if isinstance(error, StepFailed) else type(error).__name__
-        audit.append(paths.audit_log, "failure", **context, reason=kind)
-        raise AnalysisFailed(
-            f"the run stopped on {kind}; its details are withheld because they may quote data"
-        ) from None
 
 
 def published_outputs(paths: Paths, spec_path: Path, as_of: dt.date, code: Path) -> Path | None:

@@ -7,6 +7,7 @@ where the sources are, and logged like a run (a request, then the counts or the 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from flows.export import (
     StepFailed,
     check_sources_task,
     delivered_spec,
+    outcome_logged,
     withheld,
 )
 from flows.settings import Paths
@@ -52,7 +54,8 @@ def explain_population(
         "as_of": as_of.isoformat(),
     }
     audit.append(paths.audit_log, "request", **context)
-    try:
+    failed = functools.partial(StepFailed, "explain_population")
+    with outcome_logged(paths.audit_log, context, REFUSALS, failed):
         spec = delivered_spec(load_spec(spec_path), as_of)
         context |= {"spec_sha256": spec_digest(spec_path), "deliberation": spec.deliberation}
         if spec.population.lists_persons:
@@ -66,14 +69,6 @@ def explain_population(
             steps = funnel_task(sources, spec)
         finally:
             con.close()
-    except REFUSALS as error:
-        audit.append(paths.audit_log, "refusal", **context, reason=str(error))
-        raise
-    except Exception as error:
-        # its message could quote source data: the log gets its kind only (as an extract's)
-        kind = error.kind if isinstance(error, StepFailed) else type(error).__name__
-        audit.append(paths.audit_log, "failure", **context, reason=kind)
-        raise
     audit.append(
         paths.audit_log,
         "population_explained",

@@ -165,6 +165,30 @@ def withheld(step: Callable[P, R]) -> Callable[P, R]:
     return run
 
 
+@contextlib.contextmanager
+def outcome_logged(
+    log: Path,
+    context: dict[str, Any],
+    refusals: tuple[type[BaseException], ...],
+    failed: Callable[[str], Exception],
+) -> Iterator[None]:
+    """Log what stops a run: a refusal with its message (ours, naming no value), any other
+    error with its kind only, raised again as `failed(kind)` (its message may quote data). The
+    entry takes `context` as it stands when the run stops. An audit log that cannot be written
+    stops the run as it is."""
+    try:
+        yield
+    except audit.AuditLogError:
+        raise
+    except refusals as error:
+        audit.append(log, "refusal", **context, reason=str(error))
+        raise
+    except Exception as error:
+        kind = error.kind if isinstance(error, StepFailed) else type(error).__name__
+        audit.append(log, "failure", **context, reason=kind)
+        raise failed(kind) from None
+
+
 # Panels in which every person of the extract has rows (alive during the period).
 PANELS_WITH_EVERY_PERSON = frozenset({"month", "quarter"})
 # the pseudonym domain of an A052 message number, as the catalog declares it
