@@ -28,13 +28,21 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows import audit, child
-from flows.access import RosterError, load_roster, login, roster_digest
-from flows.export import AuthorisationError, authorise, outcome_logged, release_folder, withheld
+from flows.access import RosterError
+from flows.export import (
+    AuthorisationError,
+    authorise,
+    operator_context,
+    outcome_logged,
+    release_folder,
+    spec_context,
+    withheld,
+)
 from flows.output_checking import RELEASED_CHANGED, WITHHELD, FileCheck, check_outputs
 from flows.release import publish, sha256_file, staging_folder, write_json
 from flows.settings import Paths
 from specs.codebook import output_checks_markdown
-from specs.load import SpecError, load_spec, spec_digest
+from specs.load import SpecError, load_spec
 from specs.model import AnalysisRuns, ModeName, Spec
 from transforms.protect import PERSON_ID
 
@@ -189,28 +197,22 @@ def analysis_run(
         code_sha256 = sha256_file(code)
         context["code"] = {"file": code.name, "sha256": code_sha256}
         spec = load_spec(spec_path)
-        context |= {
-            "spec_sha256": spec_digest(spec_path),
-            "deliberation": spec.deliberation,
-            "recipient": spec.recipient,
-            "purpose": spec.purpose,
-        }
-        operator = login()
-        staff = load_roster(paths.roster).member(operator)
-        context |= {
-            "roster_sha256": roster_digest(paths.roster),
-            "roles": list(staff.roles),
-            "declaration_signed": staff.declaration_signed and staff.declaration_signed.isoformat(),
-        }
+        context |= spec_context(spec, spec_path)
+        operator, staff, checked = operator_context(paths)
+        context |= checked
         rules = analysis_rules(spec)
         workspace = release_folder(paths, spec, ModeName.ONPREM, as_of)
         manifest = workspace_manifest(workspace)
+        # a test run's workspace was built on a synthetic store (its build refuses any other),
+        # which is all the in-force rule asks; logged, so that the review applies it again
+        synthetic_store = bool(manifest.get("test_run"))
+        context["synthetic_store"] = synthetic_store
         mode = authorise(
             spec,
             ModeName.ONPREM,
             as_of,
             operator,
-            bool(manifest.get("test_run")),
+            synthetic_store,
             staff,
             today=today or dt.date.today(),
         )
@@ -296,19 +298,11 @@ def release_withheld(paths: Paths, run: str, file: str, reason: str, specs_dir: 
         record = json.loads((run_folder / RUN_RECORD).read_text())
         spec_path = specs_dir / record["spec"]["file"]
         spec = load_spec(spec_path)
-        context |= {
-            "spec": spec_path.name,
-            "spec_sha256": spec_digest(spec_path),
-            "deliberation": spec.deliberation,
-            "recipient": spec.recipient,
-            "purpose": spec.purpose,
-            "as_of": record["as_of"],
-            "release_reason": reason,
-        }
+        context |= {"spec": spec_path.name, **spec_context(spec, spec_path)}
+        context |= {"as_of": record["as_of"], "release_reason": reason}
         rules = analysis_rules(spec)
-        operator = login()
-        staff = load_roster(paths.roster).member(operator)
-        context |= {"roster_sha256": roster_digest(paths.roster), "roles": list(staff.roles)}
+        operator, staff, checked = operator_context(paths)
+        context |= checked
         if not set(staff.roles) & set(rules.steward_roles):
             raise AnalysisRefused(
                 f"{operator!r} holds none of the roles that may release a withheld output of "

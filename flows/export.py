@@ -165,6 +165,32 @@ def withheld(step: Callable[P, R]) -> Callable[P, R]:
     return run
 
 
+def spec_context(spec: Spec, spec_path: Path) -> dict[str, Any]:
+    """What a run's log entries say of its authorisation: the spec's version and its parties."""
+    return {
+        "spec_sha256": spec_digest(spec_path),
+        "deliberation": spec.deliberation,
+        "recipient": spec.recipient,
+        "purpose": spec.purpose,
+    }
+
+
+def operator_context(paths: Paths) -> tuple[str, StaffMember, dict[str, Any]]:
+    """Who runs, their roster entry, and what the access rule is checked against (logged, so
+    that a review can check it again)."""
+    operator = login()
+    staff = load_roster(paths.roster).member(operator)
+    return (
+        operator,
+        staff,
+        {
+            "roster_sha256": roster_digest(paths.roster),
+            "roles": list(staff.roles),
+            "declaration_signed": staff.declaration_signed and staff.declaration_signed.isoformat(),
+        },
+    )
+
+
 @contextlib.contextmanager
 def outcome_logged(
     log: Path,
@@ -841,22 +867,10 @@ def run_extract(
                 f"not with a {mode_name.value} run"
             )
         spec = delivered_spec(load_spec(spec_path), as_of)
-        context |= {
-            "spec_sha256": spec_digest(spec_path),
-            "deliberation": spec.deliberation,
-            "recipient": spec.recipient,
-            "purpose": spec.purpose,
-        }
-        operator = login()
-        staff = load_roster(paths.roster).member(operator)
+        context |= spec_context(spec, spec_path)
+        operator, staff, checked = operator_context(paths)
         synthetic_store = store_is_synthetic(sources_dir)
-        # What the access rule was checked against, so that a review can check it again.
-        context |= {
-            "roster_sha256": roster_digest(paths.roster),
-            "roles": list(staff.roles),
-            "declaration_signed": staff.declaration_signed and staff.declaration_signed.isoformat(),
-            "synthetic_store": synthetic_store,
-        }
+        context |= checked | {"synthetic_store": synthetic_store}
         mode = authorise(
             spec,
             mode_name,
