@@ -142,21 +142,31 @@ def read_head(log: Path) -> Head | None:
 
 
 def _write_head(log: Path, seq: int, digest: str, size: int) -> None:
-    head = head_path(log)
-    staging = head.with_name(head.name + ".tmp")
+    line = json.dumps({"seq": seq, "digest": digest, "size": size}) + "\n"
+    write_atomically(head_path(log), line.encode("utf-8"))
+
+
+def staging_path(target: Path) -> Path:
+    """Where `write_atomically` writes `target` before renaming it into place."""
+    return target.with_name(f".{target.name}.tmp")
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """`data` in `target`, all or nothing: written beside it, synced, renamed over it."""
+    staging = staging_path(target)
     try:
-        with open(staging, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps({"seq": seq, "digest": digest, "size": size}) + "\n")
+        with open(staging, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(staging, head)
+        os.replace(staging, target)
     except BaseException:
         staging.unlink(missing_ok=True)
         raise
     # The rename is the commit; syncing the folder only makes it durable sooner. Some file
-    # systems refuse to sync a folder: the head is in place all the same, so that is no failure.
+    # systems refuse to sync a folder: the file is in place all the same, so that is no failure.
     try:
-        folder = os.open(head.parent, os.O_RDONLY)
+        folder = os.open(target.parent, os.O_RDONLY)
         try:
             os.fsync(folder)
         finally:

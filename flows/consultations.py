@@ -35,6 +35,7 @@ import duckdb
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from flows import audit
 from flows.keys import load_key
 from transforms.pseudonymise import keyed_digest
 
@@ -122,17 +123,7 @@ def write_detail(audit_log: Path, detail: Detail) -> dict[str, Any]:
     folder = details_folder(audit_log)
     folder.mkdir(parents=True, exist_ok=True)
     data = (detail.model_dump_json(indent=None) + "\n").encode()
-    target = folder / detail.name
-    staging = folder / f".{detail.name}.tmp"
-    try:
-        with open(staging, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(staging, target)
-    except BaseException:
-        staging.unlink(missing_ok=True)
-        raise
+    audit.write_atomically(folder / detail.name, data)
     recorded: dict[str, Any] = {"detail": detail.name, "sha256": hashlib.sha256(data).hexdigest()}
     if detail.kind == "consultation":
         recorded["persons"] = len(detail.persons)

@@ -195,7 +195,7 @@ def test_an_unwritable_head_rolls_the_line_back_and_the_log_still_verifies(tmp_p
         audit.append(log, "release", persons=9)
     monkeypatch.undo()
     assert log.read_text().splitlines() == lines
-    assert not audit.head_path(log).with_name("audit.jsonl.head.tmp").exists()
+    assert not audit.staging_path(audit.head_path(log)).exists()
     assert audit.verify_chain(log) == []
 
 
