@@ -227,11 +227,10 @@ def inflow(episodes: pl.DataFrame, first_year: int, last_year: int) -> pl.DataFr
 # --- invalidity --------------------------------------------------------------------------------
 
 
-def invalidity_share(month: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
-    """Share of the persons of the release in invalidity on 31 December, per year and sex.
-
-    Rows with sex "all" hold both sexes together. Only persons alive on that day count."""
-    december = (
+def on_31_december(month: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
+    """Each person alive on 31 December of a year, with their sex and whether they were in
+    invalidity (`invalid`) that day."""
+    return (
         month.filter(pl.col("month").str.ends_with("-12"))
         .join(people.select("person_id", "sex"), on="person_id", how="left")
         .with_columns(
@@ -239,6 +238,13 @@ def invalidity_share(month: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
             (pl.col("incapacity_phase") == "invalidity").fill_null(False).alias("invalid"),
         )
     )
+
+
+def invalidity_share(month: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
+    """Share of the persons of the release in invalidity on 31 December, per year and sex.
+
+    Rows with sex "all" hold both sexes together. Only persons alive on that day count."""
+    december = on_31_december(month, people)
 
     def share(by: list[str]) -> pl.DataFrame:
         return december.group_by(by).agg(

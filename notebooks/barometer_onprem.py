@@ -47,14 +47,7 @@ def main() -> None:
     by_year_file = outputs.save_table(by_year, "inflow_by_year_sex")
 
     # invalidity on 31 December: persons alive on that day, in invalidity or not, per year and sex
-    december = (
-        month.filter(pl.col("month").str.ends_with("-12"))
-        .join(people.select("person_id", "sex"), on="person_id", how="left")
-        .with_columns(
-            pl.col("month").str.slice(0, 4).cast(pl.Int32).alias("year"),
-            (pl.col("incapacity_phase") == "invalidity").fill_null(False).alias("in_invalidity"),
-        )
-    )
+    december = b.on_31_december(month, people).rename({"invalid": "in_invalidity"})
     invalidity = outputs.count_table(december, ["year", "sex", "in_invalidity"])
     outputs.save_table(invalidity, "invalidity_on_31_december")
 

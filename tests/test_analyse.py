@@ -360,3 +360,32 @@ def test_a_runs_folder_and_its_outputs_fall_under_the_specs_retention(
     after = {s.target for s in retention_plan(run_paths, tmp_path, dt.date(2022, 1, 1))}
     assert str(result.run_folder) not in before and str(result.published) not in before
     assert {str(result.run_folder), str(result.published)} <= after
+
+
+BAROMETER_TABLES = [
+    "inflow_by_year_sex_age.csv",
+    "inflow_by_year_sex.csv",
+    "invalidity_on_31_december.csv",
+    "mean_duration_by_start_year.csv",
+    "median_duration_by_start_year_sex.csv",
+    "mean_entry_benefit_by_sex_age.csv",
+    "trajectories.csv",
+]
+
+
+def test_the_barometer_runs_on_premise_and_its_tables_leave_checked(world, run_paths):
+    from flows.settings import REPO_ROOT
+
+    code = REPO_ROOT / "notebooks" / "barometer_onprem.py"
+    result = analysis_run(world["spec"], WORLD_AS_OF, code, run_paths)
+    assert result.failure is None, result.failure
+    outcomes = _outcomes(result)
+    assert set(BAROMETER_TABLES) <= set(outcomes)
+    # every table is checked: none leaves unchecked or person-level
+    assert all(
+        not reason.startswith(("unchecked", "person-level")) for _, reason in outcomes.values()
+    )
+    released = {name for name, (outcome, _) in outcomes.items() if outcome != WITHHELD}
+    assert released and released <= {p.name for p in result.published.iterdir()}
+    invalidity = pl.read_csv(result.published / "invalidity_on_31_december.csv")
+    assert {"year", "sex", "in_invalidity"} <= set(invalidity.columns)
