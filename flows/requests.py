@@ -70,20 +70,36 @@ def _refuse_invalid_insz(path: Path, rows: pl.DataFrame) -> None:
         )
 
 
-def read_person_list(path: Path) -> pl.DataFrame:
-    """The persons the file lists (`insz`) with the months asked about for each (`from_month`,
-    `until_month`, YYYY-MM, null for the spec's whole period), or RequestError."""
-    rows = _request_lines(path)
+def _listed_rows(path: Path, *after: str) -> pl.DataFrame:
+    """The request's lines that list a person (blank lines and '#' comments skipped): the line
+    number, the INSZ without its separators, how many `;` fields the line has, and the fields
+    after the INSZ under the names `after`; RequestError if none lists a person or an INSZ is
+    not valid."""
     fields = pl.col("raw").str.split(";")
-    rows = rows.with_columns(
-        insz=fields.list.get(0).str.replace_all(r"[\s.\-]", ""),
-        fields=fields.list.len(),
-        from_month=fields.list.get(1, null_on_oob=True).str.strip_chars(),
-        until_month=fields.list.get(2, null_on_oob=True).str.strip_chars(),
-    ).filter((pl.col("insz") != "") & ~pl.col("raw").str.strip_chars_start().str.starts_with("#"))
+    rows = (
+        _request_lines(path)
+        .with_columns(
+            insz=fields.list.get(0).str.replace_all(r"[\s.\-]", ""),
+            fields=fields.list.len(),
+            **{
+                name: fields.list.get(place, null_on_oob=True).str.strip_chars()
+                for place, name in enumerate(after, start=1)
+            },
+        )
+        .filter(
+            (pl.col("insz") != "") & ~pl.col("raw").str.strip_chars_start().str.starts_with("#")
+        )
+    )
     if rows.is_empty():
         raise RequestError(f"{path.name}: lists no person")
     _refuse_invalid_insz(path, rows)
+    return rows
+
+
+def read_person_list(path: Path) -> pl.DataFrame:
+    """The persons the file lists (`insz`) with the months asked about for each (`from_month`,
+    `until_month`, YYYY-MM, null for the spec's whole period), or RequestError."""
+    rows = _listed_rows(path, "from_month", "until_month")
     month = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
     bad_period = rows.filter(
         ~pl.col("fields").is_in([1, 3])
@@ -129,16 +145,7 @@ def read_consultation_request(path: Path, kind: RequestKind) -> pl.DataFrame:
         if kind is RequestKind.MESSAGE_NUMBERS
         else "INSZ;YYYY-MM-DD (the day work resumed)"
     )
-    rows = _request_lines(path)
-    fields = pl.col("raw").str.split(";")
-    rows = rows.with_columns(
-        insz=fields.list.get(0).str.replace_all(r"[\s.\-]", ""),
-        fields=fields.list.len(),
-        value=fields.list.get(1, null_on_oob=True).str.strip_chars(),
-    ).filter((pl.col("insz") != "") & ~pl.col("raw").str.strip_chars_start().str.starts_with("#"))
-    if rows.is_empty():
-        raise RequestError(f"{path.name}: lists no person")
-    _refuse_invalid_insz(path, rows)
+    rows = _listed_rows(path, "value")
     wanted = MESSAGE_NUMBER if kind is RequestKind.MESSAGE_NUMBERS else DAY
     by_date = kind is RequestKind.RESUMPTION_DATE
     parsed = rows.with_columns(day=pl.col("value").str.to_date("%Y-%m-%d", strict=False))
