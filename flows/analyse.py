@@ -148,14 +148,19 @@ def publish_outputs_task(
         return None
     staging = staging_folder(target)
     files: dict[str, dict[str, str]] = {}
-    for check in released:
-        (staging / check.name).write_bytes(check.released or b"")
-    write_json({**header, "outputs": [c.as_dict() for c in checks]}, staging / REPORT_JSON)
-    (staging / REPORT_MARKDOWN).write_text(report_markdown(header, checks))
-    for path in sorted(staging.iterdir()):
-        files[path.name] = {"sha256": sha256_file(path)}
-    manifest = {**header, "files": files}
-    write_json(manifest, staging / "manifest.json")
+    try:
+        for check in released:
+            (staging / check.name).write_bytes(check.released or b"")
+        write_json({**header, "outputs": [c.as_dict() for c in checks]}, staging / REPORT_JSON)
+        (staging / REPORT_MARKDOWN).write_text(report_markdown(header, checks))
+        for path in sorted(staging.iterdir()):
+            files[path.name] = {"sha256": sha256_file(path)}
+        manifest = {**header, "files": files}
+        write_json(manifest, staging / "manifest.json")
+    except BaseException:
+        # a half-written folder is never published, and not left for retention to find
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     manifest_sha256 = sha256_file(staging / "manifest.json")
 
     def record(status: str) -> None:

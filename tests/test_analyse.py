@@ -5,6 +5,7 @@ as written; refusals, limits and a steward's release are logged."""
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
 import textwrap
@@ -15,9 +16,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from flows import audit
+from flows import analyse, audit
 from flows.access import login
-from flows.analyse import AnalysisRefused, analysis_run, release_withheld
+from flows.analyse import AnalysisFailed, AnalysisRefused, analysis_run, release_withheld
 from flows.export import AuthorisationError
 from flows.output_checking import RELEASED, RELEASED_CHANGED, WITHHELD
 from flows.settings import Paths
@@ -389,3 +390,31 @@ def test_the_barometer_runs_on_premise_and_its_tables_leave_checked(world, run_p
     assert released and released <= {p.name for p in result.published.iterdir()}
     invalidity = pl.read_csv(result.published / "invalidity_on_31_december.csv")
     assert {"year", "sex", "in_invalidity"} <= set(invalidity.columns)
+
+
+def test_a_full_disk_while_publishing_outputs_publishes_nothing_and_leaves_nothing(
+    world, run_paths, tmp_path, monkeypatch
+):
+    written = analyse.write_json
+    calls = []
+
+    def disk_full_at_the_manifest(value, path):
+        calls.append(path.name)
+        if path.name == "manifest.json":
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        written(value, path)
+
+    spec = _variant(world, tmp_path, "unrounded", output_checks={"round_counts_to": 1})
+    code = _script(tmp_path, DISCLOSIVE)
+    monkeypatch.setattr(analyse, "write_json", disk_full_at_the_manifest)
+    with pytest.raises(AnalysisFailed):
+        analysis_run(spec, WORLD_AS_OF, code, run_paths)
+    assert "manifest.json" in calls  # the released files and the report were written first
+    releases = run_paths.releases
+    assert not [p for p in releases.rglob("*") if "_outputs_" in p.name or p.name.startswith(".")]
+    events = [e["event"] for e in audit.read(run_paths.audit_log)]
+    assert events[-2:] == ["request", "failure"]
+    monkeypatch.undo()
+    result = analysis_run(spec, WORLD_AS_OF, code, run_paths)
+    assert result.published is not None and (result.published / "manifest.json").exists()
+    assert audit.verify_chain(run_paths.audit_log) == []
