@@ -19,7 +19,6 @@ import json
 import shutil
 import uuid
 from dataclasses import dataclass
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from flows.access import RosterError
 from flows.export import (
     AuthorisationError,
     authorise,
+    manifest_header,
     operator_context,
     outcome_logged,
     release_folder,
@@ -241,14 +241,7 @@ def analysis_run(
                 for c in checks
             ]
         header = {
-            "rex_version": version("rex"),
-            "deliberation": spec.deliberation,
-            "title": spec.title,
-            "project": spec.project,
-            "recipient": spec.recipient,
-            "purpose": spec.purpose,
-            "spec": {"file": spec_path.name, "sha256": context["spec_sha256"]},
-            "mode": ModeName.ONPREM.value,
+            **manifest_header(spec, spec_path, ModeName.ONPREM),
             "kind": "analysis outputs",
             "run": run,
             "actor": operator,

@@ -175,6 +175,20 @@ def spec_context(spec: Spec, spec_path: Path) -> dict[str, Any]:
     }
 
 
+def manifest_header(spec: Spec, spec_path: Path, mode_name: ModeName) -> dict[str, Any]:
+    """The first lines of a manifest: what made it, under which spec, for whom, in which mode."""
+    return {
+        "rex_version": version("rex"),
+        "deliberation": spec.deliberation,
+        "title": spec.title,
+        "project": spec.project,
+        "recipient": spec.recipient,
+        "purpose": spec.purpose,
+        "spec": {"file": spec_path.name, "sha256": spec_digest(spec_path)},
+        "mode": mode_name.value,
+    }
+
+
 def operator_context(paths: Paths) -> tuple[str, StaffMember, dict[str, Any]]:
     """Who runs, their roster entry, and what the access rule is checked against (logged, so
     that a review can check it again)."""
@@ -982,14 +996,7 @@ def run_extract(
                 consultation_key=consulted_key,
             )
             header = {
-                "rex_version": version("rex"),
-                "deliberation": spec.deliberation,
-                "title": spec.title,
-                "project": spec.project,
-                "recipient": spec.recipient,
-                "purpose": spec.purpose,
-                "spec": {"file": spec_path.name, "sha256": spec_digest(spec_path)},
-                "mode": mode_name.value,
+                **manifest_header(spec, spec_path, mode_name),
                 "mode_description": mode.description,
                 "protections": mode.protect.model_dump(),
                 "summaries": {name: s.description for name, s in spec.summaries.items()},
