@@ -362,15 +362,16 @@ def materialise_task(
     con: duckdb.DuckDBPyConnection,
     sources: dict[str, duckdb.DuckDBPyRelation],
     spec: Spec,
-    tables: tuple[str, ...],
+    columns: dict[str, tuple[str, ...]],
     assignment: pl.DataFrame,
 ) -> None:
-    """The cleaned sources of the extract's persons, once, in the run's database."""
+    """The cleaned sources of the extract's persons, once, in the run's database: of each
+    table, the columns the panels read (panels.source_columns)."""
     employers = spec.population.employer_lines_only
     if employers is not None:
         lines = panels.employer_lines(sources["dmfa.occupations"], employers)
         sources = {**sources, "dmfa.occupations": lines}
-    slices.materialise(con, sources, tables, assignment)
+    slices.materialise(con, sources, columns, assignment)
 
 
 @task(cache_policy=NO_CACHE)
@@ -522,14 +523,15 @@ def build_release(
                 report(Progress(f"sources of {everyone.height:,} persons"))
                 measured = tuple(sorted(disclosure.source_tables(spec, mode)))
                 outsiders = slices.with_outsiders(assignment, everyone)
-                materialise_task(con, sources, spec, tuple(sorted({*tables, *measured})), outsiders)
+                columns = panels.source_columns(names, disclosure.measured_panels(spec, mode))
+                materialise_task(con, sources, spec, columns, outsiders)
                 report(Progress("disclosure risk against the population"))
                 measured_sources = slices.every_slice_sources(con, measured)
                 risk = disclosure_risk_task(con, measured_sources, spec, mode, everyone, population)
                 refuse_above_threshold(risk, risk["max_unique_share"])
             else:
                 report(Progress(f"sources of {population.height:,} persons"))
-                materialise_task(con, sources, spec, tables, assignment)
+                materialise_task(con, sources, spec, panels.source_columns(names), assignment)
         finally:
             con.close()
         checks = {

@@ -29,7 +29,6 @@ from flows.parquet_writer import RowGroupWriter
 from flows.settings import Engine
 from specs.catalog import PANELS, VARIABLES, Kind
 from specs.model import Mode, Spec
-from specs.sources import SOURCE_TABLES
 from transforms import derivation_audit, panels
 from transforms.protect import PERSON_ID, protect_panel
 from transforms.pseudonymise import PERSON, pseudonym_map
@@ -81,13 +80,13 @@ def with_outsiders(assignment: pl.DataFrame, everyone: pl.DataFrame) -> pl.DataF
 def every_slice_sources(
     con: duckdb.DuckDBPyConnection, tables: Sequence[str]
 ) -> dict[str, Relation]:
-    """The rows of every person materialised (every slice and OUTSIDE), with the table's columns."""
-    return {
-        key: con.table(_table_name(key)).select(
-            *(ColumnExpression(c.name) for c in SOURCE_TABLES[key].columns)
-        )
-        for key in tables
-    }
+    """The rows of every person materialised (every slice and OUTSIDE), with the columns kept."""
+    return {key: _kept_columns(con.table(_table_name(key))) for key in tables}
+
+
+def _kept_columns(table: Relation) -> Relation:
+    """A materialised table's source columns (those `materialise` kept), without the slice."""
+    return table.select(*(ColumnExpression(c) for c in table.columns if c != SLICE))
 
 
 def slice_count(persons: int, slice_persons: int) -> int:
@@ -104,16 +103,19 @@ def _table_name(key: str) -> str:
 def materialise(
     con: duckdb.DuckDBPyConnection,
     cleaned: Mapping[str, Relation],
-    tables: Sequence[str],
+    columns: Mapping[str, Sequence[str]],
     slices: pl.DataFrame,
 ) -> None:
     """Write the cleaned rows of the extract's persons of every source table the panels read
+    (the keys of `columns`, with the columns the panels read of each: panels.source_columns)
     into the run's database, each with its person's slice and ordered by it."""
     con.register("slices__", slices.select("insz", SLICE).to_arrow())
     try:
-        for key in tables:
+        for key, kept in columns.items():
+            # names from the source schemas only (panels.source_columns keeps those)
+            selected = ", ".join(f"c.{panels._identifier(c)}" for c in kept)
             query = f"""
-                select s.{SLICE}, c.*
+                select s.{SLICE}, {selected}
                 from c join slices__ s on s.insz = c.insz
                 order by s.{SLICE}, c.insz
             """
@@ -125,11 +127,13 @@ def materialise(
 def slice_sources(
     con: duckdb.DuckDBPyConnection, tables: Sequence[str], number: int
 ) -> dict[str, Relation]:
-    """The rows of one slice of every materialised source table, with the table's columns."""
+    """The rows of one slice of every materialised source table, with the columns kept."""
     return {
-        key: con.table(_table_name(key))
-        .filter(ColumnExpression(SLICE) == ConstantExpression(number))
-        .select(*(ColumnExpression(c.name) for c in SOURCE_TABLES[key].columns))
+        key: _kept_columns(
+            con.table(_table_name(key)).filter(
+                ColumnExpression(SLICE) == ConstantExpression(number)
+            )
+        )
         for key in tables
     }
 

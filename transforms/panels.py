@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 
 import polars as pl
 from duckdb import DuckDBPyRelation as Relation
@@ -720,6 +721,62 @@ def source_tables(names: Mapping[str, Sequence[str]]) -> set[str]:
         else:
             raise ValueError(f"no builder for panel {panel!r}")
     return tables
+
+
+# The columns of the tables without validity dates that each panel's own SQL reads, beside
+# the columns its variables' expressions read (`s.<column>`). A run keeps only these of those
+# tables (DMFA's occupation lines have over a hundred columns, of which a spec reads a few):
+# `source_columns`. Spell tables are kept whole: their lookups break ties on every column.
+_READ_BY_PANEL: Mapping[str, Mapping[str, tuple[str, ...]]] = MappingProxyType(
+    {
+        "month": {OCCUPATIONS: ("insz", "occupation_start", "occupation_end")},
+        "quarter": {
+            OCCUPATIONS: (
+                *("insz", "quarter", "occupation_start", "occupation_end"),
+                *("days_worked", "gross_wage_cents", "importance_code"),
+            )
+        },
+        "quarter_job": {
+            OCCUPATIONS: (
+                *("insz", "quarter", "occupation_start", "employer_rsz", "local_unit_id"),
+                *("joint_committee", "worker_code", "contract_type", "q_hours", "s_hours"),
+                *("days_worked", "gross_wage_cents"),
+            )
+        },
+        "a052": {MESSAGES: ("insz", "quarter", "message_number", "message_version")},
+        "year": {CAREER: ("insz", "year", "worked_days", "assimilated_days", "employer_rsz")},
+    }
+)
+_COLUMN_OF_ROW = re.compile(r"\bs\.([a-z_][a-z0-9_]*)")
+
+
+def source_columns(*names: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
+    """Per source table `build_panels` reads for the variables `names` asks for (by panel;
+    several such mappings read together), the columns it reads, in the table's order: every
+    column of a spell table, and of a table without validity dates the person, its period and
+    what the panels' SQL and the variables' expressions read."""
+    read: dict[str, set[str]] = {}
+    for asked in names:
+        for table in source_tables(asked):
+            read.setdefault(table, set())
+        for panel, requested in asked.items():
+            if not requested:
+                continue
+            for table, columns in _READ_BY_PANEL.get(panel, {}).items():
+                read[table] |= set(columns)
+            for variable in (VARIABLES[n] for n in requested):
+                if isinstance(variable.origin, FromSource):
+                    found = _COLUMN_OF_ROW.findall(variable.origin.expression)
+                    read[variable.origin.table] |= set(found)
+    kept = {}
+    for key, wanted in sorted(read.items()):
+        table = SOURCE_TABLES[key]
+        if table.period_column is None:
+            kept[key] = tuple(c.name for c in table.columns)
+        else:
+            wanted |= {"insz", table.period_column}
+            kept[key] = tuple(c.name for c in table.columns if c.name in wanted)
+    return kept
 
 
 def build_panels(
