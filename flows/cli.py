@@ -69,6 +69,17 @@ def _paths(writes: bool = False) -> Paths:
     return paths
 
 
+def _launch_prefect_api() -> None:
+    """Start the temporary Prefect server now, without waiting for it, where `_prefect_api`
+    will need one: it starts while the command imports its flows and reads its inputs."""
+    from flows.prefect_server import api_is_configured, launch_server
+
+    if not api_is_configured():
+        # a server that cannot start is met again, and said, where `_prefect_api` waits for it
+        with contextlib.suppress(OSError):
+            launch_server(prefect_home())
+
+
 @contextlib.contextmanager
 def _prefect_api() -> Iterator[None]:
     """A Prefect API for the flows of one command: the configured one, or a temporary server
@@ -331,6 +342,7 @@ def _run_export(
     consultation: str | None = None,
 ):
     paths = _paths(writes=True)
+    _launch_prefect_api()
     from flows.export import REFUSALS, control_export, onprem_build, sample_export, with_engine
 
     flow = {"sample": sample_export, "onprem": onprem_build, "control": control_export}[mode]
@@ -877,6 +889,7 @@ def demo(
     engine = _engine()
     console = Console(stderr=True)
     started = time.perf_counter()
+    _launch_prefect_api()  # it starts while the store is generated
     spec_project = "dulbea-barometer"
     store = _demo_store(paths.sources)
     if store is not None and (store.get("persons"), store.get("seed")) != (persons, DEMO_SEED):

@@ -41,6 +41,8 @@ DEFAULT_STARTUP_SECONDS = 90
 LOG_NAME = "server.log"
 
 _started: dict[Path, tuple[subprocess.Popen[bytes], str]] = {}
+# servers launched (`launch_server`) that no run has waited for yet
+_launched: dict[Path, tuple[subprocess.Popen[bytes], str]] = {}
 
 
 class PrefectServerError(RuntimeError):
@@ -191,13 +193,31 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
+def launch_server(home: Path) -> None:
+    """Start the temporary server of this PREFECT_HOME without waiting for it to answer (it
+    takes 7-15 s to import Prefect's server and migrate its database), so that the run does
+    its own first work meanwhile; `start_server` then waits for it. Call it from the thread
+    that lives as long as the run (see `_die_with_parent`)."""
+    home = home.resolve()
+    if home in _started or home in _launched:
+        return
+    stop_stale_servers(home)
+    home.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    with open(home / LOG_NAME, "ab") as log:
+        process = _spawn(home, port, log)
+    atexit.register(_stop, process)
+    _launched[home] = (process, f"http://127.0.0.1:{port}/api")
+
+
 def start_server(home: Path, timeout: float | None = None) -> str:
     """Start (once per process and PREFECT_HOME) a temporary Prefect server that dies with this
-    process; returns its API URL."""
+    process, or take the one `launch_server` started; returns its API URL once it answers."""
     home = home.resolve()
     if home in _started and _started[home][0].poll() is None:
         return _started[home][1]
-    stop_stale_servers(home)
+    if home not in _launched:
+        stop_stale_servers(home)
     limit = timeout or float(
         os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", DEFAULT_STARTUP_SECONDS)
     )
@@ -206,9 +226,12 @@ def start_server(home: Path, timeout: float | None = None) -> str:
     deadline = time.monotonic() + limit
     with open(log_path, "ab") as log:
         while True:
-            port = _free_port()
-            url = f"http://127.0.0.1:{port}/api"
-            process = _spawn(home, port, log)
+            if home in _launched:
+                process, url = _launched.pop(home)
+            else:
+                port = _free_port()
+                url = f"http://127.0.0.1:{port}/api"
+                process = _spawn(home, port, log)
             while process.poll() is None and not _healthy(url) and time.monotonic() < deadline:
                 time.sleep(0.1)
             if process.poll() == PORT_IN_USE and time.monotonic() < deadline:
@@ -227,13 +250,21 @@ def start_server(home: Path, timeout: float | None = None) -> str:
     return url
 
 
+def api_is_configured() -> bool:
+    """Whether runs use a configured Prefect API (PREFECT_API_URL, a test harness) and so
+    start no temporary server."""
+    from prefect.settings import PREFECT_API_URL
+
+    return bool(PREFECT_API_URL.value())
+
+
 @contextlib.contextmanager
 def prefect_api(home: Path) -> Iterator[None]:
     """Run the body against a Prefect API: the one configured (PREFECT_API_URL, a test
     harness), or else a temporary server of rex's own (`start_server`)."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    if PREFECT_API_URL.value():
+    if api_is_configured():
         yield
         return
     with temporary_settings({PREFECT_API_URL: start_server(home)}):

@@ -151,3 +151,24 @@ def test_a_server_that_does_not_start_in_time_is_stopped_and_named_in_one_line(t
     assert "did not answer within" in message and str(home / "server.log") in message
     assert len(message.splitlines()) == 1
     assert _wait_for(lambda: not prefect_servers_of(home), 5)
+
+
+def test_a_server_launched_early_is_the_one_the_run_waits_for(tmp_path):
+    """`launch_server` starts the server without waiting (the run does its first work while it
+    starts); `start_server` then waits for that one, starts no second, and it stops with it."""
+    from flows import prefect_server
+
+    home = (tmp_path / ".prefect").resolve()
+    prefect_server.launch_server(home)
+    prefect_server.launch_server(home)  # a second call starts no second server
+    launched = prefect_servers_of(home)
+    assert len(launched) == 1
+    try:
+        url = prefect_server.start_server(home)
+        assert prefect_servers_of(home) == launched
+        assert prefect_server._healthy(url)
+        assert prefect_server.start_server(home) == url
+    finally:
+        process, _ = prefect_server._started.pop(home)
+        prefect_server._stop(process)
+    assert _wait_for(lambda: not prefect_servers_of(home), 5)
