@@ -770,12 +770,12 @@ def source_columns(*names: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, 
                     read[variable.origin.table] |= set(found)
     kept = {}
     for key, wanted in sorted(read.items()):
-        table = SOURCE_TABLES[key]
-        if table.period_column is None:
-            kept[key] = tuple(c.name for c in table.columns)
+        source = SOURCE_TABLES[key]
+        if source.period_column is None:
+            kept[key] = tuple(c.name for c in source.columns)
         else:
-            wanted |= {"insz", table.period_column}
-            kept[key] = tuple(c.name for c in table.columns if c.name in wanted)
+            wanted |= {"insz", source.period_column}
+            kept[key] = tuple(c.name for c in source.columns if c.name in wanted)
     return kept
 
 
