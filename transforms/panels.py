@@ -631,21 +631,28 @@ def attach_sources(
     """Add every variable read from one source table: per table, the row valid on each panel
     row's reference day (`day`) for spell tables, or the row of the panel's period
     (`period_code`) for period tables; where spells overlap, the latest started one wins.
-    Each table is looked up on its own over the panel's keys and joined back to the panel (a
-    chain of lookups in one query would compute the chain below each link twice)."""
+    Each table is looked up on its own over the panel's keys (a chain of lookups in one query
+    would compute the chain below each link twice), its rows put back in the panel's order by
+    the panel's row number, and its columns set beside the panel's (no join back: half the
+    time of a lookup and its join)."""
     tables = sorted(_attached_tables(variables))
     if not tables:
         return panel
     key = _identifier(period_key)
-    b = panel.select("insz", key, "day", "period_code")  # noqa: F841 - read by name below
+    b = panel.select("insz", key, "day", "period_code").with_row_index(_ROW)  # noqa: F841
     keys = _selected(
-        sources[tables[0]].query("unused__", f"select insz, {key}, day, period_code from b")
+        sources[tables[0]].query("unused__", f"select {_ROW}, insz, {key}, day, period_code from b")
     )
     for table_key in tables:
-        found = _attach_table(keys, sources[table_key], table_key, key, variables)
-        added = found.pl().drop("day", "period_code")
-        panel = panel.join(added, on=["insz", key], how="left", maintain_order="left")
+        found = _attach_table(keys, sources[table_key], table_key, key, variables)  # noqa: F841
+        in_order = f"""
+            select * exclude ({_ROW}, insz, {key}, day, period_code) from found order by {_ROW}
+        """
+        panel = panel.hstack(_selected(found.query("found", in_order)).pl())
     return panel
+
+
+_ROW = "panel_row__"  # a panel row's number, while its variables are looked up
 
 
 def _attach_table(
