@@ -34,8 +34,12 @@ def prefect_harness():
     """One temporary Prefect server for the whole session (starting one costs seconds)."""
     from prefect.testing.utilities import prefect_test_harness
 
+    from flows.prefect_server import stop_prefect_background
+
     with prefect_test_harness(server_startup_timeout=90):
         yield
+    # as the command line does after its flows: nothing of them outlives the session
+    stop_prefect_background()
 
 
 @pytest.fixture
