@@ -63,7 +63,7 @@ def rex_side(store: Path, spec_path: Path, pycanon_python: Path) -> None:
     population = panels.spec_population(sources, spec).pl().sort("insz")
     selected = time.perf_counter()
     sample = draw_sample(population, bytes(range(32)), min(mode.persons or 0, population.height))
-    figures = disclosure.measure(con, sources, spec, mode, population, sample)
+    figures = disclosure.measure(con, [sources], spec, mode, population, sample)
     measured = time.perf_counter()
     print(f"population selected in {selected - started:.1f} s")
     print(f"disclosure risk measured in {measured - selected:.1f} s (the added step)")

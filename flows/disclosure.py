@@ -10,6 +10,7 @@ cleaned sources), then protected as the release protects them and counted
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import duckdb
@@ -56,27 +57,55 @@ def source_tables(spec: Spec, mode: Mode) -> set[str]:
 
 def measure(
     con: duckdb.DuckDBPyConnection,
-    sources: dict[str, duckdb.DuckDBPyRelation],
+    chunks: Iterable[dict[str, duckdb.DuckDBPyRelation]],
     spec: Spec,
     mode: Mode,
     population: pl.DataFrame,
     sample: pl.DataFrame,
 ) -> dict[str, Any]:
-    """The release's disclosure-risk figures (see transforms.disclosure_risk)."""
+    """The release's disclosure-risk figures (see transforms.disclosure_risk).
+
+    The sources come in `chunks` of persons (the slices of the run's database, each holding
+    its persons' rows only; every person of the population in one of them): the narrow
+    panels are built a chunk at a time and each chunk is reduced at once to one row per
+    person (their released quasi-identifiers, their trajectories as digests), so memory
+    follows the chunk and not the population. The figures are counts over those rows."""
     columns = risk.quasi_identifiers(spec, mode)
     sensitive = risk.sensitive_columns(spec, mode)
     trajectory = risk.trajectory_variable(spec)
-    everyone = con.from_arrow(population.select("insz", "birth_date", "death_date").to_arrow())
     names = measured_panels(spec, mode)
-    built = panels.build_panels(everyone, spec.period, sources, names)
     flags = population.select("insz").with_columns(
         pl.col("insz").is_in(sample["insz"].implode()).alias(risk.IN_SAMPLE)
     )
+    last_year = spec.period.until[:4]
+    everyone = con.from_arrow(population.select("insz", "birth_date", "death_date").to_arrow())
+    released: list[pl.DataFrame] = []
+    sequences: dict[str, list[pl.DataFrame]] = {"year": [], "period": []}
+    for chunk in chunks:
+        persons = chunk[panels.PERSONS]  # noqa: F841 - read by name below
+        chunk_population = everyone.query(
+            "everyone", "select * from everyone semi join persons using (insz)"
+        )
+        built = panels.build_panels(chunk_population, spec.period, chunk, names)
+        if "quarter" in built:
+            released.append(
+                risk.as_released(
+                    built["quarter"], list(names["quarter"]), "insz", "quarter", mode, spec.classes
+                )
+            )
+        if trajectory is not None:
+            monthly = built["month"].select("insz", "month", trajectory)
+            for span, months in (
+                ("year", monthly.filter(pl.col("month").str.starts_with(last_year))),
+                ("period", monthly),
+            ):
+                sequences[span].append(
+                    risk.digested(risk.trajectories(months, "insz", "month", trajectory, flags))
+                )
+        del built
     persons = flags
-    if "quarter" in built:
-        persons = risk.as_released(
-            built["quarter"], list(names["quarter"]), "insz", "quarter", mode, spec.classes
-        ).join(flags, on="insz", how="right")
+    if released:
+        persons = pl.concat(released).join(flags, on="insz", how="right")
     figures = risk.risk_figures(persons, columns, sensitive)
     settings = risk.settings(mode)
     figures["max_unique_share"] = settings.max_unique_share
@@ -86,24 +115,12 @@ def measure(
         if name in spec.variables_of_panel("quarter") and name not in columns
     ]
     if trajectory is not None:
-        monthly = built["month"].select("insz", "month", trajectory)
-        last_year = spec.period.until[:4]
         figures["trajectories"] = {
             "variable": trajectory,
             "year": {
                 "year": last_year,
-                **risk.trajectory_uniqueness(
-                    risk.trajectories(
-                        monthly.filter(pl.col("month").str.starts_with(last_year)),
-                        "insz",
-                        "month",
-                        trajectory,
-                        flags,
-                    )
-                ),
+                **risk.trajectory_uniqueness(pl.concat(sequences["year"])),
             },
-            "period": risk.trajectory_uniqueness(
-                risk.trajectories(monthly, "insz", "month", trajectory, flags)
-            ),
+            "period": risk.trajectory_uniqueness(pl.concat(sequences["period"])),
         }
     return figures

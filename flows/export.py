@@ -522,12 +522,12 @@ def build_release(
                 # checks again for every panel the risk builds
                 report(Progress(f"sources of {everyone.height:,} persons"))
                 measured = tuple(sorted(disclosure.source_tables(spec, mode)))
-                outsiders = slices.with_outsiders(assignment, everyone)
+                outsiders = slices.with_outsiders(assignment, everyone, engine.slice_persons)
                 columns = panels.source_columns(names, disclosure.measured_panels(spec, mode))
                 materialise_task(con, sources, spec, columns, outsiders)
                 report(Progress("disclosure risk against the population"))
-                measured_sources = slices.every_slice_sources(con, measured)
-                risk = disclosure_risk_task(con, measured_sources, spec, mode, everyone, population)
+                chunks = slices.each_slice_sources(con, measured, outsiders)
+                risk = disclosure_risk_task(con, chunks, spec, mode, everyone, population)
                 refuse_above_threshold(risk, risk["max_unique_share"])
             else:
                 report(Progress(f"sources of {population.height:,} persons"))

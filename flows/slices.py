@@ -61,27 +61,35 @@ def assign_slices(persons: pl.DataFrame, slice_persons: int) -> pl.DataFrame:
     )
 
 
-# The slice of a person whose rows are materialised but who is in no slice of the release: the
-# population outside a sample, whose rows only the disclosure-risk step reads.
+# The slices of the persons whose rows are materialised but who are in no slice of the release
+# (the population outside a sample, whose rows only the disclosure-risk step reads) are
+# numbered from OUTSIDE down: -1, -2, ...
 OUTSIDE = -1
 
 
-def with_outsiders(assignment: pl.DataFrame, everyone: pl.DataFrame) -> pl.DataFrame:
-    """The slices of the release's persons, and every other person of `everyone` in OUTSIDE."""
-    others = everyone.select("insz").join(assignment, on="insz", how="anti")
+def with_outsiders(
+    assignment: pl.DataFrame, everyone: pl.DataFrame, slice_persons: int
+) -> pl.DataFrame:
+    """The slices of the release's persons, and every other person of `everyone` in slices
+    of `slice_persons` numbered from OUTSIDE down."""
+    others = everyone.select("insz").join(assignment, on="insz", how="anti").sort("insz")
     return pl.concat(
         [
             assignment.select("insz", SLICE),
-            others.with_columns(pl.lit(OUTSIDE, pl.Int32).alias(SLICE)),
+            others.with_row_index("position").select(
+                "insz",
+                (OUTSIDE - pl.col("position") // slice_persons).cast(pl.Int32).alias(SLICE),
+            ),
         ]
     )
 
 
-def every_slice_sources(
-    con: duckdb.DuckDBPyConnection, tables: Sequence[str]
-) -> dict[str, Relation]:
-    """The rows of every person materialised (every slice and OUTSIDE), with the columns kept."""
-    return {key: _kept_columns(con.table(_table_name(key))) for key in tables}
+def each_slice_sources(
+    con: duckdb.DuckDBPyConnection, tables: Sequence[str], assignment: pl.DataFrame
+) -> list[dict[str, Relation]]:
+    """The materialised rows of `tables`, per slice of `assignment` (the release's and the
+    outsiders'), in the slices' order: relations, read only when a step reads them."""
+    return [slice_sources(con, tables, number) for number in assignment[SLICE].unique().sort()]
 
 
 def _kept_columns(table: Relation) -> Relation:

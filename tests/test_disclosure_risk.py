@@ -15,6 +15,7 @@ from transforms.disclosure_risk import (
     IN_SAMPLE,
     DisclosureRiskTooHigh,
     as_released,
+    digested,
     refuse_above_threshold,
     risk_figures,
     trajectories,
@@ -117,6 +118,39 @@ def test_trajectory_unique_in_population():
     flags = pl.DataFrame({"person": ["a", "b", "c"], IN_SAMPLE: [True, False, True]})
     figures = trajectory_uniqueness(trajectories(monthly, "person", "month", "position", flags))
     assert figures == {"unique": 1, "share": 0.5}  # c; a shares hers with b
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("abcdefgh"), st.sampled_from(["W", "U", "I", None])),
+        min_size=1,
+        max_size=40,
+    ),
+    st.sets(st.sampled_from("abcdefgh")),
+)
+def test_trajectories_as_digests_give_the_same_uniqueness_as_their_text(rows, sampled):
+    """The export keeps a digest of each person's trajectory, not its text: the same persons
+    share one, so the figures are those of the text."""
+    persons = sorted({person for person, _ in rows})
+    monthly = pl.DataFrame(
+        {
+            "person": [person for person, _ in rows],
+            "month": [f"2015-{n % 12 + 1:02d}/{n // 12}" for n in range(len(rows))],
+            "position": [position for _, position in rows],
+        }
+    )
+    flags = pl.DataFrame({"person": persons, IN_SAMPLE: [p in sampled for p in persons]})
+    text = trajectories(monthly, "person", "month", "position", flags)
+    assert trajectory_uniqueness(digested(text)) == trajectory_uniqueness(text)
+    same = text.join(text, on="sequence").select("person", "person_right")
+    kept = digested(text)
+    assert (
+        kept.join(kept, on="sequence")
+        .select("person", "person_right")
+        .sort(pl.all())
+        .equals(same.sort(pl.all()))
+    )
 
 
 def test_unique_share_above_the_threshold_refuses():
