@@ -307,7 +307,9 @@ def panel_outcomes(panel: str, frame: pl.DataFrame, checks: list[c.Check]) -> li
     # text as categories, since each column's expectation copies the frame without that
     # column's nulls, and a category column is copied as its integer codes (a third less time
     # for a suite on a month panel). Every check reads categories as the text they stand for.
-    data = frame.with_columns(pl.col(pl.String).cast(pl.Categorical)).to_pandas()
+    # Arrow makes the categories itself, in half the time of a cast in polars, and the same
+    # frame (dates as datetime64, as polars gives them).
+    data = frame.to_arrow().to_pandas(strings_to_categorical=True, date_as_object=False)
     with _GX_LOCK:
         batch_definition = _batch_definition()  # the suite needs the context to exist first
         suite = _suite(panel, tuple(checks))
