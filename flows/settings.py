@@ -75,9 +75,11 @@ def quiet_libraries(data: Path) -> None:
 
 
 # DuckDB's memory for one run (beyond it, it spills to the run's folder), and the persons built
-# at a time: memory follows the slice, not the population.
+# at a time: memory follows the slice, not the population. On the 100,000-person store's
+# on-premise build, 2,500 persons a slice peaked at 3.5 GiB against 4.3 GiB for 5,000, in the
+# same time; 1,250 at 2.7 GiB, 10% slower (benchmarks/README.md).
 DEFAULT_MEMORY_LIMIT = "1GiB"
-DEFAULT_SLICE_PERSONS = 5_000
+DEFAULT_SLICE_PERSONS = 2_500
 
 
 # Slices built at once on this machine: one per two cores (DuckDB and polars already use two
