@@ -65,22 +65,31 @@ def test_part_one_codebook_documents_every_released_column(part_one):
     assert all(c["deliberation_name"] and c["source"] for c in entries)
 
 
-def test_every_point_8_variable_has_values_in_the_generated_sources(part_one):
-    """Not one column of part two's release is empty throughout: each is really built."""
+def _spec_sources_population(store):
+    """18/088, the store's sources (as read), and 18/088's population in them."""
     import duckdb
 
     from flows.sources import open_sources
-    from specs.catalog import PANELS
     from transforms import calendar, panels
 
     spec = load_spec(SPECS_DIR / "18-088.yaml")
-    sources = open_sources(duckdb.connect(), part_one[2])
+    sources = open_sources(duckdb.connect(), store)
     population = panels.select_population(
         sources["register.persons"],
         sources["nic.incapacity"],
         calendar.bounds(spec.period),
         spec.population.rule,
     )
+    return spec, sources, population
+
+
+def test_every_point_8_variable_has_values_in_the_generated_sources(part_one):
+    """Not one column of part two's release is empty throughout: each is really built."""
+
+    from specs.catalog import PANELS
+    from transforms import panels
+
+    spec, sources, population = _spec_sources_population(part_one[2])
     names = {name: spec.variables_of_panel(name) for name in PANELS}
     built = panels.build_panels(population, spec.period, sources, names)
     empty = [
@@ -96,21 +105,12 @@ def test_every_panel_builds_the_same_from_only_the_source_columns_a_run_keeps(pa
     """A run materialises of each table without validity dates only the columns the panels
     read (panels.source_columns): every variable of the catalog, in every panel, is built
     from those alone, to the same values as from the whole tables."""
-    import duckdb
     from duckdb import ColumnExpression
 
-    from flows.sources import open_sources
     from specs.catalog import PANELS
-    from transforms import calendar, panels
+    from transforms import panels
 
-    spec = load_spec(SPECS_DIR / "18-088.yaml")
-    sources = open_sources(duckdb.connect(), part_one[2])
-    population = panels.select_population(
-        sources["register.persons"],
-        sources["nic.incapacity"],
-        calendar.bounds(spec.period),
-        spec.population.rule,
-    )
+    spec, sources, population = _spec_sources_population(part_one[2])
     population = population.order("insz").limit(400)
     every = {panel: tuple(n for n, v in VARIABLES.items() if v.panel == panel) for panel in PANELS}
     # 18/088 reads fewer than half of the 105 columns of the occupation lines
