@@ -177,15 +177,21 @@ def test_a_full_disk_while_writing_the_manifest_publishes_nothing(project, store
     _assert_recovers(paths, spec, store, neighbour)
 
 
-@pytest.mark.parametrize("where", ["stata", "dossier"])
-def test_a_full_disk_while_writing_the_stata_files_or_the_dossier_publishes_nothing(
+@pytest.mark.parametrize("where", ["stata", "csv", "dossier"])
+def test_a_full_disk_while_writing_the_stata_or_csv_files_or_the_dossier_publishes_nothing(
     project, store, monkeypatch, where
 ):
+    """The CSV files are written in a thread of their own: a full disk there fails the run
+    all the same."""
     from flows import dossier, formats
     from flows.export import ExtractFailed
 
     paths, spec, neighbour = project
-    module, name = (formats, "write_stata") if where == "stata" else (dossier, "write_dossier")
+    module, name = {
+        "stata": (formats, "write_stata"),
+        "csv": (formats, "write_csv"),
+        "dossier": (dossier, "write_dossier"),
+    }[where]
     real = getattr(module, name)
 
     def half_then_full(*args, **kwargs):
