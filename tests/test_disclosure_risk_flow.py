@@ -56,3 +56,36 @@ def test_unique_share_above_the_spec_threshold_refuses_the_release(world, tmp_pa
     entry = audit.read(paths.audit_log)[-1]
     assert entry["event"] == "refusal" and "unique in the population" in entry["reason"]
     assert not paths.releases.exists() or not any(paths.releases.rglob("*"))
+
+
+def test_the_figures_are_the_same_whatever_the_chunks_of_persons(world):
+    """The risk is counted a slice of persons at a time: one chunk of every person, or the
+    persons cut into three chunks taken in any order, give the same figures."""
+    import duckdb
+    import polars as pl
+
+    from flows import disclosure
+    from flows.export import delivered_spec
+    from flows.sources import open_sources
+    from specs.load import load_spec
+    from specs.model import ModeName
+    from transforms import panels, source_checks
+    from transforms.sample import draw_sample
+
+    spec = delivered_spec(load_spec(world["spec"]), WORLD_AS_OF)
+    mode = spec.modes[ModeName.SAMPLE]
+    con = duckdb.connect()
+    opened = open_sources(con, world["store"])
+    sources = source_checks.clean_sources(opened, source_checks.find_defects(opened))
+    population = panels.spec_population(sources, spec).pl().sort("insz")
+    sample = draw_sample(population, bytes(range(32)), WORLD_SAMPLE)
+    tables = disclosure.source_tables(spec, mode)
+    whole = disclosure.measure(con, [sources], spec, mode, population, sample)
+
+    cut = population.select("insz").with_row_index().with_columns(pl.col("index") % 3)
+    chunks = []
+    for number in (2, 0, 1):
+        persons = con.from_arrow(cut.filter(pl.col("index") == number).select("insz").to_arrow())
+        chunks.append({key: sources[key].join(persons, "insz", how="semi") for key in tables})
+    assert disclosure.measure(con, chunks, spec, mode, population, sample) == whole
+    assert whole["sample_persons"] == WORLD_SAMPLE
