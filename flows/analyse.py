@@ -65,6 +65,12 @@ class AnalysisFailed(RuntimeError):
 REFUSALS = (AnalysisRefused, AuthorisationError, RosterError, SpecError, audit.AuditLogError)
 
 
+def write_run_record(record: dict[str, Any], run_folder: Path) -> None:
+    """An analysis run's record (run.json), all or nothing (retention reads it)."""
+    text = json.dumps(record, indent=2, sort_keys=True, default=str) + "\n"
+    audit.write_atomically(run_folder / RUN_RECORD, text.encode())
+
+
 @dataclass(frozen=True)
 class AnalysisResult:
     run: str
@@ -225,6 +231,18 @@ def analysis_run(
         context["workspace_manifest_sha256"] = sha256_file(workspace / "manifest.json")
         run_folder = paths.analysis_runs / spec.project / run
         run_folder.mkdir(parents=True)
+        # the record first, so that retention finds (and deletes by the workspace's deadline)
+        # a run that stops before its end, whatever its code left in the folder
+        started = {
+            **manifest_header(spec, spec_path, ModeName.ONPREM),
+            "kind": "analysis outputs",
+            "run": run,
+            "actor": operator,
+            "as_of": as_of.isoformat(),
+            "delete_by": mode.delete_by and mode.delete_by.isoformat(),
+            "outputs": [],
+        }
+        write_run_record(started, run_folder)
         shutil.copy2(code, run_folder / f"code{code.suffix}")
         limits = child.Limits(
             seconds=max(1, round(rules.time_limit_minutes * 60)),
@@ -255,7 +273,7 @@ def analysis_run(
             "delete_by": mode.delete_by and mode.delete_by.isoformat(),
             "our_copy_delete_by": mode.delete_by and mode.delete_by.isoformat(),
         }
-        write_json({**header, "outputs": [c.as_dict() for c in checks]}, run_folder / RUN_RECORD)
+        write_run_record({**header, "outputs": [c.as_dict() for c in checks]}, run_folder)
         (run_folder / REPORT_MARKDOWN).write_text(report_markdown(header, checks))
         target = outputs_folder(paths, spec, as_of, run)
         published = publish_outputs_task(checks, header, target, paths, context)

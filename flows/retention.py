@@ -95,6 +95,8 @@ def analysis_run_holdings(paths: Paths) -> list[Holding]:
     was checked is on-premise data, deleted with the workspace's deadline."""
     found = []
     for record_path in sorted(paths.analysis_runs.glob("*/*/run.json")):
+        if record_path.parent.name.startswith("."):  # a run being deleted (a tombstone)
+            continue
         record = json.loads(record_path.read_text())
         found.append(
             Holding(

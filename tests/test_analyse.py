@@ -418,3 +418,32 @@ def test_a_full_disk_while_publishing_outputs_publishes_nothing_and_leaves_nothi
     result = analysis_run(spec, WORLD_AS_OF, code, run_paths)
     assert result.published is not None and (result.published / "manifest.json").exists()
     assert audit.verify_chain(run_paths.audit_log) == []
+
+
+def test_a_run_that_stops_before_its_end_is_still_found_by_retention(
+    world, run_paths, tmp_path, monkeypatch
+):
+    """The run's record is written before its code runs: a run whose checking fails (or that
+    is killed) leaves a folder that retention still deletes by the workspace's deadline."""
+    from flows.retention import retention_plan
+
+    def checking_fails(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    code = _script(tmp_path, DISCLOSIVE)
+    monkeypatch.setattr(analyse, "check_outputs", checking_fails)
+    with pytest.raises(AnalysisFailed):
+        analysis_run(world["spec"], WORLD_AS_OF, code, run_paths)
+    monkeypatch.undo()
+    (run_folder,) = [p.parent for p in run_paths.analysis_runs.glob("*/*/run.json")]
+    assert (run_folder / analyse.OUTPUTS).is_dir()  # the code ran and wrote its outputs
+    after = {s.target for s in retention_plan(run_paths, tmp_path, dt.date(2022, 1, 1))}
+    assert str(run_folder) in after
+    # a run being deleted (its tombstone) is not taken for another holding
+    tombstone = run_folder.with_name(f".deleting-{run_folder.name}")
+    run_folder.rename(tombstone)
+    assert not [
+        s
+        for s in retention_plan(run_paths, tmp_path, dt.date(2022, 1, 1))
+        if "deleting" in s.target
+    ]
