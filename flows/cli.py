@@ -854,7 +854,6 @@ def _demo_analysis(paths: Paths) -> str:
         result = analysis_run(DEMO_SPEC, DEMO_AS_OF, DEMO_ANALYSIS, paths)
     except (*REFUSALS, AnalysisFailed) as error:
         _fail(f"the barometer's analysis run: {error}")
-        raise
     withheld = sum(c.outcome == WITHHELD for c in result.checks)
     return (
         f"barometer on premise (`rex analyse run`, {result.seconds:.0f} s): "
