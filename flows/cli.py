@@ -84,16 +84,15 @@ def _launch_prefect_api() -> None:
 def _prefect_api() -> Iterator[None]:
     """A Prefect API for the flows of one command: the configured one, or a temporary server
     that dies with this process (flows.prefect_server), refused in one line if it cannot start.
-    When the flows are done (or one raised), Prefect's background thread is stopped: it would
-    otherwise keep the first flow run's context alive past the interpreter's exit."""
-    from flows.prefect_server import PrefectServerError, prefect_api, stop_prefect_background
+    When the flows are done (or one raised), `prefect_api` stops Prefect's background thread: it
+    would otherwise keep the first flow run's context alive past the interpreter's exit."""
+    from flows.prefect_server import PrefectServerError, prefect_api
 
     with contextlib.ExitStack() as stack:
         try:
             stack.enter_context(prefect_api(prefect_home()))
         except PrefectServerError as error:
             _fail(str(error))
-        stack.callback(stop_prefect_background)
         yield
 
 

@@ -295,11 +295,19 @@ def stop_prefect_background(timeout: float = BACKGROUND_DRAIN_SECONDS) -> None:
 @contextlib.contextmanager
 def prefect_api(home: Path) -> Iterator[None]:
     """Run the body against a Prefect API: the one configured (PREFECT_API_URL, a test
-    harness), or else a temporary server of rex's own (`start_server`)."""
+    harness), or else a temporary server of rex's own (`start_server`). When the body is done
+    (or raised), Prefect's background loop is stopped while the API is still up
+    (`stop_prefect_background`)."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     if api_is_configured():
-        yield
+        try:
+            yield
+        finally:
+            stop_prefect_background()
         return
     with temporary_settings({PREFECT_API_URL: start_server(home)}):
-        yield
+        try:
+            yield
+        finally:
+            stop_prefect_background()
