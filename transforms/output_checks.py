@@ -53,6 +53,10 @@ CELL_SCHEMA = {
 }
 
 
+# What the released `<column>_check` column says of a suppressed cell, whatever the rule.
+SUPPRESSED = "suppressed"
+
+
 class CellOutcome(StrEnum):
     RELEASED = "released"
     ROUNDED = "rounded"
@@ -124,10 +128,14 @@ def released_table(
             if table.schema[name].is_integer()
             else value
         )
+        # the released column says only that a cell was suppressed, not why: which rule
+        # suppressed it would tell an empty cell from one of a few persons (or a dominated one)
         indexed = indexed.with_columns(
             pl.when(suppressed).then(None).otherwise(kept).cast(table.schema[name]).alias(name),
             pl.when(pl.col(check) == CellOutcome.RELEASED.value)
             .then(pl.lit(""))
+            .when(suppressed)
+            .then(pl.lit(SUPPRESSED))
             .otherwise(pl.col(check))
             .alias(check),
         )
