@@ -28,8 +28,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from flows.release import sha256_file
 from flows.settings import REPO_ROOT
-from flows.verify import alterations
+from flows.verify import MANIFEST, alterations
 
 STDOUT = "stdout.txt"
 STDERR = "stderr.txt"
@@ -141,6 +142,9 @@ def run_code(
     home = run_folder / "home"
     home.mkdir()
     outputs.mkdir()
+    # the code runs under this account, so it could give itself write access back and rewrite
+    # the manifest to match what it changed: the manifest is compared with itself before the run
+    manifest_before = sha256_file(workspace / MANIFEST)
     started = time.perf_counter()
     argv = command(code, run_folder)
     with (
@@ -167,4 +171,8 @@ def run_code(
         # whatever the code left running in its group goes with it
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(child.pid, signal.SIGKILL)
-    return ChildOutcome(returncode, time.perf_counter() - started, tuple(alterations(workspace)))
+    seconds = time.perf_counter() - started
+    changed = alterations(workspace)
+    if (workspace / MANIFEST).is_file() and sha256_file(workspace / MANIFEST) != manifest_before:
+        changed.insert(0, f"{MANIFEST} was rewritten during the run")
+    return ChildOutcome(returncode, seconds, tuple(changed))

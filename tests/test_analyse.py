@@ -448,3 +448,38 @@ def test_a_run_that_stops_before_its_end_is_still_found_by_retention(
         for s in retention_plan(run_paths, tmp_path, dt.date(2022, 1, 1))
         if "deleting" in s.target
     ]
+
+
+def test_a_run_that_rewrites_the_workspace_manifest_has_its_outputs_refused(
+    world, run_paths, tmp_path
+):
+    """The code runs under rex's account: it can give itself write access back and rewrite the
+    manifest to match what it changed. The manifest is compared with itself before the run."""
+    workspace = world["onprem"].folder
+    manifest = workspace / "manifest.json"
+    original = manifest.read_bytes()
+    code = _script(
+        tmp_path,
+        """
+        import os
+        from pathlib import Path
+        from researcher import outputs
+        import polars as pl
+        workspace = Path(os.environ["REX_RELEASE"])
+        people = pl.read_parquet(workspace / "persons.parquet")
+        outputs.save_table(outputs.count_table(people, ["in_sample"]), "marks")
+        os.chmod(workspace, 0o755)
+        os.chmod(workspace / "manifest.json", 0o644)
+        with open(workspace / "manifest.json", "a") as manifest:
+            manifest.write(" ")  # still valid JSON, listing the same files
+        """,
+    )
+    try:
+        result = analysis_run(world["spec"], WORLD_AS_OF, code, run_paths)
+    finally:
+        os.chmod(workspace, 0o755)
+        os.chmod(manifest, 0o644)
+        manifest.write_bytes(original)
+    assert result.failure is not None and "changed the workspace" in result.failure
+    assert "manifest.json was rewritten" in result.failure
+    assert result.published is None
