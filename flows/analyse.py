@@ -39,7 +39,7 @@ from flows.export import (
     withheld,
 )
 from flows.output_checking import RELEASED_CHANGED, WITHHELD, FileCheck, check_outputs
-from flows.release import publish, sha256_file, staging_folder, write_json
+from flows.release import json_text, publish, sha256_file, staging_folder, write_json
 from flows.settings import Paths
 from specs.codebook import output_checks_markdown
 from specs.load import SpecError, load_spec
@@ -67,8 +67,7 @@ REFUSALS = (AnalysisRefused, AuthorisationError, RosterError, SpecError, audit.A
 
 def write_run_record(record: dict[str, Any], run_folder: Path) -> None:
     """An analysis run's record (run.json), all or nothing (retention reads it)."""
-    text = json.dumps(record, indent=2, sort_keys=True, default=str) + "\n"
-    audit.write_atomically(run_folder / RUN_RECORD, text.encode())
+    audit.write_atomically(run_folder / RUN_RECORD, json_text(record).encode())
 
 
 @dataclass(frozen=True)
@@ -231,18 +230,22 @@ def analysis_run(
         context["workspace_manifest_sha256"] = sha256_file(workspace / "manifest.json")
         run_folder = paths.analysis_runs / spec.project / run
         run_folder.mkdir(parents=True)
-        # the record first, so that retention finds (and deletes by the workspace's deadline)
-        # a run that stops before its end, whatever its code left in the folder
-        started = {
+        header: dict[str, Any] = {
             **manifest_header(spec, spec_path, ModeName.ONPREM),
             "kind": "analysis outputs",
             "run": run,
             "actor": operator,
             "as_of": as_of.isoformat(),
+            "code": context["code"],
+            "workspace": workspace.name,
+            "workspace_manifest_sha256": context["workspace_manifest_sha256"],
+            "output_checks": rules.output_checks.model_dump(),
             "delete_by": mode.delete_by and mode.delete_by.isoformat(),
-            "outputs": [],
+            "our_copy_delete_by": mode.delete_by and mode.delete_by.isoformat(),
         }
-        write_run_record(started, run_folder)
+        # the record first, so that retention finds (and deletes by the workspace's deadline)
+        # a run that stops before its end, whatever its code left in the folder
+        write_run_record({**header, "outputs": []}, run_folder)
         shutil.copy2(code, run_folder / f"code{code.suffix}")
         limits = child.Limits(
             seconds=max(1, round(rules.time_limit_minutes * 60)),
@@ -258,21 +261,7 @@ def analysis_run(
                 else FileCheck(c.name, c.kind, WITHHELD, f"the run failed: {ran.failure}")
                 for c in checks
             ]
-        header = {
-            **manifest_header(spec, spec_path, ModeName.ONPREM),
-            "kind": "analysis outputs",
-            "run": run,
-            "actor": operator,
-            "as_of": as_of.isoformat(),
-            "code": context["code"],
-            "workspace": workspace.name,
-            "workspace_manifest_sha256": context["workspace_manifest_sha256"],
-            "seconds": round(ran.seconds, 1),
-            "failure": ran.failure,
-            "output_checks": rules.output_checks.model_dump(),
-            "delete_by": mode.delete_by and mode.delete_by.isoformat(),
-            "our_copy_delete_by": mode.delete_by and mode.delete_by.isoformat(),
-        }
+        header |= {"seconds": round(ran.seconds, 1), "failure": ran.failure}
         write_run_record({**header, "outputs": [c.as_dict() for c in checks]}, run_folder)
         (run_folder / REPORT_MARKDOWN).write_text(report_markdown(header, checks))
         target = outputs_folder(paths, spec, as_of, run)

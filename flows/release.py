@@ -29,8 +29,13 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def json_text(document: Any) -> str:
+    """A document as rex writes its JSON files (indented, keys sorted)."""
+    return json.dumps(document, indent=2, sort_keys=True, default=str) + "\n"
+
+
 def write_json(document: Any, path: Path) -> None:
-    path.write_text(json.dumps(document, indent=2, sort_keys=True, default=str) + "\n")
+    path.write_text(json_text(document))
 
 
 def staging_folder(target: Path) -> Path:
