@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,23 @@ def report_markdown(header: dict[str, Any], checks: list[FileCheck]) -> str:
     return "\n".join(lines)
 
 
+def _staged(
+    target: Path, write: Callable[[Path], object], header: dict[str, Any]
+) -> tuple[Path, dict[str, dict[str, str]], str]:
+    """A staging folder beside `target` holding what `write` puts there and a manifest (the
+    header and each file's sha256): the folder, its files, the manifest's sha256. A write that
+    fails removes the folder: a half-written one is never published, nor left for retention."""
+    staging = staging_folder(target)
+    try:
+        write(staging)
+        files = {path.name: {"sha256": sha256_file(path)} for path in sorted(staging.iterdir())}
+        write_json({**header, "files": files}, staging / "manifest.json")
+        return staging, files, sha256_file(staging / "manifest.json")
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
 @task(cache_policy=NO_CACHE)
 @withheld
 def publish_outputs_task(
@@ -151,22 +169,14 @@ def publish_outputs_task(
     released = [c for c in checks if c.outcome != WITHHELD and c.released is not None]
     if not released:
         return None
-    staging = staging_folder(target)
-    files: dict[str, dict[str, str]] = {}
-    try:
+
+    def write(staging: Path) -> None:
         for check in released:
             (staging / check.name).write_bytes(check.released or b"")
         write_json({**header, "outputs": [c.as_dict() for c in checks]}, staging / REPORT_JSON)
         (staging / REPORT_MARKDOWN).write_text(report_markdown(header, checks))
-        for path in sorted(staging.iterdir()):
-            files[path.name] = {"sha256": sha256_file(path)}
-        manifest = {**header, "files": files}
-        write_json(manifest, staging / "manifest.json")
-    except BaseException:
-        # a half-written folder is never published, and not left for retention to find
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    manifest_sha256 = sha256_file(staging / "manifest.json")
+
+    staging, files, manifest_sha256 = _staged(target, write, header)
 
     def record(status: str) -> None:
         audit.append(
@@ -323,8 +333,6 @@ def release_withheld(paths: Paths, run: str, file: str, reason: str, specs_dir: 
         source = run_folder / OUTPUTS / file
         ran_folder = outputs_folder(paths, spec, dt.date.fromisoformat(record["as_of"]), run)
         target = ran_folder.with_name(f"{ran_folder.name}_steward-{uuid.uuid4().hex[:8]}")
-        staging = staging_folder(target)
-        shutil.copyfile(source, staging / Path(file).name)
         header = {
             key: record[key]
             for key in ("rex_version", "deliberation", "title", "project", "recipient", "purpose")
@@ -342,9 +350,9 @@ def release_withheld(paths: Paths, run: str, file: str, reason: str, specs_dir: 
             "delete_by": record["delete_by"],
             "our_copy_delete_by": record["our_copy_delete_by"],
         }
-        files = {Path(file).name: {"sha256": sha256_file(staging / Path(file).name)}}
-        write_json({**header, "files": files}, staging / "manifest.json")
-        manifest_sha256 = sha256_file(staging / "manifest.json")
+        staging, files, manifest_sha256 = _staged(
+            target, lambda staging: shutil.copyfile(source, staging / Path(file).name), header
+        )
         publish(
             staging,
             target,

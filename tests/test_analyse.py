@@ -483,3 +483,29 @@ def test_a_run_that_rewrites_the_workspace_manifest_has_its_outputs_refused(
     assert result.failure is not None and "changed the workspace" in result.failure
     assert "manifest.json was rewritten" in result.failure
     assert result.published is None
+
+
+def test_a_full_disk_while_a_steward_releases_an_output_publishes_nothing_and_leaves_nothing(
+    disclosive_run, run_paths, tmp_path, monkeypatch
+):
+    result, _ = disclosive_run
+    run_paths.roster.parent.mkdir(parents=True, exist_ok=True)
+    run_paths.roster.write_text(yaml.safe_dump({"staff": {login(): {"roles": [STEWARD_ROLE]}}}))
+    os.chmod(run_paths.roster, 0o644)
+    written = analyse.write_json
+
+    def disk_full_at_the_manifest(value, path):
+        if path.name == "manifest.json":
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        written(value, path)
+
+    def steward_folders() -> list[Path]:
+        return [p for p in run_paths.releases.rglob("*") if "_steward-" in p.name]
+
+    monkeypatch.setattr(analyse, "write_json", disk_full_at_the_manifest)
+    with pytest.raises(AnalysisFailed, match="OSError"):
+        release_withheld(run_paths, result.run, "three_persons.csv", "agreed", tmp_path)
+    monkeypatch.undo()
+    assert steward_folders() == []  # neither published nor left as a staging folder
+    target = release_withheld(run_paths, result.run, "three_persons.csv", "agreed", tmp_path)
+    assert steward_folders() == [target]
