@@ -521,12 +521,19 @@ def build_release(
                 # the sample's (the others in no slice), instead of going through the source
                 # checks again for every panel the risk builds
                 report(Progress(f"sources of {everyone.height:,} persons"))
-                measured = tuple(sorted(disclosure.source_tables(spec, mode)))
-                outsiders = slices.with_outsiders(assignment, everyone, engine.slice_persons)
-                columns = panels.source_columns(names, disclosure.measured_panels(spec, mode))
-                materialise_task(con, sources, spec, columns, outsiders)
+                measured = disclosure.source_columns(spec, mode)
+                outsiders = slices.with_outsiders(
+                    assignment, everyone, disclosure.OUTSIDE_SLICE_SCALE * engine.slice_persons
+                )
+                # the tables the risk reads hold everyone's rows (with the release's columns
+                # too), the others the sample's only
+                both = panels.source_columns(names, disclosure.measured_panels(spec, mode))
+                release_only = {k: c for k, c in both.items() if k not in measured}
+                materialise_task(con, sources, spec, release_only, assignment)
+                everyones = {k: c for k, c in both.items() if k in measured}
+                materialise_task(con, sources, spec, everyones, outsiders)
                 report(Progress("disclosure risk against the population"))
-                chunks = slices.each_slice_sources(con, measured, outsiders)
+                chunks = slices.each_slice_sources(con, tuple(sorted(measured)), outsiders)
                 risk = disclosure_risk_task(con, chunks, spec, mode, everyone, population)
                 refuse_above_threshold(risk, risk["max_unique_share"])
             else:

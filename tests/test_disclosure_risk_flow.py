@@ -79,7 +79,7 @@ def test_the_figures_are_the_same_whatever_the_chunks_of_persons(world):
     sources = source_checks.clean_sources(opened, source_checks.find_defects(opened))
     population = panels.spec_population(sources, spec).pl().sort("insz")
     sample = draw_sample(population, bytes(range(32)), WORLD_SAMPLE)
-    tables = disclosure.source_tables(spec, mode)
+    tables = disclosure.source_columns(spec, mode)
     whole = disclosure.measure(con, [sources], spec, mode, population, sample)
 
     cut = population.select("insz").with_row_index().with_columns(pl.col("index") % 3)

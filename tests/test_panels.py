@@ -6,7 +6,9 @@ import duckdb
 import polars as pl
 import pytest
 
+from flows import disclosure
 from flows.sources import open_sources
+from specs.catalog import VARIABLES
 from specs.model import Period, PopulationRule
 from tests.sourcestore import d, write_store
 from transforms import calendar, panels
@@ -484,3 +486,33 @@ def test_a_self_employed_main_occupation_is_working_and_counts_as_a_job(tmp_path
         (1, None),
         (1, 24000.0),
     ]
+
+
+def test_month_positions_are_the_month_panels_positions(sources, population):
+    months = calendar.months(PERIOD)
+    panel = panels.month_panel(population, months, *(sources[k] for k in panels.MONTH_SOURCES))
+    positions = panels.month_positions(
+        population, months, *(sources[k] for k in panels.POSITION_SOURCES)
+    )
+    columns = ["month", "socio_economic_position"]
+    assert positions.columns == ["insz", *columns]
+    assert _rows(positions, columns) == _rows(panel, columns)
+
+
+def test_the_risks_quarter_rows_hold_each_persons_last_row_of_the_quarter_panel(
+    sources, population
+):
+    requested = ["sex", "municipality", "household_type", "incapacity_phase"]
+    variables = [VARIABLES[name] for name in requested]
+    whole = panels.quarter_rows(population, calendar.quarters(PERIOD), sources, variables)
+    rows = disclosure.last_quarter_rows(population, PERIOD, sources, requested)
+
+    def last(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.sort("quarter").group_by("insz").agg(pl.all().last()).sort("insz")
+
+    assert last(rows).equals(last(whole))
+    # Anna is alive at the end: her last quarter alone; Bert died in March: all his quarters
+    assert sorted(rows.select("insz", "quarter").rows()) == sorted(
+        [(ANNA, "2010-Q2"), (BERT, "2010-Q1")]
+    )
+    assert whole.height == 3
