@@ -619,8 +619,8 @@ def _write_slices(
     report(Progress("slices", 0, len(jobs), 0, persons))
     try:
         for result in in_order(extract_slice_task, jobs, key, engine):
+            files.write_slice(result.tables)
             for name, table in result.tables.items():
-                files.write(name, table)
                 validation.add(name, table)
                 rows[name] += result.rows[name]
                 distinct[name] += result.distinct[name]
@@ -632,10 +632,10 @@ def _write_slices(
             persons_done = min(done * engine.slice_persons, persons)
             report(Progress("slices", done, len(jobs), persons_done, persons))
             del result
+        files.close()
     except BaseException:
         files.discard()
         raise
-    files.close()
     outcomes = validation.finish()
     merged = {
         name: combined(parts, distinct_count_outcomes(split[name][1], {PERSON_ID: distinct[name]}))

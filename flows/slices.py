@@ -14,8 +14,10 @@ the work folder beyond it.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -274,25 +276,48 @@ def extract_slice(job: SliceJob, key: bytes) -> SliceResult:
 
 
 class PanelFiles:
-    """The release's Parquet files, one per panel, written slice after slice."""
+    """The release's Parquet files, one per panel, written slice after slice.
+
+    A slice's tables are written in a thread of their own while the next slice is validated
+    (Arrow compresses and writes outside the interpreter's lock); one slice at a time, in
+    order, so the files are those a write in the caller's thread gives."""
 
     def __init__(self, folder: Path) -> None:
         self._folder = folder
         self._writers: dict[str, RowGroupWriter] = {}
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rex-parquet")
+        self._writing: Future[None] | None = None
 
     def path(self, name: str) -> Path:
         return self._folder / f"{name}.parquet"
 
-    def write(self, name: str, table: pa.Table) -> None:
-        writer = self._writers.get(name)
-        if writer is None:
-            writer = self._writers[name] = RowGroupWriter(self.path(name), table.schema)
-        writer.write(table)
+    def write_slice(self, tables: Mapping[str, pa.Table]) -> None:
+        """Write a slice's tables, once the previous slice's are written (its error raised)."""
+        self._wait()
+        self._writing = self._thread.submit(self._write, dict(tables))
+
+    def _write(self, tables: dict[str, pa.Table]) -> None:
+        for name, table in tables.items():
+            writer = self._writers.get(name)
+            if writer is None:
+                writer = self._writers[name] = RowGroupWriter(self.path(name), table.schema)
+            writer.write(table)
+
+    def _wait(self) -> None:
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            writing.result()
 
     def close(self) -> None:
+        self._wait()
+        self._thread.shutdown()
         for writer in self._writers.values():
             writer.close()
 
     def discard(self) -> None:
+        """Stop writing (the run failed; the caller removes the files)."""
+        with contextlib.suppress(BaseException):
+            self._wait()
+        self._thread.shutdown()
         for writer in self._writers.values():
             writer.discard()
