@@ -885,12 +885,14 @@ def demo(
     paths = _paths(writes=True)
     from flows import keys
     from flows.export import REFUSALS, onprem_build, sample_export, with_engine
+    from flows.validate import prepare_in_background
     from synthetic.generate import generate
 
     engine = _engine()
     console = Console(stderr=True)
     started = time.perf_counter()
     _launch_prefect_api()  # it starts while the store is generated
+    prepare_in_background()  # and so is great-expectations' context, used by both exports
     spec_project = "dulbea-barometer"
     store = _demo_store(paths.sources)
     if store is not None and (store.get("persons"), store.get("seed")) != (persons, DEMO_SEED):
