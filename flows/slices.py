@@ -278,7 +278,7 @@ def extract_slice(job: SliceJob, key: bytes) -> SliceResult:
 class PanelFiles:
     """The release's Parquet files, one per panel, written slice after slice.
 
-    A slice's tables are written in a thread of their own while the next slice is validated
+    A slice's tables are written in a thread of their own while the caller validates them
     (Arrow compresses and writes outside the interpreter's lock); one slice at a time, in
     order, so the files are those a write in the caller's thread gives."""
 
