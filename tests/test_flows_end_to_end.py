@@ -168,7 +168,7 @@ def test_failing_suite_publishes_nothing_and_is_logged(world, tmp_path, monkeypa
         ]
 
     monkeypatch.setattr("flows.export.panel_checks", with_impossible_check)
-    with pytest.raises(ValidationFailed, match="be_in_set on column 'person_id'"):
+    with pytest.raises(ValidationFailed, match="be_allowed on column 'person_id'"):
         sample_export(world["spec"], AS_OF, paths, world["store"])
     assert not paths.releases.exists() or not any(paths.releases.rglob("*"))
     assert audit.read(paths.audit_log)[-1]["event"] == "refusal"

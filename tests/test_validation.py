@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flows.settings import SPECS_DIR
 from flows.validate import ValidationFailed, validate_panel
+from specs import checks as c
 from specs.catalog import Granularity
 from specs.checks import panel_checks
 from specs.load import load_spec
@@ -80,7 +83,7 @@ def test_an_insz_shaped_value_fails_and_the_value_is_not_in_the_message():
         unemployment_category=pl.Series([None, "85073003328", "WN"])
     )
     message = failure_of(frame)
-    assert "expect_column_values_to_be_in_set on column 'unemployment_category'" in message
+    assert "expect_column_values_to_be_allowed on column 'unemployment_category'" in message
     assert "85073003328" not in message
 
 
@@ -125,12 +128,12 @@ def test_an_exact_amount_fails_in_sample_mode():
     frame = good_month_panel().with_columns(
         incapacity_daily_benefit=pl.Series([None, "52.30", None])
     )
-    assert "be_in_set on column 'incapacity_daily_benefit' (1 rows)" in failure_of(frame)
+    assert "be_allowed on column 'incapacity_daily_benefit' (1 rows)" in failure_of(frame)
 
 
 def test_an_exact_date_fails_in_sample_mode():
     frame = good_month_panel().with_columns(incapacity_start=pl.Series([None, "2010-02-15", None]))
-    assert "match_regex on column 'incapacity_start'" in failure_of(frame)
+    assert "match_pattern on column 'incapacity_start'" in failure_of(frame)
 
 
 def test_a_duplicate_person_period_fails():
@@ -145,7 +148,7 @@ def test_a_missing_pseudonym_fails():
 
 def test_a_period_outside_the_window_fails():
     frame = good_month_panel().with_columns(month=pl.Series(["2010-01", "2016-01", "2010-01"]))
-    assert "be_in_set on column 'month'" in failure_of(frame)
+    assert "be_allowed on column 'month'" in failure_of(frame)
 
 
 def test_a_wrong_sample_size_fails():
@@ -173,4 +176,72 @@ def test_a_failing_suite_counts_the_offending_rows_of_each_failed_expectation():
         check(frame, sample_size=3)
     failed = {(f.expectation, f.column): f.unexpected_count for f in caught.value.failures}
     assert failed[("expect_column_values_to_not_be_null", "person_id")] == 2
-    assert failed[("expect_column_values_to_be_in_set", "month")] == 1
+    assert failed[("expect_column_values_to_be_allowed", "month")] == 1
+
+
+# Values for the per-value expectations: codes, a month, an INSZ (valid check digits) and one
+# with wrong ones, free text, and nulls.
+TEXTS = ["WN", "ab", "2010-01", "2010-13", "85073003328", "85073003329", "x y", None]
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    texts=st.lists(st.sampled_from(TEXTS), min_size=1, max_size=40),
+    numbers=st.lists(st.one_of(st.none(), st.integers(-5, 2030)), min_size=40, max_size=40),
+)
+def test_rex_column_expectations_count_the_rows_great_expectations_own_would(texts, numbers):
+    """Each per-value expectation (the column's categories tested once) counts the offending
+    rows that great-expectations' own expectation counts on the same frame (text as plain
+    strings), and the identifier check agrees with the source checks' SQL row by row."""
+    import duckdb
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
+    from flows import validate
+    from specs import identifiers
+    from specs.checks import INSZ_SHAPE
+
+    frame = pl.DataFrame(
+        {"text": texts, "number": numbers[: len(texts)]},
+        schema={"text": pl.String, "number": pl.Int32},
+    )
+    month = r"^[0-9]{4}-(?:0[1-9]|1[0-2])$"
+    checks = [
+        c.InSet("text", ("WN", "2010-01")),
+        c.MatchesPattern("text", month),
+        c.NotMatchingPattern("text", INSZ_SHAPE),
+        c.Between("number", 0, 2020),
+        c.ValidIdentifier("text", identifiers.Scheme.INSZ),
+    ]
+    ours = {
+        (o.column, o.expectation.removeprefix("expect_column_values_to_")): o.unexpected_count
+        for o in validate.panel_outcomes("property", frame, checks)
+    }
+
+    own = gx.ExpectationSuite(name="great-expectations-own")
+    for expectation in (
+        gxe.ExpectColumnValuesToBeInSet(column="text", value_set=["WN", "2010-01"]),
+        gxe.ExpectColumnValuesToMatchRegex(column="text", regex=month),
+        gxe.ExpectColumnValuesToNotMatchRegex(column="text", regex=INSZ_SHAPE),
+        gxe.ExpectColumnValuesToBeBetween(column="number", min_value=0, max_value=2020),
+    ):
+        own.add_expectation(expectation)
+    with validate._GX_LOCK:
+        batch = validate._batch_definition().get_batch(
+            batch_parameters={"dataframe": frame.to_pandas()}
+        )
+        results = batch.validate(own, result_format="BASIC").results
+    theirs = [r.result["unexpected_count"] for r in results]
+    assert [
+        ours["text", "be_allowed"],
+        ours["text", "match_pattern"],
+        ours["text", "not_match_pattern"],
+        ours["number", "be_within"],
+    ] == theirs
+
+    valid = identifiers.valid(identifiers.Scheme.INSZ, "v")
+    [(invalid,)] = duckdb.sql(  # DuckDB reads `frame` by its name
+        f"select count(*) from (select text as v from frame)"
+        f" where v is not null and not coalesce({valid}, false)"
+    ).fetchall()
+    assert ours["text", "be_valid_identifiers"] == invalid
