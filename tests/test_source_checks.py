@@ -159,6 +159,42 @@ def test_a_correction_replaces_the_line_it_corrects():
     )
 
 
+def test_declaration_keys_that_share_a_hash_leave_the_counts_and_the_cleaning_exact(
+    monkeypatch,
+):
+    # the lines sharing their key are found by the key's hash; with a hash of two values,
+    # every key collides with others: lines with a key of their own must still be kept as
+    # they are and counted as neither copies nor corrections
+    sources = sources_of(
+        {
+            "dmfa.occupations": [
+                line(),
+                line(),  # a copy
+                line(quarter=20102, gross_wage_cents=990_000, declaration_version=1),
+                line(quarter=20102, gross_wage_cents=900_000, declaration_version=2),
+                *(line(quarter=20103, days_worked=days) for days in (1, 2, 3)),  # other keys
+                line(quarter=20104, occupation_start=d("2009-01-01")),
+                line(insz=BERT),
+            ]
+        }
+    )
+
+    def checked() -> tuple[dict, list[tuple]]:
+        findings = sc.find_defects(sources)
+        cleaned = sc.clean_sources(sources, findings)["dmfa.occupations"]
+        columns = ("insz", "quarter", "days_worked", "gross_wage_cents", "occupation_start")
+        return nonzero(findings), rows_of(cleaned, *columns)
+
+    exact = checked()
+    monkeypatch.setattr(sc, "_KEY_HASH", f"({sc._KEY_HASH} % 2)")
+    assert checked() == exact
+    assert exact[0] == {
+        ("dmfa.occupations", "duplicate_declaration", None): 1,
+        ("dmfa.occupations", "corrected_declaration", None): 1,
+    }
+    assert len(exact[1]) == 7  # nine lines less the copy and the corrected line
+
+
 @pytest.mark.parametrize(
     ("changes", "column"),
     [

@@ -216,14 +216,19 @@ def _column_findings(key: str, relation: Relation) -> list[Finding]:
 # corrections. Keys are grouped by their hash, in a third of the time of grouping the five
 # columns on 25 million lines; two keys with one hash only add lines with a key of their own,
 # which are neither copies nor superseded, so the counts and the cleaning stay exact.
-_SHARED_KEYS = f"""
+_KEY_HASH = f"hash({', '.join(DECLARATION_KEY)})"
+
+
+def _shared_lines() -> str:
+    """The SQL of `shared_keys` (the hashes of keys held by two lines or more) and `shared`
+    (the lines with one of them), to follow a `with`."""
+    return f"""
     shared_keys as (
-        select hash({", ".join(DECLARATION_KEY)}) as key_hash
+        select {_KEY_HASH} as key_hash
         from occupations group by key_hash having count(*) > 1
     ),
     shared as (
-        select * from occupations
-        where hash({", ".join(DECLARATION_KEY)}) in (select key_hash from shared_keys)
+        select * from occupations where {_KEY_HASH} in (select key_hash from shared_keys)
     )
 """
 
@@ -234,7 +239,7 @@ def _declaration_findings(occupations: Relation) -> list[Finding]:
         occupations.query(
             "occupations",
             "with"
-            + _SHARED_KEYS
+            + _shared_lines()
             + f"""
         , superseded as (
             select 1 from shared
@@ -401,7 +406,7 @@ def _without_duplicates_and_superseded(occupations: Relation) -> Relation:
         occupations.query(
             "occupations",
             "with"
-            + _SHARED_KEYS
+            + _shared_lines()
             + f"""
         , kept as (
             select distinct * from shared
@@ -409,7 +414,7 @@ def _without_duplicates_and_superseded(occupations: Relation) -> Relation:
                 = max(declaration_version) over (partition by {key})
         )
         select * from occupations
-        where hash({key}) not in (select key_hash from shared_keys)
+        where {_KEY_HASH} not in (select key_hash from shared_keys)
         union all
         select * from kept
         """,
