@@ -44,7 +44,8 @@ class RowGroupWriter:
             full = pending.num_rows - pending.num_rows % self._group
             for offset in range(0, full, self._group):
                 self._write_group(pending.slice(offset, self._group))
-            rest = pending.slice(full)
+            # a copy of the rows left: a slice of `pending` would keep all its buffers alive
+            rest = pending.slice(full).combine_chunks()
             self._pending, self._pending_rows = [rest], rest.num_rows
 
     def close(self) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,22 +177,35 @@ class SliceResult:
     derivations: list[tuple[int, int]] = field(default_factory=list)
 
 
-def build_slice(
+def exact_panels(
     job: SliceJob, names: Mapping[str, Sequence[str]] | None = None
-) -> dict[str, pl.DataFrame]:
-    """The exact panels of one slice (and, for listed persons, of the months asked about)."""
+) -> Iterator[tuple[str, pl.DataFrame]]:
+    """The slice's persons (insz), then each exact panel of the slice, one at a time (for
+    listed persons, of the months asked about): a caller that is done with a panel before it
+    asks for the next holds one panel's rows at a time, not the slice's."""
     con = connect(job.database, job.engine, read_only=True)
     try:
         sources = slice_sources(con, job.tables, job.number)
         population = sources[panels.PERSONS].select("insz", "birth_date", "death_date")
-        built = panels.build_panels(population, job.spec.period, sources, names or job.names)
+        yield panels.PERSONS, population.select("insz").pl()
+        for name, requested in (names or job.names).items():
+            if not requested:
+                continue
+            frame = panels.build_panel(population, job.spec.period, sources, name, requested)
+            if job.listed is not None:
+                frame = within_requested_periods(frame, name, job.listed)
+            yield name, frame
     finally:
         con.close()
-    if job.listed is None:
-        return built
-    return {
-        name: within_requested_periods(frame, name, job.listed) for name, frame in built.items()
-    }
+
+
+def build_slice(
+    job: SliceJob, names: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, pl.DataFrame]:
+    """The exact panels of one slice (and, for listed persons, of the months asked about)."""
+    built = dict(exact_panels(job, names))
+    del built[panels.PERSONS]
+    return built
 
 
 def nationality_columns(spec: Spec, panel: str) -> list[str]:
@@ -221,57 +234,61 @@ def slice_own_pairs(job: SliceJob, key: bytes) -> dict[str, pl.DataFrame]:
 
 
 def extract_slice(job: SliceJob, key: bytes) -> SliceResult:
-    """Build and protect one slice of persons."""
-    exact = build_slice(job)
-    insz = pl.concat([frame["insz"] for frame in exact.values()])
-    persons = pseudonym_map(insz, key, PERSON)
-    protected = {
-        name: protect_panel(
-            name,
-            frame,
-            job.spec,
-            job.mode,
-            key,
-            persons,
-            None if job.scrambled is None else job.scrambled.get(name),
-        )
-        for name, frame in exact.items()
-    }
-    # the derivation audit compares the release's rows with their exact values, person by
-    # person: only the protected values it attacks, keyed as released
+    """Build and protect one slice of persons, a panel at a time: each exact panel is
+    protected, audited and made the Arrow table the release writes before the next is built."""
     attacks = derivation_audit.attacks(job.spec, job.mode)
-    ids = persons.rename({"id": "insz", "pseudonym": PERSON_ID})
-    truth = {}
-    for name in sorted({a.panel for a in attacks} & set(exact)):
-        wanted = exact[name].select(
-            "insz",
-            *PANELS[name].keys[1:],
-            *sorted({a.rule.variable for a in attacks if a.panel == name}),
-        )
-        truth[name] = (
-            wanted.rename({"insz": PERSON_ID})
-            if job.mode.identified
-            else wanted.join(ids, on="insz", how="left").drop("insz")
-        )
-    audited = derivation_audit.audit_slice(attacks, truth, protected)
-    del exact, truth
+    tables: dict[str, pa.Table] = {}
+    distinct: dict[str, int] = {}
+    present: list[pl.Series] = []
+    partials: dict[str, pl.DataFrame] = {}
+    counts: dict[int, tuple[int, int]] = {}
+    with contextlib.closing(exact_panels(job)) as built:
+        _, population = next(built)
+        # the persons of the slice; those of its panels are among them
+        persons = pseudonym_map(population["insz"], key, PERSON)
+        ids = persons.rename({"id": "insz", "pseudonym": PERSON_ID})
+        for name, exact in built:
+            scrambled = None if job.scrambled is None else job.scrambled.get(name)
+            protected = protect_panel(name, exact, job.spec, job.mode, key, persons, scrambled)
+            # the derivation audit compares the release's rows with their exact values, person by
+            # person: only the protected values it attacks, keyed as released
+            on_panel = [i for i, a in enumerate(attacks) if a.panel == name]
+            if on_panel:
+                wanted = exact.select(
+                    "insz",
+                    *PANELS[name].keys[1:],
+                    *sorted({attacks[i].rule.variable for i in on_panel}),
+                )
+                truth = (
+                    wanted.rename({"insz": PERSON_ID})
+                    if job.mode.identified
+                    else wanted.join(ids, on="insz", how="left").drop("insz")
+                )
+                audited = derivation_audit.audit_panel(name, attacks, truth, protected)
+                counts.update(zip(on_panel, audited, strict=True))
+                del wanted, truth
+            del exact
+            for summary_name, summary in job.spec.summaries.items():
+                if summary.panel == name:
+                    partials[summary_name] = partial_sums(protected, summary)
+            distinct[name] = protected[PERSON_ID].n_unique()
+            present.append(protected[PERSON_ID].unique())
+            tables[name] = protected.to_arrow()
+            del protected
     # the digest of the persons is over their pseudonyms, also in an identified release
-    present = pl.concat([frame[PERSON_ID] for frame in protected.values()]).unique()
+    present_ids = pl.concat(present).unique() if present else pl.Series(PERSON_ID, [], pl.String)
     if job.mode.identified:
-        pseudonyms = persons.filter(pl.col("id").is_in(present.implode()))["pseudonym"]
+        pseudonyms = persons.filter(pl.col("id").is_in(present_ids.implode()))["pseudonym"]
     else:
-        pseudonyms = present
+        pseudonyms = present_ids
     return SliceResult(
         number=job.number,
-        tables={name: frame.to_arrow() for name, frame in protected.items()},
-        rows={name: frame.height for name, frame in protected.items()},
-        distinct={name: frame[PERSON_ID].n_unique() for name, frame in protected.items()},
+        tables=tables,
+        rows={name: table.num_rows for name, table in tables.items()},
+        distinct=distinct,
         pseudonyms=pseudonyms,
-        partials={
-            name: partial_sums(protected[summary.panel], summary)
-            for name, summary in job.spec.summaries.items()
-        },
-        derivations=audited,
+        partials={name: partials[name] for name in job.spec.summaries},
+        derivations=[counts.get(i, (0, 0)) for i in range(len(attacks))],
     )
 
 

@@ -298,30 +298,35 @@ class SliceValidation:
         return self.outcomes
 
     def _validate(self, panel: str, everything: bool) -> None:
-        frame = pl.from_arrow(pa.concat_tables(self._pending[panel]))
-        assert isinstance(frame, pl.DataFrame)
+        # in Arrow throughout, as the slices give it: a polars frame of the batch would be a
+        # copy of it (and its Arrow for pandas another)
+        table = pa.concat_tables(self._pending[panel])
         self._pending[panel], self._pending_rows[panel] = [], 0
-        while frame.height >= self._rows or (
-            everything and (frame.height or not self.outcomes[panel])
+        while table.num_rows >= self._rows or (
+            everything and (table.num_rows or not self.outcomes[panel])
         ):
-            cut = _person_boundary(frame, self._rows)
-            self.outcomes[panel].append(panel_outcomes(panel, frame[:cut], self._checks[panel]))
-            frame = frame[cut:]
-            if not frame.height:
+            cut = _person_boundary(table, self._rows)
+            self.outcomes[panel].append(
+                panel_outcomes(panel, table.slice(0, cut), self._checks[panel])
+            )
+            table = table.slice(cut)
+            if not table.num_rows:
                 break
-        if frame.height:
-            self._pending[panel], self._pending_rows[panel] = [frame.to_arrow()], frame.height
+        if table.num_rows:
+            # a copy of the rows left, so that the batch's buffers are freed now
+            self._pending[panel] = [table.combine_chunks()]
+            self._pending_rows[panel] = table.num_rows
 
 
-def _person_boundary(frame: pl.DataFrame, rows: int) -> int:
+def _person_boundary(table: pa.Table, rows: int) -> int:
     """The first row from `rows` on where another person starts (rows are sorted by person), or
-    the frame's end: a person's rows are never split between two batches."""
-    if frame.height <= rows:
-        return frame.height
-    ids = frame[PERSON_ID]
+    the table's end: a person's rows are never split between two batches."""
+    if table.num_rows <= rows:
+        return table.num_rows
+    ids = pl.Series(table.column(PERSON_ID))
     starts = (ids != ids.shift(1)).arg_true()
     later = starts.filter(starts >= rows)
-    return int(later[0]) if later.len() else frame.height
+    return int(later[0]) if later.len() else table.num_rows
 
 
 # The expectation a DistinctCountBetween becomes (see `expectation`), by its type name.
@@ -377,7 +382,9 @@ def _suite(panel: str, checks: tuple[c.Check, ...]) -> Any:
     return suite
 
 
-def panel_outcomes(panel: str, frame: pl.DataFrame, checks: list[c.Check]) -> list[Outcome]:
+def panel_outcomes(
+    panel: str, frame: pl.DataFrame | pa.Table, checks: list[c.Check]
+) -> list[Outcome]:
     """Run the checks on one panel (or a slice of it): the outcome of every expectation.
 
     The suite runs as BOOLEAN_ONLY: great-expectations then counts the offending rows of each
@@ -400,7 +407,9 @@ def panel_outcomes(panel: str, frame: pl.DataFrame, checks: list[c.Check]) -> li
     # for a suite on a month panel). Every check reads categories as the text they stand for.
     # Arrow makes the categories itself, in half the time of a cast in polars, and the same
     # frame (dates as datetime64, as polars gives them).
-    data = frame.to_arrow().to_pandas(strings_to_categorical=True, date_as_object=False)
+    table = frame.to_arrow() if isinstance(frame, pl.DataFrame) else frame
+    data = table.to_pandas(strings_to_categorical=True, date_as_object=False)
+    del table
     with _GX_LOCK:
         batch_definition = _batch_definition()  # the suite needs the context to exist first
         suite = _suite(panel, tuple(checks))

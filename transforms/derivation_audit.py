@@ -102,7 +102,15 @@ def audit_panel(
     keys = list(PANELS[panel].keys)
     targets = list(dict.fromkeys(a.rule.variable for a in on_panel))
     truth = exact.select(*keys, *(pl.col(t).alias(t + EXACT) for t in targets))
-    joined = protected.join(truth, on=keys, how="left")
+    # of the release, the columns the attacks read only: a join copies every column it keeps
+    read = {
+        name
+        for a in on_panel
+        for expr in (a.rule.estimate, a.rule.margin)
+        for name in expr.meta.root_names()
+    }
+    released = [c for c in protected.columns if c in read and c not in keys]
+    joined = protected.select(*keys, *released).join(truth, on=keys, how="left")
     counted = joined.select(
         pl.concat_list(
             pl.col(a.rule.variable + EXACT).is_not_null().sum(),

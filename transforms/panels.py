@@ -841,6 +841,35 @@ def quarter_rows(
     return attach_sources(base.pl(), "quarter", variables, sources)
 
 
+def build_panel(
+    population: Relation,
+    period: Period,
+    sources: Mapping[str, Relation],
+    panel: str,
+    requested: Sequence[str],
+) -> pl.DataFrame:
+    """One exact panel, with the variables `requested` in it."""
+    variables = [VARIABLES[n] for n in requested]
+    if panel == "month":
+        base = month_panel(
+            population, calendar.months(period), *(sources[k] for k in MONTH_SOURCES)
+        )
+        return attach_sources(base.pl(), "month", variables, sources)
+    if panel == "quarter":
+        return quarter_rows(population, calendar.quarters(period), sources, variables)
+    if panel == "quarter_job":
+        return job_panel(
+            population, calendar.quarters(period), sources[OCCUPATIONS], variables
+        ).pl()
+    if panel == "a052":
+        return message_panel(
+            population, calendar.quarters(period), sources[MESSAGES], variables
+        ).pl()
+    if panel == "year":
+        return year_panel(population, calendar.years(period), sources[CAREER], variables).pl()
+    raise ValueError(f"no builder for panel {panel!r}")
+
+
 def build_panels(
     population: Relation,
     period: Period,
@@ -848,30 +877,8 @@ def build_panels(
     names: Mapping[str, Sequence[str]],
 ) -> dict[str, pl.DataFrame]:
     """The exact panels, each with the variables `names` asks for in it (by panel)."""
-    built: dict[str, pl.DataFrame] = {}
-    for panel, requested in names.items():
-        if not requested:
-            continue
-        variables = [VARIABLES[n] for n in requested]
-        if panel == "month":
-            base = month_panel(
-                population, calendar.months(period), *(sources[k] for k in MONTH_SOURCES)
-            )
-            built[panel] = attach_sources(base.pl(), "month", variables, sources)
-        elif panel == "quarter":
-            built[panel] = quarter_rows(population, calendar.quarters(period), sources, variables)
-        elif panel == "quarter_job":
-            built[panel] = job_panel(
-                population, calendar.quarters(period), sources[OCCUPATIONS], variables
-            ).pl()
-        elif panel == "a052":
-            built[panel] = message_panel(
-                population, calendar.quarters(period), sources[MESSAGES], variables
-            ).pl()
-        elif panel == "year":
-            built[panel] = year_panel(
-                population, calendar.years(period), sources[CAREER], variables
-            ).pl()
-        else:
-            raise ValueError(f"no builder for panel {panel!r}")
-    return built
+    return {
+        panel: build_panel(population, period, sources, panel, requested)
+        for panel, requested in names.items()
+        if requested
+    }

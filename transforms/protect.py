@@ -21,15 +21,19 @@ from transforms.scramble import apply_pairs, scramble
 PERSON_ID = "person_id"
 
 
+def pseudonyms_of(identifiers: pl.Expr, mapping: pl.DataFrame) -> pl.Expr:
+    """Each identifier's pseudonym from `mapping` (id, pseudonym); null where it has none.
+
+    A lookup of one column, where a join would copy every column of a wide panel (a slice's
+    month panel of 60 columns: hundreds of megabytes for each identifier replaced)."""
+    return identifiers.replace_strict(
+        mapping["id"], mapping["pseudonym"], default=None, return_dtype=pl.String
+    )
+
+
 def replace_identifiers(frame: pl.DataFrame, column: str, mapping: pl.DataFrame) -> pl.DataFrame:
     """Replace the identifiers in `column` by their pseudonyms from `mapping` (id, pseudonym)."""
-    order = frame.columns
-    return (
-        frame.join(mapping, left_on=column, right_on="id", how="left")
-        .drop(column)
-        .rename({"pseudonym": column})
-        .select(order)
-    )
+    return frame.with_columns(pseudonyms_of(pl.col(column), mapping))
 
 
 def protect_panel(
@@ -54,9 +58,8 @@ def protect_panel(
     if mode.identified:
         protected = frame.rename({"insz": PERSON_ID})
     else:
-        protected = frame.join(
-            persons.rename({"id": "insz", "pseudonym": PERSON_ID}), on="insz", how="left"
-        ).drop("insz")
+        protected = frame.with_columns(pseudonyms_of(pl.col("insz"), persons).alias(PERSON_ID))
+        protected = protected.drop("insz")
     for variable in variables:
         if mode.identified and variable.pseudonym_domain in OF_PSEUDONYM_DOMAIN:
             continue
