@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from transforms import pseudonymise
+from transforms.protect import replace_identifiers
 from transforms.pseudonymise import PSEUDONYM_PATTERN, PseudonymCollision, pseudonym, pseudonym_map
 
 KEY_A = bytes(range(32))
@@ -97,3 +98,25 @@ def test_pseudonym_map_refuses_a_collision(monkeypatch):
 def test_pseudonym_map_hashes_each_distinct_identifier_once():
     mapping = pseudonym_map(pl.Series(["2", "1", "2", None]), KEY_A, "employer")
     assert mapping["id"].to_list() == ["1", "2"]
+
+
+@given(
+    st.lists(st.one_of(st.none(), st.sampled_from(["a", "b", "c", "d"])), max_size=30),
+    st.lists(st.sampled_from(["a", "b", "c", "e"]), unique=True, max_size=4),
+)
+@settings(max_examples=50, deadline=None)
+def test_identifiers_are_replaced_as_a_join_on_the_map_replaces_them(column, mapped):
+    # the lookup of one column keeps the rows, their order and the other columns, and gives
+    # null to a null and to an identifier the map does not hold, as a left join would
+    frame = pl.DataFrame(
+        {"id_column": column, "other": list(range(len(column)))},
+        schema={"id_column": pl.String, "other": pl.Int64},
+    )
+    mapping = pseudonym_map(pl.Series(mapped, dtype=pl.String), KEY_A, "employer")
+    joined = (
+        frame.join(mapping, left_on="id_column", right_on="id", how="left", maintain_order="left")
+        .drop("id_column")
+        .rename({"pseudonym": "id_column"})
+        .select(frame.columns)
+    )
+    assert replace_identifiers(frame, "id_column", mapping).equals(joined)
