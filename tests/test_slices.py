@@ -221,3 +221,24 @@ def test_validation_in_batches_counts_what_the_whole_panel_counts():
         for part in (frame[:2], frame[2:]):  # slices are whole persons; batches cut between them
             validation.add("month", part.to_arrow())
         assert combined(validation.finish()["month"]) == whole
+
+
+def test_validation_keeps_what_waits_for_its_batch_under_its_budget():
+    from flows.validate import SliceValidation, combined, panel_outcomes
+    from specs.checks import NotNull
+
+    persons = [f"p{i:03d}" for i in range(60)]
+    month = pl.DataFrame({"person_id": persons, "days": [None, *range(59)]})
+    quarter = pl.DataFrame({"person_id": persons, "days": [*range(58), None, None]})
+    checks = {"month": [NotNull("days")], "quarter": [NotNull("days")]}
+    budget = quarter[:20].to_arrow().nbytes * 3
+    validation = SliceValidation(checks, rows=10_000, waiting_bytes=budget)
+    for start in range(0, 60, 10):  # six slices of ten persons, far under a batch of rows
+        for name, frame in (("month", month), ("quarter", quarter)):
+            validation.add(name, frame[start : start + 10].to_arrow())
+        assert 0 < validation.waiting <= budget
+    outcomes = validation.finish()
+    assert all(len(parts) > 1 for parts in outcomes.values())  # the budget made batches
+    for name, frame in (("month", month), ("quarter", quarter)):
+        assert combined(outcomes[name]) == panel_outcomes(name, frame, checks[name])
+    assert validation.waiting == 0
