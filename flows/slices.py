@@ -32,7 +32,7 @@ from flows.settings import Engine
 from specs.catalog import PANELS, VARIABLES, Kind
 from specs.model import Mode, Spec
 from transforms import derivation_audit, panels
-from transforms.protect import PERSON_ID, protect_panel
+from transforms.protect import PERSON_ID, keyed_as_released, protected_rows, release_order
 from transforms.pseudonymise import PERSON, pseudonym_map
 from transforms.requested import within_requested_periods
 from transforms.scramble import own_pairs
@@ -189,14 +189,25 @@ def exact_panels(
         population = sources[panels.PERSONS].select("insz", "birth_date", "death_date")
         yield panels.PERSONS, population.select("insz").pl()
         for name, requested in (names or job.names).items():
-            if not requested:
-                continue
-            frame = panels.build_panel(population, job.spec.period, sources, name, requested)
-            if job.listed is not None:
-                frame = within_requested_periods(frame, name, job.listed)
-            yield name, frame
+            if requested:
+                # no local name holds the panel while the caller has it: a suspended generator
+                # would keep it alive through the building of the next one
+                yield name, _exact_panel(job, population, sources, name, requested)
     finally:
         con.close()
+
+
+def _exact_panel(
+    job: SliceJob,
+    population: Relation,
+    sources: Mapping[str, Relation],
+    name: str,
+    requested: Sequence[str],
+) -> pl.DataFrame:
+    frame = panels.build_panel(population, job.spec.period, sources, name, requested)
+    if job.listed is not None:
+        frame = within_requested_periods(frame, name, job.listed)
+    return frame
 
 
 def build_slice(
@@ -222,13 +233,8 @@ def slice_own_pairs(job: SliceJob, key: bytes) -> dict[str, pl.DataFrame]:
     built = build_slice(job, wanted)
     found: dict[str, pl.DataFrame] = {}
     for name, frame in built.items():
-        if job.mode.identified:
-            ids = frame.rename({"insz": PERSON_ID})
-        else:
-            persons = pseudonym_map(frame["insz"], key, PERSON)
-            ids = frame.join(
-                persons.rename({"id": "insz", "pseudonym": PERSON_ID}), on="insz", how="left"
-            ).drop("insz")
+        persons = pseudonym_map(frame["insz"], key, PERSON)
+        ids = keyed_as_released(frame, job.mode, persons)
         found[name] = own_pairs(ids, wanted[name], PERSON_ID, PANELS[name].keys[1])
     return found
 
@@ -246,10 +252,10 @@ def extract_slice(job: SliceJob, key: bytes) -> SliceResult:
         _, population = next(built)
         # the persons of the slice; those of its panels are among them
         persons = pseudonym_map(population["insz"], key, PERSON)
-        ids = persons.rename({"id": "insz", "pseudonym": PERSON_ID})
         for name, exact in built:
             scrambled = None if job.scrambled is None else job.scrambled.get(name)
-            protected = protect_panel(name, exact, job.spec, job.mode, key, persons, scrambled)
+            # in the exact panel's order until the end: the audit and the sums need no order
+            protected = protected_rows(name, exact, job.spec, job.mode, key, persons, scrambled)
             # the derivation audit compares the release's rows with their exact values, person by
             # person: only the protected values it attacks, keyed as released
             on_panel = [i for i, a in enumerate(attacks) if a.panel == name]
@@ -259,11 +265,7 @@ def extract_slice(job: SliceJob, key: bytes) -> SliceResult:
                     *PANELS[name].keys[1:],
                     *sorted({attacks[i].rule.variable for i in on_panel}),
                 )
-                truth = (
-                    wanted.rename({"insz": PERSON_ID})
-                    if job.mode.identified
-                    else wanted.join(ids, on="insz", how="left").drop("insz")
-                )
+                truth = keyed_as_released(wanted, job.mode, persons)
                 audited = derivation_audit.audit_panel(name, attacks, truth, protected)
                 counts.update(zip(on_panel, audited, strict=True))
                 del wanted, truth
@@ -273,8 +275,10 @@ def extract_slice(job: SliceJob, key: bytes) -> SliceResult:
                     partials[summary_name] = partial_sums(protected, summary)
             distinct[name] = protected[PERSON_ID].n_unique()
             present.append(protected[PERSON_ID].unique())
-            tables[name] = protected.to_arrow()
+            order = release_order(name, protected)
+            columns = protected.get_columns()
             del protected
+            tables[name] = in_order(columns, order)
     # the digest of the persons is over their pseudonyms, also in an identified release
     present_ids = pl.concat(present).unique() if present else pl.Series(PERSON_ID, [], pl.String)
     if job.mode.identified:
@@ -290,6 +294,17 @@ def extract_slice(job: SliceJob, key: bytes) -> SliceResult:
         partials={name: partials[name] for name in job.spec.summaries},
         derivations=[counts.get(i, (0, 0)) for i in range(len(attacks))],
     )
+
+
+def in_order(columns: list[pl.Series], order: pl.Series) -> pa.Table:
+    """The Arrow table of `columns` with their rows taken in `order`, emptying `columns`: each
+    column is reordered and made Arrow before the next, and freed, so that a wide panel is held
+    about once while it is sorted, not twice (a whole-frame sort gathers every column first)."""
+    names = [column.name for column in columns]
+    arrays: list[pa.Array] = []
+    while columns:
+        arrays.append(columns.pop(0).gather(order).to_arrow())
+    return pa.Table.from_arrays(arrays, names=names)
 
 
 class PanelFiles:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from transforms.sample import PopulationTooSmall, draw_sample
-from transforms.scramble import scramble
+from transforms.scramble import apply_pairs, scramble
 
 KEY = bytes(32)
 OTHER_KEY = bytes([7] * 32)
@@ -114,3 +114,41 @@ def test_scramble_is_reproducible_with_the_key_only():
     other = scramble(panel(own), ["nationality", "first"], OTHER_KEY, "person_id", "quarter")
     assert first.sort("person_id", "quarter").equals(again.sort("person_id", "quarter"))
     assert not first.sort("person_id", "quarter").equals(other.sort("person_id", "quarter"))
+
+
+@given(
+    st.lists(st.sampled_from(["p1", "p2", "p3", "p4"]), max_size=30),
+    st.lists(st.sampled_from(["p1", "p2", "p3", "p5"]), unique=True, max_size=4),
+)
+@settings(max_examples=50, deadline=None)
+def test_received_pairs_are_handed_out_as_a_join_on_the_persons_hands_them(rows, holders):
+    # the lookup per column keeps the rows, their order and the other columns, and gives null
+    # to a person the pairs do not hold, as a left join would
+    frame = pl.DataFrame(
+        {
+            "person_id": rows,
+            "nationality": ["150"] * len(rows),
+            "other": list(range(len(rows))),
+            "first": ["150"] * len(rows),
+        },
+        schema={
+            "person_id": pl.String,
+            "nationality": pl.String,
+            "other": pl.Int64,
+            "first": pl.String,
+        },
+    )
+    received = pl.DataFrame(
+        {
+            "person_id": holders,
+            "nationality": [f"1{i}" for i in range(len(holders))],
+            "first": [f"3{i}" for i in range(len(holders))],
+        },
+        schema={"person_id": pl.String, "nationality": pl.String, "first": pl.String},
+    )
+    joined = (
+        frame.drop("nationality", "first")
+        .join(received, on="person_id", how="left", maintain_order="left")
+        .select(frame.columns)
+    )
+    assert apply_pairs(frame, ["nationality", "first"], received, "person_id").equals(joined)

@@ -12,6 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flows.consultations import CONSULTATION_KEY
 from flows.export import control_export, onprem_build, sample_export
@@ -19,8 +21,9 @@ from flows.keys import create_key
 from flows.parquet_writer import RowGroupWriter
 from flows.progress import Progress, followed
 from flows.settings import SPECS_DIR, Engine, Paths
-from flows.slices import assign_slices, slice_count
+from flows.slices import assign_slices, in_order, slice_count
 from tests.conftest import WORLD_AS_OF
+from transforms.protect import release_order
 
 # the case that each consultation of these tests is made for (16/046 point 9)
 CASE = "CTRL-2020-0007"
@@ -242,3 +245,62 @@ def test_validation_keeps_what_waits_for_its_batch_under_its_budget():
     for name, frame in (("month", month), ("quarter", quarter)):
         assert combined(outcomes[name]) == panel_outcomes(name, frame, checks[name])
     assert validation.waiting == 0
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("abcd"), st.integers(1, 12), st.one_of(st.none(), st.text())),
+        max_size=40,
+        unique_by=lambda row: row[:2],
+    )
+)
+@settings(max_examples=50, deadline=None)
+def test_a_panel_taken_a_column_at_a_time_is_the_panel_sorted_by_its_keys(rows):
+    # unique keys, as a panel's are: the order is the sort's, whatever the rows' first order
+    frame = pl.DataFrame(
+        rows, schema={"person_id": pl.String, "month": pl.Int64, "code": pl.String}, orient="row"
+    )
+    columns = frame.get_columns()
+    table = in_order(columns, release_order("month", frame))
+    assert columns == []  # every column handed over, so none is held twice
+    assert table.equals(frame.sort("person_id", "month").to_arrow(), check_metadata=True)
+
+
+def test_the_exact_panels_of_a_slice_are_not_kept_once_their_caller_lets_them_go(monkeypatch):
+    # a suspended generator holding the panel it handed out would keep it alive through the
+    # building of the next one: two panels in memory where the slice promises one
+    import weakref
+    from types import SimpleNamespace
+
+    import duckdb
+
+    from flows import slices
+
+    con = duckdb.connect()
+    persons = con.sql("select '1' as insz, null::date as birth_date, null::date as death_date")
+    monkeypatch.setattr(slices, "connect", lambda *args, **kwargs: con)
+    monkeypatch.setattr(slices, "slice_sources", lambda *args: {slices.panels.PERSONS: persons})
+    built: list[weakref.ref[pl.DataFrame]] = []
+
+    def build_panel(population, period, sources, name, requested):
+        frame = pl.DataFrame({"insz": ["1"], name: [1]})
+        built.append(weakref.ref(frame))
+        return frame
+
+    monkeypatch.setattr(slices.panels, "build_panel", build_panel)
+    job = slices.SliceJob(
+        database=Path("unused.duckdb"),
+        engine=Engine(),
+        spec=SimpleNamespace(period=None),  # type: ignore[arg-type]
+        mode=SimpleNamespace(),  # type: ignore[arg-type]
+        number=0,
+        tables=(),
+        names={"month": ("days",), "quarter": ("days",)},
+    )
+    panels = slices.exact_panels(job)
+    next(panels)  # the persons
+    name, frame = next(panels)
+    assert name == "month" and built[0]() is frame
+    del frame
+    assert built[0]() is None
+    assert [name for name, _ in panels] == ["quarter"]

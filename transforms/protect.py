@@ -36,6 +36,14 @@ def replace_identifiers(frame: pl.DataFrame, column: str, mapping: pl.DataFrame)
     return frame.with_columns(pseudonyms_of(pl.col(column), mapping))
 
 
+def keyed_as_released(frame: pl.DataFrame, mode: Mode, persons: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with its insz replaced by the person_id the release keys it by: the INSZ itself
+    in an identified mode, else the pseudonym `persons` (id, pseudonym) gives it."""
+    if mode.identified:
+        return frame.rename({"insz": PERSON_ID})
+    return frame.with_columns(pseudonyms_of(pl.col("insz"), persons).alias(PERSON_ID)).drop("insz")
+
+
 def protect_panel(
     panel: str,
     frame: pl.DataFrame,
@@ -45,7 +53,29 @@ def protect_panel(
     persons: pl.DataFrame,
     scrambled: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Apply the mode's protections to one panel; `persons` maps insz to person_id.
+    """The protected panel (`protected_rows`), sorted by its keys as released."""
+    protected = protected_rows(panel, frame, spec, mode, key, persons, scrambled)
+    return protected.sort(list(PANELS[panel].keys))
+
+
+def release_order(panel: str, protected: pl.DataFrame) -> pl.Series:
+    """The positions of a protected panel's rows in release order (sorted by the panel's keys,
+    which are unique in a panel): where `protect_panel` sorts, a caller can gather a column at
+    a time with these and free each as it goes."""
+    return protected.select(pl.arg_sort_by(list(PANELS[panel].keys))).to_series()
+
+
+def protected_rows(
+    panel: str,
+    frame: pl.DataFrame,
+    spec: Spec,
+    mode: Mode,
+    key: bytes,
+    persons: pl.DataFrame,
+    scrambled: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Apply the mode's protections to one panel, its rows in the frame's order; `persons`
+    maps insz to person_id.
 
     An identified mode (identified data for control purposes) keeps persons and employers as
     their INSZ, RSZ and KBO numbers; every other coded identifier is still pseudonymised.
@@ -55,11 +85,7 @@ def protect_panel(
     """
     variables = [VARIABLES[name] for name in spec.variables_of_panel(panel)]
     keys = list(PANELS[panel].keys)
-    if mode.identified:
-        protected = frame.rename({"insz": PERSON_ID})
-    else:
-        protected = frame.with_columns(pseudonyms_of(pl.col("insz"), persons).alias(PERSON_ID))
-        protected = protected.drop("insz")
+    protected = keyed_as_released(frame, mode, persons)
     for variable in variables:
         if mode.identified and variable.pseudonym_domain in OF_PSEUDONYM_DOMAIN:
             continue
@@ -92,7 +118,7 @@ def protect_panel(
             protected = scramble(protected, nationality_columns, key, PERSON_ID, keys[1])
         elif nationality_columns:
             protected = apply_pairs(protected, nationality_columns, scrambled, PERSON_ID)
-    return protected.select(*keys, *(v.name for v in variables)).sort(keys)
+    return protected.select(*keys, *(v.name for v in variables))
 
 
 def _in_source_unit(name: str) -> pl.Expr:

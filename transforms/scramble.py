@@ -52,10 +52,17 @@ def scrambled_pairs(
 def apply_pairs(
     panel: pl.DataFrame, columns: Sequence[str], pairs: pl.DataFrame, person: str
 ) -> pl.DataFrame:
-    """The panel with each person's nationality columns replaced by the pair `pairs` gives them."""
-    order = panel.columns
-    received = pairs.select(person, *columns)
-    return panel.drop(columns).join(received, on=person, how="left").select(order)
+    """The panel with each person's nationality columns replaced by the pair `pairs` gives them
+    (null for a person `pairs` does not hold). A lookup per column, where a join would copy
+    every column of a wide panel."""
+    return panel.with_columns(
+        pl.col(person)
+        .replace_strict(
+            pairs[person], pairs[column], default=None, return_dtype=pairs[column].dtype
+        )
+        .alias(column)
+        for column in columns
+    )
 
 
 def scramble(
