@@ -56,6 +56,7 @@ from flows.validate import (
     prepare_in_background,
     refuse_failures,
     validate_panel,
+    waiting_for_validation,
 )
 from specs.authorisation import run_refusals
 from specs.catalog import PANELS, VARIABLES, Granularity
@@ -509,7 +510,8 @@ def build_release(
             if mode.persons is not None:
                 population = draw_sample_task(population, draw_key, mode.persons)
             person_ids = person_ids_task(population, mode, key)
-            assignment = slices.assign_slices(person_ids, engine.slice_persons)
+            slice_persons = engine.persons_per_slice(sample=mode.persons is not None)
+            assignment = slices.assign_slices(person_ids, slice_persons)
             names = {
                 name: tuple(spec.variables_of_panel(name))
                 for name in PANELS
@@ -522,9 +524,10 @@ def build_release(
                 # checks again for every panel the risk builds
                 report(Progress(f"sources of {everyone.height:,} persons"))
                 measured = disclosure.source_columns(spec, mode)
-                outsiders = slices.with_outsiders(
-                    assignment, everyone, disclosure.OUTSIDE_SLICE_SCALE * engine.slice_persons
-                )
+                # the population's rows are read in chunks of the size of its slices, not the
+                # sample's (the risk's cost per chunk is fixed in part)
+                outside = disclosure.OUTSIDE_SLICE_SCALE * engine.persons_per_slice(sample=False)
+                outsiders = slices.with_outsiders(assignment, everyone, outside)
                 # the tables the risk reads hold everyone's rows (with the release's columns
                 # too), the others the sample's only
                 both = panels.source_columns(names, disclosure.measured_panels(spec, mode))
@@ -546,7 +549,7 @@ def build_release(
             for name in names
         }
         split = {name: per_slice(panel) for name, panel in checks.items()}
-        count = slices.slice_count(population.height, engine.slice_persons)
+        count = slices.slice_count(population.height, slice_persons)
         jobs = [
             slices.SliceJob(
                 database=database,
@@ -583,7 +586,16 @@ def build_release(
                 for job in jobs
             ]
         built = _write_slices(
-            staging, jobs, key, spec, layout, split, findings, population.height, engine
+            staging,
+            jobs,
+            key,
+            spec,
+            layout,
+            split,
+            findings,
+            population.height,
+            engine,
+            slice_persons,
         )
         if sample_mark.TABLE in layout:
             entry, outcomes = sample_mark.write_mark(
@@ -606,10 +618,14 @@ def _write_slices(
     findings: list[source_checks.Finding],
     persons: int,
     engine: Engine,
+    slice_persons: int,
 ) -> BuiltRelease:
     """Run the slices, appending each to the panel files in order, then the summaries."""
     files = slices.PanelFiles(staging)
-    validation = SliceValidation({name: checks[0] for name, checks in split.items()})
+    validation = SliceValidation(
+        {name: checks[0] for name, checks in split.items()},
+        waiting_bytes=waiting_for_validation(sample=jobs[0].mode.persons is not None),
+    )
     rows = dict.fromkeys(split, 0)
     distinct = dict.fromkeys(split, 0)
     pseudonyms: list[pl.Series] = []
@@ -629,7 +645,7 @@ def _write_slices(
             for name, partial in result.partials.items():
                 partials[name].append(partial)
             done += 1
-            persons_done = min(done * engine.slice_persons, persons)
+            persons_done = min(done * slice_persons, persons)
             report(Progress("slices", done, len(jobs), persons_done, persons))
             del result
         files.close()

@@ -49,6 +49,13 @@ class Paths:
     def audit_log(self) -> Path:
         return self.data / "audit" / "audit.jsonl"
 
+    def persons_per_slice(self, sample: bool) -> int:
+        """Persons per slice of a run: the number set, or the default of a sample's slices or
+        of the others' (the whole population's)."""
+        if self.slice_persons is not None:
+            return self.slice_persons
+        return DEFAULT_SAMPLE_SLICE_PERSONS if sample else DEFAULT_SLICE_PERSONS
+
     @classmethod
     def from_environment(cls) -> Paths:
         data = Path(os.environ.get("REX_DATA_DIR", REPO_ROOT / "data"))
@@ -80,6 +87,10 @@ def quiet_libraries(data: Path) -> None:
 # same time; 1,250 at 2.7 GiB, 10% slower (benchmarks/README.md).
 DEFAULT_MEMORY_LIMIT = "1GiB"
 DEFAULT_SLICE_PERSONS = 2_500
+# A sample's release is a few slices whatever the population, so its slices can be small at
+# little cost: on the 100,000-person store its 10,000 persons in slices of 1,250, each validated
+# as it came, peaked at about 1.5 GiB against 2.3-2.4 GiB in slices of 2,500 (benchmarks/README.md).
+DEFAULT_SAMPLE_SLICE_PERSONS = 1_250
 
 
 # Slices built at once on this machine: one per two cores (DuckDB and polars already use two
@@ -93,19 +104,27 @@ class Engine:
 
     `cluster`: the address of a Dask scheduler (tcp://host:8786) to run the slices on, instead
     of this machine's threads; `parallel`: slices built at once (by default one per two cores
-    here, two per worker thread on a cluster).
+    here, two per worker thread on a cluster); `slice_persons`: persons per slice (by default
+    the mode's, see `persons_per_slice`).
     """
 
     memory_limit: str = DEFAULT_MEMORY_LIMIT
-    slice_persons: int = DEFAULT_SLICE_PERSONS
+    slice_persons: int | None = None
     parallel: int | None = None
     cluster: str | None = None
 
     def __post_init__(self) -> None:
-        if self.slice_persons < 1:
+        if self.slice_persons is not None and self.slice_persons < 1:
             raise ValueError(f"persons per slice: {self.slice_persons}; expected at least 1")
         if self.parallel is not None and self.parallel < 1:
             raise ValueError(f"slices at once: {self.parallel}; expected at least 1")
+
+    def persons_per_slice(self, sample: bool) -> int:
+        """Persons per slice of a run: the number set, or the default of a sample's slices or
+        of the others' (the whole population's)."""
+        if self.slice_persons is not None:
+            return self.slice_persons
+        return DEFAULT_SAMPLE_SLICE_PERSONS if sample else DEFAULT_SLICE_PERSONS
 
     @classmethod
     def from_environment(cls, cluster: str | None = None) -> Engine:
@@ -115,7 +134,7 @@ class Engine:
         parallel = os.environ.get("REX_PARALLEL_SLICES")
         return cls(
             memory_limit=os.environ.get("REX_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
-            slice_persons=int(persons) if persons else DEFAULT_SLICE_PERSONS,
+            slice_persons=int(persons) if persons else None,
             parallel=int(parallel) if parallel else None,
             cluster=cluster or os.environ.get("REX_DASK_ADDRESS") or None,
         )
@@ -176,6 +195,13 @@ class ReviewSchedule:
         ):
             if value < 0:
                 raise ValueError(f"{name} drawn per review: {value}; expected 0 or more")
+
+    def persons_per_slice(self, sample: bool) -> int:
+        """Persons per slice of a run: the number set, or the default of a sample's slices or
+        of the others' (the whole population's)."""
+        if self.slice_persons is not None:
+            return self.slice_persons
+        return DEFAULT_SAMPLE_SLICE_PERSONS if sample else DEFAULT_SLICE_PERSONS
 
     @classmethod
     def from_environment(cls) -> ReviewSchedule:

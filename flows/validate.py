@@ -7,7 +7,7 @@ offending values, which could be identifiers.
 A panel built a slice of persons at a time is validated a slice at a time (`SliceValidation`;
 small slices are put together into batches of up to VALIDATION_BATCH_ROWS rows, since a suite's
 run has a fixed cost, while the rows waiting for their batch, over all panels, are kept under
-VALIDATION_WAITING_BYTES): every check on rows or on keys that include
+VALIDATION_WAITING_BYTES, or none in a sample's run): every check on rows or on keys that include
 the person holds for the panel when it holds for each slice, and the counts of offending rows add
 up (`combined`). The one check on the panel as a whole, the number of distinct persons, is split
 off (`per_slice`) and decided on the sum of the slices' counts (`distinct_count_outcomes`), since
@@ -276,9 +276,18 @@ VALIDATION_BATCH_ROWS = 500_000
 # Arrow bytes of slices waiting for their batch, over all panels: past this, the panel with the
 # most waiting is validated first. Without it each panel kept up to a batch waiting (a sample's
 # 10,000 persons held about 600 MiB of quarter and job rows while the month panel's batches
-# ran); at this size a sample or on-premise run of 2,500-person slices validates its largest
-# panel about once a slice and the others every second or third.
+# ran); at this size an on-premise run of 2,500-person slices validates its largest panel about
+# once a slice and the others every second or third. A sample waits for nothing (below).
 VALIDATION_WAITING_BYTES = 256 * 2**20
+
+
+def waiting_for_validation(sample: bool) -> int:
+    """The Arrow bytes that may wait for validation in a run: none in a sample's, whose few
+    slices are each validated as they come (a few dozen runs of the suites; what waited was the
+    largest part of its peak memory), the budget above in a run of the whole population."""
+    return 0 if sample else VALIDATION_WAITING_BYTES
+
+
 PERSON_ID = "person_id"
 
 

@@ -247,6 +247,34 @@ def test_validation_keeps_what_waits_for_its_batch_under_its_budget():
     assert validation.waiting == 0
 
 
+def test_a_sample_validates_each_slice_as_it_comes_and_a_population_run_in_batches():
+    from flows.validate import SliceValidation, combined, panel_outcomes, waiting_for_validation
+    from specs.checks import NotNull
+
+    month = pl.DataFrame(
+        {"person_id": [f"p{i:03d}" for i in range(40)], "days": [None, *range(39)]}
+    )
+    checks = {"month": [NotNull("days")]}
+    sample = SliceValidation(checks, rows=10_000, waiting_bytes=waiting_for_validation(sample=True))
+    population = SliceValidation(checks, rows=10_000, waiting_bytes=waiting_for_validation(False))
+    for start in range(0, 40, 10):
+        for validation in (sample, population):
+            validation.add("month", month[start : start + 10].to_arrow())
+        assert sample.waiting == 0 and population.waiting > 0
+    parts = sample.finish()["month"]
+    assert len(parts) == 4  # one run of the suite per slice, none waiting for another
+    assert combined(parts) == combined(population.finish()["month"])
+    assert combined(parts) == panel_outcomes("month", month, checks["month"])
+
+
+def test_a_sample_is_cut_into_smaller_slices_than_a_population_unless_a_size_is_set():
+    default = Engine()
+    assert default.persons_per_slice(sample=True) < default.persons_per_slice(sample=False)
+    assert {Engine(slice_persons=700).persons_per_slice(sample=s) for s in (True, False)} == {700}
+    with pytest.raises(ValueError, match="persons per slice: 0"):
+        Engine(slice_persons=0)
+
+
 @given(
     st.lists(
         st.tuples(st.sampled_from("abcd"), st.integers(1, 12), st.one_of(st.none(), st.text())),
