@@ -49,13 +49,6 @@ class Paths:
     def audit_log(self) -> Path:
         return self.data / "audit" / "audit.jsonl"
 
-    def persons_per_slice(self, sample: bool) -> int:
-        """Persons per slice of a run: the number set, or the default of a sample's slices or
-        of the others' (the whole population's)."""
-        if self.slice_persons is not None:
-            return self.slice_persons
-        return DEFAULT_SAMPLE_SLICE_PERSONS if sample else DEFAULT_SLICE_PERSONS
-
     @classmethod
     def from_environment(cls) -> Paths:
         data = Path(os.environ.get("REX_DATA_DIR", REPO_ROOT / "data"))
@@ -195,13 +188,6 @@ class ReviewSchedule:
         ):
             if value < 0:
                 raise ValueError(f"{name} drawn per review: {value}; expected 0 or more")
-
-    def persons_per_slice(self, sample: bool) -> int:
-        """Persons per slice of a run: the number set, or the default of a sample's slices or
-        of the others' (the whole population's)."""
-        if self.slice_persons is not None:
-            return self.slice_persons
-        return DEFAULT_SAMPLE_SLICE_PERSONS if sample else DEFAULT_SLICE_PERSONS
 
     @classmethod
     def from_environment(cls) -> ReviewSchedule:
