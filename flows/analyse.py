@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import uuid
 from collections.abc import Callable
@@ -27,7 +28,7 @@ import polars as pl
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import audit, child
+from flows import audit, child, sandbox
 from flows.access import RosterError
 from flows.export import (
     AuthorisationError,
@@ -39,7 +40,13 @@ from flows.export import (
     spec_context,
     withheld,
 )
-from flows.output_checking import RELEASED_CHANGED, WITHHELD, FileCheck, check_outputs
+from flows.output_checking import (
+    RELEASED_CHANGED,
+    WITHHELD,
+    FileCheck,
+    check_outputs,
+    pseudonyms_in,
+)
 from flows.release import json_text, publish, sha256_file, staging_folder, write_json
 from flows.settings import Paths
 from specs.codebook import output_checks_markdown
@@ -63,7 +70,14 @@ class AnalysisFailed(RuntimeError):
     """A run stopped on an unexpected error; nothing was published."""
 
 
-REFUSALS = (AnalysisRefused, AuthorisationError, RosterError, SpecError, audit.AuditLogError)
+REFUSALS = (
+    AnalysisRefused,
+    AuthorisationError,
+    RosterError,
+    SpecError,
+    sandbox.SandboxUnavailable,
+    audit.AuditLogError,
+)
 
 
 def write_run_record(record: dict[str, Any], run_folder: Path) -> None:
@@ -117,8 +131,17 @@ def run_code_task(
 @task(cache_policy=NO_CACHE)
 @withheld
 def check_outputs_task(outputs: Path, workspace: Path, rules: AnalysisRuns) -> list[FileCheck]:
-    person_ids = pl.read_parquet(workspace / PERSONS_TABLE, columns=[PERSON_ID])[PERSON_ID]
-    return check_outputs(outputs, person_ids, rules.output_checks)
+    return check_outputs(outputs, workspace_persons(workspace), rules.output_checks)
+
+
+def workspace_persons(workspace: Path) -> pl.Series:
+    """The pseudonyms of the workspace's persons, which no output may carry."""
+    return pl.read_parquet(workspace / PERSONS_TABLE, columns=[PERSON_ID])[PERSON_ID]
+
+
+def outputs_record(checks: list[FileCheck], outputs: Path) -> list[dict[str, Any]]:
+    """Each output's outcome with the sha256 of rex's copy, which a steward's release checks."""
+    return [c.as_dict() | {"sha256": sha256_file(outputs / c.name)} for c in checks]
 
 
 def report_markdown(header: dict[str, Any], checks: list[FileCheck]) -> str:
@@ -132,6 +155,9 @@ def report_markdown(header: dict[str, Any], checks: list[FileCheck]) -> str:
     ]
     if header.get("failure"):
         lines += [f"The run failed: {header['failure']}; every output is withheld.", ""]
+    if header.get("not_taken"):
+        kinds = "; ".join(f"{n} {kind}" for kind, n in sorted(header["not_taken"].items()))
+        lines += [f"Entries of the output folder not taken, by kind: {kinds}.", ""]
     lines += ["| file | kind | outcome | reason |", "|---|---|---|---|"]
     lines += [f"| {c.name} | {c.kind} | {c.outcome} | {c.reason} |" for c in checks]
     changed = [c for c in checks if c.cells and c.outcome == RELEASED_CHANGED]
@@ -214,6 +240,7 @@ def analysis_run(
             raise AnalysisRefused(f"{code}: no such file (expected a .py script or a .ipynb)")
         if code.suffix not in (".py", ".ipynb"):
             raise AnalysisRefused(f"{code}: expected a Python script (.py) or a notebook (.ipynb)")
+        sandbox.require()
         code_sha256 = sha256_file(code)
         context["code"] = {"file": code.name, "sha256": code_sha256}
         spec = load_spec(spec_path)
@@ -256,12 +283,20 @@ def analysis_run(
         # the record first, so that retention finds (and deletes by the workspace's deadline)
         # a run that stops before its end, whatever its code left in the folder
         write_run_record({**header, "outputs": []}, run_folder)
-        shutil.copy2(code, run_folder / f"code{code.suffix}")
+        # rex's copy is what runs (mounted read-only) and what the steward reads
+        kept_code = run_folder / f"code{code.suffix}"
+        shutil.copyfile(code, kept_code)
+        os.chmod(kept_code, 0o444)
+        if sha256_file(kept_code) != code_sha256:
+            raise AnalysisRefused(f"{code}: the file changed while it was being read")
         limits = child.Limits(
             seconds=max(1, round(rules.time_limit_minutes * 60)),
             memory_bytes=int(rules.memory_limit_gib * child.GIB),
+            processes=rules.process_limit,
+            output_bytes=int(rules.output_limit_mib * (1 << 20)),
+            output_files=rules.output_file_limit,
         )
-        ran = run_code_task(run_folder / f"code{code.suffix}", workspace, run_folder, limits)
+        ran = run_code_task(kept_code, workspace, run_folder, limits)
         checks = check_outputs_task(run_folder / OUTPUTS, workspace, rules)
         if ran.failure is not None:
             # person-level output stays marked as such: a steward may never release it
@@ -271,8 +306,12 @@ def analysis_run(
                 else FileCheck(c.name, c.kind, WITHHELD, f"the run failed: {ran.failure}")
                 for c in checks
             ]
+        not_taken = {kind: ran.not_taken.count(kind) for kind in set(ran.not_taken)}
         header |= {"seconds": round(ran.seconds, 1), "failure": ran.failure}
-        write_run_record({**header, "outputs": [c.as_dict() for c in checks]}, run_folder)
+        header |= {"not_taken": not_taken}
+        write_run_record(
+            {**header, "outputs": outputs_record(checks, run_folder / OUTPUTS)}, run_folder
+        )
         (run_folder / REPORT_MARKDOWN).write_text(report_markdown(header, checks))
         target = outputs_folder(paths, spec, as_of, run)
         published = publish_outputs_task(checks, header, target, paths, context)
@@ -331,6 +370,17 @@ def release_withheld(paths: Paths, run: str, file: str, reason: str, specs_dir: 
                 f"{file!r} is person-level output, which is never released: {outcome['reason']}"
             )
         source = run_folder / OUTPUTS / file
+        # rex's copy, taken when the sandbox had ended: still the bytes that were checked, and
+        # scanned again for persons, whatever happened to it since
+        if not source.is_file() or outcome.get("sha256") != sha256_file(source):
+            raise AnalysisRefused(
+                f"{file!r} is not the file that was checked (it changed or is gone since)"
+            )
+        workspace = release_folder(
+            paths, spec, ModeName.ONPREM, dt.date.fromisoformat(record["as_of"])
+        )
+        if pseudonyms_in(source, workspace_persons(workspace)):
+            raise AnalysisRefused(f"{file!r} is person-level output, which is never released")
         ran_folder = outputs_folder(paths, spec, dt.date.fromisoformat(record["as_of"]), run)
         target = ran_folder.with_name(f"{ran_folder.name}_steward-{uuid.uuid4().hex[:8]}")
         header = {

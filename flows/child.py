@@ -1,15 +1,15 @@
-"""Running a researcher's code on the on-premise workspace, in a child process of its own.
+"""Running a researcher's code on the on-premise workspace, in the sandbox (flows.sandbox).
 
-The child gets the workspace's panels to read (`REX_RELEASE` and `REX_ONPREM`, the variables the
-barometer notebook reads, so the same code runs on the sample at home and on the whole population
-here), a fresh output folder (`REX_OUTPUT`), a time and a memory limit (set with setrlimit in
-the child, so they hold for everything it starts), no core dumps (they would hold data), and
-nothing else of rex's environment: no key store, no data folder, no Prefect. What it prints goes
-to files in the run's folder only, never to the terminal: it may quote rows.
+The code sees the workspace's panels read-only at `/workspace` (`REX_RELEASE` and `REX_ONPREM`,
+the variables the barometer notebook reads, so the same code runs on the sample at home and on
+the whole population here) and writes into `/outputs` (`REX_OUTPUT`), a folder of the run's that
+nothing else is in. rex keeps the code's copy, what it printed and the run's record in the run's
+folder, which the sandbox does not mount: the code can neither rewrite them nor reach them.
 
-The workspace is made read-only for the run (files 0444, folders 0555) and its files are checked
-against its manifest afterwards: permissions do not bind the superuser, the check does, and a run
-that changed the workspace has its outputs refused.
+Once the sandbox has ended (and with its PID namespace every process the code started), rex
+takes the outputs into a folder of its own (`collect`): regular files only, never following a
+link, under names of a safe pattern; the folder the code wrote is then removed. Every check,
+the publication and a steward's later release read rex's copy, never the code's folder.
 """
 
 from __future__ import annotations
@@ -17,79 +17,73 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import resource
+import re
+import shutil
 import signal
 import stat
-import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows.release import sha256_file
+from flows import sandbox
 from flows.settings import REPO_ROOT
-from flows.verify import MANIFEST, alterations
+from researcher.outputs import RECORDS
 
 STDOUT = "stdout.txt"
 STDERR = "stderr.txt"
 GIB = 1 << 30
-# The environment variables a run's code may see from ours (everything else is left out).
-PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "TZ")
+# What the code wrote before rex took it (removed once taken).
+WRITTEN = "written"
+# The names rex takes an output under: a path of such parts, the API's records folder aside.
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
-
-@dataclass(frozen=True)
-class Limits:
-    seconds: int
-    memory_bytes: int
+Limits = sandbox.Limits
 
 
 @dataclass(frozen=True)
 class ChildOutcome:
-    """How the code ended: its exit status (None: stopped at the time limit) and how long."""
+    """How the code ended: its exit status (None: stopped by rex), why rex stopped it, how long
+    it ran, and what of its output folder rex did not take."""
 
     returncode: int | None
     seconds: float
-    workspace_changes: tuple[str, ...]
+    stopped_for: str | None = None
+    not_taken: tuple[str, ...] = ()
 
     @property
     def failure(self) -> str | None:
         """Why the run's outputs cannot be trusted (None: the code ran to its end)."""
-        if self.workspace_changes:
-            return "the code changed the workspace (" + "; ".join(self.workspace_changes) + ")"
+        if self.stopped_for is not None:
+            return f"the code was stopped at {self.stopped_for}"
         if self.returncode is None:
-            return "the code was stopped at the run's time limit"
-        if self.returncode < 0:
-            name = signal.Signals(-self.returncode).name
-            reason = {"SIGXCPU": "CPU time limit", "SIGKILL": "killed, e.g. out of memory"}
+            return "the code was stopped"
+        # bubblewrap reports a code ended by a signal as 128 + the signal's number
+        signalled = -self.returncode if self.returncode < 0 else self.returncode - 128
+        if self.returncode < 0 or signalled in {s.value for s in signal.Signals}:
+            name = signal.Signals(signalled).name
+            reason = {
+                "SIGXCPU": "CPU time limit",
+                "SIGXFSZ": "file size limit",
+                "SIGKILL": "killed, e.g. out of memory",
+            }
             return f"the code was stopped by {name} ({reason.get(name, 'a signal')})"
         if self.returncode != 0:
             return f"the code exited with status {self.returncode} (its messages are in {STDERR})"
         return None
 
 
-def _limited(limits: Limits) -> Callable[[], None]:
-    """What the child runs before the code: its limits, in its own process group."""
-
-    def apply() -> None:
-        resource.setrlimit(resource.RLIMIT_CPU, (limits.seconds, limits.seconds + 5))
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-    return apply
-
-
-def command(code: Path, run_folder: Path) -> list[str]:
-    """How to run the code: a Python script as it is; a notebook as the script of its code
-    cells (written into the run's folder), so that its cells' outputs are nowhere but there."""
+def command(code: Path, run_folder: Path) -> tuple[Path, list[str]]:
+    """What runs: the file mounted at /code (a Python script as it is; a notebook as the script
+    of its code cells, written into the run's folder) and the command inside the sandbox."""
     if code.suffix == ".py":
-        return [sys.executable, str(code)]
-    if code.suffix == ".ipynb":
-        script = run_folder / f"{code.stem}.py"
+        script = code
+    elif code.suffix == ".ipynb":
+        script = run_folder / f"{code.stem}.script.py"
         script.write_text(notebook_script(json.loads(code.read_text())))
-        return [sys.executable, str(script)]
-    raise ValueError(f"{code}: expected a Python script (.py) or a notebook (.ipynb)")
+        os.chmod(script, 0o444)
+    else:
+        raise ValueError(f"{code}: expected a Python script (.py) or a notebook (.ipynb)")
+    return script, [sys.executable, f"{sandbox.CODE}/code.py"]
 
 
 def notebook_script(notebook: dict) -> str:
@@ -104,75 +98,73 @@ def notebook_script(notebook: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def environment(workspace: Path, outputs: Path, home: Path) -> dict[str, str]:
-    passed = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
-    return {
-        **passed,
-        "HOME": str(home),
-        "REX_RELEASE": str(workspace),
-        "REX_ONPREM": str(workspace),
-        "REX_OUTPUT": str(outputs),
-        # rex's researcher API and the barometer's functions, importable as at home
-        "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), str(REPO_ROOT / "notebooks")]),
-        "MPLBACKEND": "Agg",
-        "MPLCONFIGDIR": str(home / ".matplotlib"),
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-
-
-@contextmanager
-def read_only(workspace: Path) -> Iterator[None]:
-    """The workspace's files and folders without write permission, restored afterwards."""
-    entries = [workspace, *workspace.rglob("*")]
-    modes = {path: stat.S_IMODE(path.lstat().st_mode) for path in entries}
+def _copy_regular(source: Path, target: Path) -> bool:
+    """Copy `source` to `target` if it is a regular file (a link is never followed)."""
     try:
-        for path in entries:
-            os.chmod(path, 0o555 if path.is_dir() else 0o444)
-        yield
-    finally:
-        for path, mode in modes.items():
-            if path.exists():
-                os.chmod(path, mode)
+        descriptor = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return False
+    with open(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return False
+        with open(target, "xb") as out:
+            shutil.copyfileobj(handle, out, 1 << 20)
+    os.chmod(target, 0o444)
+    return True
+
+
+def collect(written: Path, outputs: Path, limits: Limits) -> tuple[str, ...]:
+    """Take what the code wrote into rex's own folder, within the run's output limits; returns
+    what was not taken, by kind (never by name: names are the code's to choose, and may carry
+    values)."""
+    outputs.mkdir()
+    not_taken: list[str] = []
+    budget, entries = limits.output_bytes, 0
+    pending = [Path()]
+    while pending:
+        relative = pending.pop()
+        with os.scandir(written / relative) as found:
+            listed = sorted(found, key=lambda e: e.name)
+        for entry in listed:
+            part = relative / entry.name
+            entries += 1
+            size = entry.stat(follow_symlinks=False).st_size
+            if not (entry.name == RECORDS and relative == Path()) and not SAFE_NAME.fullmatch(
+                entry.name
+            ):
+                not_taken.append("a name outside [A-Za-z0-9._-] (starting with a letter or digit)")
+            elif entries > limits.output_files or size > budget:
+                not_taken.append("past the run's output limits")
+            elif entry.is_dir(follow_symlinks=False):
+                (outputs / part).mkdir()
+                pending.append(part)
+            elif _copy_regular(written / part, outputs / part):
+                budget -= size
+            else:
+                not_taken.append("not a regular file (a link, a device, a pipe or a socket)")
+    shutil.rmtree(written, ignore_errors=True)
+    return tuple(sorted(not_taken))
 
 
 def run_code(
     code: Path, workspace: Path, run_folder: Path, outputs: Path, limits: Limits
 ) -> ChildOutcome:
-    """Run the code against the workspace; its output and errors go to the run's folder."""
-    home = run_folder / "home"
-    home.mkdir()
-    outputs.mkdir()
-    # the code runs under this account, so it could give itself write access back and rewrite
-    # the manifest to match what it changed: the manifest is compared with itself before the run
-    manifest_before = sha256_file(workspace / MANIFEST)
-    started = time.perf_counter()
-    argv = command(code, run_folder)
-    with (
-        read_only(workspace),
-        open(run_folder / STDOUT, "wb") as out,
-        open(run_folder / STDERR, "wb") as err,
-    ):
-        child = subprocess.Popen(
-            argv,
-            cwd=home,
-            env=environment(workspace, outputs, home),
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=err,
-            preexec_fn=_limited(limits),
-            start_new_session=True,
-        )
-        try:
-            returncode: int | None = child.wait(timeout=limits.seconds)
-        except subprocess.TimeoutExpired:
-            os.killpg(child.pid, signal.SIGKILL)
-            child.wait()
-            returncode = None
-        # whatever the code left running in its group goes with it
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(child.pid, signal.SIGKILL)
-    seconds = time.perf_counter() - started
-    changed = alterations(workspace)
-    if (workspace / MANIFEST).is_file() and sha256_file(workspace / MANIFEST) != manifest_before:
-        changed.insert(0, f"{MANIFEST} was rewritten during the run")
-    return ChildOutcome(returncode, seconds, tuple(changed))
+    """Run the code against the workspace in the sandbox; what it prints goes to the run's
+    folder; its outputs end in `outputs`, rex's copy."""
+    written = run_folder / WRITTEN
+    written.mkdir()
+    script, argv = command(code, run_folder)
+    mounts = sandbox.Mounts(
+        workspace=workspace.resolve(),
+        outputs=written,
+        read_only=((script, f"{sandbox.CODE}/code.py"), *sandbox.rex_folders(REPO_ROOT)),
+    )
+    env = {"REX_RELEASE": sandbox.WORKSPACE, "REX_ONPREM": sandbox.WORKSPACE}
+    env["REX_OUTPUT"] = sandbox.OUTPUTS
+    ended = sandbox.run(argv, mounts, limits, env, run_folder / STDOUT, run_folder / STDERR)
+    not_taken: tuple[str, ...] = ()
+    with contextlib.suppress(FileNotFoundError):
+        not_taken = collect(written, outputs, limits)
+    if not outputs.exists():
+        outputs.mkdir()
+    return ChildOutcome(ended.returncode, ended.seconds, ended.stopped_for, not_taken)

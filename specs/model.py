@@ -419,6 +419,21 @@ class AnalysisRuns(_Strict):
     memory_limit_gib: float = Field(
         default=16, gt=0, description="the most memory (address space) a run's process may take"
     )
+    process_limit: int = Field(
+        default=256,
+        ge=8,
+        description="the most processes and threads a run may have at once (a library's thread "
+        "pool counts: polars starts one thread per core)",
+    )
+    output_limit_mib: float = Field(
+        default=512,
+        gt=0,
+        description="the most disk a run's outputs may take, all files together (and so the "
+        "largest file it may write)",
+    )
+    output_file_limit: int = Field(
+        default=1000, ge=1, description="the most files and folders a run's outputs may hold"
+    )
 
 
 class PseudonymLink(_Strict):

@@ -1,0 +1,357 @@
+"""The researcher's code in the sandbox, attacked as a hostile researcher would (issue table of
+`rex analyse run`): each attempt is made by code run through the analysis flow, which writes
+what it got into its outputs; the tests read rex's copy of that record and assert that nothing
+was reached, nothing outlived the run and nothing of rex's was changed."""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+import yaml
+
+from flows import audit, sandbox
+from flows.analyse import analysis_run
+from flows.keys import load_key
+from flows.settings import Paths
+from flows.verify import alterations
+from tests.conftest import WORLD_AS_OF
+
+# Tries everything the table lists and records, per attempt, what it got ("" for nothing).
+HOSTILE = """
+import json, os, socket, sys, time, urllib.request
+from pathlib import Path
+
+import polars as pl
+from researcher import outputs
+
+targets = json.loads(TARGETS)
+out = Path(os.environ["REX_OUTPUT"])
+workspace = Path(os.environ["REX_RELEASE"])
+got = {}
+
+def attempt(name, action):
+    try:
+        got[name] = str(action())
+    except Exception as error:
+        got[name] = ""
+        got[name + ".error"] = type(error).__name__
+
+def environments():
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                found.append((entry / "environ").read_bytes().decode(errors="replace"))
+            except OSError:
+                pass
+    return "".join(e for e in found if "REX_KEY_STORE" in e or "REX_DATA_DIR" in e)
+
+attempt("environment", environments)
+attempt("parent_environment", lambda: Path(f"/proc/{os.getppid()}/environ").read_bytes())
+attempt("key", lambda: Path(targets["key"]).read_text())
+attempt("source_store", lambda: sorted(os.listdir(targets["sources"])))
+attempt("audit_read", lambda: Path(targets["audit"]).read_text())
+attempt("audit_write", lambda: Path(targets["audit"]).open("a").write("{}\\n"))
+attempt("roster_write", lambda: Path(targets["roster"]).write_text("staff: {}\\n"))
+attempt("other_run", lambda: Path(targets["other_run"]).read_text())
+attempt("data_folder", lambda: sorted(os.listdir(targets["data"])))
+attempt("prefect", lambda: urllib.request.urlopen(targets["prefect"], timeout=2).status)
+attempt("loopback", lambda: socket.create_connection(("127.0.0.1", targets["port"]), 2))
+attempt("outside_outputs", lambda: (out / ".." / "x").write_text("x"))
+attempt("code_copy", lambda: Path(sys.argv[0]).write_text("print('other code')"))
+attempt("workspace_write", lambda: (workspace / "planted.txt").write_text("x"))
+attempt("workspace_chmod", lambda: os.chmod(workspace / "manifest.json", 0o666))
+attempt("workspace_edit", lambda: (workspace / "manifest.json").open("a").write(" "))
+attempt("processes", lambda: sorted(p.name for p in Path("/proc").iterdir() if p.name.isdigit()))
+attempt("uid", os.getuid)
+
+# a link to the key, and a record that calls it a plot
+os.symlink(targets["key"], out / "figure.png")
+(out / outputs.RECORDS).mkdir(exist_ok=True)
+(out / outputs.RECORDS / "figure.png.json").write_text(json.dumps({"kind": "plot"}))
+
+# a process that leaves the run's session and group, to write after the checks
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        time.sleep(3)
+        (out / "late.txt").write_text("written after the run")
+        Path(targets["published_marker"]).write_text("planted")
+        os._exit(0)
+    os._exit(0)
+
+people = pl.read_parquet(workspace / "persons.parquet")
+outputs.save_table(outputs.count_table(people, ["in_sample"]), "marks")
+(out / "attempts.json").write_text(json.dumps(got))
+"""
+
+
+@pytest.fixture(scope="module")
+def attack(world, tmp_path_factory):
+    """One run of the hostile code, with the places it aims at."""
+    from prefect.settings import PREFECT_API_URL
+
+    root = tmp_path_factory.mktemp("attack")
+    paths = Paths(data=root / "data", key_store=world["paths"].key_store)
+    paths.data.mkdir()
+    (paths.data / "onprem").symlink_to(world["paths"].onprem)
+    other_run = paths.analysis_runs / "e2e" / "earlierrun" / "outputs" / "pseudonyms.txt"
+    other_run.parent.mkdir(parents=True)
+    other_run.write_text("withheld")
+    paths.roster.parent.mkdir(parents=True)
+    url = PREFECT_API_URL.value()
+    targets = {
+        "key": str(world["paths"].key_store / "e2e.key"),
+        "sources": str(world["store"]),
+        "audit": str(paths.audit_log),
+        "roster": str(paths.roster),
+        "other_run": str(other_run),
+        "data": str(paths.data),
+        "prefect": f"{url}/health",
+        "port": int(url.split(":")[-1].split("/")[0]),
+        "published_marker": str(paths.releases / "planted.txt"),
+    }
+    code = root / "hostile.py"
+    code.write_text(f"TARGETS = {json.dumps(json.dumps(targets))}\n" + textwrap.dedent(HOSTILE))
+    result = analysis_run(world["spec"], WORLD_AS_OF, code, paths)
+    attempts = json.loads((result.run_folder / "outputs" / "attempts.json").read_text())
+    time.sleep(4)  # longer than the process that left its session waits before it writes
+    return dict(result=result, attempts=attempts, paths=paths, targets=targets, code=code)
+
+
+def _published_bytes(result) -> bytes:
+    return b"".join(p.read_bytes() for p in result.published.rglob("*") if p.is_file())
+
+
+def test_the_code_runs_as_an_unprivileged_account_and_sees_only_its_own_processes(attack):
+    attempts = attack["attempts"]
+    assert attempts["uid"] == str(sandbox.DEFAULT_SANDBOX_UID)
+    assert json.loads(attempts["processes"].replace("'", '"')) == ["1", "2"]
+
+
+def test_rexs_environment_and_the_key_are_out_of_reach(attack, world):
+    attempts = attack["attempts"]
+    assert attempts["environment"] == "" and attempts["parent_environment"] == ""
+    assert attempts["key"] == "" and attempts["key.error"] == "FileNotFoundError"
+    key = load_key(world["paths"].key_store, "e2e").hex()
+    assert key.encode() not in _published_bytes(attack["result"])
+
+
+def test_a_link_to_the_key_is_not_taken_and_nothing_is_published_for_it(attack, world):
+    result = attack["result"]
+    assert not (result.run_folder / "outputs" / "figure.png").exists()
+    assert "figure.png" not in {c.name for c in result.checks}
+    assert not (result.published / "figure.png").exists()
+    report = json.loads((result.run_folder / "run.json").read_text())
+    assert report["not_taken"] == {"not a regular file (a link, a device, a pipe or a socket)": 1}
+
+
+def test_the_source_store_the_data_folder_and_other_runs_are_out_of_reach(attack):
+    attempts = attack["attempts"]
+    for name in ("source_store", "data_folder", "other_run", "audit_read"):
+        assert attempts[name] == "", name
+        assert attempts[f"{name}.error"] == "FileNotFoundError", name
+
+
+def test_the_audit_log_and_the_roster_cannot_be_written(attack):
+    attempts, paths = attack["attempts"], attack["paths"]
+    assert attempts["audit_write"] == attempts["roster_write"] == ""
+    assert not paths.roster.exists()
+    entries = audit.read(paths.audit_log)
+    assert [e["event"] for e in entries] == ["request", "release"]
+    assert audit.verify(paths.audit_log) == []
+
+
+def test_no_network_reaches_prefect_or_anything_on_the_loopback(attack):
+    attempts = attack["attempts"]
+    assert attempts["prefect"] == "" and attempts["loopback"] == ""
+    assert attempts["loopback.error"] == "ConnectionRefusedError"
+
+
+def test_nothing_the_code_started_outlives_the_run_or_writes_after_the_checks(attack):
+    result = attack["result"]
+    assert not Path(attack["targets"]["published_marker"]).exists()
+    assert not (result.run_folder / "outputs" / "late.txt").exists()
+    assert not (result.run_folder / "written").exists()  # the code's folder is gone
+    assert alterations(result.published) == []
+    survivors = [
+        p
+        for p in Path("/proc").iterdir()
+        if p.name.isdigit() and _owner(p) == sandbox.DEFAULT_SANDBOX_UID
+    ]
+    assert survivors == []
+
+
+def _owner(process: Path) -> int | None:
+    try:
+        return process.stat().st_uid
+    except OSError:
+        return None
+
+
+def test_the_code_writes_nothing_outside_its_outputs_and_cannot_change_the_copy_that_ran(attack):
+    attempts, result = attack["attempts"], attack["result"]
+    assert attempts["outside_outputs"] == "" and attempts["code_copy"] == ""
+    kept = result.run_folder / "code.py"
+    assert kept.read_bytes() == attack["code"].read_bytes()
+    logged = audit.read(attack["paths"].audit_log)[-1]["code"]["sha256"]
+    from flows.release import sha256_file
+
+    assert sha256_file(kept) == logged
+
+
+def test_the_workspace_is_mounted_read_only(attack, world):
+    attempts = attack["attempts"]
+    for name in ("workspace_write", "workspace_chmod", "workspace_edit"):
+        # a read-only mount (OSError: EROFS) or a folder the account may not write
+        assert attempts[name] == "", name
+        assert attempts[f"{name}.error"] in {"OSError", "PermissionError"}, name
+    assert alterations(world["onprem"].folder) == []
+    assert attack["result"].failure is None  # the run itself went on, and its table came out
+    assert (attack["result"].published / "marks.csv").is_file()
+
+
+def _spec(world, folder: Path, **analysis) -> Path:
+    document = yaml.safe_load(world["spec"].read_text())
+    document["modes"]["onprem"]["analysis"].update(analysis)
+    path = folder / "limited.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path
+
+
+def _run_paths(world, folder: Path) -> Paths:
+    paths = Paths(data=folder / "data", key_store=world["paths"].key_store)
+    paths.data.mkdir()
+    (paths.data / "onprem").symlink_to(world["paths"].onprem)
+    return paths
+
+
+def test_forks_and_file_sizes_stop_at_the_runs_limits(world, tmp_path):
+    spec = _spec(world, tmp_path, process_limit=32, output_limit_mib=8)
+    code = tmp_path / "forks.py"
+    code.write_text(
+        textwrap.dedent(
+            """
+            import json, os, time
+            from pathlib import Path
+            out = Path(os.environ["REX_OUTPUT"])
+            forked, refused = 0, ""
+            try:
+                for _ in range(200):
+                    if os.fork() == 0:
+                        time.sleep(20)
+                        os._exit(0)
+                    forked += 1
+            except OSError as error:
+                refused = type(error).__name__
+            try:
+                with open(out / "sparse.bin", "wb") as handle:
+                    handle.seek(64 << 30)
+                    handle.write(b"x")
+                big = ""
+            except OSError as error:
+                big = error.strerror
+            (out / "limits.json").write_text(json.dumps([forked, refused, big]))
+            """
+        )
+    )
+    started = time.monotonic()
+    result = analysis_run(spec, WORLD_AS_OF, code, _run_paths(world, tmp_path))
+    forked, refused, big = json.loads((result.run_folder / "outputs" / "limits.json").read_text())
+    assert forked < 32 and refused == "BlockingIOError"
+    assert big == "File too large"
+    # the 20-second sleepers died with the run's PID namespace
+    assert time.monotonic() - started < 20
+    assert result.failure is None
+
+
+def test_outputs_past_their_limits_stop_the_run_and_what_was_written_is_still_reported(
+    world, tmp_path
+):
+    spec = _spec(world, tmp_path, output_file_limit=20)
+    code = tmp_path / "files.py"
+    code.write_text(
+        textwrap.dedent(
+            """
+            import os, time
+            from pathlib import Path
+            out = Path(os.environ["REX_OUTPUT"])
+            (out / "early.txt").write_text("an output written first")
+            for number in range(100000):
+                (out / f"f{number}.txt").write_text("x")
+            time.sleep(30)
+            """
+        )
+    )
+    paths = _run_paths(world, tmp_path)
+    result = analysis_run(spec, WORLD_AS_OF, code, paths)
+    assert result.failure is not None
+    assert "more than 20 files and folders" in result.failure
+    assert result.seconds < 25 and result.published is None
+    record = json.loads((result.run_folder / "run.json").read_text())
+    assert "early.txt" in {o["file"] for o in record["outputs"]}  # checked, withheld, not lost
+    assert len(record["outputs"]) <= 20
+    assert audit.read(paths.audit_log)[-1]["event"] == "failure"
+
+
+def test_what_the_code_prints_is_kept_up_to_a_cap(world, tmp_path, monkeypatch):
+    monkeypatch.setattr(sandbox, "STREAM_BYTES", 1000)
+    code = tmp_path / "loud.py"
+    code.write_text("print('x' * 100000)\n")
+    result = analysis_run(world["spec"], WORLD_AS_OF, code, _run_paths(world, tmp_path))
+    printed = (result.run_folder / "stdout.txt").read_text()
+    kept, note = printed.split("\n", 1)
+    assert kept == "x" * 1000
+    assert note == "[rex: past 1,000 bytes, the rest was dropped]\n"
+
+
+def test_a_machine_without_bubblewrap_refuses_analysis_runs_and_logs_it(
+    world, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(sandbox, "BWRAP", "bwrap-that-is-not-installed")
+    paths = _run_paths(world, tmp_path)
+    code = tmp_path / "any.py"
+    code.write_text("print('never runs')\n")
+    with pytest.raises(sandbox.SandboxUnavailable, match="apt-get install bubblewrap"):
+        analysis_run(world["spec"], WORLD_AS_OF, code, paths)
+    entries = audit.read(paths.audit_log)
+    assert [e["event"] for e in entries] == ["request", "refusal"]
+    assert "rex never runs them less isolated" in entries[-1]["reason"]
+    assert not list(paths.analysis_runs.glob("*/*"))  # nothing ran
+
+
+def test_a_steward_cannot_release_an_output_that_changed_after_its_check(world, tmp_path):
+    from flows.access import login
+    from flows.analyse import AnalysisRefused, release_withheld
+
+    paths = _run_paths(world, tmp_path)
+    code = tmp_path / "small.py"
+    code.write_text(
+        textwrap.dedent(
+            """
+            import os
+            from pathlib import Path
+            import polars as pl
+            from researcher import outputs
+            people = pl.read_parquet(Path(os.environ["REX_RELEASE"]) / "persons.parquet")
+            three = people.head(3).with_columns(pl.lit("selected").alias("group"))
+            outputs.save_table(outputs.count_table(three, ["group"]), "three_persons")
+            """
+        )
+    )
+    result = analysis_run(world["spec"], WORLD_AS_OF, code, paths)
+    paths.roster.parent.mkdir(parents=True)
+    paths.roster.write_text(yaml.safe_dump({"staff": {login(): {"roles": ["data steward, KSZ"]}}}))
+    os.chmod(paths.roster, 0o644)
+    kept = result.run_folder / "outputs" / "three_persons.csv"
+    os.chmod(kept, 0o644)
+    ids = pl.read_parquet(world["onprem"].folder / "persons.parquet")["person_id"].head(3)
+    kept.write_text("group,persons\n" + "\n".join(f"{i},1" for i in ids) + "\n")
+    with pytest.raises(AnalysisRefused, match="not the file that was checked"):
+        release_withheld(paths, result.run, "three_persons.csv", "agreed", world["spec"].parent)
