@@ -8,17 +8,30 @@ DATA := $(or $(REX_DATA_DIR),data)
 DEMO_RELEASE := $(DATA)/releases/dulbea-barometer/18-088_sample_2020-06-30
 DEMO_ONPREM := $(DATA)/onprem/dulbea-barometer/18-088_onprem_2020-06-30
 
-.PHONY: demo test notebook lint bench clean
+.PHONY: demo test notebook lint bench clean sandbox
 
 $(STAMP): pyproject.toml uv.lock
 	@test -x $(UV) || ($(PYTHON) -m venv $(VENV) && $(VENV)/bin/python -m pip install --quiet uv==0.13.8)
 	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --locked --quiet
 	@touch $(STAMP)
 
-demo: $(STAMP)
+# bubblewrap, the sandbox analysis runs need (flows/sandbox.py): installed when it is missing and
+# this is root on Debian; anywhere else the command to install it is said, and analysis runs
+# refuse until it is there.
+sandbox:
+	@command -v bwrap >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing bubblewrap (the sandbox of analysis runs)"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq >/dev/null && apt-get install -y -qq bubblewrap >/dev/null; \
+	  else \
+	    echo "analysis runs need bubblewrap: sudo apt-get install bubblewrap (Debian, Ubuntu)" >&2; \
+	  fi; }
+
+demo: $(STAMP) sandbox
 	$(VENV)/bin/rex demo
 
-test: $(STAMP)
+test: $(STAMP) sandbox
 	@$(VENV)/bin/python -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "no tests were collected" >&2; exit 1; fi; exit $$status
 
