@@ -116,6 +116,11 @@ class Ended:
     seconds: float
 
 
+def runs_as_root() -> bool:
+    """Whether rex runs as root, and so drops the code to an account of its own."""
+    return os.geteuid() == 0
+
+
 def sandbox_uid() -> int:
     """The account the code runs as when rex runs as root."""
     value = os.environ.get(SANDBOX_UID_VARIABLE, str(DEFAULT_SANDBOX_UID))
@@ -309,9 +314,9 @@ def _killed_on_exit(process: subprocess.Popen[bytes]) -> Iterator[None]:
 def require() -> None:
     """Refuse at once, with how to install it, when the sandbox cannot be set up here."""
     _tool(BWRAP)
-    if os.geteuid() == 0:
+    if runs_as_root():
         _tool(SETPRIV)
-    user = [] if os.geteuid() == 0 else ["--unshare-user", "--disable-userns"]
+    user = [] if runs_as_root() else ["--unshare-user", "--disable-userns"]
     probe = subprocess.run(
         [
             _tool(BWRAP),
@@ -345,7 +350,7 @@ def run(
 ) -> Ended:
     """Run `argv` in the sandbox until it ends or passes a limit; what it prints goes to
     `stdout` and `stderr` (rex's files, which the code cannot reach)."""
-    as_root = os.geteuid() == 0
+    as_root = runs_as_root()
     uid = sandbox_uid() if as_root else DEFAULT_SANDBOX_UID
     if as_root:
         os.chown(mounts.outputs, uid, uid)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -355,3 +356,55 @@ def test_a_steward_cannot_release_an_output_that_changed_after_its_check(world, 
     kept.write_text("group,persons\n" + "\n".join(f"{i},1" for i in ids) + "\n")
     with pytest.raises(AnalysisRefused, match="not the file that was checked"):
         release_withheld(paths, result.run, "three_persons.csv", "agreed", world["spec"].parent)
+
+
+PROBE = """
+import json, os, socket
+from pathlib import Path
+seen = {"uid": os.getuid(), "processes": sorted(p for p in os.listdir("/proc") if p.isdigit())}
+seen["environment"] = sorted(os.environ)
+seen["workspace"] = Path("/workspace/panel.txt").read_text()
+try:
+    Path("/workspace/panel.txt").write_text("changed")
+    seen["workspace_write"] = "written"
+except OSError as error:
+    seen["workspace_write"] = type(error).__name__
+try:
+    socket.create_connection(("127.0.0.1", 22), 1)
+    seen["network"] = "connected"
+except OSError as error:
+    seen["network"] = type(error).__name__
+Path("/outputs/seen.json").write_text(json.dumps(seen))
+"""
+
+
+@pytest.mark.parametrize("as_root", [True, False], ids=["own account", "user namespace"])
+def test_the_sandbox_holds_as_root_and_in_a_user_namespace(tmp_path, monkeypatch, as_root):
+    """Run by root, the code is dropped to an account of its own; run by another account, rex
+    asks for a user namespace (exercised here by root taking that path)."""
+    monkeypatch.setattr(sandbox, "runs_as_root", lambda: as_root)
+    workspace, outputs = tmp_path / "workspace", tmp_path / "outputs"
+    workspace.mkdir(mode=0o750)
+    outputs.mkdir()
+    (workspace / "panel.txt").write_text("rows")
+    code = tmp_path / "probe.py"
+    code.write_text(PROBE)
+    mounts = sandbox.Mounts(workspace, outputs, ((code, f"{sandbox.CODE}/code.py"),))
+    limits = sandbox.Limits(60, 2 << 30, 64, 1 << 20, 10)
+    ended = sandbox.run(
+        [sys.executable, f"{sandbox.CODE}/code.py"],
+        mounts,
+        limits,
+        {},
+        tmp_path / "stdout.txt",
+        tmp_path / "stderr.txt",
+    )
+    assert ended.returncode == 0, (tmp_path / "stderr.txt").read_text()
+    seen = json.loads((outputs / "seen.json").read_text())
+    assert seen["uid"] == sandbox.DEFAULT_SANDBOX_UID
+    assert seen["processes"] == ["1", "2"]
+    assert seen["workspace"] == "rows" and seen["workspace_write"] == "OSError"
+    assert seen["network"] == "ConnectionRefusedError"
+    # bubblewrap adds PWD (its --chdir); Python may add LC_CTYPE (its locale coercion)
+    assert set(seen["environment"]) <= set(sandbox.environment({})) | {"PWD", "LC_CTYPE"}
+    assert (workspace / "panel.txt").read_text() == "rows"
