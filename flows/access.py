@@ -13,11 +13,12 @@ import datetime as dt
 import hashlib
 import os
 import pwd
-import stat
 from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from flows.ownership import writable_by_others
 
 
 def login() -> str:
@@ -49,18 +50,13 @@ class Roster(BaseModel):
 
 
 def load_roster(path: Path) -> Roster:
-    """The roster; refused if anyone but its owner may change it (an operator able to write it
-    could give himself a role)."""
+    """The roster; refused if anyone but its owner may change it, or its folder (an operator
+    able to write it could give himself a role; flows.ownership)."""
     if not path.exists():
         return Roster()
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o022:
-        raise RosterError(
-            f"{path}: writable by others than its owner (mode {mode:o}); only the data steward "
-            f"may change who holds which role: chmod go-w {path}"
-        )
+    _refuse_unsafe(path, writable_by_others(path, any_owner=True))
     try:
-        return Roster.model_validate(yaml.safe_load(path.read_text()) or {})
+        roster = Roster.model_validate(yaml.safe_load(path.read_text()) or {})
     except yaml.YAMLError as error:
         # yaml's own message quotes the lines around the error, and the roster's lines are
         # logins and roles: the message goes to the terminal, the audit log and Prefect's
@@ -73,6 +69,27 @@ def load_roster(path: Path) -> Roster:
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
         )
         raise RosterError(f"{path}: {problems}") from None
+    # the data steward's own account may keep it, as may rex's and root
+    _refuse_unsafe(path, writable_by_others(path, trusted=_uids(stewards(roster))))
+    return roster
+
+
+def _refuse_unsafe(path: Path, unsafe: str | None) -> None:
+    if unsafe is not None:
+        raise RosterError(
+            f"the roster {path} could be changed by another account than the data steward's, "
+            f"who alone may change who holds which role: {unsafe}"
+        )
+
+
+def _uids(logins: list[str]) -> list[int]:
+    found = []
+    for name in logins:
+        try:
+            found.append(pwd.getpwnam(name).pw_uid)
+        except KeyError:
+            continue  # a login with no account here owns nothing here
+    return found
 
 
 def _place(error: yaml.YAMLError) -> str:
@@ -91,6 +108,11 @@ def roster_digest(path: Path) -> str | None:
 # The role of whoever may ask the log which consultations touched a person (16/046: "who looked
 # at this person's data, and why"); the data steward also keeps this roster.
 DATA_STEWARD = "data steward"
+
+
+def stewards(roster: Roster) -> list[str]:
+    """The logins that hold the data steward's role."""
+    return sorted(name for name, member in roster.staff.items() if DATA_STEWARD in member.roles)
 
 
 def is_data_steward(roster: Roster, login: str) -> bool:

@@ -14,6 +14,8 @@ import stat
 import tempfile
 from pathlib import Path
 
+from flows.ownership import writable_by_others
+
 KEY_BYTES = 32
 _FINGERPRINT_DOMAIN = b"rex key fingerprint\x00"
 
@@ -57,6 +59,7 @@ def create_key(store: Path, project: str) -> str:
     store.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(store, 0o700)
     path = _key_path(store, project)
+    refuse_unsafe(path)
     if path.exists():
         raise _key_exists(store, project)
     key = secrets.token_bytes(KEY_BYTES)
@@ -72,6 +75,14 @@ def create_key(store: Path, project: str) -> str:
     finally:
         os.unlink(temporary)
     return fingerprint(key)
+
+
+def refuse_unsafe(path: Path) -> None:
+    """Refuse a key file, or a key store, that another account could change (flows.ownership):
+    whoever may write the store may replace a key with one he knows."""
+    unsafe = writable_by_others(path)
+    if unsafe is not None:
+        raise KeyStoreError(f"the key store {path.parent} cannot be trusted: {unsafe}")
 
 
 def _key_exists(store: Path, project: str) -> KeyStoreError:
@@ -108,6 +119,7 @@ def load_key(store: Path, project: str) -> bytes:
             f"the key file of project {project!r} is readable by others (mode {mode:o}); "
             "it must be owner-only (600)"
         )
+    refuse_unsafe(path)
     text = path.read_text().strip()
     try:
         key = bytes.fromhex(text)
