@@ -44,8 +44,9 @@ from flows.output_checking import (
     RELEASED_CHANGED,
     WITHHELD,
     FileCheck,
+    Persons,
     check_outputs,
-    pseudonyms_in,
+    identifiers_in,
 )
 from flows.release import json_text, publish, sha256_file, staging_folder, write_json
 from flows.settings import Paths
@@ -60,6 +61,8 @@ REPORT_JSON = "checking_report.json"
 REPORT_MARKDOWN = "checking_report.md"
 # the table of persons every workspace holds, whose pseudonyms no output may carry
 PERSONS_TABLE = "persons.parquet"
+# the column of the panels that holds a person's exact birth date, which no output may carry
+BIRTH_DATE = "birth_date"
 
 
 class AnalysisRefused(RuntimeError):
@@ -134,9 +137,17 @@ def check_outputs_task(outputs: Path, workspace: Path, rules: AnalysisRuns) -> l
     return check_outputs(outputs, workspace_persons(workspace), rules.output_checks)
 
 
-def workspace_persons(workspace: Path) -> pl.Series:
-    """The pseudonyms of the workspace's persons, which no output may carry."""
-    return pl.read_parquet(workspace / PERSONS_TABLE, columns=[PERSON_ID])[PERSON_ID]
+def workspace_persons(workspace: Path) -> Persons:
+    """The pseudonyms and the exact birth dates of the workspace's persons, which no output
+    may carry."""
+    ids = pl.read_parquet(workspace / PERSONS_TABLE, columns=[PERSON_ID])[PERSON_ID]
+    panels = [
+        p for p in sorted(workspace.glob("*.parquet")) if BIRTH_DATE in pl.read_parquet_schema(p)
+    ]
+    if not panels:
+        return Persons(ids)
+    born = pl.scan_parquet(panels).select(pl.col(BIRTH_DATE).unique()).collect()
+    return Persons(ids, born[BIRTH_DATE])
 
 
 def outputs_record(checks: list[FileCheck], outputs: Path) -> list[dict[str, Any]]:
@@ -379,7 +390,7 @@ def release_withheld(paths: Paths, run: str, file: str, reason: str, specs_dir: 
         workspace = release_folder(
             paths, spec, ModeName.ONPREM, dt.date.fromisoformat(record["as_of"])
         )
-        if pseudonyms_in(source, workspace_persons(workspace)):
+        if identifiers_in(source, workspace_persons(workspace)):
             raise AnalysisRefused(f"{file!r} is person-level output, which is never released")
         ran_folder = outputs_folder(paths, spec, dt.date.fromisoformat(record["as_of"]), run)
         target = ran_folder.with_name(f"{ran_folder.name}_steward-{uuid.uuid4().hex[:8]}")

@@ -4,8 +4,9 @@ Each file of the output folder gets one outcome: released as it is, released wit
 suppressed or rounded (the file says which, in a `<column>_check` column), or withheld with the
 reason. What is checked, in order:
 
-1. person-level content, whatever the file: a text column or a word that is a pseudonym of the
-   workspace's persons (a list of persons, person-level rows) withholds the file;
+1. person-level content, whatever the file: an identifier of the workspace's persons in any
+   common encoding (transforms.identifiers: a pseudonym in any case, reversed, in hex or base64,
+   as a number or split across columns; an INSZ; an exact birth date) withholds the file;
 2. the record rex's researcher API (`researcher.outputs`) wrote beside it: a file without one,
    or changed since, is unchecked and withheld;
 3. by kind: a table's cells against the spec's `output_checks` (transforms.output_checks), and
@@ -19,7 +20,6 @@ Reasons name files, columns and counts, never a value: they go to the terminal a
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,14 +29,24 @@ import polars as pl
 from flows.release import sha256_file
 from researcher.outputs import RECORDS
 from specs.model import OutputChecks
-from transforms import output_checks, person_level
-from transforms.pseudonymise import PSEUDONYM_LETTERS
+from transforms import identifiers, output_checks, person_level
 
 RELEASED = "released"
 RELEASED_CHANGED = "released with cells suppressed or rounded"
 WITHHELD = "withheld"
 TABULAR = frozenset({".csv", ".tsv", ".parquet"})
-_PSEUDONYM_WORD = re.compile(rb"(?<![a-z])[a-p]{%d}(?![a-z])" % PSEUDONYM_LETTERS)
+
+
+@dataclass(frozen=True)
+class Persons:
+    """What the scans look for of the workspace's persons: their pseudonyms and birth dates."""
+
+    ids: pl.Series
+    birth_dates: pl.Series = field(default_factory=lambda: pl.Series([], dtype=pl.Date))
+
+    @classmethod
+    def of(cls, ids: pl.Series | Persons) -> Persons:
+        return ids if isinstance(ids, Persons) else cls(ids)
 
 
 @dataclass(frozen=True)
@@ -68,15 +78,18 @@ def output_files(outputs: Path) -> list[Path]:
     )
 
 
-def check_outputs(outputs: Path, person_ids: pl.Series, rules: OutputChecks) -> list[FileCheck]:
+def check_outputs(
+    outputs: Path, persons: Persons | pl.Series, rules: OutputChecks
+) -> list[FileCheck]:
     """The outcome of every output file; plots after the tables they are drawn from."""
+    persons = Persons.of(persons)
     files = output_files(outputs)
     records = {path: _record(outputs, path) for path in files}
     first = [p for p in files if (records[p] or {}).get("kind") != "plot"]
     checks: dict[str, FileCheck] = {}
     for path in first + [p for p in files if p not in first]:
         name = str(path.relative_to(outputs))
-        checks[name] = _check(path, name, records[path], outputs, person_ids, rules, checks)
+        checks[name] = _check(path, name, records[path], outputs, persons, rules, checks)
     return list(checks.values())
 
 
@@ -100,12 +113,12 @@ def _check(
     name: str,
     record: dict[str, Any] | None,
     outputs: Path,
-    person_ids: pl.Series,
+    persons: Persons,
     rules: OutputChecks,
     checked: dict[str, FileCheck],
 ) -> FileCheck:
     kind = str((record or {}).get("kind", "file"))
-    named = pseudonyms_in(path, person_ids)
+    named = identifiers_in(path, persons)
     if named:
         return _withheld(
             name, kind, f"person-level: it names persons of the workspace ({named})", True
@@ -125,30 +138,41 @@ def _check(
     return _withheld(name, kind, f"unchecked: rex's researcher API writes no {kind!r}")
 
 
-def pseudonyms_in(path: Path, person_ids: pl.Series) -> str:
-    """What of the file is a pseudonym of the workspace's persons ('' for nothing): its text
-    columns, if it is a table, and any word of 20 letters a-p in its bytes."""
+def _frame(path: Path) -> pl.DataFrame | None:
+    """A tabular output as text cells (None: not a table, or not readable as one)."""
+    if path.suffix not in TABULAR:
+        return None
+    try:
+        if path.suffix == ".parquet":
+            return pl.read_parquet(path).select(pl.all().cast(pl.String))
+        separator = "\t" if path.suffix == ".tsv" else ","
+        return pl.read_csv(path, infer_schema=False, separator=separator)
+    except (pl.exceptions.PolarsError, OSError, ValueError):
+        return None
+
+
+def identifiers_in(path: Path, persons: Persons | pl.Series) -> str:
+    """What of the file identifies the workspace's persons ('' for nothing): its text columns,
+    if it is a table, then every identifier in any encoding in its text and its cells."""
+    persons = Persons.of(persons)
     found = []
-    if path.suffix in TABULAR:
-        try:
-            frame = (
-                pl.read_parquet(path)
-                if path.suffix == ".parquet"
-                else pl.read_csv(
-                    path, infer_schema=False, separator="\t" if path.suffix == ".tsv" else ","
-                )
-            )
-        except (pl.exceptions.PolarsError, OSError, ValueError):
-            frame = None
-        if frame is not None:
-            columns = person_level.pseudonym_columns(frame, person_ids)
-            found += [f"column {c!r}: {n:,} pseudonyms" for c, n in columns.items()]
-    words = pl.Series(
-        "word", [w.decode() for w in _PSEUDONYM_WORD.findall(path.read_bytes())], pl.String
-    )
-    hits = int(words.is_in(person_ids.implode()).sum()) if words.len() else 0
-    if hits and not found:
-        found.append(f"{hits:,} pseudonyms in its text")
+    texts = [path.read_bytes().decode("latin-1")]
+    frame = _frame(path)
+    if frame is not None:
+        columns = person_level.pseudonym_columns(frame, persons.ids)
+        found += [f"column {c!r}: {n:,} pseudonyms" for c, n in columns.items()]
+        if path.suffix == ".parquet":  # compressed: its bytes say nothing, its cells do
+            texts += [frame[c].drop_nulls().str.join("\n").item() for c in frame.columns]
+    text = pl.Series("text", texts, dtype=pl.String)
+    hits = identifiers.pseudonym_hits(text, persons.ids)
+    if frame is not None:
+        hits[identifiers.SPLIT] = identifiers.split_hits(frame, persons.ids)
+    hits[identifiers.INSZ] = identifiers.insz_hits(text)
+    hits[identifiers.BIRTH_DATES] = identifiers.birth_date_hits(text, persons.birth_dates)
+    plain = hits.pop(identifiers.PSEUDONYMS, 0)
+    if plain and not found:
+        found.append(f"{plain:,} pseudonyms in its text")
+    found += [f"{n:,} {kind}" for kind, n in hits.items() if n]
     return "; ".join(found)
 
 

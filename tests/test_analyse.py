@@ -443,3 +443,48 @@ def test_a_full_disk_while_a_steward_releases_an_output_publishes_nothing_and_le
     assert steward_folders() == []  # neither published nor left as a staging folder
     target = release_withheld(run_paths, result.run, "three_persons.csv", "agreed", tmp_path)
     assert steward_folders() == [target]
+
+
+ENCODED = """
+import base64, os
+from pathlib import Path
+import polars as pl
+
+out = Path(os.environ["REX_OUTPUT"])
+workspace = Path(os.environ["REX_RELEASE"])
+ids = pl.read_parquet(workspace / "persons.parquet")["person_id"].head(12).to_list()
+born = pl.read_parquet(workspace / "quarter.parquet")["birth_date"].head(12).to_list()
+
+def number(pseudonym):
+    return str(int("".join(f"{ord(c) - 97:x}" for c in pseudonym), 16))
+
+(out / "upper.txt").write_text("\\n".join(i.upper() for i in ids))
+(out / "reversed.txt").write_text("\\n".join(i[::-1] for i in ids))
+(out / "base64.txt").write_text("\\n".join(base64.b64encode(i.encode()).decode() for i in ids))
+(out / "hex.txt").write_text("\\n".join(i.encode().hex() for i in ids))
+pl.DataFrame({"n": [number(i) for i in ids]}).write_csv(out / "numbers.csv")
+pl.DataFrame({"a": [i[:8] for i in ids], "b": [i[8:] for i in ids]}).write_csv(out / "split.csv")
+(out / "insz.txt").write_text("85.07.30-033.28\\n")
+pl.DataFrame({"born": born, "n": 1}).write_parquet(out / "birth_dates.parquet")
+"""
+
+
+def test_identifiers_in_any_encoding_make_an_output_person_level(world, run_paths, tmp_path):
+    result = analysis_run(world["spec"], WORLD_AS_OF, _script(tmp_path, ENCODED), run_paths)
+    outcomes = _outcomes(result)
+    expected = {
+        "upper.txt": "pseudonyms in its text",
+        "reversed.txt": "pseudonyms reversed",
+        "base64.txt": "pseudonyms in base64",
+        "hex.txt": "pseudonyms in hexadecimal",
+        "numbers.csv": "pseudonyms as numbers",
+        "split.csv": "pseudonyms split across columns",
+        "insz.txt": "1 INSZ numbers",
+        "birth_dates.parquet": "exact birth dates",
+    }
+    for name, said in expected.items():
+        outcome, reason = outcomes[name]
+        assert outcome == WITHHELD and reason.startswith("person-level"), name
+        assert said in reason, (name, reason)
+    assert result.published is None
+    assert all(c.person_level for c in result.checks)  # never releasable by a steward either
