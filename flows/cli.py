@@ -23,6 +23,7 @@ from flows.settings import (
 from synthetic.blocks import BLOCK_PERSONS, DEFAULT_CHUNK_PERSONS
 
 if TYPE_CHECKING:
+    from flows import audit
     from specs.model import Mode
 
 app = typer.Typer(
@@ -440,30 +441,85 @@ def export_control(
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Check the audit log's hash chain; name every edited, deleted, inserted or moved entry,
-    and every consultation record (case, persons) edited or removed outside retention."""
+def audit_verify(
+    against: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--against",
+            help="a release or analysis-outputs manifest (repeatable): check that the log still "
+            "holds the head the manifest states (its audit_head: same segment, entry and "
+            "digest) and the release entry that recorded this manifest's sha256; one line "
+            "each, exit 1 on any mismatch",
+        ),
+    ] = None,
+) -> None:
+    """Check the audit log's keyed chain; name every edited, deleted, inserted, moved or
+    downgraded entry, every problem of its audit key, and every consultation record (case,
+    persons) edited or removed outside retention. With --against, also check that the log still
+    holds the head and the release entry of each manifest given (a copy of the head outside the
+    log: the log cannot be cut back or rebuilt unseen by it)."""
     from flows import audit, verify
+    from flows.ownership import writable_by_others
 
     paths = _paths()
-    problems = audit.verify(paths.audit_log)
+    log = paths.audit_log
+    problems = audit.verify(log)
+    unsafe = writable_by_others(log.path) or writable_by_others(audit.head_path(log.path))
     records, deleted = verify.consultation_records(paths)
     for note in deleted:  # deleted as the spec says: no damage
-        typer.echo(f"{paths.audit_log}: {note}")
-    if problems or records:
-        # every segment's problems, an interrupted append's uncommitted bytes included (the next
-        # append rolls them back)
-        for problem in problems:
-            typer.secho(
-                f"{problem.file or paths.audit_log}: {problem}", fg=typer.colors.RED, err=True
-            )
-        for record in records:
-            typer.secho(f"{paths.audit_log}: {record}", fg=typer.colors.RED, err=True)
+        typer.echo(f"{log}: {note}")
+    for note in audit.notes(log):
+        typer.echo(f"{log}: note: {note}")
+    failed = bool(problems or records or unsafe)
+    if unsafe:
+        typer.secho(f"{log}: cannot be trusted: {unsafe}", fg=typer.colors.RED, err=True)
+    # every segment's problems, an interrupted append's uncommitted bytes included (the next
+    # append rolls them back)
+    for problem in problems:
+        typer.secho(f"{problem.file or log}: {problem}", fg=typer.colors.RED, err=True)
+    for record in records:
+        typer.secho(f"{log}: {record}", fg=typer.colors.RED, err=True)
+    for manifest in against or []:
+        mismatch = _against(log, manifest)
+        if mismatch:
+            failed = True
+            typer.secho(f"{manifest}: {mismatch}", fg=typer.colors.RED, err=True)
+        else:
+            typer.echo(f"{manifest}: the log holds its head and its release entry")
+    if failed:
         raise typer.Exit(code=1)
-    count = len(audit.read(paths.audit_log))
-    found = audit.segments(paths.audit_log)
+    count = len(audit.read(log))
+    found = audit.segments(log)
     more = f" in {len(found)} segments" if len(found) > 1 else ""
-    typer.echo(f"{paths.audit_log}: intact, {count} entries{more}")
+    typer.echo(f"{log}: intact, {count} entries{more}")
+
+
+def _against(log: audit.Log, manifest: Path) -> str | None:
+    """Why the log does not hold what `manifest` states of it (None: it does): the head it
+    states, and the release entry that recorded the manifest's own sha256."""
+    import json
+
+    from flows import audit
+    from flows.release import sha256_file
+
+    try:
+        stated = json.loads(manifest.read_bytes())
+    except (OSError, ValueError) as error:
+        return f"cannot be read as a manifest ({type(error).__name__})"
+    if not isinstance(stated, dict) or "audit_head" not in stated:
+        return "states no audit_head (published before manifests stated the log's head)"
+    lost = audit.holds(log, stated["audit_head"])
+    if lost:
+        return f"the log no longer holds the head this manifest states: {lost}"
+    digest = sha256_file(manifest)
+    released = [
+        e
+        for e in audit.scan(log).entries
+        if e.get("event") == "release" and e.get("manifest_sha256") == digest
+    ]
+    if not released:
+        return "the log has no release entry with this manifest's sha256 (removed, or never made)"
+    return None
 
 
 @audit_app.command("new-segment")
@@ -487,7 +543,7 @@ def audit_new_segment() -> None:
     )
 
 
-def _log_damage(log: Path) -> list[str]:
+def _log_damage(log: audit.Log) -> list[str]:
     """One line per place where the audit log is damaged (an interrupted append is not)."""
     from flows import audit
 

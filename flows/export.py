@@ -35,6 +35,7 @@ from flows.keys import KeyStoreError, fingerprint, load_key
 from flows.parquet_writer import RowGroupWriter
 from flows.progress import Progress, report
 from flows.release import (
+    WITNESS,
     ReleaseExists,
     discard,
     publish,
@@ -208,7 +209,7 @@ def operator_context(paths: Paths) -> tuple[str, StaffMember, dict[str, Any]]:
 
 @contextlib.contextmanager
 def outcome_logged(
-    log: Path,
+    log: audit.Log,
     context: dict[str, Any],
     refusals: tuple[type[BaseException], ...],
     failed: Callable[[str], Exception],
@@ -700,10 +701,12 @@ def publish_task(
     staging: Path,
     target: Path,
     record: Callable[[str, dict[str, Any], str], None],
+    log: audit.Log,
 ) -> ExtractResult:
     """Write the codebook and the manifest beside the panels the slices wrote, and move the
     release into place; `record(status, manifest, manifest_sha256)` logs it first (see
-    flows.release.publish)."""
+    flows.release.publish). The manifest states the audit log's head as it is then
+    (`audit_head`): a copy outside the log that `rex audit verify --against` checks it by."""
     files = dict(built.files)
     if header["mode"] == ModeName.SAMPLE.value:  # the researchers' formats, beside Parquet
         title = f"deliberation {header['deliberation']}, {header['mode']}"
@@ -733,9 +736,17 @@ def publish_task(
     # the dossier quotes the manifest but its list of files, which then lists the dossier
     for name in dossier.write_dossier(staging, manifest, book):
         files[name] = {"sha256": sha256_file(staging / name)}
+    # after the dossier, which quotes the manifest: the head is when it was made, not what
+    manifest[WITNESS] = audit.witness(log)
     write_json(manifest, staging / "manifest.json")
-    manifest_sha256 = sha256_file(staging / "manifest.json")
-    status = publish(staging, target, lambda outcome: record(outcome, manifest, manifest_sha256))
+    made = sha256_file(staging / "manifest.json")
+
+    def logged(outcome: str) -> None:
+        # an identical rerun keeps the release there, whose manifest states its own head
+        kept = outcome == "unchanged"
+        record(outcome, manifest, sha256_file(target / "manifest.json") if kept else made)
+
+    status = publish(staging, target, logged)
     return ExtractResult(status, target, manifest)
 
 
@@ -1044,7 +1055,7 @@ def run_extract(
             }
             if mode.analysis is not None:  # the rules its analysis runs' outputs must pass
                 header["output_checks"] = mode.analysis.output_checks.model_dump()
-            result = publish_task(built, layout, header, staging, target, record)
+            result = publish_task(built, layout, header, staging, target, record, paths.audit_log)
         except BaseException as error:
             discard(staging)
             if new_folder:  # the project's folder, made for this release: nothing in it now

@@ -109,7 +109,7 @@ def _operator_refusal(entry: dict[str, Any], spec: Any) -> str | None:
 
 
 def _case(
-    entry: dict[str, Any], entries: list[dict[str, Any]], position: int, log: Path
+    entry: dict[str, Any], entries: list[dict[str, Any]], position: int, log: audit.Log
 ) -> tuple[list[str], list[str]]:
     """Violations and notes of a consultation's case: logged with its request, before it (the
     entry at `position`); a record deleted by retention since is no violation."""
@@ -149,7 +149,10 @@ def _deletions(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def check(
-    entry: dict[str, Any], entries: list[dict[str, Any]], specs_dir: Path, log: Path | None = None
+    entry: dict[str, Any],
+    entries: list[dict[str, Any]],
+    specs_dir: Path,
+    log: audit.Log | None = None,
 ) -> Finding:
     """Every rule the disclosure in `entry` had to meet, and which it did not; for a
     consultation also its case (its detail records beside `log`)."""
@@ -201,7 +204,7 @@ def check(
 
 
 def review(
-    log: Path,
+    log: audit.Log,
     specs_dir: Path,
     sample: int,
     as_of: dt.date,

@@ -11,6 +11,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from flows.audit import Log
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SPECS_DIR = REPO_ROOT / "specs"
 
@@ -46,8 +48,9 @@ class Paths:
         return self.data / "access" / "roster.yaml"
 
     @property
-    def audit_log(self) -> Path:
-        return self.data / "audit" / "audit.jsonl"
+    def audit_log(self) -> Log:
+        """The audit log (flows.audit), keyed by its audit key in the key store."""
+        return Log(self.data / "audit" / "audit.jsonl", self.key_store)
 
     @classmethod
     def from_environment(cls) -> Paths:

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.settings import REPO_ROOT
+from flows.settings import REPO_ROOT, Paths
 
 
 @pytest.mark.parametrize(
@@ -64,14 +64,14 @@ def test_audit_verify_says_intact_or_names_the_changed_line(tmp_path, monkeypatc
     from flows import audit
 
     monkeypatch.setenv("REX_DATA_DIR", str(tmp_path / "data"))
-    log = tmp_path / "data" / "audit" / "audit.jsonl"
+    log = Paths.from_environment().audit_log
     for n in range(3):
         audit.append(log, "release", persons=n)
     runner = CliRunner()
     intact = runner.invoke(app, ["audit", "verify"])
     assert intact.exit_code == 0 and "intact, 3 entries" in intact.output
     lines = log.read_text().splitlines()
-    log.write_text("\n".join([lines[0], lines[2]]) + "\n")
+    log.path.write_text("\n".join([lines[0], lines[2]]) + "\n")
     broken = runner.invoke(app, ["audit", "verify"])
     assert broken.exit_code == 1
     assert "line 2: entry 2 is missing before this line (deleted)" in broken.output
@@ -90,7 +90,7 @@ def test_retention_plan_lists_the_steps_and_changes_nothing(tmp_path, monkeypatc
     result = CliRunner().invoke(app, ["retention", "plan", "--as-of", "2021-01-01"])
     assert result.exit_code == 0, result.output
     assert "2 steps; nothing was changed" in result.output
-    assert folder.exists() and not paths.audit_log.exists()
+    assert folder.exists() and not paths.audit_log.path.exists()
 
 
 def test_serve_without_a_prefect_server_says_how_to_start_one(monkeypatch):
@@ -103,10 +103,10 @@ def test_a_corrupt_head_or_torn_line_is_one_line_naming_the_file(tmp_path, monke
     from flows import audit
 
     monkeypatch.setenv("REX_DATA_DIR", str(tmp_path / "data"))
-    log = tmp_path / "data" / "audit" / "audit.jsonl"
+    log = Paths.from_environment().audit_log
     for n in range(3):
         audit.append(log, "release", persons=n)
-    audit.head_path(log).write_text("not json")
+    audit.head_path(log.path).write_text("not json")
     result = CliRunner().invoke(app, ["audit", "verify"])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert result.output.strip() == f"{log}: line 3: head file audit.jsonl.head is not JSON"
@@ -118,10 +118,10 @@ def test_exports_refuse_a_damaged_log_until_a_fresh_segment_records_the_damage(
     from flows import audit
 
     monkeypatch.setenv("REX_DATA_DIR", str(tmp_path / "data"))
-    log = tmp_path / "data" / "audit" / "audit.jsonl"
+    log = Paths.from_environment().audit_log
     for n in range(3):
         audit.append(log, "release", persons=n)
-    log.write_bytes(log.read_bytes()[:-30])  # the last entry torn
+    log.path.write_bytes(log.path.read_bytes()[:-30])  # the last entry torn
     with pytest.raises(audit.AuditLogDamaged, match="line 3: the last line is torn"):
         audit.append(log, "request", run="r1")
     runner = CliRunner()
@@ -157,3 +157,29 @@ def test_every_extract_command_reads_the_slice_settings(tmp_path, monkeypatch, c
     assert result.exit_code == 2, result.output
     assert "persons per slice: 0; expected at least 1" in result.output
     assert not (tmp_path / "data" / "synthetic").exists()  # refused before any work
+
+
+def test_audit_verify_notes_the_entries_written_before_the_log_was_keyed(tmp_path, monkeypatch):
+    import hashlib
+    import json
+
+    from flows import audit
+
+    monkeypatch.setenv("REX_DATA_DIR", str(tmp_path / "data"))
+    log = Paths.from_environment().audit_log
+    log.path.parent.mkdir(parents=True)
+    lines, prev = [], audit.GENESIS
+    for n in range(2):  # as rex wrote them before logs were keyed: plain sha256 links
+        lines.append(json.dumps({"seq": n + 1, "event": "release", "prev": prev}, sort_keys=True))
+        prev = hashlib.sha256(lines[-1].encode()).hexdigest()
+    log.path.write_text("\n".join(lines) + "\n")
+    head = {"seq": 2, "digest": prev, "size": log.path.stat().st_size}
+    audit.head_path(log.path).write_text(json.dumps(head))
+    result = CliRunner().invoke(app, ["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert f"{log}: note: entries 1-2 of audit.jsonl are unkeyed" in result.output
+    assert "intact, 2 entries" in result.output
+    audit.append(log, "release")
+    log.key_file.unlink()  # the key of a keyed log gone: a problem, not a fresh start
+    result = CliRunner().invoke(app, ["audit", "verify"])
+    assert result.exit_code == 1 and "line 3: entry 3 is keyed" in result.output

@@ -30,6 +30,7 @@ from flows.settings import SPECS_DIR, Paths, ReviewSchedule
 from specs.authorisation import run_refusals
 from specs.load import load_spec, spec_digest
 from specs.model import ModeName
+from tests.conftest import copy_audit_key
 from transforms.retention import Action
 
 DELETE_CONSULTATION = Action.DELETE_CONSULTATION
@@ -204,7 +205,9 @@ def _copy(consulted, tmp_path) -> Paths:
     """The consultations' data folder, copied, for a test that damages or deletes things."""
     paths = consulted["paths"]
     shutil.copytree(paths.data, tmp_path / "data")
-    return Paths(data=tmp_path / "data", key_store=paths.key_store)
+    copied = Paths(data=tmp_path / "data", key_store=paths.key_store)
+    copy_audit_key(paths, copied)
+    return copied
 
 
 def _cli(paths: Paths, monkeypatch, *arguments: str, given: str | None = None):
@@ -323,7 +326,7 @@ def test_a_consultation_entry_deleted_by_hand_is_found_by_verify(consulted, tmp_
     lines = paths.audit_log.read_text().splitlines()
     at = next(i for i, line in enumerate(lines) if '"consultation":' in line)
     del lines[at]
-    paths.audit_log.write_text("\n".join(lines) + "\n")
+    paths.audit_log.path.write_text("\n".join(lines) + "\n")
     result = _cli(paths, monkeypatch, "audit", "verify")
     assert result.exit_code == 1
     assert f"entry {at + 1} is missing before this line (deleted)" in result.output
@@ -465,7 +468,7 @@ def test_a_case_that_cannot_be_recorded_stops_the_request_before_it_is_logged(pa
             paths.sources,
             case_reference=CASE_A,
         )
-    assert not paths.audit_log.exists() or audit.read(paths.audit_log) == []
+    assert not paths.audit_log.path.exists() or audit.read(paths.audit_log) == []
 
 
 def test_consultation_records_are_due_after_their_specs_term_from_the_runs_day():

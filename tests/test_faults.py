@@ -237,10 +237,10 @@ def _fail_audit_write_of(monkeypatch, event: str, where: str) -> None:
     real_append = audit._append_to
     failing = {"now": False}
 
-    def append_to(log, name, fields):
+    def append_to(log, segment, name, fields):
         failing["now"] = name == event
         try:
-            return real_append(log, name, fields)
+            return real_append(log, segment, name, fields)
         finally:
             failing["now"] = False
 
@@ -307,16 +307,18 @@ APPENDER = """
 import sys
 from pathlib import Path
 from flows import audit
-log = Path(sys.argv[1])
+log = audit.Log(Path(sys.argv[1]), Path(sys.argv[2]))
 while True:
     audit.append(log, "release", persons=1, padding="x" * 2000)
 """
 
 
 def test_an_appender_killed_at_any_moment_leaves_a_log_the_next_append_repairs(tmp_path):
-    log = tmp_path / "audit" / "audit.jsonl"
+    log = audit.Log(tmp_path / "audit" / "audit.jsonl", tmp_path / "keys")
     for delay in (0.6, 0.9, 1.3):
-        child = subprocess.Popen([sys.executable, "-c", APPENDER, str(log)], cwd=REPO_ROOT)
+        child = subprocess.Popen(
+            [sys.executable, "-c", APPENDER, str(log.path), str(log.key_store)], cwd=REPO_ROOT
+        )
         time.sleep(delay)
         child.send_signal(signal.SIGKILL)
         child.wait()
@@ -455,3 +457,59 @@ def test_a_key_whose_creation_cannot_be_logged_is_not_kept(tmp_path, monkeypatch
     assert "the disk is full" in result.output
     assert "Traceback" not in result.output
     assert not keys.has_key(tmp_path / "keys", "unlogged")
+
+
+# --- the audit log's key -----------------------------------------------------------------------
+
+
+def test_a_full_disk_while_the_audit_key_is_written_leaves_no_key_and_appends_nothing(tmp_path):
+    log = audit.Log(tmp_path / "audit" / "audit.jsonl", tmp_path / "keys")
+    real_fsync = os.fsync
+
+    def key_sync_fails(descriptor):
+        if ".audit-" in os.readlink(f"/proc/self/fd/{descriptor}"):  # the key's temporary file
+            _full_disk()
+        real_fsync(descriptor)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(audit.os, "fsync", key_sync_fails)
+        with pytest.raises(audit.AuditKeyUnusable, match=r"cannot be made \(the disk is full\)"):
+            audit.append(log, "request", run="r1")
+    assert list(log.key_store.iterdir()) == []  # neither a torn key nor its temporary file
+    assert audit.read(log) == []
+    entry = audit.append(log, "request", run="r1")
+    assert entry["seq"] == 1 and entry["chain"] == audit.KEYED
+    assert audit.verify_chain(log) == []
+
+
+KEY_MAKER = """
+import sys
+from pathlib import Path
+from flows import audit
+root, store = Path(sys.argv[1]), Path(sys.argv[2])
+n = 0
+while True:
+    n += 1
+    audit.append(audit.Log(root / f"log{n}" / "audit.jsonl", store), "request", run="r1")
+"""
+
+
+def test_an_append_killed_while_it_makes_the_audit_key_leaves_a_whole_key_or_none(tmp_path):
+    root, store = tmp_path / "logs", tmp_path / "keys"
+    child = subprocess.Popen(
+        [sys.executable, "-c", KEY_MAKER, str(root), str(store)], cwd=REPO_ROOT
+    )
+    time.sleep(2.0)  # every append of the child makes a key: a kill lands amid one or between
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    logs = [audit.Log(folder / "audit.jsonl", store) for folder in sorted(root.iterdir())]
+    assert logs
+    # hidden temporary files at most, never taken for a key
+    assert all(p.name.startswith(".audit-") for p in store.iterdir() if p.suffix == ".tmp")
+    for log in logs:
+        if log.key_file.exists():
+            assert audit.load_audit_key(log) is not None  # whole
+        # a key made for an entry not committed yet is said, then written by the next append
+        assert all(p.uncommitted for p in audit.verify(log))
+        audit.append(log, "request", run="after the kill")
+        assert audit.verify_chain(log) == []

@@ -95,8 +95,8 @@ def test_the_funnel_counts_what_the_release_holds_and_is_logged_without_identifi
     explained = [e for e in entries if e["event"] == "population_explained"]
     assert explained[-1]["funnel"][1]["persons"] == expected.height
     assert any(e["event"] == "request" and e["run"] == explained[-1]["run"] for e in entries)
-    log = fresh.audit_log.read_text() if fresh.audit_log.is_file() else ""
-    log += "".join(p.read_text() for p in fresh.audit_log.parent.glob("*") if p.is_file())
+    log = fresh.audit_log.read_text() if fresh.audit_log.path.is_file() else ""
+    log += "".join(p.read_text() for p in fresh.audit_log.path.parent.glob("*") if p.is_file())
     store_insz = pl.read_parquet(world["store"] / "register" / "persons.parquet")["insz"]
     assert not any(insz in log for insz in store_insz.to_list())
 

@@ -103,7 +103,7 @@ def test_plan_changes_nothing(held):
     steps = retention_plan(paths, SPECS_DIR, ONPREM_DEADLINE + DAY)
     assert len(steps) == 4
     assert sample.exists() and onprem.exists() and keys.has_key(paths.key_store, "dulbea-barometer")
-    assert not paths.audit_log.exists()
+    assert not paths.audit_log.path.exists()
 
 
 def test_apply_after_every_deadline_deletes_shreds_and_logs_each_step(held):
@@ -204,7 +204,7 @@ def _damaged_log(paths, entries=3, line=2):
         audit.append(paths.audit_log, "release", persons=n)
     lines = paths.audit_log.read_text().splitlines()
     lines[line - 1] = "garbage"
-    paths.audit_log.write_text("\n".join(lines) + "\n")
+    paths.audit_log.path.write_text("\n".join(lines) + "\n")
 
 
 def test_retention_deletes_what_is_due_despite_a_damaged_log_and_logs_in_a_fresh_segment(held):
@@ -215,12 +215,12 @@ def test_retention_deletes_what_is_due_despite_a_damaged_log_and_logs_in_a_fresh
     outcomes = apply(paths, SPECS_DIR, ONPREM_DEADLINE + DAY)
     assert all(o.done for o in outcomes) and len(outcomes) == 4
     assert not sample.exists() and not onprem.exists()
-    segment = paths.audit_log.with_name("audit.2.jsonl")
+    segment = paths.audit_log.path.with_name("audit.2.jsonl")
     opening, *logged = [json.loads(line) for line in segment.read_text().splitlines()]
     assert opening["event"] == "log_damaged"
     assert opening["damaged"] == {
         "file": "audit.jsonl",
-        "sha256": hashlib.sha256(paths.audit_log.read_bytes()).hexdigest(),
+        "sha256": hashlib.sha256(paths.audit_log.path.read_bytes()).hexdigest(),
         "problems": ["line 2: not an audit entry (the line was edited)"],
     }
     assert [e["event"] for e in logged] == [
@@ -234,14 +234,14 @@ def test_retention_deletes_what_is_due_despite_a_damaged_log_and_logs_in_a_fresh
         "line 2: not an audit entry (the line was edited)"
     ]
     assert apply(paths, SPECS_DIR, ONPREM_DEADLINE + DAY) == []
-    assert not paths.audit_log.with_name("audit.3.jsonl").exists()  # recorded once
+    assert not paths.audit_log.path.with_name("audit.3.jsonl").exists()  # recorded once
 
 
 def test_a_damaged_segment_changed_after_it_was_recorded_is_reported(held):
     paths, _, _ = held
     _damaged_log(paths)
     apply(paths, SPECS_DIR, SAMPLE_DEADLINE + DAY)
-    paths.audit_log.write_text(paths.audit_log.read_text().replace("garbage", "repaired?"))
+    paths.audit_log.path.write_text(paths.audit_log.read_text().replace("garbage", "repaired?"))
     assert (
         "audit.2.jsonl line 1: audit.jsonl was changed after this segment recorded its damage"
         in (audit.verify_chain(paths.audit_log))

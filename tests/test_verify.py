@@ -15,6 +15,7 @@ from flows.cli import app
 from flows.release import ReleaseExists, publish, sha256_file, write_json
 from flows.retention import apply
 from flows.settings import Paths
+from tests.conftest import copy_audit_key
 
 
 @pytest.fixture
@@ -24,6 +25,7 @@ def held(world, tmp_path, monkeypatch) -> Paths:
     for part in ("releases", "onprem", "audit"):
         shutil.copytree(world["paths"].data / part, paths.data / part)
     shutil.copytree(world["paths"].key_store, paths.key_store)
+    copy_audit_key(world["paths"], paths)
     monkeypatch.setenv("REX_DATA_DIR", str(paths.data))
     monkeypatch.setenv("REX_KEY_STORE", str(paths.key_store))
     return paths
@@ -97,9 +99,9 @@ def test_verify_finds_a_release_the_audit_log_never_recorded(held):
 def test_verify_still_checks_the_files_when_the_audit_log_is_damaged(held):
     sample = only(held, "sample")
     (sample / "codebook.json").unlink()
-    lines_of_log = held.audit_log.read_bytes().split(b"\n")
+    lines_of_log = held.audit_log.path.read_bytes().split(b"\n")
     lines_of_log[0] = b"{" + b"x" * (len(lines_of_log[0]) - 1)  # same length: only verify sees it
-    held.audit_log.write_bytes(b"\n".join(lines_of_log))
+    held.audit_log.path.write_bytes(b"\n".join(lines_of_log))
     code, lines = rex_verify()
     assert code == 1
     assert lines[0].startswith(f"the audit log {held.audit_log} is damaged (line 1: ")
@@ -177,3 +179,75 @@ def test_verify_accepts_a_logged_release_that_retention_deleted(held):
     audit.append(held.audit_log, "deletion", target=str(sample), reason="past its deadline")
     code, lines = rex_verify()
     assert code == 0, lines
+
+
+# --- the manifests' witness of the audit log (issue 28) ------------------------------------------
+
+
+def rex_audit_verify_against(*manifests) -> tuple[int, str]:
+    arguments = ["audit", "verify"] + [f"--against={m}" for m in manifests]
+    result = CliRunner().invoke(app, arguments)
+    return result.exit_code, result.output
+
+
+def test_audit_verify_against_the_published_manifests_passes(held):
+    manifests = [only(held, mode) / "manifest.json" for mode in ("sample", "onprem")]
+    code, output = rex_audit_verify_against(*manifests)
+    assert code == 0, output
+    for manifest in manifests:
+        assert f"{manifest}: the log holds its head and its release entry" in output
+    assert "intact" in output
+
+
+def test_a_log_cut_back_before_a_release_passes_its_chain_but_not_the_manifest(held):
+    # the release published last, whose head has entries before it
+    manifest = max(
+        (f / "manifest.json" for f in verify.folders(held) if (f / "manifest.json").is_file()),
+        key=lambda m: json.loads(m.read_text()).get("audit_head", {}).get("seq", 0),
+    )
+    head = json.loads(manifest.read_text())["audit_head"]
+    assert head["seq"] > 1
+    log = held.audit_log
+    lines = log.path.read_text().splitlines()
+    # cut back to before the manifest's head, with the head the chain itself vouches for (the
+    # digest the cut-off entry carried of its predecessor): the chain alone cannot see it
+    kept = lines[: head["seq"] - 1]
+    log.path.write_text("\n".join(kept) + "\n")
+    digest = json.loads(lines[head["seq"] - 1])["prev"]
+    size = log.path.stat().st_size
+    record = {"seq": head["seq"] - 1, "digest": digest, "size": size}
+    audit.head_path(log.path).write_text(json.dumps(record) + "\n")
+    assert audit.verify_chain(log) == []
+    code, output = rex_audit_verify_against(manifest)
+    assert code == 1
+    assert (
+        f"{manifest}: the log no longer holds the head this manifest states: the log has no "
+        f"entry {head['seq']} in audit.jsonl (cut back before it)"
+    ) in output.replace("\n", " ")
+
+
+def test_a_log_whose_release_entry_was_removed_fails_against_its_manifest(held):
+    manifest = only(held, "sample") / "manifest.json"
+    digest = sha256_file(manifest)
+    log = held.audit_log
+    lines = [line for line in log.path.read_text().splitlines() if digest not in line]
+    log.path.write_text("\n".join(lines) + "\n")
+    code, output = rex_audit_verify_against(manifest)
+    assert code == 1
+    assert f"{manifest}: the log has no release entry with this manifest's sha256" in output
+    assert "was edited" in output or "missing before this line" in output  # the chain says too
+
+
+def test_a_manifest_without_an_audit_head_cannot_be_checked_against(held, tmp_path):
+    older = tmp_path / "manifest.json"
+    document = json.loads((only(held, "sample") / "manifest.json").read_text())
+    del document["audit_head"]
+    older.write_text(json.dumps(document))
+    code, output = rex_audit_verify_against(older)
+    assert code == 1 and "states no audit_head" in output
+
+
+def test_audit_verify_help_says_what_against_checks():
+    result = CliRunner().invoke(app, ["audit", "verify", "--help"])
+    assert result.exit_code == 0
+    assert "--against" in result.output and "audit_head" in result.output
