@@ -48,7 +48,7 @@ from flows.output_checking import (
     check_outputs,
     identifiers_in,
 )
-from flows.release import json_text, publish, sha256_file, staging_folder, write_json
+from flows.release import WITNESS, json_text, publish, sha256_file, staging_folder, write_json
 from flows.settings import Paths
 from specs.codebook import output_checks_markdown
 from specs.load import SpecError, load_spec
@@ -213,7 +213,10 @@ def publish_outputs_task(
         write_json({**header, "outputs": [c.as_dict() for c in checks]}, staging / REPORT_JSON)
         (staging / REPORT_MARKDOWN).write_text(report_markdown(header, checks))
 
-    staging, files, manifest_sha256 = _staged(target, write, header)
+    # the log's head, kept by whoever holds the manifest: `rex audit verify --against`
+    staging, files, manifest_sha256 = _staged(
+        target, write, header | {WITNESS: audit.witness(paths.audit_log)}
+    )
 
     def record(status: str) -> None:
         audit.append(
@@ -410,6 +413,7 @@ def release_withheld(paths: Paths, run: str, file: str, reason: str, specs_dir: 
             "withheld_because": outcome["reason"],
             "delete_by": record["delete_by"],
             "our_copy_delete_by": record["our_copy_delete_by"],
+            WITNESS: audit.witness(paths.audit_log),
         }
         staging, files, manifest_sha256 = _staged(
             target, lambda staging: shutil.copyfile(source, staging / Path(file).name), header

@@ -488,3 +488,22 @@ def test_identifiers_in_any_encoding_make_an_output_person_level(world, run_path
         assert said in reason, (name, reason)
     assert result.published is None
     assert all(c.person_level for c in result.checks)  # never releasable by a steward either
+
+
+def test_an_outputs_manifest_states_the_logs_head_and_the_log_is_checked_against_it(
+    disclosive_run, run_paths, monkeypatch
+):
+    from flows.cli import app
+    from flows.release import WITNESS
+
+    result, _ = disclosive_run
+    manifest = json.loads((result.published / "manifest.json").read_text())
+    request = audit.read(run_paths.audit_log)[0]
+    assert manifest[WITNESS]["seq"] == request["seq"]  # the head before its release entry
+    monkeypatch.setenv("REX_DATA_DIR", str(run_paths.data))
+    monkeypatch.setenv("REX_KEY_STORE", str(run_paths.key_store))
+    verified = CliRunner().invoke(
+        app, ["audit", "verify", f"--against={result.published / 'manifest.json'}"]
+    )
+    assert verified.exit_code == 0, verified.output
+    assert "the log holds its head and its release entry" in verified.output
