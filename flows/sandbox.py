@@ -64,6 +64,7 @@ PASSED_THROUGH = ("LANG", "LC_ALL", "TZ")
 # The system folders that are either links into /usr (merged /usr) or folders of their own.
 SYSTEM_FOLDERS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # In memory, so counted here rather than on the disk: what the code may keep in /tmp and /home.
+SCRATCH = ("/tmp", HOME)
 SCRATCH_BYTES = 256 << 20
 # What is kept of the code's standard output and error, each; the rest is dropped and said so.
 STREAM_BYTES = 16 << 20
@@ -202,17 +203,19 @@ def bwrap_command(
     if not as_root:
         command += ["--unshare-user", "--uid", str(uid), "--gid", str(uid), "--disable-userns"]
     command += _system_arguments()
+    command += ["--proc", "/proc", "--dev", "/dev"]
+    # the scratch folders first: a mount made later in one of them (a Python environment
+    # under /tmp or /home) then lies on top of it instead of being hidden by it
+    for place in SCRATCH:
+        command += ["--size", str(SCRATCH_BYTES), "--perms", "1777", "--tmpfs", place]
     read_only = [(folder, str(folder)) for folder in python_folders()] + list(mounts.read_only)
     read_only += mounts.workspace_files()
     # the folders above each mount, made readable: bubblewrap would make them owner-only
-    above = sorted({str(p) for _, inside in read_only for p in Path(inside).parents} - {"/"})
-    for folder in above:
+    above = {str(p) for _, inside in read_only for p in Path(inside).parents}
+    for folder in sorted(above - {"/", *SCRATCH}):
         command += ["--perms", "0555", "--dir", folder]
     for source, inside in read_only:
         command += ["--ro-bind", str(source), inside]
-    command += ["--proc", "/proc", "--dev", "/dev"]
-    for place in ("/tmp", HOME):
-        command += ["--size", str(SCRATCH_BYTES), "--perms", "1777", "--tmpfs", place]
     command += ["--bind", str(mounts.outputs), OUTPUTS]
     for name, value in env.items():
         command += ["--setenv", name, value]

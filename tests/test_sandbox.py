@@ -364,6 +364,7 @@ from pathlib import Path
 seen = {"uid": os.getuid(), "processes": sorted(p for p in os.listdir("/proc") if p.isdigit())}
 seen["environment"] = sorted(os.environ)
 seen["workspace"] = Path("/workspace/panel.txt").read_text()
+seen["library"] = Path(LIBRARY).read_text()  # a mount under /tmp, beneath the scratch tmpfs
 try:
     Path("/workspace/panel.txt").write_text("changed")
     seen["workspace_write"] = "written"
@@ -387,9 +388,14 @@ def test_the_sandbox_holds_as_root_and_in_a_user_namespace(tmp_path, monkeypatch
     workspace.mkdir(mode=0o750)
     outputs.mkdir()
     (workspace / "panel.txt").write_text("rows")
+    library = tmp_path / "library"  # under /tmp, as a Python environment may be
+    library.mkdir()
+    (library / "module.py").write_text("x = 1\n")
     code = tmp_path / "probe.py"
-    code.write_text(PROBE)
-    mounts = sandbox.Mounts(workspace, outputs, ((code, f"{sandbox.CODE}/code.py"),))
+    code.write_text(f"LIBRARY = {str(library / 'module.py')!r}\n" + PROBE)
+    mounts = sandbox.Mounts(
+        workspace, outputs, ((code, f"{sandbox.CODE}/code.py"), (library, str(library)))
+    )
     limits = sandbox.Limits(60, 2 << 30, 64, 1 << 20, 10)
     ended = sandbox.run(
         [sys.executable, f"{sandbox.CODE}/code.py"],
@@ -404,6 +410,7 @@ def test_the_sandbox_holds_as_root_and_in_a_user_namespace(tmp_path, monkeypatch
     assert seen["uid"] == sandbox.DEFAULT_SANDBOX_UID
     assert seen["processes"] == ["1", "2"]
     assert seen["workspace"] == "rows" and seen["workspace_write"] == "OSError"
+    assert seen["library"] == "x = 1\n"
     assert seen["network"] == "ConnectionRefusedError"
     # bubblewrap adds PWD (its --chdir); Python may add LC_CTYPE (its locale coercion)
     assert set(seen["environment"]) <= set(sandbox.environment({})) | {"PWD", "LC_CTYPE"}
