@@ -415,3 +415,36 @@ def test_the_sandbox_holds_as_root_and_in_a_user_namespace(tmp_path, monkeypatch
     # bubblewrap adds PWD (its --chdir); Python may add LC_CTYPE (its locale coercion)
     assert set(seen["environment"]) <= set(sandbox.environment({})) | {"PWD", "LC_CTYPE"}
     assert (workspace / "panel.txt").read_text() == "rows"
+
+
+def test_a_full_disk_while_rex_takes_the_outputs_publishes_nothing_and_logs_a_failure(
+    world, tmp_path, monkeypatch
+):
+    import errno
+
+    from flows import child
+    from flows.analyse import AnalysisFailed
+
+    copied = child._copy_regular
+    calls = []
+
+    def disk_full_at_the_second_file(source, target):
+        calls.append(source.name)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return copied(source, target)
+
+    code = tmp_path / "two.py"
+    code.write_text(
+        "import os\nfrom pathlib import Path\nout = Path(os.environ['REX_OUTPUT'])\n"
+        "(out / 'a.txt').write_text('a')\n(out / 'b.txt').write_text('b')\n"
+    )
+    paths = _run_paths(world, tmp_path)
+    monkeypatch.setattr(child, "_copy_regular", disk_full_at_the_second_file)
+    with pytest.raises(AnalysisFailed):
+        analysis_run(world["spec"], WORLD_AS_OF, code, paths)
+    assert [e["event"] for e in audit.read(paths.audit_log)] == ["request", "failure"]
+    assert not paths.releases.exists() or not list(paths.releases.rglob("*_outputs_*"))
+    (run_folder,) = [p.parent for p in paths.analysis_runs.glob("*/*/run.json")]
+    record = json.loads((run_folder / "run.json").read_text())
+    assert record["outputs"] == []  # nothing was checked, so nothing can be released later
