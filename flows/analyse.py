@@ -15,6 +15,7 @@ A data steward (a role the spec names) may release a withheld output with a writ
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 import shutil
@@ -45,18 +46,25 @@ from flows.output_checking import (
     WITHHELD,
     FileCheck,
     Persons,
+    Workspace,
     check_outputs,
     identifiers_in,
+    sha256_of,
 )
 from flows.release import WITNESS, json_text, publish, sha256_file, staging_folder, write_json
 from flows.settings import Paths
 from specs.codebook import output_checks_markdown
 from specs.load import SpecError, load_spec
 from specs.model import AnalysisRuns, ModeName, Spec
+from transforms import ledger
 from transforms.protect import PERSON_ID
 
 RUN_RECORD = "run.json"
 OUTPUTS = "outputs"
+# what rex made of the outputs it computed (the bytes that may leave), in the run's folder
+CHECKED = "checked"
+# the persons of every cell the run let pass, by cell (transforms.ledger), in the run's folder
+LEDGER = "ledger.parquet"
 REPORT_JSON = "checking_report.json"
 REPORT_MARKDOWN = "checking_report.md"
 # the table of persons every workspace holds, whose pseudonyms no output may carry
@@ -133,8 +141,46 @@ def run_code_task(
 
 @task(cache_policy=NO_CACHE)
 @withheld
-def check_outputs_task(outputs: Path, workspace: Path, rules: AnalysisRuns) -> list[FileCheck]:
-    return check_outputs(outputs, workspace_persons(workspace), rules.output_checks)
+def check_outputs_task(
+    run_folder: Path, workspace: Path, rules: AnalysisRuns, runs: Path
+) -> list[FileCheck]:
+    """Check the run's outputs against the workspace and its ledger; keep rex's own bytes of
+    each computed output, and the persons of the cells it let pass, in the run's folder."""
+    panels = {p.name: p for p in sorted(workspace.glob("*.parquet"))}
+    checks, members = check_outputs(
+        run_folder / OUTPUTS,
+        Workspace(panels, workspace_persons(workspace)),
+        rules.output_checks,
+        released_cells(runs, workspace.name),
+    )
+    kept = run_folder / CHECKED
+    kept.mkdir(exist_ok=True)
+    for check in checks:
+        if check.computed and check.released is not None:
+            audit.write_atomically(kept / check.released_name, check.released)
+    buffer = io.BytesIO()
+    members.write_parquet(buffer)
+    audit.write_atomically(run_folder / LEDGER, buffer.getvalue())
+    return checks
+
+
+def released_cells(runs: Path, workspace: str) -> pl.DataFrame:
+    """The ledger of a workspace: the persons of every cell that an earlier run on it let
+    pass, by cell (ids prefixed with their run's)."""
+    frames = []
+    for record_path in sorted(runs.glob(f"*/{RUN_RECORD}")):
+        ledger_path = record_path.parent / LEDGER
+        if not ledger_path.is_file():
+            continue
+        if json.loads(record_path.read_text()).get("workspace") != workspace:
+            continue
+        run = record_path.parent.name
+        frames.append(
+            pl.read_parquet(ledger_path).with_columns(
+                pl.format(f"{run}:{{}}", pl.col("cell")).alias("cell")
+            )
+        )
+    return pl.concat(frames) if frames else pl.DataFrame(schema=ledger.SCHEMA)
 
 
 def workspace_persons(workspace: Path) -> Persons:
@@ -151,8 +197,10 @@ def workspace_persons(workspace: Path) -> Persons:
 
 
 def outputs_record(checks: list[FileCheck], outputs: Path) -> list[dict[str, Any]]:
-    """Each output's outcome with the sha256 of rex's copy, which a steward's release checks."""
-    return [c.as_dict() | {"sha256": sha256_file(outputs / c.name)} for c in checks]
+    """Each output's outcome with the sha256 of what may leave (rex's bytes of a computed
+    output, rex's copy of a written one), which a release checks, and the code's name for it
+    (this record stays in the run's folder)."""
+    return [c.as_dict() | {"name": c.name, "sha256": sha256_of(c, outputs)} for c in checks]
 
 
 def report_markdown(header: dict[str, Any], checks: list[FileCheck]) -> str:
@@ -169,12 +217,12 @@ def report_markdown(header: dict[str, Any], checks: list[FileCheck]) -> str:
     if header.get("not_taken"):
         kinds = "; ".join(f"{n} {kind}" for kind, n in sorted(header["not_taken"].items()))
         lines += [f"Entries of the output folder not taken, by kind: {kinds}.", ""]
-    lines += ["| file | kind | outcome | reason |", "|---|---|---|---|"]
-    lines += [f"| {c.name} | {c.kind} | {c.outcome} | {c.reason} |" for c in checks]
+    lines += ["| output | kind | outcome | reason |", "|---|---|---|---|"]
+    lines += [f"| {c.number} | {c.kind} | {c.outcome} | {c.reason} |" for c in checks]
     changed = [c for c in checks if c.cells and c.outcome == RELEASED_CHANGED]
     if changed:
-        lines += ["", "## Cells", "", "| file | cell outcome | cells |", "|---|---|---|"]
-        lines += [f"| {c.name} | {o} | {n:,} |" for c in changed for o, n in c.cells.items()]
+        lines += ["", "## Cells", "", "| output | cell outcome | cells |", "|---|---|---|"]
+        lines += [f"| {c.number} | {o} | {n:,} |" for c in changed for o, n in c.cells.items()]
     lines += ["", output_checks_markdown(header["output_checks"])]
     return "\n".join(lines)
 
@@ -209,7 +257,7 @@ def publish_outputs_task(
 
     def write(staging: Path) -> None:
         for check in released:
-            (staging / check.name).write_bytes(check.released or b"")
+            (staging / check.released_name).write_bytes(check.released or b"")
         write_json({**header, "outputs": [c.as_dict() for c in checks]}, staging / REPORT_JSON)
         (staging / REPORT_MARKDOWN).write_text(report_markdown(header, checks))
 
@@ -226,8 +274,8 @@ def publish_outputs_task(
             folder=str(target),
             files=sorted(files),
             manifest_sha256=manifest_sha256,
-            released=[c.name for c in released],
-            withheld={c.name: c.reason for c in checks if c.outcome == WITHHELD},
+            released=[c.number for c in released],
+            withheld={str(c.number): c.reason for c in checks if c.outcome == WITHHELD},
         )
 
     publish(staging, target, record)
@@ -311,13 +359,20 @@ def analysis_run(
             output_files=rules.output_file_limit,
         )
         ran = run_code_task(kept_code, workspace, run_folder, limits)
-        checks = check_outputs_task(run_folder / OUTPUTS, workspace, rules)
+        checks = check_outputs_task(run_folder, workspace, rules, run_folder.parent)
         if ran.failure is not None:
             # person-level output stays marked as such: a steward may never release it
             checks = [
                 c
                 if c.person_level
-                else FileCheck(c.name, c.kind, WITHHELD, f"the run failed: {ran.failure}")
+                else FileCheck(
+                    c.name,
+                    c.kind,
+                    WITHHELD,
+                    f"the run failed: {ran.failure}",
+                    number=c.number,
+                    computed=c.computed,
+                )
                 for c in checks
             ]
         not_taken = {kind: ran.not_taken.count(kind) for kind in set(ran.not_taken)}
@@ -335,7 +390,7 @@ def analysis_run(
                 "withheld" if ran.failure is None else "failure",
                 **context,
                 reason=ran.failure or "no output passed the checks",
-                withheld={c.name: c.reason for c in checks},
+                withheld={str(c.number): c.reason for c in checks},
             )
         return AnalysisResult(run, run_folder, checks, published, ran.failure, ran.seconds)
 
@@ -354,14 +409,22 @@ def find_run(paths: Paths, run: str) -> Path:
     return found[0].parent
 
 
+# a written reason says why in words, not in a letter or two
+MIN_REASON_CHARACTERS = 20
+
+
 @flow(name="release_withheld_output", log_prints=False)
-def release_withheld(paths: Paths, run: str, file: str, reason: str, specs_dir: Path) -> Path:
-    """A withheld output of a run, released by a data steward with a written reason."""
-    context: dict[str, Any] = {"run": run, "mode": ModeName.ONPREM.value, "steward_release": file}
+def release_withheld(paths: Paths, run: str, output: int, reason: str, specs_dir: Path) -> Path:
+    """A withheld output of a run (by its number), released by a data steward with a written
+    reason."""
+    context: dict[str, Any] = {"run": run, "mode": ModeName.ONPREM.value, "steward_release": output}
     audit.append(paths.audit_log, "request", **context)
     with outcome_logged(paths.audit_log, context, REFUSALS, _failed):
-        if not reason.strip():
-            raise AnalysisRefused("a withheld output is released only with a written reason")
+        if len(reason.strip()) < MIN_REASON_CHARACTERS or len(set(reason.split())) < 3:
+            raise AnalysisRefused(
+                "a withheld output is released only with a written reason (a sentence of at "
+                f"least {MIN_REASON_CHARACTERS} characters)"
+            )
         run_folder = find_run(paths, run)
         record = json.loads((run_folder / RUN_RECORD).read_text())
         spec_path = specs_dir / record["spec"]["file"]
@@ -376,25 +439,32 @@ def release_withheld(paths: Paths, run: str, file: str, reason: str, specs_dir: 
                 f"{operator!r} holds none of the roles that may release a withheld output of "
                 f"deliberation {spec.deliberation}: {', '.join(rules.steward_roles)}"
             )
-        outcome = next((o for o in record["outputs"] if o["file"] == file), None)
+        outcome = next((o for o in record["outputs"] if o.get("output") == output), None)
         if outcome is None or outcome["outcome"] != WITHHELD:
-            raise AnalysisRefused(f"run {run} withheld no output {file!r}")
+            raise AnalysisRefused(f"run {run} withheld no output {output}")
         if outcome["reason"].startswith("person-level"):
             raise AnalysisRefused(
-                f"{file!r} is person-level output, which is never released: {outcome['reason']}"
+                f"output {output} is person-level output, which is never released: "
+                f"{outcome['reason']}"
             )
-        source = run_folder / OUTPUTS / file
-        # rex's copy, taken when the sandbox had ended: still the bytes that were checked, and
-        # scanned again for persons, whatever happened to it since
+        name = f"output-{output:03d}{Path(outcome['name']).suffix}"
+        # rex's bytes of an output it computed; rex's copy of a file the code wrote, taken when
+        # the sandbox had ended: still the bytes that were checked, and scanned again for
+        # persons, whatever happened to them since
+        source = (
+            run_folder / CHECKED / name
+            if outcome.get("computed_by_rex")
+            else run_folder / OUTPUTS / outcome["name"]
+        )
         if not source.is_file() or outcome.get("sha256") != sha256_file(source):
             raise AnalysisRefused(
-                f"{file!r} is not the file that was checked (it changed or is gone since)"
+                f"output {output} is not the file that was checked (it changed or is gone since)"
             )
         workspace = release_folder(
             paths, spec, ModeName.ONPREM, dt.date.fromisoformat(record["as_of"])
         )
         if identifiers_in(source, workspace_persons(workspace)):
-            raise AnalysisRefused(f"{file!r} is person-level output, which is never released")
+            raise AnalysisRefused(f"output {output} is person-level output, never released")
         ran_folder = outputs_folder(paths, spec, dt.date.fromisoformat(record["as_of"]), run)
         target = ran_folder.with_name(f"{ran_folder.name}_steward-{uuid.uuid4().hex[:8]}")
         header = {
@@ -416,7 +486,7 @@ def release_withheld(paths: Paths, run: str, file: str, reason: str, specs_dir: 
             WITNESS: audit.witness(paths.audit_log),
         }
         staging, files, manifest_sha256 = _staged(
-            target, lambda staging: shutil.copyfile(source, staging / Path(file).name), header
+            target, lambda staging: shutil.copyfile(source, staging / name), header
         )
         publish(
             staging,
@@ -428,7 +498,7 @@ def release_withheld(paths: Paths, run: str, file: str, reason: str, specs_dir: 
                 folder=str(target),
                 files=sorted(files),
                 manifest_sha256=manifest_sha256,
-                released=[file],
+                released=[output],
                 withheld_because=outcome["reason"],
             ),
         )

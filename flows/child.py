@@ -27,7 +27,7 @@ from pathlib import Path
 
 from flows import sandbox
 from flows.settings import REPO_ROOT
-from researcher.outputs import RECORDS
+from researcher.outputs import REQUESTS
 
 STDOUT = "stdout.txt"
 STDERR = "stderr.txt"
@@ -129,7 +129,7 @@ def collect(written: Path, outputs: Path, limits: Limits) -> tuple[str, ...]:
             part = relative / entry.name
             entries += 1
             size = entry.stat(follow_symlinks=False).st_size
-            if not (entry.name == RECORDS and relative == Path()) and not SAFE_NAME.fullmatch(
+            if not (entry.name == REQUESTS and relative == Path()) and not SAFE_NAME.fullmatch(
                 entry.name
             ):
                 not_taken.append("a name outside [A-Za-z0-9._-] (starting with a letter or digit)")

@@ -841,7 +841,9 @@ def analyse_run(
 @analyse_app.command("release")
 def analyse_release(
     run: Annotated[str, typer.Option(help="the run's id (`rex analyse run` prints it)")],
-    file: Annotated[str, typer.Option(help="the withheld output, as the report names it")],
+    output: Annotated[
+        int, typer.Option(help="the withheld output's number, as the report gives it")
+    ],
     reason: Annotated[str, typer.Option(help="why it may leave, in words (logged)")],
 ) -> None:
     """Release an output the checks withheld: data stewards only (a role the spec's
@@ -851,7 +853,7 @@ def analyse_release(
 
     try:
         with _prefect_api():
-            target = release_withheld(paths, run, file, reason, SPECS_DIR)
+            target = release_withheld(paths, run, output, reason, SPECS_DIR)
     except (*REFUSALS, AnalysisFailed) as error:
         _fail(str(error) if isinstance(error, AnalysisFailed) else f"refused: {error}")
         return

@@ -183,7 +183,7 @@ def check(
             authorisation = [v for v in authorisation if v != _operator_refusal(entry, spec)]
             violations += _steward_violations(entry, spec)
             notes.append(
-                f"withheld analysis output {entry['steward_release']!r} released by a steward: "
+                f"withheld analysis output {entry['steward_release']} released by a steward: "
                 f"{entry.get('release_reason')}"
             )
         violations += authorisation
@@ -246,9 +246,9 @@ def _steward_violations(entry: dict[str, Any], spec: Spec) -> list[str]:
     found = []
     if not set(entry.get("roles") or ()) & set(stewards):
         found.append(
-            f"withheld output {entry['steward_release']!r} released by "
+            f"withheld output {entry['steward_release']} released by "
             f"{entry.get('actor')!r}, who held no steward role of deliberation {spec.deliberation}"
         )
     if not str(entry.get("release_reason") or "").strip():
-        found.append(f"withheld output {entry['steward_release']!r} released without a reason")
+        found.append(f"withheld output {entry['steward_release']} released without a reason")
     return found

@@ -7,7 +7,9 @@ holds the protected one, they do what a researcher can do with it. The barometer
 them on the sample, and, to show what the protections cost, on the exact panels of the same
 persons.
 
-Every function takes polars frames and returns a frame or a number; only `load_release` reads.
+Every function takes polars frames, eager or lazy (a query rex can run again on premise,
+`scan_release`), and returns one of the same kind or a number; only `load_release` and
+`scan_release` read.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -44,14 +46,19 @@ QUARTER_COLUMNS = ("person_id", "quarter", "birth_date", "sex", "nationality")
 # --- reading a release -------------------------------------------------------------------------
 
 
+Frame = pl.DataFrame | pl.LazyFrame
+# one kind of frame through a function: eager in, eager out; lazy in, lazy out
+F = TypeVar("F", pl.DataFrame, pl.LazyFrame)
+
+
 @dataclass(frozen=True)
 class Release:
     """The panels the barometer reads, and the release's manifest."""
 
     folder: Path
     manifest: dict[str, Any]
-    month: pl.DataFrame
-    quarter: pl.DataFrame
+    month: Any  # pl.DataFrame, or pl.LazyFrame from scan_release
+    quarter: Any
 
     @property
     def protections(self) -> dict[str, str]:
@@ -70,6 +77,20 @@ def load_release(folder: Path, persons: pl.Series | None = None) -> Release:
     return Release(folder, manifest, month.collect(), quarter.collect())
 
 
+def scan_release(folder: Path) -> Release:
+    """The month and quarter panels of a release as lazy queries (only the columns used): what
+    rex's researcher API declares, so that rex can run the query again on premise."""
+    folder = Path(folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    month = pl.scan_parquet(folder / "month.parquet").select(MONTH_COLUMNS)
+    quarter = pl.scan_parquet(folder / "quarter.parquet").select(QUARTER_COLUMNS)
+    return Release(folder, manifest, month, quarter)
+
+
+def _collected(frame: Frame) -> pl.DataFrame:
+    return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+
+
 def sample_persons(onprem: Path) -> pl.Series:
     """The person_ids of an on-premise build that the sample drew (its `in_sample` mark): the
     same persons as the sample's, under the build's own pseudonyms."""
@@ -80,12 +101,12 @@ def sample_persons(onprem: Path) -> pl.Series:
 # --- dates and months --------------------------------------------------------------------------
 
 
-def is_exact_date(frame: pl.DataFrame, column: str) -> bool:
+def is_exact_date(frame: Frame, column: str) -> bool:
     """True where the column holds dates, False where it holds months (text YYYY-MM)."""
-    return frame.schema[column] == pl.Date
+    return frame.collect_schema()[column] == pl.Date
 
 
-def month_number(frame: pl.DataFrame, column: str) -> pl.Expr:
+def month_number(frame: Frame, column: str) -> pl.Expr:
     """Months since year 0 (year * 12 + month - 1), from a date or a YYYY-MM month."""
     col = pl.col(column)
     if is_exact_date(frame, column):
@@ -94,7 +115,7 @@ def month_number(frame: pl.DataFrame, column: str) -> pl.Expr:
     return (year * 12 + col.str.slice(5, 2).cast(pl.Int32) - 1).alias(column)
 
 
-def age_in_years(frame: pl.DataFrame, birth: str, at: str) -> pl.Expr:
+def age_in_years(frame: Frame, birth: str, at: str) -> pl.Expr:
     """Completed years of age at the date `at`.
 
     With exact dates this is the usual age. With months it is the difference of the months in
@@ -110,7 +131,7 @@ def age_in_years(frame: pl.DataFrame, birth: str, at: str) -> pl.Expr:
     return (month_number(frame, at) - month_number(frame, birth)) // 12
 
 
-def months_between(frame: pl.DataFrame, start: str, end: str) -> pl.Expr:
+def months_between(frame: Frame, start: str, end: str) -> pl.Expr:
     """Duration from `start` to `end` in months.
 
     Exact dates: days / 30.44. Months: the number of months from the start month to the end
@@ -132,7 +153,7 @@ def last_day_of(month: str) -> pl.Expr:
 # --- persons and episodes ----------------------------------------------------------------------
 
 
-def persons(quarter: pl.DataFrame) -> pl.DataFrame:
+def persons(quarter: F) -> F:
     """One row per person: sex, birth date and the nationality of their last quarter."""
     return (
         quarter.sort("person_id", "quarter")
@@ -146,7 +167,7 @@ def age_group(age: pl.Expr) -> pl.Expr:
     return age.cut(list(AGE_EDGES), labels=list(AGE_GROUPS), left_closed=True).cast(pl.String)
 
 
-def episodes(month: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
+def episodes(month: F, people: F) -> F:
     """One row per incapacity episode seen in the month panel.
 
     An episode is a person's run of incapacity from the start of its primary incapacity to the
@@ -154,7 +175,7 @@ def episodes(month: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
     person, sex, start, end, start_month (number), start_year, age and age group at the start,
     reached_invalidity, benefit in its first month, ended, and time_months: the duration when it
     ended, else the time it was followed until the end of the panel (censored)."""
-    last_month = month["month"].max()
+    last_month = _collected(month.select(pl.col("month").max())).item()
     rows = month.filter(pl.col("incapacity_start").is_not_null()).sort("person_id", "month")
     grouped = rows.group_by("person_id", "incapacity_start").agg(
         pl.col("incapacity_end").first().alias("end"),
@@ -227,7 +248,7 @@ def inflow(episodes: pl.DataFrame, first_year: int, last_year: int) -> pl.DataFr
 # --- invalidity --------------------------------------------------------------------------------
 
 
-def on_31_december(month: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
+def on_31_december(month: F, people: F) -> F:
     """Each person alive on 31 December of a year, with their sex and whether they were in
     invalidity (`invalid`) that day."""
     return (
@@ -304,7 +325,7 @@ def median_duration(curve: pl.DataFrame) -> float | None:
 # --- trajectories ------------------------------------------------------------------------------
 
 
-def state(month: pl.DataFrame) -> pl.Expr:
+def state(month: Frame) -> pl.Expr:
     """The situation on the last day of the month, in four states.
 
     Incapacity when an incapacity benefit runs (also a limited one beside work), else employment
@@ -323,15 +344,15 @@ def state(month: pl.DataFrame) -> pl.Expr:
     )
 
 
-def situations_around_entry(
-    month: pl.DataFrame, episodes: pl.DataFrame, window: int = WINDOW
-) -> pl.DataFrame:
+def situations_around_entry(month: F, episodes: F, window: int = WINDOW) -> F:
     """One row per entry into incapacity and month around it: the person, the entry, the
     `offset` from its start month (-window .. window) and the state in that month.
 
     Every episode whose start month leaves `window` months of panel on both sides counts."""
     numbers = month_number(month, "month")
-    bounds = month.select(numbers.min().alias("first"), numbers.max().alias("last")).row(0)
+    bounds = _collected(
+        month.select(numbers.min().alias("first"), numbers.max().alias("last"))
+    ).row(0)
     entries = episodes.filter(
         pl.col("start_month").is_between(bounds[0] + window, bounds[1] - window)
     ).select("person_id", "start_month", pl.int_range(pl.len()).alias("entry"))
@@ -405,11 +426,11 @@ def class_midpoints(labels: list[str]) -> dict[str, float]:
     return values
 
 
-def amount_values(frame: pl.DataFrame, column: str) -> pl.Expr:
+def amount_values(frame: Frame, column: str) -> pl.Expr:
     """Amounts in euro: the exact value, or the class midpoint where amounts are classes."""
-    if frame.schema[column] != pl.String:
+    if frame.collect_schema()[column] != pl.String:
         return pl.col(column).cast(pl.Float64)
-    labels = frame[column].drop_nulls().unique().to_list()
+    labels = _collected(frame.select(pl.col(column).drop_nulls().unique()))[column].to_list()
     if not labels:
         return pl.col(column).cast(pl.Float64)
     midpoints = class_midpoints(labels)

@@ -1,8 +1,9 @@
-"""The barometer's tables and plots, made so that they can leave the on-premise workspace.
+"""The barometer's tables and plots, declared so that they can leave the on-premise workspace.
 
-The same indicators as the barometer notebook (`barometer.py`), made with rex's researcher API
-(`researcher.outputs`), which records per cell the persons and the largest contributions that
-the output checks need. Develop it at home on the sample release:
+The same indicators as the barometer notebook (`barometer.py`), declared with rex's researcher
+API (`researcher.outputs`) over lazy queries of the release's panels: on premise rex runs each
+query again on its side of the sandbox, makes the tables and draws the plots itself, and checks
+what it made. Develop it at home on the sample release:
 
     REX_RELEASE=data/releases/dulbea-barometer/18-088_sample_2020-06-30 \\
         .venv/bin/python notebooks/barometer_onprem.py      # writes outputs/
@@ -17,19 +18,19 @@ import os
 from pathlib import Path
 
 import barometer as b
-import matplotlib.pyplot as plt
 import polars as pl
 
 from researcher import outputs
 
 
 def main() -> None:
-    release = b.load_release(Path(os.environ["REX_RELEASE"]))
+    release = b.scan_release(Path(os.environ["REX_RELEASE"]))
     month = release.month
     people = b.persons(release.quarter)
     episodes = b.episodes(month, people)
-    first_year = int(str(month["month"].min())[:4])
-    last_year = int(str(month["month"].max())[:4])
+    span = month.select(pl.col("month").min().alias("first"), pl.col("month").max().alias("last"))
+    first, last = span.collect().row(0)
+    first_year, last_year = int(str(first)[:4]), int(str(last)[:4])
     in_period = episodes.filter(pl.col("start_year").is_between(first_year, last_year))
     years = list(range(first_year, last_year + 1))
 
@@ -44,7 +45,7 @@ def main() -> None:
     by_year = outputs.count_table(
         in_period, ["start_year", "sex"], levels={"start_year": years, "sex": b.SEXES}
     )
-    by_year_file = outputs.save_table(by_year, "inflow_by_year_sex")
+    outputs.save_table(by_year, "inflow_by_year_sex")
 
     # invalidity on 31 December: persons alive on that day, in invalidity or not, per year and sex
     december = b.on_31_december(month, people).rename({"invalid": "in_invalidity"})
@@ -75,25 +76,34 @@ def main() -> None:
     # trajectories: persons in each state, months before and after entering incapacity
     around = b.situations_around_entry(month, episodes)
     trajectory = outputs.count_table(around, ["offset", "state"])
-    trajectory_file = outputs.save_table(trajectory, "trajectories")
+    outputs.save_table(trajectory, "trajectories")
 
-    figure, axis = plt.subplots(figsize=(7, 4))
-    for sex, rows in by_year.table.partition_by("sex", as_dict=True).items():
-        axis.plot(rows["start_year"], rows["persons"], marker="o", label=str(sex[0]))
-    axis.set(xlabel="year", ylabel="persons entering incapacity")
-    axis.legend()
-    outputs.save_plot(figure, "inflow_by_year_sex", [by_year_file])
-
-    shares = trajectory.table.with_columns(
-        (pl.col("persons") / pl.col("persons").sum().over("offset")).alias("share")
+    # the plots, which rex draws from the tables as they leave
+    outputs.save_plot(
+        outputs.line_plot(
+            by_year,
+            "start_year",
+            "persons",
+            by="sex",
+            xlabel="year",
+            ylabel="persons entering incapacity",
+        ),
+        "inflow_by_year_sex",
     )
-    figure, axis = plt.subplots(figsize=(7, 4))
-    for state_name, rows in shares.partition_by("state", as_dict=True).items():
-        axis.plot(rows["offset"], rows["share"], label=str(state_name[0]))
-    axis.set(xlabel="months from entering incapacity", ylabel="share of entries")
-    axis.legend()
-    outputs.save_plot(figure, "trajectories", [trajectory_file])
-    print(f"{episodes.height} episodes of {people.height} persons")
+    outputs.save_plot(
+        outputs.line_plot(
+            trajectory,
+            "offset",
+            "persons",
+            by="state",
+            share=True,
+            xlabel="months from entering incapacity",
+            ylabel="share of entries",
+        ),
+        "trajectories",
+    )
+    counted = episodes.select(pl.len(), pl.col("person_id").n_unique()).collect().row(0)
+    print(f"{counted[0]} episodes of {counted[1]} persons")
 
 
 if __name__ == "__main__":

@@ -1,181 +1,250 @@
-"""Tables, estimates and plots that rex can check before they leave the premises.
+"""Tables, models and plots that may leave the premises: the code asks, rex computes.
 
-The researchers' code makes its outputs with these functions, at home on the sample release and
-on premise on the whole population alike. Each table function returns the table and records, per
-cell, how many persons contribute to it and the two largest contributions of one person; `save_*`
-writes the output into the run's output folder (`REX_OUTPUT`; at home `outputs/`) and the record
-beside it, in a hidden folder the checker reads and that never leaves. So the checker applies the
-rules (rex's `transforms.output_checks`) to the exact contributions, and a file written without
-these functions is taken as unchecked and withheld.
+The researchers' code declares its outputs with these functions, at home on the sample release
+and on premise on the whole population alike:
 
-Why not ACRO (the SACRO project's `acro` 1.0.2, which does the same for pandas): it wraps pandas
-and statsmodels calls (`acro.crosstab`, `acro.pivot_table`, `acro.ols`), so code written against
-polars panels would have to be rewritten for it; it needs pandas <= 2.3.3 where rex has 3.1, plus
-statsmodels, openpyxl, lxml and rdflib; and its record of a run (a JSON of outputs and their
-checks) would be a second format beside rex's manifest and audit log. Its rules and thresholds are
-kept: rex's defaults are ACRO's (10 persons, (2, 0.9) dominance, p-ratio 0.1, zeros disclosive).
+    month = pl.scan_parquet(release / "month.parquet")        # a lazy query, not a frame
+    by_sex = outputs.count_table(month, ["sex"])               # declared, and computed here
+    outputs.save_table(by_sex, "persons_by_sex")
 
-Every function takes and returns polars frames; nothing loops over persons.
+Each function takes a polars lazy query over the release's panels (`pl.scan_parquet`) and
+returns a `Declared`: the table computed here, in the code's own process (`.table`, for the
+code to use), and the declaration (the query as polars serialises it, and what to make of it).
+`save_*` writes the declaration into the output folder (`REX_OUTPUT`; at home `outputs/`), in a
+hidden folder rex reads and that never leaves.
+
+At home, `save_*` also writes the table the code computed, so the code runs as it will on
+premise and its author sees the result; it says so on the terminal. On premise (`REX_ONPREM`),
+nothing the code computes leaves: rex checks the declared query (no Python, no data of the
+code's own, only the workspace's panels), runs it on its own side of the sandbox, makes the
+table, the estimates or the plot itself (with the same functions, `researcher.tables`) and
+checks what it made. A file the code writes itself (`save_figure`, or any other) is unchecked:
+only a reviewer may let it out.
+
+Why not ACRO (the SACRO project's `acro`): its checks run in the researcher's process, on
+numbers that process computed, so hostile code can forge them; and it wraps pandas and
+statsmodels where rex's panels are polars. Its rules and thresholds are kept: rex's defaults
+are ACRO's (10 persons, (2, 0.9) dominance, p-ratio 0.1, zeros disclosive).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
+import re
+import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-# The folder, inside the output folder, that holds what the checker needs (never released).
-RECORDS = ".rex-checks"
+from researcher import tables
+from researcher.tables import COUNT, PERSON_ID, PERSONS, STATISTICS
+
+__all__ = [
+    "COUNT",
+    "PERSON_ID",
+    "PERSONS",
+    "STATISTICS",
+    "Declared",
+    "count_table",
+    "line_plot",
+    "magnitude_table",
+    "model",
+    "save_figure",
+    "save_plot",
+    "save_table",
+]
+
+# The folder, inside the output folder, that holds the declarations (never released).
+REQUESTS = ".rex-requests"
 OUTPUT_VARIABLE = "REX_OUTPUT"
-PERSON_ID = "person_id"
-PERSONS = "persons"
-COUNT = "count"
-STATISTICS = ("sum", "mean", "median", "p10", "p25", "p75", "p90")
-_QUANTILES = {"median": 0.5, "p10": 0.1, "p25": 0.25, "p75": 0.75, "p90": 0.9}
+ONPREM_VARIABLE = "REX_ONPREM"
+FORMAT = 1
+# an output's name: what a file name may be made of (rex refers to outputs by number anyway)
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+# axis titles of a plot rex draws: short plain text
+TITLE = re.compile(r"[A-Za-z0-9 .,:;()%/_'+-]{0,60}")
 
 
 @dataclass(frozen=True)
-class CheckedTable:
-    """A table and its cells: one row per table row and value column, with the statistic, the
-    persons contributing, their total and the two largest contributions of one person."""
+class Declared:
+    """An output the code asked for: `table` as computed here, `request` as rex receives it."""
 
     table: pl.DataFrame
-    cells: pl.DataFrame
+    request: dict[str, Any] = field(repr=False)
+
+
+def on_premise() -> bool:
+    return bool(os.environ.get(ONPREM_VARIABLE))
 
 
 def output_folder() -> Path:
     """Where outputs go: the run's folder on premise (REX_OUTPUT), `outputs/` at home."""
     folder = Path(os.environ.get(OUTPUT_VARIABLE, "outputs"))
-    (folder / RECORDS).mkdir(parents=True, exist_ok=True)
+    (folder / REQUESTS).mkdir(parents=True, exist_ok=True)
     return folder
 
 
+def plan_of(frame: pl.LazyFrame) -> str:
+    """The query as polars serialises it (JSON), which rex checks and runs again."""
+    if not isinstance(frame, pl.LazyFrame):
+        raise TypeError(
+            "declare outputs over a lazy query of the release's panels (pl.scan_parquet(...)), "
+            f"not a {type(frame).__name__}: on premise rex runs the query itself"
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # polars calls its JSON plans deprecated; rex reads them
+        return frame.serialize(format="json")
+
+
 def count_table(
-    frame: pl.DataFrame,
+    frame: pl.LazyFrame,
     by: Sequence[str],
     person: str = PERSON_ID,
     levels: Mapping[str, Sequence[Any]] | None = None,
     name: str = PERSONS,
-) -> CheckedTable:
+) -> Declared:
     """Persons per combination of `by` (each person once per cell); with `levels`, every
     combination of the levels given, zeros included."""
-    by = list(by)
-    counts = frame.group_by(by).agg(pl.col(person).n_unique().cast(pl.Int64).alias(name))
-    if levels:
-        grid = pl.DataFrame({by[0]: list(levels[by[0]])}).cast({by[0]: counts.schema[by[0]]})
-        for column in by[1:]:
-            level = pl.DataFrame({column: list(levels[column])}).cast(
-                {column: counts.schema[column]}
-            )
-            grid = grid.join(level, how="cross")
-        counts = grid.join(counts, on=by, how="left").with_columns(pl.col(name).fill_null(0))
-    table = counts.sort(by, nulls_last=True)
-    persons = pl.col(name)
-    cells = table.with_row_index("row").select(
-        pl.col("row").cast(pl.Int64),
-        pl.lit(name).alias("column"),
-        pl.lit(COUNT).alias("statistic"),
-        persons.alias("persons"),
-        persons.cast(pl.Float64).alias("total"),
-        (persons > 0).cast(pl.Float64).alias("largest"),
-        (persons > 1).cast(pl.Float64).alias("second"),
-    )
-    return CheckedTable(table, cells)
+    request = {
+        "kind": "table",
+        "statistic": COUNT,
+        "by": list(by),
+        "person": person,
+        "levels": {k: list(v) for k, v in (levels or {}).items()} or None,
+        "name": name,
+        "plan": plan_of(frame),
+    }
+    return Declared(computed_table(frame, request), request)
 
 
 def magnitude_table(
-    frame: pl.DataFrame,
+    frame: pl.LazyFrame,
     by: Sequence[str],
     value: str,
     statistic: str = "mean",
     person: str = PERSON_ID,
-) -> CheckedTable:
+) -> Declared:
     """Per combination of `by`, the persons with a value and the `statistic` of `value` over
-    the rows (sum, mean, median or p10 .. p90); a person's contribution to a cell is the sum of
-    their values in it."""
-    if statistic not in STATISTICS:
-        raise ValueError(f"statistic {statistic!r}: expected one of {', '.join(STATISTICS)}")
-    by = list(by)
-    valued = frame.filter(pl.col(value).is_not_null())
-    # a table by person is grouped by the person once (and is person-level output)
-    contributions = valued.group_by(list(dict.fromkeys([*by, person]))).agg(
-        pl.col(value).cast(pl.Float64).sum().alias("contribution")
-    )
-    by_size = pl.col("contribution").abs().sort(descending=True)
-    cells_of = contributions.group_by(by).agg(
-        pl.len().cast(pl.Int64).alias(PERSONS),
-        pl.col("contribution").sum().alias("total"),
-        by_size.first().alias("largest"),
-        by_size.slice(1, 1).first().fill_null(0.0).alias("second"),
-    )
-    column = f"{statistic}_{value}"
-    if statistic == "sum":
-        stat = pl.col(value).cast(pl.Float64).sum()
-    elif statistic == "mean":
-        stat = pl.col(value).cast(pl.Float64).mean()
-    else:
-        stat = pl.col(value).cast(pl.Float64).quantile(_QUANTILES[statistic], "linear")
-    values = valued.group_by(by).agg(stat.alias(column))
-    joined = cells_of.join(values, on=by, how="left").sort(by, nulls_last=True)
-    table = joined.select(*by, PERSONS, column)
-    indexed = joined.with_row_index("row").with_columns(pl.col("row").cast(pl.Int64))
-    count_cells = indexed.select(
-        "row",
-        pl.lit(PERSONS).alias("column"),
-        pl.lit(COUNT).alias("statistic"),
-        PERSONS,
-        pl.col(PERSONS).cast(pl.Float64).alias("total"),
-        pl.lit(1.0).alias("largest"),
-        (pl.col(PERSONS) > 1).cast(pl.Float64).alias("second"),
-    )
-    value_cells = indexed.select(
-        "row",
-        pl.lit(column).alias("column"),
-        pl.lit(statistic).alias("statistic"),
-        PERSONS,
-        "total",
-        "largest",
-        "second",
-    )
-    return CheckedTable(table, pl.concat([count_cells, value_cells]).sort("row", "column"))
+    the rows (sum, mean, median or p10 .. p90)."""
+    tables.declared_statistic(statistic)
+    request = {
+        "kind": "table",
+        "statistic": statistic,
+        "by": list(by),
+        "value": value,
+        "person": person,
+        "plan": plan_of(frame),
+    }
+    return Declared(computed_table(frame, request), request)
 
 
-def save_table(checked: CheckedTable, name: str) -> Path:
-    """Write the table as `<name>.csv` in the output folder, and its cells beside it."""
-    folder = output_folder()
-    path = folder / f"{name}.csv"
-    checked.table.write_csv(path)
-    checked.cells.write_parquet(folder / RECORDS / f"{path.name}.cells.parquet")
-    _record(path, {"kind": "table", "cells": f"{path.name}.cells.parquet"})
-    return path
+def model(
+    frame: pl.LazyFrame,
+    outcome: str,
+    predictors: Sequence[str],
+    kind: str = "ols",
+    person: str = PERSON_ID,
+) -> Declared:
+    """A model's estimates (OLS or logit, with an intercept; text predictors as dummies): one
+    row per parameter with its estimate and standard error."""
+    request = {
+        "kind": "estimates",
+        "model": kind,
+        "outcome": outcome,
+        "predictors": list(predictors),
+        "person": person,
+        "plan": plan_of(frame),
+    }
+    return Declared(tables.fit(frame, outcome, predictors, kind, person).table, request)
 
 
-def save_estimates(estimates: pl.DataFrame, name: str, persons: int, residual_dof: int) -> Path:
-    """Write a model's estimates (one row per parameter) as `<name>.csv`, with the persons the
-    model was fitted on and its residual degrees of freedom, which the checker compares with
-    the threshold (ACRO's rule for models)."""
-    path = output_folder() / f"{name}.csv"
-    estimates.write_csv(path)
-    _record(path, {"kind": "estimates", "persons": persons, "residual_dof": residual_dof})
-    return path
+def line_plot(
+    table: Declared,
+    x: str,
+    y: str,
+    by: str | None = None,
+    share: bool = False,
+    xlabel: str = "",
+    ylabel: str = "",
+) -> Declared:
+    """A line plot of a declared table, which rex draws on premise from the table as it may
+    leave (suppressed cells are gaps): `y` against `x`, a line per value of `by`; with `share`,
+    `y` as a share of its sum over the same `x`."""
+    for title in (xlabel, ylabel):
+        if not TITLE.fullmatch(title):
+            raise ValueError(f"axis title {title!r}: plain text of at most 60 characters")
+    request = {
+        "kind": "plot",
+        "table": table.request,
+        "x": x,
+        "y": y,
+        "by": by,
+        "share": share,
+        "xlabel": xlabel,
+        "ylabel": ylabel,
+    }
+    return Declared(table.table, request)
 
 
-def save_plot(figure: Any, name: str, from_tables: Sequence[Path]) -> Path:
-    """Save a matplotlib figure as `<name>.png`, drawn from tables saved by `save_table` (the
-    checker releases it only if each of them comes out with no cell suppressed)."""
-    path = output_folder() / f"{name}.png"
+def computed_table(frame: pl.LazyFrame | pl.DataFrame, request: Mapping[str, Any]) -> pl.DataFrame:
+    statistic = request["statistic"]
+    return tables.tabulate(
+        frame,
+        request["by"],
+        statistic,
+        request.get("value"),
+        request["person"],
+        request.get("levels"),
+        request.get("name", PERSONS),
+    ).table
+
+
+def save_table(declared: Declared, name: str) -> Path:
+    """Declare the table as the output `<name>.csv` (the estimates of a model too)."""
+    return _save(declared, name, ".csv", ("table", "estimates"))
+
+
+def save_plot(declared: Declared, name: str) -> Path:
+    """Declare the plot as the output `<name>.png`, which rex draws."""
+    return _save(declared, name, ".png", ("plot",))
+
+
+def save_figure(figure: Any, name: str) -> Path:
+    """Save a figure of the code's own drawing as `<name>.png`. rex cannot check it: on
+    premise it leaves only if a reviewer lets it out."""
+    path = output_folder() / f"{_name(name)}.png"
     figure.savefig(path, dpi=100, metadata={"Software": None})
-    _record(path, {"kind": "plot", "from_tables": [Path(t).name for t in from_tables]})
     return path
 
 
-def _record(path: Path, fields: dict[str, Any]) -> None:
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    record = {"file": path.name, "sha256": digest, **fields}
-    (path.parent / RECORDS / f"{path.name}.json").write_text(json.dumps(record, indent=2) + "\n")
+def _name(name: str) -> str:
+    if not NAME.fullmatch(name):
+        raise ValueError(
+            f"output name {name!r}: letters, digits, '_' and '-', at most 64, starting with a "
+            "letter or digit"
+        )
+    return name
+
+
+def _save(declared: Declared, name: str, suffix: str, kinds: tuple[str, ...]) -> Path:
+    if declared.request["kind"] not in kinds:
+        raise TypeError(f"a {declared.request['kind']} is not saved as {suffix}")
+    folder = output_folder()
+    path = folder / f"{_name(name)}{suffix}"
+    request = {"format": FORMAT, "output": path.name, **declared.request}
+    (folder / REQUESTS / f"{path.name}.json").write_text(json.dumps(request) + "\n")
+    if on_premise():
+        return path
+    # at home: the code's own result, to look at; on premise rex makes this file itself
+    if suffix == ".csv":
+        declared.table.write_csv(path)
+    else:
+        from researcher import drawing
+
+        drawing.draw(declared.table, declared.request).savefig(path, dpi=100)
+    print(f"{path}: computed at home on the sample; on premise rex computes it and checks it")
+    return path

@@ -20,56 +20,147 @@ from flows import analyse, audit
 from flows.access import login
 from flows.analyse import AnalysisFailed, AnalysisRefused, analysis_run, release_withheld
 from flows.export import AuthorisationError
-from flows.output_checking import RELEASED, RELEASED_CHANGED, WITHHELD
+from flows.output_checking import WITHHELD
 from flows.settings import Paths
 from tests.conftest import WORLD_AS_OF
 
 STEWARD_ROLE = "data steward, KSZ"
 
-DISCLOSIVE = """
+# The issue's table of attacks, as a researcher's code: each output named after its attack.
+HOSTILE = """
+import json
 import os
+import zlib
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import polars as pl
 
 from researcher import outputs
 
 workspace = Path(os.environ["REX_RELEASE"])
 out = Path(os.environ["REX_OUTPUT"])
-quarter = pl.read_parquet(workspace / "quarter.parquet")
-month = pl.read_parquet(workspace / "month.parquet")
-people = quarter.select("person_id", "sex", "birth_date").unique("person_id").sort("person_id")
-print(people.head(40))  # rows of persons, to the run's own stdout
-
-# person-level rows, and a list of pseudonyms
-people.head(50).write_parquet(out / "person_rows.parquet")
-(out / "pseudonyms.txt").write_text("\\n".join(people["person_id"].head(30)) + "\\n")
-
-# a table whose only cell is 3 persons
-three = people.head(3).with_columns(pl.lit("selected").alias("group"))
-outputs.save_table(outputs.count_table(three, ["group"]), "three_persons")
-
-# a mean dominated by one person: 14 small wages and one enormous one
-wages = people.head(15).with_columns(
-    pl.lit("all").alias("group"),
-    pl.when(pl.int_range(pl.len()) == 0).then(1e9).otherwise(100.0).alias("wage"),
+quarter = pl.scan_parquet(workspace / "quarter.parquet")
+people = quarter.group_by("person_id").agg(
+    pl.col("sex").first(),
+    pl.col("birth_date").first(),
+    pl.col("municipality").first(),
+    pl.col("gross_wage").max().alias("wage"),
 )
-outputs.save_table(outputs.magnitude_table(wages, ["group"], "wage", "mean"), "dominated_mean")
+rows = people.collect().sort("person_id")
+print(rows.head(40))  # rows of persons, to the run's own stdout
 
-# one person's trajectory, plotted from the panel
-one = month.filter(pl.col("person_id") == people["person_id"][0]).sort("month")
-figure, axis = plt.subplots()
-axis.plot(range(one.height), one["socio_economic_position"].cast(pl.Int64, strict=False))
-figure.savefig(out / "one_person.png")
+# a CSV written by the code, with a declaration of its own saying 100 persons per cell
+rows.head(50).write_csv(out / "forged_record.csv")
+(out / ".rex-requests").mkdir(exist_ok=True)
+(out / ".rex-requests" / "forged_record.csv.json").write_text(
+    json.dumps({"format": 1, "kind": "table", "persons": 100, "plan": "{}"})
+)
+# estimates on residuals, written by the code: values of persons, no identifier
+rows.select(pl.col("wage") - pl.col("wage").mean()).write_csv(out / "residuals.csv")
 
-# tables that pass: persons by sex, and by a group of which one cell is 4 persons
-outputs.save_table(outputs.count_table(people, ["sex"]), "persons_by_sex")
-grouped = people.with_columns(
-    pl.when(pl.int_range(pl.len()) < 4).then(pl.lit("rare")).otherwise(pl.lit("common"))
+# a figure whose savefig writes the panel, compressed
+class Smuggler:
+    def savefig(self, path, **_):
+        Path(path).write_bytes(zlib.compress(rows.write_csv().encode()))
+
+outputs.save_figure(Smuggler(), "smuggled_plot")
+
+# person records as row labels, padded with one big cell
+detail = people.select("person_id", "birth_date", "sex", "municipality", "wage")
+padding = people.select(
+    "person_id",
+    pl.lit(None, dtype=pl.Date).alias("birth_date"),
+    pl.lit("X").alias("sex"),
+    pl.lit(None, dtype=pl.String).alias("municipality"),
+    pl.lit(None, dtype=pl.Float64).alias("wage"),
+)
+outputs.save_table(
+    outputs.count_table(
+        pl.concat([detail, padding]), ["birth_date", "sex", "municipality", "wage"]
+    ),
+    "labels_are_persons",
+)
+# a 1-euro histogram of wages
+outputs.save_table(
+    outputs.count_table(people.with_columns(pl.col("wage").floor().alias("bin")), ["bin"]),
+    "histogram",
+)
+# a constant label column holding JSON
+secret = json.dumps({"wages": rows["wage"].drop_nulls().head(3).to_list()})
+outputs.save_table(
+    outputs.count_table(people.with_columns(pl.lit(secret).alias("note")), ["sex", "note"]),
+    "json_label",
+)
+# sums for the men born up to a man's birth date, and up to the day before
+men = rows.filter((pl.col("sex") == "M") & pl.col("wage").is_not_null()).sort("birth_date")
+born = men["birth_date"][men.height // 2]
+for name, kept in (("born_up_to", pl.col("birth_date") <= born),
+                   ("born_before", pl.col("birth_date") < born)):
+    outputs.save_table(
+        outputs.magnitude_table(people.filter(kept), ["sex"], "wage", "sum"),
+        name,
+    )
+# a sum of ones by age band: counts in effect
+aged = people.with_columns(
+    (2020 - pl.col("birth_date").dt.year()).alias("age"), pl.lit(1.0).alias("one")
+)
+for name, low in (("band_from_18", 18), ("band_from_19", 19)):
+    band = aged.filter(pl.col("age").is_between(low, 64))
+    outputs.save_table(outputs.magnitude_table(band, ["sex"], "one", "sum"), name)
+# a table with its total row, one of its cells being four persons
+two_sexes = pl.col("sex").is_in(["F", "M"])
+fourth = rows.filter(two_sexes)["person_id"][3]
+grouped = people.filter(two_sexes).with_columns(
+    pl.when(pl.col("person_id") <= fourth)
+    .then(pl.lit("few"))
+    .otherwise(pl.col("sex"))
     .alias("group")
 )
-outputs.save_table(outputs.count_table(grouped, ["group"]), "persons_by_group")
+with_total = pl.concat([grouped, grouped.with_columns(pl.lit("total").alias("group"))])
+outputs.save_table(
+    outputs.count_table(with_total, ["group"], levels={"group": ["F", "M", "few", "total"]}),
+    "with_total",
+)
+# OLS with a dummy for one target person
+target = rows.filter(pl.col("wage").is_not_null())["person_id"][0]
+singled = people.filter(pl.col("wage").is_not_null()).with_columns(
+    (pl.col("person_id") == target).cast(pl.Float64).alias("is_target")
+)
+outputs.save_table(outputs.model(singled, "wage", ["sex", "is_target"]), "dummy_per_person")
+# the median, p10 and p90 of an 11-person cell
+eleven = people.filter(pl.col("wage").is_not_null()).sort("person_id").head(11)
+eleven = eleven.with_columns(pl.lit("all").alias("group"))
+for statistic in ("median", "p10", "p90"):
+    outputs.save_table(
+        outputs.magnitude_table(eleven, ["sex"], "wage", statistic), f"{statistic}_of_eleven"
+    )
+# pseudonyms in other encodings, written by the code
+ids = rows["person_id"].head(30)
+(out / "ids_upper.txt").write_text("\\n".join(i.upper() for i in ids))
+(out / "ids_reversed.txt").write_text("\\n".join(i[::-1] for i in ids))
+# a query with Python in it, and one over data of the code's own
+udf = people.with_columns(pl.col("wage").map_elements(lambda w: w, return_dtype=pl.Float64))
+outputs.save_table(outputs.magnitude_table(udf, ["sex"], "wage", "mean"), "python_in_query")
+outputs.save_table(outputs.count_table(rows.lazy(), ["sex"]), "own_data")
+# a name made of a birth date, a municipality and a wage
+name = f"{rows['birth_date'][0]}_{rows['municipality'][0]}_{int(rows['wage'].drop_nulls()[0])}"
+outputs.save_table(outputs.count_table(people, ["sex"]), name)
+# tables that pass
+outputs.save_table(outputs.count_table(people, ["sex"]), "persons_by_sex")
+outputs.save_table(outputs.magnitude_table(people, ["sex"], "wage", "mean"), "mean_wage_by_sex")
+"""
+
+
+PASSING = """
+import os
+from pathlib import Path
+
+import polars as pl
+
+from researcher import outputs
+
+quarter = pl.scan_parquet(Path(os.environ["REX_RELEASE"]) / "quarter.parquet")
+outputs.save_table(outputs.count_table(quarter, ["sex"]), "persons_by_sex")
 """
 
 
@@ -110,8 +201,7 @@ def _outcomes(result) -> dict[str, tuple[str, str]]:
 
 @pytest.fixture
 def disclosive_run(world, run_paths, tmp_path, capfd):
-    spec = _variant(world, tmp_path, "unrounded", output_checks={"round_counts_to": 1})
-    result = analysis_run(spec, WORLD_AS_OF, _script(tmp_path, DISCLOSIVE), run_paths)
+    result = analysis_run(world["spec"], WORLD_AS_OF, _script(tmp_path, HOSTILE), run_paths)
     captured = capfd.readouterr()
     return result, captured.out + captured.err
 
@@ -122,66 +212,92 @@ def _pseudonyms(world) -> list[str]:
     return people.sort("person_id")["person_id"].head(50).to_list()
 
 
-def test_each_disclosive_output_is_withheld_with_its_reason(disclosive_run):
+def _by_name(result) -> dict[str, list]:
+    found: dict[str, list] = {}
+    for check in result.checks:
+        found.setdefault(check.name, []).append(check)
+    return found
+
+
+def test_each_attack_of_the_issue_is_stopped_through_rex_analyse_run(disclosive_run):
     result, _ = disclosive_run
-    outcomes = _outcomes(result)
-    assert outcomes["person_rows.parquet"][0] == WITHHELD
-    assert "person-level" in outcomes["person_rows.parquet"][1]
-    assert "column 'person_id'" in outcomes["person_rows.parquet"][1]
-    assert outcomes["pseudonyms.txt"] == (
-        WITHHELD,
-        "person-level: it names persons of the workspace (30 pseudonyms in its text)",
-    )
-    assert outcomes["three_persons.csv"] == (
-        WITHHELD,
-        "every count cell is suppressed (1 fewer persons than the threshold)",
-    )
-    assert outcomes["dominated_mean.csv"][0] == WITHHELD
-    assert "dominated by its largest contributors" in outcomes["dominated_mean.csv"][1]
-    assert outcomes["one_person.png"][0] == WITHHELD
-    assert outcomes["one_person.png"][1].startswith("unchecked: not written with rex's")
-    published = sorted(p.name for p in result.published.iterdir())
-    assert published == [
-        "checking_report.json",
-        "checking_report.md",
-        "manifest.json",
-        "persons_by_group.csv",
-        "persons_by_sex.csv",
+    assert result.failure is None, result.failure
+    checks = _by_name(result)
+
+    def one(name):
+        (check,) = checks[name]
+        return check
+
+    # files the code wrote: never out on the automatic checks, person-level where they name
+    assert all(c.outcome == WITHHELD for c in checks["forged_record.csv"])
+    assert any(c.person_level for c in checks["forged_record.csv"])
+    for name in ("residuals.csv", "smuggled_plot.png"):
+        assert one(name).reason.startswith("unchecked: written by the code"), name
+    for name in ("ids_upper.txt", "ids_reversed.txt"):
+        assert one(name).person_level, name
+    # labels: person records and 1-euro bins are person-level, JSON goes to a reviewer
+    assert one("labels_are_persons.csv").person_level
+    assert one("histogram.csv").person_level
+    assert one("json_label.csv").reason.startswith("unchecked: its labels need a reviewer")
+    assert one("json_label.csv").outcome == WITHHELD
+    # the two sums of the men differ by one man: not both leave
+    pair = [one("born_up_to.csv"), one("born_before.csv")]
+    men_sums = [
+        pl.read_csv(c.released).filter(pl.col("sex") == "M")["sum_wage"].drop_nulls().len()
+        for c in pair
+        if c.released is not None
     ]
+    assert sum(men_sums) <= 1
+    assert any("disclosure ledger" in " ".join(c.cells) for c in pair)
+    # a sum of ones is rounded as a count
+    for name in ("band_from_18.csv", "band_from_19.csv"):
+        check = one(name)
+        if check.released is not None:
+            released = pl.read_csv(check.released)
+            assert (released["sum_one"].drop_nulls() % 5 == 0).all()
+    # the total would give the four persons' cell back: it is suppressed too
+    assert one("with_total.csv").released is not None, one("with_total.csv").reason
+    total = pl.read_csv(one("with_total.csv").released)
+    # the four persons' row is left out with its labels, and the total suppressed
+    assert "few" not in total["group"].to_list()
+    assert total.filter(pl.col("group") == "total")["persons"].to_list() == [None]
+    assert "persons_check" in total.columns
+    assert set(total["persons_check"]) == {"", "suppressed"}
+    # rex fits the model and sees the dummy singling out one person
+    assert one("dummy_per_person.csv").reason.startswith("1 of its predictors single out")
+    # a percentile that is one person's value is suppressed
+    for statistic in ("median", "p10", "p90"):
+        assert one(f"{statistic}_of_eleven.csv").outcome == WITHHELD
+    # queries rex will not run
+    assert "Python" in one("python_in_query.csv").reason
+    assert one("own_data.csv").reason.startswith("unchecked: rex cannot run")
+    # what passes is rex's own, rounded
+    # what passes is rex's own, rounded: the persons by sex, unless the total above (the four
+    # persons left out of its own table) makes them a difference too
+    by_sex = one("persons_by_sex.csv")
+    if by_sex.released is not None:
+        assert (pl.read_csv(by_sex.released)["persons"].drop_nulls() % 5 == 0).all()
+    else:
+        assert "disclosure ledger" in by_sex.reason
+    assert [c for c in result.checks if c.outcome != WITHHELD]
 
 
-def test_a_passing_table_comes_out_byte_identical_with_its_report(disclosive_run):
+def test_released_outputs_are_named_by_number_and_the_report_quotes_no_name(disclosive_run):
     result, _ = disclosive_run
-    written = result.run_folder / "outputs" / "persons_by_sex.csv"
-    assert _outcomes(result)["persons_by_sex.csv"] == (RELEASED, "every cell passes")
-    assert (result.published / "persons_by_sex.csv").read_bytes() == written.read_bytes()
-    report = json.loads((result.published / "checking_report.json").read_text())
-    assert {o["file"]: o["outcome"] for o in report["outputs"]}["persons_by_sex.csv"] == RELEASED
-    manifest = json.loads((result.published / "manifest.json").read_text())
-    assert set(manifest["files"]) == {
-        "checking_report.json",
-        "checking_report.md",
-        "persons_by_group.csv",
-        "persons_by_sex.csv",
-    }
-
-
-def test_only_the_suppressed_cells_of_a_table_change_and_the_file_says_which(disclosive_run):
-    result, _ = disclosive_run
-    assert _outcomes(result)["persons_by_group.csv"][0] == RELEASED_CHANGED
-    written = pl.read_csv(result.run_folder / "outputs" / "persons_by_group.csv")
-    released = pl.read_csv(result.published / "persons_by_group.csv")
-    assert released.columns == ["group", "persons", "persons_check"]
-    joined = written.join(released, on="group", suffix="_released")
-    assert (
-        joined.filter(pl.col("group") == "common")
-        .select(pl.col("persons") == pl.col("persons_released"))
-        .item()
+    published = sorted(p.name for p in result.published.iterdir())
+    released = [c for c in result.checks if c.outcome != WITHHELD]
+    assert published == sorted(
+        [c.released_name for c in released]
+        + ["checking_report.json", "checking_report.md", "manifest.json"]
     )
-    rare = joined.filter(pl.col("group") == "rare").row(0, named=True)
-    assert rare["persons"] == 4 and rare["persons_released"] is None
-    # the released column does not say which rule suppressed a cell (an empty cell would show)
-    assert rare["persons_check"] == "suppressed"
+    report = (result.published / "checking_report.md").read_text()
+    report += (result.published / "checking_report.json").read_text()
+    report += (result.run_folder / "checking_report.md").read_text()
+    for check in result.checks:
+        assert Path(check.name).stem not in report, check.number
+    # rex's own bytes are what leaves
+    for check in released:
+        assert (result.published / check.released_name).read_bytes() == check.released
 
 
 def test_nothing_the_disclosive_script_printed_or_wrote_leaves_its_run_folder(
@@ -214,19 +330,18 @@ def test_the_run_is_logged_with_its_code_workspace_and_outcomes(disclosive_run, 
     assert release["run"] == entries[0]["run"] == result.run
     assert release["code"]["file"] == "analysis.py" and len(release["code"]["sha256"]) == 64
     assert release["workspace"] == "18-088_onprem_2020-06-30"
-    assert release["released"] == ["persons_by_group.csv", "persons_by_sex.csv"]
+    # outputs by number, never by the code's names
+    assert release["released"] == [c.number for c in result.checks if c.outcome != WITHHELD]
     assert set(release["withheld"]) == {
-        "dominated_mean.csv",
-        "one_person.png",
-        "person_rows.parquet",
-        "pseudonyms.txt",
-        "three_persons.csv",
+        str(c.number) for c in result.checks if c.outcome == WITHHELD
     }
+    text = run_paths.audit_log.read_text()
+    assert not [c.name for c in result.checks if Path(c.name).stem in text]
     assert audit.verify(run_paths.audit_log) == []
 
 
 def test_a_steward_releases_a_withheld_table_with_a_reason_but_never_person_level_output(
-    disclosive_run, run_paths, tmp_path
+    world, disclosive_run, run_paths, tmp_path
 ):
     from flows.review import review
 
@@ -234,30 +349,44 @@ def test_a_steward_releases_a_withheld_table_with_a_reason_but_never_person_leve
     run_paths.roster.parent.mkdir(parents=True)
     run_paths.roster.write_text(yaml.safe_dump({"staff": {login(): {"roles": [STEWARD_ROLE]}}}))
     os.chmod(run_paths.roster, 0o644)
-    specs_dir = tmp_path  # where the run's spec (the test's variant) lies
+    specs_dir = world["spec"].parent
+    (person,) = [c for c in result.checks if c.name == "ids_upper.txt"]
+    (json_label,) = [c for c in result.checks if c.name == "json_label.csv"]
+    reason = "the labels were read and hold no data of persons"
     with pytest.raises(AnalysisRefused, match="person-level output, which is never released"):
-        release_withheld(run_paths, result.run, "pseudonyms.txt", "asked for", specs_dir)
-    target = release_withheld(
-        run_paths, result.run, "three_persons.csv", "the 3 persons agreed in writing", specs_dir
-    )
-    assert (target / "three_persons.csv").read_bytes() == (
-        result.run_folder / "outputs" / "three_persons.csv"
+        release_withheld(run_paths, result.run, person.number, reason, specs_dir)
+    with pytest.raises(AnalysisRefused, match="written reason"):
+        release_withheld(run_paths, result.run, json_label.number, "x", specs_dir)
+    target = release_withheld(run_paths, result.run, json_label.number, reason, specs_dir)
+    assert (target / json_label.released_name).read_bytes() == (
+        result.run_folder / "checked" / json_label.released_name
     ).read_bytes()
     entries = audit.read(run_paths.audit_log)
-    assert [e["event"] for e in entries][-4:] == ["request", "refusal", "request", "release"]
-    assert entries[-1]["release_reason"] == "the 3 persons agreed in writing"
-    assert entries[-1]["steward_release"] == "three_persons.csv"
+    assert [e["event"] for e in entries][-6:] == [
+        "request",
+        "refusal",
+        "request",
+        "refusal",
+        "request",
+        "release",
+    ]
+    assert entries[-1]["release_reason"] == reason
+    assert entries[-1]["steward_release"] == json_label.number
     total, findings = review(run_paths.audit_log, specs_dir, 10, dt.date(2021, 1, 1), seed=1)
-    assert total == 2 and all(f.ok for f in findings), findings
+    assert all(f.ok for f in findings), findings
     assert [" ".join(f.notes) for f in findings][-1].startswith(
-        "withheld analysis output 'three_persons.csv' released by a steward: the 3 persons"
+        f"withheld analysis output {json_label.number} released by a steward: the labels"
     )
 
 
-def test_a_steward_role_is_needed_to_release_a_withheld_output(disclosive_run, run_paths, tmp_path):
+def test_a_steward_role_is_needed_to_release_a_withheld_output(
+    world, disclosive_run, run_paths, tmp_path
+):
     result, _ = disclosive_run
+    (json_label,) = [c for c in result.checks if c.name == "json_label.csv"]
+    reason = "the labels were read and hold no data of persons"
     with pytest.raises(AnalysisRefused, match="holds none of the roles"):
-        release_withheld(run_paths, result.run, "three_persons.csv", "why not", tmp_path)
+        release_withheld(run_paths, result.run, json_label.number, reason, world["spec"].parent)
     assert audit.read(run_paths.audit_log)[-1]["event"] == "refusal"
 
 
@@ -344,7 +473,7 @@ BAROMETER_TABLES = [
 ]
 
 
-def test_the_barometer_runs_on_premise_and_its_tables_leave_checked(world, run_paths):
+def test_the_barometer_runs_on_premise_and_rex_makes_its_tables_and_plots(world, run_paths):
     from flows.settings import REPO_ROOT
 
     code = REPO_ROOT / "notebooks" / "barometer_onprem.py"
@@ -352,14 +481,24 @@ def test_the_barometer_runs_on_premise_and_its_tables_leave_checked(world, run_p
     assert result.failure is None, result.failure
     outcomes = _outcomes(result)
     assert set(BAROMETER_TABLES) <= set(outcomes)
-    # every table is checked: none leaves unchecked or person-level
+    # every table and plot is rex's own: none is unchecked or person-level
+    assert all(c.computed for c in result.checks)
     assert all(
         not reason.startswith(("unchecked", "person-level")) for _, reason in outcomes.values()
+    ), outcomes
+    released = [c for c in result.checks if c.outcome != WITHHELD]
+    assert {c.kind for c in released} == {"table", "plot"}
+    published = {p.name for p in result.published.iterdir()}
+    assert {c.released_name for c in released} <= published
+    invalidity = next(c for c in result.checks if c.name == "invalidity_on_31_december.csv")
+    table = pl.read_csv(result.published / invalidity.released_name)
+    assert {"year", "sex", "in_invalidity"} <= set(table.columns)
+    # every count rounded to 5, and no column says which were multiples already
+    assert (table["persons"].drop_nulls() % 5 == 0).all()
+    assert all(
+        not c.endswith("_check") or set(table[c].drop_nulls()) <= {"suppressed", ""}
+        for c in table.columns
     )
-    released = {name for name, (outcome, _) in outcomes.items() if outcome != WITHHELD}
-    assert released and released <= {p.name for p in result.published.iterdir()}
-    invalidity = pl.read_csv(result.published / "invalidity_on_31_december.csv")
-    assert {"year", "sex", "in_invalidity"} <= set(invalidity.columns)
 
 
 def test_a_full_disk_while_publishing_outputs_publishes_nothing_and_leaves_nothing(
@@ -375,7 +514,7 @@ def test_a_full_disk_while_publishing_outputs_publishes_nothing_and_leaves_nothi
         written(value, path)
 
     spec = _variant(world, tmp_path, "unrounded", output_checks={"round_counts_to": 1})
-    code = _script(tmp_path, DISCLOSIVE)
+    code = _script(tmp_path, PASSING)
     monkeypatch.setattr(analyse, "write_json", disk_full_at_the_manifest)
     with pytest.raises(AnalysisFailed):
         analysis_run(spec, WORLD_AS_OF, code, run_paths)
@@ -400,7 +539,7 @@ def test_a_run_that_stops_before_its_end_is_still_found_by_retention(
     def checking_fails(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    code = _script(tmp_path, DISCLOSIVE)
+    code = _script(tmp_path, PASSING)
     monkeypatch.setattr(analyse, "check_outputs", checking_fails)
     with pytest.raises(AnalysisFailed):
         analysis_run(world["spec"], WORLD_AS_OF, code, run_paths)
@@ -420,9 +559,12 @@ def test_a_run_that_stops_before_its_end_is_still_found_by_retention(
 
 
 def test_a_full_disk_while_a_steward_releases_an_output_publishes_nothing_and_leaves_nothing(
-    disclosive_run, run_paths, tmp_path, monkeypatch
+    world, disclosive_run, run_paths, tmp_path, monkeypatch
 ):
     result, _ = disclosive_run
+    (json_label,) = [c for c in result.checks if c.name == "json_label.csv"]
+    reason = "the labels were read and hold no data of persons"
+    specs = world["spec"].parent
     run_paths.roster.parent.mkdir(parents=True, exist_ok=True)
     run_paths.roster.write_text(yaml.safe_dump({"staff": {login(): {"roles": [STEWARD_ROLE]}}}))
     os.chmod(run_paths.roster, 0o644)
@@ -438,10 +580,10 @@ def test_a_full_disk_while_a_steward_releases_an_output_publishes_nothing_and_le
 
     monkeypatch.setattr(analyse, "write_json", disk_full_at_the_manifest)
     with pytest.raises(AnalysisFailed, match="OSError"):
-        release_withheld(run_paths, result.run, "three_persons.csv", "agreed", tmp_path)
+        release_withheld(run_paths, result.run, json_label.number, reason, specs)
     monkeypatch.undo()
     assert steward_folders() == []  # neither published nor left as a staging folder
-    target = release_withheld(run_paths, result.run, "three_persons.csv", "agreed", tmp_path)
+    target = release_withheld(run_paths, result.run, json_label.number, reason, specs)
     assert steward_folders() == [target]
 
 

@@ -3,6 +3,7 @@ researcher API wrote is checked exactly; anything else, or anything changed sinc
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import polars as pl
@@ -11,119 +12,141 @@ import yaml
 from pydantic import ValidationError
 
 from flows.child import notebook_script
-from flows.output_checking import RELEASED, WITHHELD, check_outputs
+from flows.output_checking import RELEASED, WITHHELD, Persons, Workspace, check_outputs
 from flows.settings import SPECS_DIR
 from researcher import outputs
 from specs.codebook import output_checks_markdown
 from specs.load import load_spec
 from specs.model import OutputChecks, Spec
+from transforms.identifiers import HEX_DIGITS, PSEUDONYM_LETTER_SET, WIDTH
 
-PSEUDONYMS = pl.Series("person_id", ["abcdefghijklmnopabcd", "ponmlkjihgfedcbaponm"])
+LETTERS = str.maketrans(HEX_DIGITS, PSEUDONYM_LETTER_SET)
+PSEUDONYMS = pl.Series(
+    "person_id",
+    [hashlib.sha256(str(i).encode()).hexdigest()[:WIDTH].translate(LETTERS) for i in range(60)],
+)
 
 
 @pytest.fixture
 def out(tmp_path, monkeypatch) -> Path:
     folder = tmp_path / "outputs"
     monkeypatch.setenv(outputs.OUTPUT_VARIABLE, str(folder))
+    monkeypatch.setenv(outputs.ONPREM_VARIABLE, "1")
     return folder
 
 
-def _people(count: int) -> pl.DataFrame:
-    return pl.DataFrame(
-        {"person_id": [f"p{i:04d}" for i in range(count)], "sex": ["F", "M"] * (count // 2)}
-    )
+@pytest.fixture
+def panel(tmp_path) -> pl.LazyFrame:
+    """A workspace of one panel: 60 persons, their sex, group and wage."""
+    folder = tmp_path / "workspace"
+    folder.mkdir()
+    pl.DataFrame(
+        {
+            "person_id": PSEUDONYMS,
+            "sex": ["F", "M"] * 30,
+            "group": ["a"] * 57 + ["b"] * 3,
+            "wage": [1_000.0 + 10 * i for i in range(60)],
+            "one": [1.0] * 60,
+        }
+    ).write_parquet(folder / "people.parquet")
+    return pl.scan_parquet(folder / "people.parquet")
 
 
-def _checked(out: Path, rules: OutputChecks | None = None) -> dict[str, tuple[str, str]]:
-    found = check_outputs(out, PSEUDONYMS, rules or OutputChecks(round_counts_to=1))
+def _checked(
+    out: Path, panel: pl.LazyFrame, rules: OutputChecks | None = None, ledger=None
+) -> dict[str, tuple[str, str]]:
+    path = Path(_scanned(panel))
+    workspace = Workspace({path.name: path}, Persons(PSEUDONYMS), str(path.parent))
+    found, _ = check_outputs(out, workspace, rules or OutputChecks(round_counts_to=1), ledger)
     return {c.name: (c.outcome, c.reason) for c in found}
 
 
-def test_a_table_changed_after_the_api_wrote_it_is_withheld(out):
-    path = outputs.save_table(outputs.count_table(_people(40), ["sex"]), "by_sex")
-    assert _checked(out)["by_sex.csv"] == (RELEASED, "every cell passes")
-    path.write_text(path.read_text().replace("20", "21"))
-    assert _checked(out)["by_sex.csv"] == (
-        WITHHELD,
-        "unchecked: changed after rex's researcher API wrote it",
-    )
+def _scanned(panel: pl.LazyFrame) -> str:
+    import json
+
+    plan = json.loads(outputs.plan_of(panel))
+    return plan["Scan"]["sources"]["Paths"][0]["inner"]
 
 
-def test_a_table_whose_counts_are_not_the_recorded_persons_is_withheld(out):
-    honest = outputs.count_table(_people(40), ["sex"])
-    forged = outputs.CheckedTable(honest.table.with_columns(pl.col("persons") * 10), honest.cells)
-    outputs.save_table(forged, "forged")
-    assert _checked(out)["forged.csv"][1].startswith("unchecked: its counts are not the persons")
+def test_rex_makes_the_table_itself_and_nothing_the_code_computed_counts(out, panel):
+    declared = outputs.count_table(panel, ["sex"])
+    # on premise the API writes only the declaration; the code's own result stays with it
+    outputs.save_table(declared, "by_sex")
+    assert not (out / "by_sex.csv").exists()
+    assert _checked(out, panel)["by_sex.csv"] == (RELEASED, "every cell passes")
 
 
-def test_a_file_written_otherwise_is_unchecked_and_withheld(out):
+def test_a_file_the_code_wrote_is_unchecked_whatever_it_says_of_itself(out, panel):
     out.mkdir()
-    _people(40).group_by("sex").len().write_csv(out / "by_hand.csv")
-    (out / "sub").mkdir()
-    (out / "sub" / "notes.txt").write_text("counts look fine")
-    checked = _checked(out)
+    panel.collect().group_by("sex").len().write_csv(out / "by_hand.csv")
+    (out / outputs.REQUESTS).mkdir()
+    (out / outputs.REQUESTS / "forged.csv.json").write_text('{"kind": "table", "cells": 100}')
+    (out / "forged.csv").write_text("sex,persons\nF,100\n")
+    checked = _checked(out, panel)
     assert checked["by_hand.csv"] == (
         WITHHELD,
-        "unchecked: not written with rex's researcher API (researcher.outputs)",
+        "unchecked: written by the code, not computed by rex: only a reviewer may let it out",
     )
-    assert checked["sub/notes.txt"][0] == WITHHELD
+    assert checked["forged.csv"][0] == WITHHELD
 
 
-def test_a_pseudonym_anywhere_in_a_file_makes_it_person_level(out):
+def test_a_pseudonym_anywhere_in_a_file_makes_it_person_level(out, panel):
     out.mkdir()
     (out / "note.md").write_text(f"look at {PSEUDONYMS[0]} again\n")
-    assert _checked(out)["note.md"] == (
+    assert _checked(out, panel)["note.md"] == (
         WITHHELD,
         "person-level: it names persons of the workspace (1 pseudonyms in its text)",
     )
 
 
-def test_estimates_need_the_threshold_of_persons_and_of_degrees_of_freedom(out):
-    coefficients = pl.DataFrame({"term": ["intercept", "age"], "estimate": [1.5, 0.02]})
-    outputs.save_estimates(coefficients, "model_ok", persons=500, residual_dof=498)
-    outputs.save_estimates(coefficients, "model_thin", persons=12, residual_dof=3)
-    checked = _checked(out)
-    assert checked["model_ok.csv"] == (RELEASED, "fitted on 500 persons")
-    assert checked["model_thin.csv"] == (
+def test_rex_fits_the_models_and_measures_persons_and_predictors_itself(out, panel):
+    outputs.save_table(outputs.model(panel, "wage", ["sex"]), "by_sex")
+    # a dummy for one person: intercept plus its coefficient would be her wage
+    singled = panel.with_columns((pl.col("person_id") == PSEUDONYMS[0]).alias("target"))
+    outputs.save_table(outputs.model(singled, "wage", ["sex", "target"]), "singled")
+    outputs.save_table(outputs.model(panel.head(8), "wage", ["sex"]), "thin")
+    checked = _checked(out, panel)
+    assert checked["by_sex.csv"] == (RELEASED, "fitted by rex on 60 persons")
+    assert checked["singled.csv"] == (
         WITHHELD,
-        "fitted on 12 persons with 3 residual degrees of freedom; at least 10 of each are needed",
+        "1 of its predictors single out fewer than 10 persons (their coefficients would be "
+        "those persons' values)",
     )
+    assert checked["thin.csv"][1].startswith("fitted by rex on 8 persons")
 
 
-def test_a_plot_leaves_only_when_its_tables_leave_with_no_cell_suppressed(out):
-    import matplotlib
-
-    matplotlib.use("Agg")
+def test_a_plot_is_drawn_by_rex_and_a_figure_of_the_codes_is_unchecked(out, panel):
     import matplotlib.pyplot as plt
 
-    full = outputs.save_table(outputs.count_table(_people(40), ["sex"]), "full")
-    thin = _people(40).with_columns(
-        pl.when(pl.int_range(pl.len()) < 3).then(pl.lit("x")).otherwise(pl.lit("y")).alias("g")
-    )
-    partly = outputs.save_table(outputs.count_table(thin, ["g"]), "partly")
+    table = outputs.count_table(panel, ["sex"])
+    outputs.save_plot(outputs.line_plot(table, "sex", "persons"), "drawn")
     figure, _ = plt.subplots()
-    outputs.save_plot(figure, "from_full", [full])
-    outputs.save_plot(figure, "from_partly", [partly])
-    outputs.save_plot(figure, "from_nothing", [])
-    checked = _checked(out)
-    assert checked["from_full.png"] == (RELEASED, "drawn from full.csv")
-    assert checked["from_partly.png"] == (
-        WITHHELD,
-        "drawn from 'partly.csv', of which 1 cells are suppressed",
-    )
-    assert checked["from_nothing.png"][0] == WITHHELD
+    outputs.save_figure(figure, "own")
+    checked = _checked(out, panel)
+    assert checked["drawn.png"] == (RELEASED, "drawn by rex from its table as it may leave")
+    assert checked["own.png"][1].startswith("unchecked: written by the code")
 
 
-def test_a_magnitude_table_by_person_is_person_level(out):
-    people = _people(40).with_columns(pl.lit(2.5).alias("days"))
-    outputs.save_table(outputs.magnitude_table(people, ["person_id"], "days", "sum"), "per_person")
-    outcome, reason = _checked(out)["per_person.csv"]
+def test_a_magnitude_table_by_person_is_person_level(out, panel):
+    outputs.save_table(outputs.magnitude_table(panel, ["person_id"], "wage", "sum"), "per_person")
+    outcome, reason = _checked(out, panel)["per_person.csv"]
     assert outcome == WITHHELD and reason.startswith("person-level")
 
 
-def test_an_unknown_statistic_is_refused_naming_the_expected_ones():
-    with pytest.raises(ValueError, match="expected one of sum, mean, median"):
-        outputs.magnitude_table(_people(4), ["sex"], "person_id", "mode")
+def test_a_query_with_python_in_it_is_not_run(out, panel):
+    udf = panel.with_columns(pl.col("wage").map_elements(lambda w: w * 2, return_dtype=pl.Float64))
+    outputs.save_table(outputs.magnitude_table(udf, ["sex"], "wage", "mean"), "udf")
+    memory = pl.LazyFrame({"person_id": PSEUDONYMS, "sex": ["F"] * 60})
+    outputs.save_table(outputs.count_table(memory, ["sex"]), "memory")
+    checked = _checked(out, panel)
+    assert checked["udf.csv"][1].startswith("unchecked: rex cannot run its declared query")
+    assert "Python" in checked["udf.csv"][1]
+    assert checked["memory.csv"][1].startswith("unchecked: rex cannot run its declared query")
+
+
+def test_an_unknown_statistic_is_refused_naming_the_expected_ones(panel):
+    with pytest.raises(ValueError, match="or one of sum, mean, median"):
+        outputs.magnitude_table(panel, ["sex"], "wage", "mode")
 
 
 def test_a_notebook_runs_as_its_code_cells_without_magics():

@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from researcher.outputs import count_table, magnitude_table
+from researcher.tables import Tabulated, tabulate
 from specs.model import OutputChecks
-from transforms.output_checks import CellOutcome, cell_outcomes, released_table, rounded
+from transforms import output_checks
+from transforms.output_checks import CellOutcome, released_table, rounded
 from transforms.person_level import cells_are_persons, pseudonym_columns
 
 RULES = OutputChecks()  # ACRO's and OpenSAFELY's defaults: 10 persons, (2, 0.9), p 0.1, round 5
@@ -19,6 +20,18 @@ RULES = OutputChecks()  # ACRO's and OpenSAFELY's defaults: 10 persons, (2, 0.9)
 
 def _persons(prefix: str, count: int) -> list[str]:
     return [f"{prefix}{i:03d}" for i in range(count)]
+
+
+def count_table(frame: pl.DataFrame, by: list[str], levels=None) -> Tabulated:
+    return tabulate(frame, by, levels=levels)
+
+
+def magnitude_table(frame: pl.DataFrame, by: list[str], value: str, statistic: str) -> Tabulated:
+    return tabulate(frame, by, statistic, value)
+
+
+def cell_outcomes(cells: pl.DataFrame, rules: OutputChecks) -> pl.DataFrame:
+    return output_checks.cell_outcomes(cells.cast(output_checks.CELL_SCHEMA), rules)
 
 
 def test_defaults_are_acros_threshold_and_dominance_and_opensafelys_rounding():
@@ -40,16 +53,17 @@ def test_count_cells_below_the_threshold_and_zeros_are_suppressed_and_the_rest_r
     )
     checked = count_table(frame, ["sex"], levels={"sex": ["F", "M", "X", "Y"]})
     outcomes = cell_outcomes(checked.cells, RULES)
+    # every count is rounded, a multiple already or not
     assert outcomes["outcome"].to_list() == [
-        CellOutcome.RELEASED,
+        CellOutcome.ROUNDED,
         CellOutcome.ROUNDED,
         CellOutcome.FEW_PERSONS,
         CellOutcome.ZERO,
     ]
-    released = released_table(checked.table, outcomes, RULES)
+    released = released_table(checked.table, outcomes)
     assert released.to_dicts() == [
         {"sex": "F", "persons": 25, "persons_check": ""},
-        {"sex": "M", "persons": 10, "persons_check": "rounded"},
+        {"sex": "M", "persons": 10, "persons_check": ""},
         # the released table does not tell the few persons of X from the nobody of Y
         {"sex": "X", "persons": None, "persons_check": "suppressed"},
         {"sex": "Y", "persons": None, "persons_check": "suppressed"},
@@ -62,7 +76,7 @@ def test_zeros_are_released_when_the_spec_says_so():
     checked = count_table(frame, ["sex"], levels={"sex": ["F", "M"]})
     outcomes = cell_outcomes(checked.cells, rules)
     assert outcomes["outcome"].to_list() == [CellOutcome.RELEASED, CellOutcome.RELEASED]
-    assert released_table(checked.table, outcomes, rules) is checked.table
+    assert released_table(checked.table, outcomes) is checked.table
 
 
 def test_a_mean_dominated_by_one_person_is_suppressed():
@@ -71,8 +85,8 @@ def test_a_mean_dominated_by_one_person_is_suppressed():
     checked = magnitude_table(frame, ["group"], "wage", "mean")
     outcomes = cell_outcomes(checked.cells, RULES)
     by_column = dict(zip(outcomes["column"], outcomes["outcome"], strict=True))
-    assert by_column == {"persons": CellOutcome.RELEASED, "mean_wage": CellOutcome.DOMINANCE}
-    released = released_table(checked.table, outcomes, RULES)
+    assert by_column == {"persons": CellOutcome.ROUNDED, "mean_wage": CellOutcome.DOMINANCE}
+    released = released_table(checked.table, outcomes)
     assert released.row(0, named=True)["mean_wage"] is None
 
 
@@ -149,7 +163,7 @@ def test_no_released_cell_rests_on_fewer_persons_than_the_threshold(rows, rules)
     frame = _frame(rows)
     checked = count_table(frame, ["cell"], levels={"cell": ["a", "b", "c", "d"]})
     outcomes = cell_outcomes(checked.cells, rules)
-    released = released_table(checked.table, outcomes, rules)
+    released = released_table(checked.table, outcomes)
     truth = frame.group_by("cell").agg(pl.col("person_id").n_unique().alias("true_persons"))
     shown = released.join(truth, on="cell", how="left").filter(pl.col("persons").is_not_null())
     true_persons = shown["true_persons"].fill_null(0)
@@ -161,12 +175,12 @@ def test_no_released_cell_rests_on_fewer_persons_than_the_threshold(rows, rules)
 
 
 @settings(max_examples=150, deadline=None)
-@given(rows=contributions, rules=rules, statistic=st.sampled_from(["sum", "mean"]))
+@given(rows=contributions, rules=rules, statistic=st.sampled_from(["sum", "mean", "median"]))
 def test_no_released_magnitude_cell_fails_a_dominance_rule(rows, rules, statistic):
     frame = _frame(rows)
     checked = magnitude_table(frame, ["cell"], "value", statistic)
     outcomes = cell_outcomes(checked.cells, rules)
-    released = released_table(checked.table, outcomes, rules)
+    released = released_table(checked.table, outcomes)
     value = f"{statistic}_value"
     # recomputed from the rows, independently of the recorded cells
     per_person = frame.group_by("cell", "person_id").agg(pl.col("value").sum().abs().alias("c"))
@@ -185,10 +199,59 @@ def test_no_released_magnitude_cell_fails_a_dominance_rule(rows, rules, statisti
 
 
 @pytest.mark.parametrize("statistic", ["median", "p90"])
-def test_percentiles_are_checked_by_the_threshold_alone(statistic):
+def test_percentiles_get_the_dominance_rules_sums_get(statistic):
     frame = pl.DataFrame(
         {"person_id": _persons("p", 12), "group": ["a"] * 12, "wage": [1.0] * 11 + [1e9]}
     )
     outcomes = cell_outcomes(magnitude_table(frame, ["group"], "wage", statistic).cells, RULES)
     value_cells = outcomes.filter(pl.col("column") == f"{statistic}_wage")
-    assert value_cells["outcome"].to_list() == [CellOutcome.RELEASED]
+    assert value_cells["outcome"].to_list() == [CellOutcome.DOMINANCE]
+
+
+@pytest.mark.parametrize("statistic", ["median", "p10", "p90"])
+def test_a_percentile_that_is_one_persons_value_is_suppressed(statistic):
+    # 11 persons: the median, p10 and p90 fall each on one person's exact wage
+    wages = [30_000.0 + 1_000 * i for i in range(11)]
+    frame = pl.DataFrame({"person_id": _persons("p", 11), "group": ["a"] * 11, "wage": wages})
+    outcomes = cell_outcomes(magnitude_table(frame, ["group"], "wage", statistic).cells, RULES)
+    value_cells = outcomes.filter(pl.col("column") == f"{statistic}_wage")
+    assert value_cells["outcome"].to_list() == [CellOutcome.EXACT]
+    # between two persons' values, a percentile is nobody's
+    even = pl.DataFrame(
+        {"person_id": _persons("p", 12), "group": ["a"] * 12, "wage": [*wages, 41_000.0]}
+    )
+    median = cell_outcomes(magnitude_table(even, ["group"], "wage", "median").cells, RULES)
+    assert median.filter(pl.col("column") == "median_wage")["outcome"].to_list() == [
+        CellOutcome.RELEASED
+    ]
+
+
+def test_a_sum_of_ones_is_rounded_as_a_count_and_a_mean_of_ones_and_zeros_as_a_share():
+    frame = pl.DataFrame(
+        {
+            "person_id": _persons("p", 23),
+            "band": ["18-29"] * 23,
+            "one": [1.0] * 23,
+            "flag": [1.0] * 7 + [0.0] * 16,
+        }
+    )
+    summed = magnitude_table(frame, ["band"], "one", "sum")
+    released = released_table(summed.table, cell_outcomes(summed.cells, RULES))
+    assert released["sum_one"].to_list() == [25.0]
+    share = magnitude_table(frame, ["band"], "flag", "mean")
+    released = released_table(share.table, cell_outcomes(share.cells, RULES))
+    assert released["mean_flag"].to_list() == [pytest.approx(5 / 25)]
+
+
+@settings(max_examples=100, deadline=None)
+@given(tens=st.integers(2, 40), residue=st.integers(0, 4), base=st.sampled_from([3, 5, 10]))
+def test_rounding_says_nothing_of_the_residue(tens, residue, base):
+    """Whether a count was a multiple already shows nowhere: the released table of a count is
+    the same columns, the same check text, and the rounded value whatever its residue."""
+    rules = OutputChecks(round_counts_to=base, min_persons=1)
+    count = tens * base + residue % base
+    frame = pl.DataFrame({"person_id": _persons("p", count), "group": ["a"] * count})
+    checked = count_table(frame, ["group"])
+    released = released_table(checked.table, cell_outcomes(checked.cells, rules))
+    assert released.columns == ["group", "persons"]
+    assert released["persons"].to_list() == [((count + base // 2) // base) * base]

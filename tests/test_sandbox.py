@@ -74,8 +74,8 @@ attempt("uid", os.getuid)
 
 # a link to the key, and a record that calls it a plot
 os.symlink(targets["key"], out / "figure.png")
-(out / outputs.RECORDS).mkdir(exist_ok=True)
-(out / outputs.RECORDS / "figure.png.json").write_text(json.dumps({"kind": "plot"}))
+(out / outputs.REQUESTS).mkdir(exist_ok=True)
+(out / outputs.REQUESTS / "figure.png.json").write_text(json.dumps({"kind": "plot"}))
 
 # a process that leaves the run's session and group, to write after the checks
 if os.fork() == 0:
@@ -87,7 +87,7 @@ if os.fork() == 0:
         os._exit(0)
     os._exit(0)
 
-people = pl.read_parquet(workspace / "persons.parquet")
+people = pl.scan_parquet(workspace / "persons.parquet")
 outputs.save_table(outputs.count_table(people, ["in_sample"]), "marks")
 (out / "attempts.json").write_text(json.dumps(got))
 """
@@ -147,7 +147,10 @@ def test_rexs_environment_and_the_key_are_out_of_reach(attack, world):
 def test_a_link_to_the_key_is_not_taken_and_nothing_is_published_for_it(attack, world):
     result = attack["result"]
     assert not (result.run_folder / "outputs" / "figure.png").exists()
-    assert "figure.png" not in {c.name for c in result.checks}
+    # its forged declaration is not one rex's API writes: nothing of it is taken
+    assert all(
+        c.outcome == "withheld" and not c.computed for c in result.checks if c.name == "figure.png"
+    )
     assert not (result.published / "figure.png").exists()
     report = json.loads((result.run_folder / "run.json").read_text())
     assert report["not_taken"] == {"not a regular file (a link, a device, a pipe or a socket)": 1}
@@ -215,7 +218,8 @@ def test_the_workspace_is_mounted_read_only(attack, world):
         assert attempts[f"{name}.error"] in {"OSError", "PermissionError"}, name
     assert alterations(world["onprem"].folder) == []
     assert attack["result"].failure is None  # the run itself went on, and its table came out
-    assert (attack["result"].published / "marks.csv").is_file()
+    (marks,) = [c for c in attack["result"].checks if c.name == "marks.csv"]
+    assert (attack["result"].published / marks.released_name).is_file()
 
 
 def _spec(world, folder: Path, **analysis) -> Path:
@@ -296,7 +300,7 @@ def test_outputs_past_their_limits_stop_the_run_and_what_was_written_is_still_re
     assert "more than 20 files and folders" in result.failure
     assert result.seconds < 25 and result.published is None
     record = json.loads((result.run_folder / "run.json").read_text())
-    assert "early.txt" in {o["file"] for o in record["outputs"]}  # checked, withheld, not lost
+    assert "early.txt" in {o["name"] for o in record["outputs"]}  # checked, withheld, not lost
     assert len(record["outputs"]) <= 20
     assert audit.read(paths.audit_log)[-1]["event"] == "failure"
 
@@ -339,10 +343,8 @@ def test_a_steward_cannot_release_an_output_that_changed_after_its_check(world, 
             import os
             from pathlib import Path
             import polars as pl
-            from researcher import outputs
-            people = pl.read_parquet(Path(os.environ["REX_RELEASE"]) / "persons.parquet")
-            three = people.head(3).with_columns(pl.lit("selected").alias("group"))
-            outputs.save_table(outputs.count_table(three, ["group"]), "three_persons")
+            out = Path(os.environ["REX_OUTPUT"])
+            pl.DataFrame({"group": ["selected"], "persons": [3]}).write_csv(out / "three.csv")
             """
         )
     )
@@ -350,12 +352,14 @@ def test_a_steward_cannot_release_an_output_that_changed_after_its_check(world, 
     paths.roster.parent.mkdir(parents=True)
     paths.roster.write_text(yaml.safe_dump({"staff": {login(): {"roles": ["data steward, KSZ"]}}}))
     os.chmod(paths.roster, 0o644)
-    kept = result.run_folder / "outputs" / "three_persons.csv"
+    kept = result.run_folder / "outputs" / "three.csv"
     os.chmod(kept, 0o644)
     ids = pl.read_parquet(world["onprem"].folder / "persons.parquet")["person_id"].head(3)
     kept.write_text("group,persons\n" + "\n".join(f"{i},1" for i in ids) + "\n")
     with pytest.raises(AnalysisRefused, match="not the file that was checked"):
-        release_withheld(paths, result.run, "three_persons.csv", "agreed", world["spec"].parent)
+        release_withheld(
+            paths, result.run, 1, "the table was read and holds no person", world["spec"].parent
+        )
 
 
 PROBE = """

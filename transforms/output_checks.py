@@ -1,22 +1,27 @@
 """Statistical disclosure control of an analysis run's tables: which cells may leave.
 
-A checked table comes with its cells (one row per table row and value column: the statistic,
-the persons who contribute, their total, and the two largest contributions of one person), as
-the researchers' API (`researcher.tables`) records them while it makes the table. The rules are
-the spec's `output_checks` (specs.model.OutputChecks):
+rex makes every table it checks itself (researcher.tables, on its own run of the declared
+query), and with it the cells: one row per table row and value column, with the statistic, the
+persons who contribute, their total, the two largest contributions of one person, the rows,
+whether the cell is in effect a count, and whether a percentile is one person's value. The
+rules are the spec's `output_checks` (specs.model.OutputChecks):
 
 - a cell of fewer than `min_persons` persons is suppressed (ACRO's threshold; OpenSAFELY's
   redaction of counts of 7 or fewer);
 - a count of zero is suppressed unless the spec releases zeros (ACRO: zeros are disclosive);
-- a magnitude cell is suppressed if its `dominance_n` largest contributions exceed `dominance_k`
-  of its total ((n, k) rule), or if its total less the two largest is below `p_ratio` of the
-  largest (p-ratio rule: the second largest contributor would learn the largest within p);
-- released counts are rounded to the nearest multiple of `round_counts_to` (OpenSAFELY).
+- a magnitude cell (a sum, a mean or a percentile, as ACRO applies them to any aggregation) is
+  suppressed if its `dominance_n` largest contributions exceed `dominance_k` of its total
+  ((n, k) rule), or if its total less the two largest is below `p_ratio` of the largest
+  (p-ratio rule: the second largest contributor would learn the largest within p);
+- a percentile that equals one of the values it is taken of is suppressed: it is that person's;
+- every count, and every sum of whole numbers or mean of zeros and ones (in effect a count or
+  a share of persons), is rounded to the nearest multiple of `round_counts_to`, the same way
+  whether or not it was a multiple already, and nothing in the released table says which were:
+  its `_check` columns say only which cells are suppressed.
 
 Dominance is measured on absolute contributions, so a negative amount cannot hide a dominant
-one. Percentiles are checked by the threshold alone (as ACRO does): no contribution sums to them.
-There is no secondary suppression: the tables the API makes hold no margins, so a suppressed
-cell cannot be recovered by subtraction within the table.
+one. Differences between cells, of one table or of several (margins, totals, overlapping
+groups) are the disclosure ledger's (transforms.ledger).
 """
 
 from __future__ import annotations
@@ -34,12 +39,18 @@ PERSONS = "persons"
 TOTAL = "total"
 LARGEST = "largest"
 SECOND = "second"
+ROWS = "rows"
+COUNTLIKE = "countlike"
+EXACT = "exact"
 OUTCOME = "outcome"
+# what a released value becomes: a count rounded, or None for the table's own value
+ROUNDED_VALUE = "rounded_value"
 
 COUNT = "count"
-# statistics whose value is made of the persons' contributions, which dominance rules apply to
 ADDITIVE = frozenset({"sum", "mean"})
 PERCENTILES = frozenset({"median", "p10", "p25", "p75", "p90"})
+# statistics whose value is made of the persons' contributions, which dominance rules apply to
+MAGNITUDES = ADDITIVE | PERCENTILES
 STATISTICS = frozenset({COUNT, *ADDITIVE, *PERCENTILES})
 
 CELL_SCHEMA = {
@@ -50,6 +61,9 @@ CELL_SCHEMA = {
     TOTAL: pl.Float64,
     LARGEST: pl.Float64,
     SECOND: pl.Float64,
+    ROWS: pl.Int64,
+    COUNTLIKE: pl.Boolean,
+    EXACT: pl.Boolean,
 }
 
 
@@ -64,6 +78,11 @@ class CellOutcome(StrEnum):
     ZERO = "suppressed: a zero count"
     DOMINANCE = "suppressed: dominated by its largest contributors ((n, k) rule)"
     P_RATIO = "suppressed: its largest contribution can be estimated closely (p-ratio rule)"
+    EXACT = "suppressed: a percentile that is one person's value"
+    DIFFERENCE = (
+        "suppressed: other released cells would give it back by difference (disclosure ledger)"
+    )
+    LEFT_OUT = "suppressed: a row of fewer persons than the threshold, left out with its labels"
 
     @property
     def suppressed(self) -> bool:
@@ -71,11 +90,13 @@ class CellOutcome(StrEnum):
 
 
 def cell_outcomes(cells: pl.DataFrame, rules: OutputChecks) -> pl.DataFrame:
-    """The cells with the outcome of each (`outcome`), the first rule that suppresses it."""
+    """The cells with the outcome of each (`outcome`), the first rule that suppresses it, and
+    the value a count (or a count in effect) is released as (`rounded_value`)."""
     persons, total = pl.col(PERSONS), pl.col(TOTAL)
     largest, second = pl.col(LARGEST).abs(), pl.col(SECOND).abs()
     is_count = pl.col(STATISTIC) == COUNT
-    additive = pl.col(STATISTIC).is_in(list(ADDITIVE))
+    magnitude = pl.col(STATISTIC).is_in(list(MAGNITUDES))
+    countlike = pl.col(COUNTLIKE) & (is_count | pl.col(STATISTIC).is_in(list(ADDITIVE)))
     # the n largest absolute contributions: the two recorded, and for n > 2 a bound (each of the
     # others is at most the second): suppressing on the bound errs on the side of suppressing
     top_n = largest if rules.dominance_n == 1 else largest + second * (rules.dominance_n - 1)
@@ -86,15 +107,34 @@ def cell_outcomes(cells: pl.DataFrame, rules: OutputChecks) -> pl.DataFrame:
         .then(pl.lit(CellOutcome.ZERO.value))
         .when(~zero & (persons < rules.min_persons))
         .then(pl.lit(CellOutcome.FEW_PERSONS.value))
-        .when(additive & (top_n > rules.dominance_k * absolute_total))
+        .when(magnitude & (top_n > rules.dominance_k * absolute_total))
         .then(pl.lit(CellOutcome.DOMINANCE.value))
-        .when(additive & (absolute_total - largest - second < rules.p_ratio * largest))
+        .when(magnitude & (absolute_total - largest - second < rules.p_ratio * largest))
         .then(pl.lit(CellOutcome.P_RATIO.value))
-        .when(is_count & (persons % rules.round_counts_to != 0))
+        .when(pl.col(STATISTIC).is_in(list(PERCENTILES)) & pl.col(EXACT))
+        .then(pl.lit(CellOutcome.EXACT.value))
+        .when(countlike & (rules.round_counts_to > 1))
         .then(pl.lit(CellOutcome.ROUNDED.value))
         .otherwise(pl.lit(CellOutcome.RELEASED.value))
     )
-    return cells.with_columns(outcome.alias(OUTCOME))
+    base = rules.round_counts_to
+    # a mean of zeros and ones is released as its rounded count over its rounded rows
+    value = (
+        pl.when(is_count)
+        .then(rounded(persons, base).cast(pl.Float64))
+        .when(pl.col(STATISTIC) == "sum")
+        .then(rounded(total.round().cast(pl.Int64), base).cast(pl.Float64))
+        .otherwise(
+            rounded(total.round().cast(pl.Int64), base).cast(pl.Float64)
+            / rounded(pl.col(ROWS), base).cast(pl.Float64)
+        )
+    )
+    return cells.with_columns(outcome.alias(OUTCOME)).with_columns(
+        pl.when(pl.col(OUTCOME) == CellOutcome.ROUNDED.value)
+        .then(value)
+        .otherwise(None)
+        .alias(ROUNDED_VALUE)
+    )
 
 
 def rounded(values: pl.Expr, base: int) -> pl.Expr:
@@ -102,12 +142,11 @@ def rounded(values: pl.Expr, base: int) -> pl.Expr:
     return ((values + base // 2) // base) * base
 
 
-def released_table(
-    table: pl.DataFrame, outcomes: pl.DataFrame, rules: OutputChecks
-) -> pl.DataFrame:
-    """The table as it may leave: suppressed cells emptied, counts rounded, and beside every
-    value column that changed a `<column>_check` column saying what was done to each cell.
-    A table with no cell changed comes back as it is."""
+def released_table(table: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
+    """The table as it may leave: suppressed cells emptied, counts (and counts in effect)
+    rounded, and beside every value column with a suppressed cell a `<column>_check` column
+    that says `suppressed` there and nothing elsewhere (not why, nor which were rounded). A
+    table with no cell changed comes back as it is."""
     changed = outcomes.filter(pl.col(OUTCOME) != CellOutcome.RELEASED.value)
     if changed.is_empty():
         return table
@@ -115,31 +154,21 @@ def released_table(
     columns: list[str] = []
     for name in table.columns:
         columns.append(name)
-        per_cell = outcomes.filter(pl.col(COLUMN) == name).select(ROW, OUTCOME)
+        per_cell = outcomes.filter(pl.col(COLUMN) == name).select(ROW, OUTCOME, ROUNDED_VALUE)
         if per_cell.is_empty() or name not in set(changed[COLUMN]):
             continue
-        check = f"{name}_check"
-        indexed = indexed.join(per_cell.rename({OUTCOME: check}), on=ROW, how="left")
-        suppressed = pl.col(check).str.starts_with("suppressed")
-        value = pl.col(name)
-        is_rounded = pl.col(check) == CellOutcome.ROUNDED.value
-        kept = (
-            pl.when(is_rounded).then(rounded(value, rules.round_counts_to)).otherwise(value)
-            if table.schema[name].is_integer()
-            else value
-        )
-        # the released column says only that a cell was suppressed, not why: which rule
-        # suppressed it would tell an empty cell from one of a few persons (or a dominated one)
+        indexed = indexed.join(per_cell, on=ROW, how="left")
+        suppressed = pl.col(OUTCOME).str.starts_with("suppressed").fill_null(False)
+        kept = pl.coalesce(pl.col(ROUNDED_VALUE), pl.col(name).cast(pl.Float64))
         indexed = indexed.with_columns(
             pl.when(suppressed).then(None).otherwise(kept).cast(table.schema[name]).alias(name),
-            pl.when(pl.col(check) == CellOutcome.RELEASED.value)
-            .then(pl.lit(""))
-            .when(suppressed)
+            pl.when(suppressed)
             .then(pl.lit(SUPPRESSED))
-            .otherwise(pl.col(check))
-            .alias(check),
-        )
-        columns.append(check)
+            .otherwise(pl.lit(""))
+            .alias(f"{name}_check"),
+        ).drop(OUTCOME, ROUNDED_VALUE)
+        if indexed[f"{name}_check"].eq(SUPPRESSED).any():
+            columns.append(f"{name}_check")
     return indexed.sort(ROW).select(columns)
 
 
