@@ -826,8 +826,9 @@ def analyse_run(
     except (*REFUSALS, AnalysisFailed) as error:
         _fail(str(error) if isinstance(error, AnalysisFailed) else f"refused: {error}")
         return
-    rows = [(c.name, c.kind, c.outcome, c.reason) for c in result.checks]
-    _steps_table(f"outputs of run {result.run}", rows, ("file", "kind", "outcome", "reason"))
+    # by number: a name the code chose could carry anything (the run's folder maps them)
+    rows = [(str(c.number), c.kind, c.outcome, c.reason) for c in result.checks]
+    _steps_table(f"outputs of run {result.run}", rows, ("output", "kind", "outcome", "reason"))
     typer.echo(f"run folder (stays inside): {_shown(paths, str(result.run_folder))}")
     if result.published is not None:
         typer.echo(f"published: {result.published}")
