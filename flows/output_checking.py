@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
@@ -35,6 +36,7 @@ from typing import Any
 import polars as pl
 
 from flows.release import sha256_file
+from flows.sandbox import WORKSPACE as WORKSPACE_AT
 from researcher import drawing, tables
 from researcher.outputs import FORMAT, REQUESTS
 from specs.model import OutputChecks
@@ -47,7 +49,6 @@ WITHHELD = "withheld"
 TABULAR = frozenset({".csv", ".tsv", ".parquet"})
 # a declaration is a small JSON document; anything larger is not one
 REQUEST_BYTES = 4 << 20
-WORKSPACE_AT = "/workspace"
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,12 @@ def check_outputs(
         try:
             made = _compute(request, workspace, rules)
         except (plans.PlanRefused, ValueError, TypeError, KeyError) as error:
+            # (numpy's LinAlgError is a ValueError: a model rex cannot fit)
             reason = f"rex cannot run its declared query: {_said(error)}"
+            computed[number] = _unchecked(name, number, str(request.get("kind")), reason)
+            continue
+        except RecursionError:
+            reason = "rex cannot run its declared query: it is nested deeper than rex reads"
             computed[number] = _unchecked(name, number, str(request.get("kind")), reason)
             continue
         except pl.exceptions.PolarsError:
@@ -262,29 +268,34 @@ def _compute(
         if not isinstance(table_request, dict) or table_request.get("kind") != "table":
             raise ValueError("a plot is drawn from a declared table")
         return _compute({**table_request, "format": FORMAT}, workspace, rules)
+    if kind not in ("table", "estimates"):
+        raise ValueError("rex's API declares tables, estimates and plots only")
+    if request.get("person", tables.PERSON_ID) != tables.PERSON_ID:
+        raise plans.PlanRefused(f"persons are counted by the workspace's {tables.PERSON_ID}")
     plan = plans.checked(
         plans.parsed(str(request.get("plan"))), workspace.panels, workspace.mounted_at
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        frame = pl.LazyFrame.deserialize(BytesIO(json.dumps(plan).encode()), format="json")
-    person = str(request.get("person", tables.PERSON_ID))
+    person = tables.PERSON_ID
     if kind == "estimates":
-        return tables.fit(
-            frame,
-            str(request["outcome"]),
-            list(request["predictors"]),
-            str(request["model"]),
-            person,
-        )
-    if kind != "table":
-        raise ValueError("rex's API declares tables, estimates and plots only")
+        outcome, predictors = str(request["outcome"]), list(request["predictors"])
+
+        def rows_of(frame: pl.LazyFrame) -> pl.LazyFrame:
+            return tables.model_rows(frame, outcome, predictors, person)
+    else:
+        by, value = list(request["by"]), request.get("value")
+
+        def rows_of(frame: pl.LazyFrame) -> pl.LazyFrame:
+            return tables.table_rows(frame, by, value, person)
+
+    rows = _person_local_rows(plan, rows_of, workspace)
+    if kind == "estimates":
+        return tables.fit(rows, outcome, predictors, str(request["model"]), person)
     levels = request.get("levels")
     tabulated = tables.tabulate(
-        frame,
-        list(request["by"]),
+        rows,
+        by,
         str(request["statistic"]),
-        request.get("value"),
+        value,
         person,
         levels if isinstance(levels, dict) else None,
         str(request.get("name", tables.PERSONS)),
@@ -296,6 +307,37 @@ def _compute(
 
 # the run part of this run's cell ids while they are checked (the ledger keeps its run's id)
 THIS_RUN = "this"
+
+
+def _deserialised(plan: dict[str, Any]) -> pl.LazyFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # polars calls its JSON plans deprecated; rex reads them
+        return pl.LazyFrame.deserialize(BytesIO(json.dumps(plan).encode()), format="json")
+
+
+def _person_local_rows(
+    plan: dict[str, Any],
+    rows_of: Callable[[pl.LazyFrame], pl.LazyFrame],
+    workspace: Workspace,
+) -> pl.DataFrame:
+    """The rows the declaration is made of, from rex's run of the plan, refused unless each is
+    a person of the workspace's and the plan is person-local (transforms.plans)."""
+    person = tables.PERSON_ID
+    rows = rows_of(_deserialised(plan)).collect()
+    strangers = (
+        rows[person].is_null().sum() + (~rows[person].is_in(workspace.persons.ids.implode())).sum()
+    )
+    if strangers:
+        raise plans.PlanRefused(f"{strangers:,} of its rows are of no person of the workspace")
+    seed = secrets.randbits(63)
+    parts = [
+        rows_of(_deserialised(plans.split(plan, person, seed, part))).collect()
+        for part in range(plans.PARTS)
+    ]
+    moved = plans.person_local(rows, parts, person, seed)
+    if moved:
+        raise plans.PlanRefused(moved)
+    return rows
 
 
 def _cell_ids(number: int, run: str = "") -> pl.Expr:
@@ -370,6 +412,10 @@ def _finish_table(
     )
     held = int((row_persons > 0).sum())
     found = labels.findings(tabulated.labels, by, left_out, held)
+    if tabulated.constant:
+        # a constant from the code's literals (it may be a value it read): a reviewer's to judge
+        said = "its value is the same for every person: a number of the code's, not the data's"
+        found = labels.LabelFindings(review="; ".join(filter(None, [found.review, said])))
     if found.person_level:
         return _person_level(name, number, kind, found.person_level, True), none
     # rows of a few persons' labels are left out, and their cells with them
@@ -400,7 +446,7 @@ def _finish_table(
         ), none
     if found.review:
         # kept (never published as it is): a steward may release it having read its labels
-        reason = f"unchecked: its labels need a reviewer ({found.review})"
+        reason = f"unchecked: it needs a reviewer ({found.review})"
         return FileCheck(
             name, kind, WITHHELD, reason, counted, data, number=number, computed=True
         ), none
@@ -506,11 +552,6 @@ def identifiers_in_bytes(data: bytes, suffix: str, persons: Persons) -> str:
         found.append(f"{plain:,} pseudonyms in its text")
     found += [f"{n:,} {kind}" for kind, n in hits.items() if n]
     return "; ".join(found)
-
-
-def names(checks: Iterable[FileCheck]) -> dict[int, str]:
-    """Each output's number and the code's name for it (for the reviewer, inside only)."""
-    return {c.number: c.name for c in checks}
 
 
 def sha256_of(check: FileCheck, outputs: Path) -> str:

@@ -43,6 +43,8 @@ class Tabulated:
     cells: pl.DataFrame
     labels: pl.DataFrame
     members: pl.DataFrame
+    # a magnitude whose value is the same in every row: a number the code chose, not the data's
+    constant: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,16 +87,29 @@ def tabulate(
         raise ValueError("a count of persons takes no value column")
     if not by:
         raise ValueError("a table needs at least one column to be by")
-    lazy = frame.lazy()
-    wanted = [*by, person] + ([value] if value else [])
-    rows = lazy.select(list(dict.fromkeys(wanted)))
-    if value is not None:
-        rows = rows.filter(pl.col(value).is_not_null()).with_columns(pl.col(value).cast(pl.Float64))
-    collected = rows.collect()
+    collected = table_rows(frame, by, value, person).collect()
     if statistic == COUNT:
         return _count(collected, by, person, levels, name)
     assert value is not None
     return _magnitude(collected, by, value, statistic, person)
+
+
+def table_rows(
+    frame: pl.LazyFrame | pl.DataFrame, by: Sequence[str], value: str | None, person: str
+) -> pl.LazyFrame:
+    """The rows a table is made of: its labels, the person and the value (where there is one)."""
+    wanted = [*by, person] + ([value] if value else [])
+    rows = frame.lazy().select(list(dict.fromkeys(wanted)))
+    if value is None:
+        return rows
+    return rows.filter(pl.col(value).is_not_null()).with_columns(pl.col(value).cast(pl.Float64))
+
+
+def model_rows(
+    frame: pl.LazyFrame | pl.DataFrame, outcome: str, predictors: Sequence[str], person: str
+) -> pl.LazyFrame:
+    """The rows a model is fitted on: the person, the outcome and the predictors, none missing."""
+    return frame.lazy().select(list(dict.fromkeys([person, outcome, *predictors]))).drop_nulls()
 
 
 def _indexed(table: pl.DataFrame, by: list[str]) -> pl.DataFrame:
@@ -239,6 +254,7 @@ def _magnitude(
         pl.concat([count_cells, value_cells]).sort(ROW, "column"),
         _label_persons(rows, by, person),
         _members(rows, joined, by, person),
+        constant=rows.height > 1 and rows[value].n_unique() == 1,
     )
 
 
@@ -257,8 +273,7 @@ def fit(
     predictors = list(predictors)
     if not predictors:
         raise ValueError("a model needs at least one predictor")
-    rows = frame.lazy().select(list(dict.fromkeys([person, outcome, *predictors]))).drop_nulls()
-    data = rows.collect()
+    data = model_rows(frame, outcome, predictors, person).collect()
     text = [p for p in predictors if data.schema[p] in (pl.String, pl.Categorical, pl.Boolean)]
     design = data.select(pl.exclude(text)).drop(person, outcome)
     if text:

@@ -128,12 +128,21 @@ singled = people.filter(pl.col("wage").is_not_null()).with_columns(
 )
 outputs.save_table(outputs.model(singled, "wage", ["sex", "is_target"]), "dummy_per_person")
 # the median, p10 and p90 of an 11-person cell
-eleven = people.filter(pl.col("wage").is_not_null()).sort("person_id").head(11)
+eleven_ids = rows.filter(pl.col("wage").is_not_null())["person_id"].head(11).to_list()
+eleven = people.filter(pl.col("person_id").is_in(eleven_ids))
 eleven = eleven.with_columns(pl.lit("all").alias("group"))
 for statistic in ("median", "p10", "p90"):
     outputs.save_table(
         outputs.magnitude_table(eleven, ["sex"], "wage", statistic), f"{statistic}_of_eleven"
     )
+# one person's wage broadcast to every person's row, and a constant the code read
+target_wage = rows.filter(pl.col("person_id") == target)["wage"].item()
+broadcast = people.with_columns(
+    pl.col("wage").filter(pl.col("person_id") == target).first().alias("wage")
+)
+outputs.save_table(outputs.magnitude_table(broadcast, ["sex"], "wage", "mean"), "broadcast")
+constant = people.with_columns(pl.lit(target_wage).alias("wage"))
+outputs.save_table(outputs.magnitude_table(constant, ["sex"], "wage", "mean"), "constant")
 # pseudonyms in other encodings, written by the code
 ids = rows["person_id"].head(30)
 (out / "ids_upper.txt").write_text("\\n".join(i.upper() for i in ids))
@@ -238,7 +247,7 @@ def test_each_attack_of_the_issue_is_stopped_through_rex_analyse_run(disclosive_
     # labels: person records and 1-euro bins are person-level, JSON goes to a reviewer
     assert one("labels_are_persons.csv").person_level
     assert one("histogram.csv").person_level
-    assert one("json_label.csv").reason.startswith("unchecked: its labels need a reviewer")
+    assert one("json_label.csv").reason.startswith("unchecked: it needs a reviewer")
     assert one("json_label.csv").outcome == WITHHELD
     # the two sums of the men differ by one man: not both leave
     pair = [one("born_up_to.csv"), one("born_before.csv")]
@@ -268,6 +277,10 @@ def test_each_attack_of_the_issue_is_stopped_through_rex_analyse_run(disclosive_
     # a percentile that is one person's value is suppressed
     for statistic in ("median", "p10", "p90"):
         assert one(f"{statistic}_of_eleven.csv").outcome == WITHHELD
+    # one person's value moved into every row: not run; a constant: to a reviewer
+    assert "other persons' rows" in one("broadcast.csv").reason
+    assert "the same for every person" in one("constant.csv").reason
+    assert one("constant.csv").outcome == WITHHELD
     # queries rex will not run
     assert "Python" in one("python_in_query.csv").reason
     assert one("own_data.csv").reason.startswith("unchecked: rex cannot run")
@@ -649,3 +662,31 @@ def test_an_outputs_manifest_states_the_logs_head_and_the_log_is_checked_against
     )
     assert verified.exit_code == 0, verified.output
     assert "the log holds its head and its release entry" in verified.output
+
+
+def test_a_full_disk_while_rex_records_the_ledger_publishes_nothing_and_keeps_no_half_ledger(
+    world, run_paths, tmp_path, monkeypatch
+):
+    """Released cells missing from the ledger could be differenced later: a ledger that cannot
+    be written stops the run before anything is published."""
+    written = audit.write_atomically
+
+    def disk_full_at_the_ledger(path, data):
+        if path.name == analyse.LEDGER:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return written(path, data)
+
+    code = _script(tmp_path, PASSING)
+    monkeypatch.setattr(audit, "write_atomically", disk_full_at_the_ledger)
+    with pytest.raises(AnalysisFailed, match="OSError"):
+        analysis_run(world["spec"], WORLD_AS_OF, code, run_paths)
+    monkeypatch.undo()
+    assert [e["event"] for e in audit.read(run_paths.audit_log)] == ["request", "failure"]
+    assert not (run_paths.releases.exists() and list(run_paths.releases.rglob("*_outputs_*")))
+    (run_folder,) = [p.parent for p in run_paths.analysis_runs.glob("*/*/run.json")]
+    assert not (run_folder / analyse.LEDGER).exists()
+    assert not [p for p in run_folder.iterdir() if p.name.startswith(".")]  # no temporary left
+    assert json.loads((run_folder / "run.json").read_text())["outputs"] == []
+    # the next run checks against a ledger without it, and records its own
+    result = analysis_run(world["spec"], WORLD_AS_OF, code, run_paths)
+    assert result.published is not None and (result.run_folder / analyse.LEDGER).is_file()

@@ -104,7 +104,8 @@ def test_rex_fits_the_models_and_measures_persons_and_predictors_itself(out, pan
     # a dummy for one person: intercept plus its coefficient would be her wage
     singled = panel.with_columns((pl.col("person_id") == PSEUDONYMS[0]).alias("target"))
     outputs.save_table(outputs.model(singled, "wage", ["sex", "target"]), "singled")
-    outputs.save_table(outputs.model(panel.head(8), "wage", ["sex"]), "thin")
+    few = panel.filter(pl.col("person_id").is_in(PSEUDONYMS.head(8).implode()))
+    outputs.save_table(outputs.model(few, "wage", ["sex"]), "thin")
     checked = _checked(out, panel)
     assert checked["by_sex.csv"] == (RELEASED, "fitted by rex on 60 persons")
     assert checked["singled.csv"] == (
@@ -178,3 +179,91 @@ def test_the_codebook_states_the_specs_output_checks():
     text = output_checks_markdown(OutputChecks(min_persons=7, round_counts_to=1).model_dump())
     assert "a cell of fewer than 7 persons is suppressed" in text
     assert "counts are released as they are" in text
+
+
+def test_a_query_that_moves_one_persons_value_into_other_persons_rows_is_not_run(out, panel):
+    """Every cell would hold many persons carrying one person's wage: the mean would be it."""
+    target = pl.col("person_id") == PSEUDONYMS[7]
+    broadcast = panel.with_columns(pl.col("wage").filter(target).first().alias("wage"))
+    crossed = panel.drop("wage").join(panel.filter(target).select("wage"), how="cross")
+    shifted = panel.sort("wage").with_columns(pl.col("wage").shift(1))
+    # the target's rows exploded under other persons' pseudonyms
+    others = PSEUDONYMS.slice(10, 20).to_list()
+    copied = (
+        panel.filter(target).with_columns(pl.lit(others).alias("person_id")).explode("person_id")
+    )
+    invented = panel.with_columns(pl.format("x{}", "person_id").alias("person_id"))
+    for name, query in (
+        ("broadcast", broadcast),
+        ("crossed", crossed),
+        ("shifted", shifted),
+        ("copied", copied),
+        ("invented", invented),
+    ):
+        outputs.save_table(outputs.magnitude_table(query, ["sex"], "wage", "mean"), name)
+    checked = _checked(out, panel)
+    for name in ("broadcast", "crossed", "shifted", "copied"):
+        outcome, reason = checked[f"{name}.csv"]
+        assert outcome == WITHHELD, name
+        assert reason.startswith("unchecked: rex cannot run its declared query"), name
+        assert "other persons" in reason, name
+    assert "no person of the workspace" in checked["invented.csv"][1]
+
+
+def test_a_query_per_person_passes_whatever_it_does_within_a_person(out, panel):
+    per_person = panel.group_by("person_id").agg(pl.col("sex").first(), pl.col("wage").sum())
+    joined = per_person.join(panel.select("person_id", "group"), on="person_id")
+    windowed = joined.with_columns(pl.col("wage").max().over("person_id").alias("top"))
+    outputs.save_table(outputs.magnitude_table(windowed, ["sex"], "top", "mean"), "per_person")
+    assert _checked(out, panel)["per_person.csv"][0] != WITHHELD
+
+
+def test_a_declaration_counting_by_another_column_than_the_person_is_refused(out, panel):
+    rows = panel.with_columns(pl.int_range(pl.len()).cast(pl.String).alias("row"))
+    outputs.save_table(outputs.count_table(rows, ["group"], person="row"), "rows_as_persons")
+    reason = _checked(out, panel)["rows_as_persons.csv"][1]
+    assert reason == (
+        "unchecked: rex cannot run its declared query: persons are counted by the workspace's "
+        "person_id"
+    )
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        "not json",
+        "[" * 100_000 + "]" * 100_000,
+        '{"a": ' * 900 + "1" + "}" * 900,
+        '{"Scan": {"sources": {"Paths": [{"inner": "/workspace/../keys/project.key"}]}, '
+        '"scan_type": {"Parquet": {}}}}',
+        '{"Scan": {"sources": {"Paths": [{"inner": "/workspace/*.parquet"}]}, '
+        '"scan_type": {"Parquet": {}}}}',
+        '{"Scan": {"sources": {"Buffers": [[1, 2, 3, 4]]}, "scan_type": {"Parquet": {}}}}',
+        '{"Scan": {"sources": {"Paths": [{"inner": "/workspace/people.parquet"}]}, '
+        '"scan_type": {"Csv": {}}}}',
+        '{"PythonScan": {"options": {}}}',
+        '{"Sink": {"input": {}, "payload": {}}}',
+    ],
+)
+def test_a_declaration_the_code_wrote_by_hand_is_checked_as_any_other(out, panel, plan):
+    import json
+
+    folder = out / outputs.REQUESTS
+    folder.mkdir(parents=True)
+    request = {
+        "format": outputs.FORMAT,
+        "output": "by_hand.csv",
+        "kind": "table",
+        "statistic": "count",
+        "by": ["sex"],
+        "person": "person_id",
+        "plan": plan.replace("/workspace", _workspace_folder(panel)),
+    }
+    (folder / "by_hand.csv.json").write_text(json.dumps(request))
+    outcome, reason = _checked(out, panel)["by_hand.csv"]
+    assert outcome == WITHHELD
+    assert reason.startswith("unchecked: rex cannot run its declared query"), reason
+
+
+def _workspace_folder(panel: pl.LazyFrame) -> str:
+    return str(Path(_scanned(panel)).parent)

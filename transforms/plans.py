@@ -17,14 +17,28 @@ walks it and refuses:
 
 Checked, the plan's paths point at rex's copy of the workspace; everything else stays as the
 code wrote it.
+
+A plan that passes can still move one person's values into other persons' rows: a cross join
+with the target's row, a maximum broadcast to every row, a shift after a sort, the target's rows
+exploded under other persons' pseudonyms. Every cell would then hold many "persons" who all
+carry one person's value. So rex also runs the plan on parts of the workspace (`split`: each
+scan keeps the persons of one part, by a keyed hash of their pseudonym, the key drawn anew for
+each check) and `person_local` asks of what it made that each part's rows belong to that part's
+persons only, and that the parts together are the whole run's rows. A person-local query (what
+a person's rows become depends on that person's rows alone) passes, whatever it does; a query
+that moves values between persons is caught unless every person it moves them to falls in the
+source's part (for the ten persons a cell needs, one chance in 4^10).
 """
 
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
+
+import polars as pl
 
 # Nodes and expressions polars builds around a Python function or object, and the nodes that
 # would write or read data that is not the workspace's.
@@ -56,6 +70,8 @@ def parsed(text: str) -> dict[str, Any]:
     """The plan as JSON data; a clear refusal if it is not JSON."""
     try:
         plan = json.loads(text)
+    except RecursionError:
+        raise PlanRefused("not a polars plan: nested deeper than rex reads") from None
     except json.JSONDecodeError as error:
         raise PlanRefused(f"not a polars plan (JSON): {error.msg}") from None
     except TypeError:
@@ -150,3 +166,60 @@ def _pointed(node: Any, workspace: Mapping[str, Path], mounted_at: str) -> Any:
     if isinstance(node, list):
         return [_pointed(value, workspace, mounted_at) for value in node]
     return node
+
+
+# how many parts `split` cuts the workspace into
+PARTS = 4
+
+
+def split(plan: dict[str, Any], person: str, seed: int, part: int) -> dict[str, Any]:
+    """The plan with every scan keeping only the persons of one part of the workspace: those
+    whose pseudonym hashes (keyed by `seed`) to `part` of PARTS."""
+    predicate = _part_predicate(person, seed, part)
+
+    def wrapped(node: Any) -> Any:
+        if isinstance(node, dict):
+            if set(node) == {SCAN}:
+                return {"Filter": {"input": node, "predicate": predicate}}
+            return {key: wrapped(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [wrapped(value) for value in node]
+        return node
+
+    return wrapped(plan)  # type: ignore[no-any-return]
+
+
+def in_part(person: str, seed: int, part: int) -> pl.Expr:
+    """Whether a row's person falls in `part` (the rule `split` scans by)."""
+    return (pl.col(person).hash(seed) % PARTS) == part
+
+
+def _part_predicate(person: str, seed: int, part: int) -> Any:
+    # polars writes the expression; rex only takes it, so its form follows polars' version
+    probe = pl.LazyFrame(schema={person: pl.String}).filter(in_part(person, seed, part))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return json.loads(probe.serialize(format="json"))["Filter"]["predicate"]
+
+
+def person_local(whole: pl.DataFrame, parts: list[pl.DataFrame], person: str, seed: int) -> str:
+    """'' if the rows of the parts' runs are each their part's persons' and together the whole
+    run's rows; else what differs (no value, no name)."""
+    for part, rows in enumerate(parts):
+        if rows.height and not rows.select(in_part(person, seed, part).all()).item():
+            return "it gives persons rows made of other persons' data"
+    joined = pl.concat(parts) if parts else whole.clear()
+    if joined.height != whole.height:
+        return "what it makes of a person depends on other persons' rows"
+    columns = whole.columns
+    first, second = (f.sort(columns, nulls_last=True) for f in (whole, joined))
+    for column in columns:
+        a, b = first[column], second[column]
+        if a.dtype.is_float():
+            close = ((a - b).abs() <= 1e-9 * (a.abs() + 1)) | (a.is_null() & b.is_null())
+            same = bool(close.fill_null(False).all())
+        else:
+            same = a.equals(b)
+        if not same:
+            return "what it makes of a person depends on other persons' rows"
+    return ""
