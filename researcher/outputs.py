@@ -21,8 +21,8 @@ table, the estimates or the plot itself (with the same functions, `researcher.ta
 checks what it made. rex also runs the query on parts of the workspace and refuses it if a
 person's rows are made of other persons' data (a cross join, a value broadcast to every row, a
 shift across persons): work per person (`group_by("person_id")`, `over("person_id")`, joins
-on `person_id`) and let the declared table aggregate. A file the code writes itself (`save_figure`, or any other) is unchecked:
-only a reviewer may let it out.
+on `person_id`) and let the declared table aggregate. A file the code writes itself
+(`save_figure`, or any other) is unchecked: only a reviewer may let it out.
 
 Why not ACRO (the SACRO project's `acro`): its checks run in the researcher's process, on
 numbers that process computed, so hostile code can forge them; and it wraps pandas and
