@@ -58,53 +58,42 @@ def _recoverable(members: pl.DataFrame, min_persons: int) -> set[str]:
         return set()
     members = members.unique([CELL, PERSON])
     sizes = members.group_by(CELL).agg(pl.len().alias("size"), pl.col(NEW).first())
+
+    def sized(side: str) -> pl.DataFrame:
+        """The cells' sizes and newness, named for one side of a pair."""
+        return sizes.select(
+            pl.col(CELL).alias(side),
+            pl.col("size").alias(f"{side}_size"),
+            pl.col(NEW).alias(f"{side}_new"),
+        )
+
     pairs = (
         members.select(pl.col(CELL).alias("inner"), PERSON)
         .join(members.select(pl.col(CELL).alias("outer"), PERSON), on=PERSON)
         .filter(pl.col("inner") != pl.col("outer"))
         .group_by("inner", "outer")
         .agg(pl.len().alias("shared"))
-        .join(
-            sizes.select(
-                pl.col(CELL).alias("inner"),
-                pl.col("size").alias("inner_size"),
-                pl.col(NEW).alias("inner_new"),
-            ),
-            on="inner",
-        )
-        .join(
-            sizes.select(
-                pl.col(CELL).alias("outer"),
-                pl.col("size").alias("outer_size"),
-                pl.col(NEW).alias("outer_new"),
-            ),
-            on="outer",
-        )
+        .join(sized("inner"), on="inner")
+        .join(sized("outer"), on="outer")
     )
     # strictly inside: all of the inner cell's persons are the outer's, and the outer has more
     inside = pairs.filter(
         (pl.col("shared") == pl.col("inner_size")) & (pl.col("outer_size") > pl.col("inner_size"))
-    )
+    ).with_columns(pl.col("inner").str.extract(TABLE_OF_CELL).alias("table"))
     if inside.is_empty():
         return set()
     # a table's cells inside `b` taken together: a margin less a finer table's cells
     covered = (
-        inside.select("inner", "outer")
-        .with_columns(pl.col("inner").str.extract(TABLE_OF_CELL).alias("table"))
+        inside.select("inner", "outer", "table", "outer_size", "outer_new")
         .join(members.select(pl.col(CELL).alias("inner"), PERSON), on="inner")
-        .group_by("outer", "table")
+        .group_by("outer", "table", "outer_size", "outer_new")
         .agg(pl.col(PERSON).n_unique().alias("covered"))
-        .join(sizes.select(pl.col(CELL).alias("outer"), "size", NEW), on="outer")
-        .with_columns((pl.col("size") - pl.col("covered")).alias("remainder"))
+        .with_columns((pl.col("outer_size") - pl.col("covered")).alias("remainder"))
         .filter((pl.col("remainder") > 0) & (pl.col("remainder") < min_persons))
     )
     if covered.is_empty():
         return set()
-    new_outer = set(covered.filter(pl.col(NEW))["outer"].to_list())
-    old = covered.filter(~pl.col(NEW)).select("outer", "table")
-    new_inner = (
-        inside.with_columns(pl.col("inner").str.extract(TABLE_OF_CELL).alias("table"))
-        .join(old, on=["outer", "table"])
-        .filter(pl.col("inner_new"))
-    )
+    new_outer = set(covered.filter(pl.col("outer_new"))["outer"].to_list())
+    old = covered.filter(~pl.col("outer_new")).select("outer", "table")
+    new_inner = inside.join(old, on=["outer", "table"]).filter(pl.col("inner_new"))
     return new_outer | set(new_inner["inner"].to_list())
