@@ -411,7 +411,7 @@ def _finish_table(
         tabulated.table, row_persons, tabulated.labels, by, made.levels, rules.min_persons
     )
     held = int((row_persons > 0).sum())
-    found = labels.findings(tabulated.labels, by, left_out, held)
+    found = labels.findings(tabulated.table, tabulated.labels, by, left_out, held)
     if tabulated.constant:
         # a constant from the code's literals (it may be a value it read): a reviewer's to judge
         said = "its value is the same for every person: a number of the code's, not the data's"

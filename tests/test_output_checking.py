@@ -267,3 +267,23 @@ def test_a_declaration_the_code_wrote_by_hand_is_checked_as_any_other(out, panel
 
 def _workspace_folder(panel: pl.LazyFrame) -> str:
     return str(Path(_scanned(panel)).parent)
+
+
+def test_declared_levels_held_by_nobody_are_the_codes_text_and_go_to_a_reviewer(out, panel):
+    """A zero row's label is the code's choice: a number outside the data's values, or free
+    text, could carry anything it read."""
+    secret = '{"wage": 41567.84}'
+    outputs.save_table(
+        outputs.count_table(panel, ["sex"], levels={"sex": ["F", "M", secret]}), "text_level"
+    )
+    years = panel.with_columns((pl.col("wage") // 500).cast(pl.Int64).alias("band"))
+    outputs.save_table(
+        outputs.count_table(years, ["band"], levels={"band": [2, 3, 41567]}), "number_level"
+    )
+    outputs.save_table(
+        outputs.count_table(years, ["band"], levels={"band": [2, 3]}), "levels_within"
+    )
+    checked = _checked(out, panel, OutputChecks(zeros="release", round_counts_to=1))
+    assert "1 free texts" in checked["text_level.csv"][1]
+    assert "levels outside its values" in checked["number_level.csv"][1]
+    assert checked["levels_within.csv"][0] != WITHHELD

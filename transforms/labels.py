@@ -67,9 +67,11 @@ def rare_rows(
     return rows.select((few & ~declared).alias("left_out"))["left_out"]
 
 
-def findings(labels: pl.DataFrame, by: list[str], left_out: pl.Series, held: int) -> LabelFindings:
+def findings(
+    table: pl.DataFrame, labels: pl.DataFrame, by: list[str], left_out: pl.Series, held: int
+) -> LabelFindings:
     """The findings of the label rules on `labels` (column, value as text, persons holding it)
-    of a table by the columns `by`, of which `left_out` rows are left out of `held` rows that
+    of `table` by the columns `by`, of which `left_out` rows are left out of `held` rows that
     hold anybody."""
     place = {name: index + 1 for index, name in enumerate(by)}
     if left_out.sum() and 2 * left_out.sum() > held:
@@ -81,7 +83,9 @@ def findings(labels: pl.DataFrame, by: list[str], left_out: pl.Series, held: int
     for column in by:
         values = labels.filter(pl.col(COLUMN) == column)
         by_some = values.filter(pl.col(PERSONS) > 0)[VALUE].drop_nulls()
-        unheld = values.filter(pl.col(PERSONS) == 0)[VALUE].drop_nulls()
+        # the table's labels held by nobody: levels the code declared for zero cells
+        shown = table[column].cast(pl.String).drop_nulls().unique()
+        unheld = shown.filter(~shown.is_in(by_some.implode()))
         numbers = by_some.cast(pl.Float64, strict=False)
         if numbers.null_count() == 0 and not by_some.is_empty():
             outside = unheld.cast(pl.Float64, strict=False)
@@ -91,9 +95,10 @@ def findings(labels: pl.DataFrame, by: list[str], left_out: pl.Series, held: int
             ):
                 review.append(f"label column {place[column]} has levels outside its values")
         else:
-            free = values[VALUE].drop_nulls().str.contains(f"^{PLAIN.pattern}$").not_().sum()
+            texts = pl.concat([by_some, unheld])
+            free = texts.str.contains(f"^{PLAIN.pattern}$").not_().sum()
             if free:
                 review.append(f"label column {place[column]} holds {free:,} free texts")
-        if values.height == 1:
+        if shown.len() == 1:
             review.append(f"label column {place[column]} has a single value")
     return LabelFindings(review="; ".join(review))
