@@ -1,15 +1,13 @@
-"""On-premise analysis runs: the researchers' code on the whole population, and only what passes
-the output checks comes out (18/088 point 12).
+"""On-premise analysis runs: the researchers' code on the whole population, and only anonymous
+results come out (18/088 point 12).
 
 A run reads as the extracts do: authorise (the spec's on-premise mode must allow analysis runs,
 and the operator be one of the spec's), run the code in a child process against the workspace
-(flows.child), check every file it wrote (flows.output_checking), then publish what passed like a
-release (a staging folder, a manifest with every file's sha256, the checking report, one rename,
-the audit entry first) under data/releases, where retention and `rex verify` find it. What is
-withheld, and what the code printed, stays in the run's folder under data/analysis.
-
-A data steward (a role the spec names) may release a withheld output with a written reason
-(`release_withheld`); person-level output is never released, by anybody.
+(flows.child), check every file it wrote (flows.output_checking), and keep in the run's folder
+under data/analysis what the checks made of each output (rex's bytes, by number), the
+checking report and the persons of every cell that passed (the ledger). Nothing leaves here:
+the outputs wait for their reviewers (flows.signoff), who approve or reject each, and only what
+they approved is published.
 """
 
 from __future__ import annotations
@@ -20,7 +18,6 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,10 +45,9 @@ from flows.output_checking import (
     Persons,
     Workspace,
     check_outputs,
-    identifiers_in,
     sha256_of,
 )
-from flows.release import WITNESS, json_text, publish, sha256_file, staging_folder, write_json
+from flows.release import json_text, sha256_file
 from flows.settings import Paths
 from specs.codebook import output_checks_markdown
 from specs.load import SpecError, load_spec
@@ -61,7 +57,8 @@ from transforms.protect import PERSON_ID
 
 RUN_RECORD = "run.json"
 OUTPUTS = "outputs"
-# what rex made of the outputs it computed (the bytes that may leave), in the run's folder
+# the bytes of each output that may leave, by number (rex's own of an output it computed, rex's
+# copy of a file the code wrote), in the run's folder: what reviewers read and approve
 CHECKED = "checked"
 # the persons of every cell the run let pass, by cell (transforms.ledger), in the run's folder
 LEDGER = "ledger.parquet"
@@ -74,7 +71,8 @@ BIRTH_DATE = "birth_date"
 
 
 class AnalysisRefused(RuntimeError):
-    """An analysis run or a steward's release is not allowed; the message says why."""
+    """An analysis run, a decision on its outputs or their release is not allowed; the message
+    says why."""
 
 
 class AnalysisFailed(RuntimeError):
@@ -101,7 +99,6 @@ class AnalysisResult:
     run: str
     run_folder: Path
     checks: list[FileCheck]
-    published: Path | None
     failure: str | None
     seconds: float
 
@@ -144,8 +141,9 @@ def run_code_task(
 def check_outputs_task(
     run_folder: Path, workspace: Path, rules: AnalysisRuns, runs: Path
 ) -> list[FileCheck]:
-    """Check the run's outputs against the workspace and its ledger; keep rex's own bytes of
-    each computed output, and the persons of the cells it let pass, in the run's folder."""
+    """Check the run's outputs against the workspace and its ledger; keep the bytes of each
+    output a reviewer may approve (rex's own of a computed output, rex's copy of a written one,
+    never person-level output), and the persons of the cells it let pass, in the run's folder."""
     panels = {p.name: p for p in sorted(workspace.glob("*.parquet"))}
     checks, members = check_outputs(
         run_folder / OUTPUTS,
@@ -156,8 +154,14 @@ def check_outputs_task(
     kept = run_folder / CHECKED
     kept.mkdir(exist_ok=True)
     for check in checks:
+        if check.person_level:
+            continue
         if check.computed and check.released is not None:
             audit.write_atomically(kept / check.released_name, check.released)
+        elif not check.computed and (run_folder / OUTPUTS / check.name).is_file():
+            audit.write_atomically(
+                kept / check.released_name, (run_folder / OUTPUTS / check.name).read_bytes()
+            )
     buffer = io.BytesIO()
     members.write_parquet(buffer)
     audit.write_atomically(run_folder / LEDGER, buffer.getvalue())
@@ -198,12 +202,22 @@ def workspace_persons(workspace: Path) -> Persons:
 
 def outputs_record(checks: list[FileCheck], outputs: Path) -> list[dict[str, Any]]:
     """Each output's outcome with the sha256 of what may leave (rex's bytes of a computed
-    output, rex's copy of a written one), which a release checks, and the code's name for it
-    (this record stays in the run's folder)."""
-    return [c.as_dict() | {"name": c.name, "sha256": sha256_of(c, outputs)} for c in checks]
+    output, rex's copy of a written one), which decisions name and a release checks, whether it
+    is person-level, and the code's name for it (this record stays in the run's folder)."""
+    return [
+        c.as_dict()
+        | {"name": c.name, "sha256": sha256_of(c, outputs), "person_level": c.person_level}
+        for c in checks
+    ]
 
 
-def report_markdown(header: dict[str, Any], checks: list[FileCheck]) -> str:
+def checked_file(run_folder: Path, outcome: dict[str, Any]) -> Path:
+    """Where the run's folder keeps the bytes of an output (one of the run record's outcomes)
+    that reviewers read: by its number, never by the code's name."""
+    return run_folder / CHECKED / f"output-{outcome['output']:03d}{Path(outcome['name']).suffix}"
+
+
+def report_markdown(header: dict[str, Any], outcomes: list[dict[str, Any]]) -> str:
     """The checking report, for people: each output, its outcome and why."""
     lines = [
         f"# Checking report: deliberation {header['deliberation']}, run {header['run']}",
@@ -218,76 +232,23 @@ def report_markdown(header: dict[str, Any], checks: list[FileCheck]) -> str:
         kinds = "; ".join(f"{n} {kind}" for kind, n in sorted(header["not_taken"].items()))
         lines += [f"Entries of the output folder not taken, by kind: {kinds}.", ""]
     lines += ["| output | kind | outcome | reason |", "|---|---|---|---|"]
-    lines += [f"| {c.number} | {c.kind} | {c.outcome} | {c.reason} |" for c in checks]
-    changed = [c for c in checks if c.cells and c.outcome == RELEASED_CHANGED]
+    lines += [f"| {o['output']} | {o['kind']} | {o['outcome']} | {o['reason']} |" for o in outcomes]
+    changed = [o for o in outcomes if o["cells"] and o["outcome"] == RELEASED_CHANGED]
     if changed:
         lines += ["", "## Cells", "", "| output | cell outcome | cells |", "|---|---|---|"]
-        lines += [f"| {c.number} | {o} | {n:,} |" for c in changed for o, n in c.cells.items()]
+        lines += [
+            f"| {o['output']} | {cell} | {n:,} |" for o in changed for cell, n in o["cells"].items()
+        ]
     lines += ["", output_checks_markdown(header["output_checks"])]
     return "\n".join(lines)
-
-
-def _staged(
-    target: Path, write: Callable[[Path], object], header: dict[str, Any]
-) -> tuple[Path, dict[str, dict[str, str]], str]:
-    """A staging folder beside `target` holding what `write` puts there and a manifest (the
-    header and each file's sha256): the folder, its files, the manifest's sha256. A write that
-    fails removes the folder: a half-written one is never published, nor left for retention."""
-    staging = staging_folder(target)
-    try:
-        write(staging)
-        files = {path.name: {"sha256": sha256_file(path)} for path in sorted(staging.iterdir())}
-        write_json({**header, "files": files}, staging / "manifest.json")
-        return staging, files, sha256_file(staging / "manifest.json")
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-@task(cache_policy=NO_CACHE)
-@withheld
-def publish_outputs_task(
-    checks: list[FileCheck], header: dict[str, Any], target: Path, paths: Paths, context: dict
-) -> Path | None:
-    """Publish the released files with the report and a manifest, in one step; None when
-    nothing may leave (the report then stays in the run's folder only)."""
-    released = [c for c in checks if c.outcome != WITHHELD and c.released is not None]
-    if not released:
-        return None
-
-    def write(staging: Path) -> None:
-        for check in released:
-            (staging / check.released_name).write_bytes(check.released or b"")
-        write_json({**header, "outputs": [c.as_dict() for c in checks]}, staging / REPORT_JSON)
-        (staging / REPORT_MARKDOWN).write_text(report_markdown(header, checks))
-
-    # the log's head, kept by whoever holds the manifest: `rex audit verify --against`
-    staging, files, manifest_sha256 = _staged(
-        target, write, header | {WITNESS: audit.witness(paths.audit_log)}
-    )
-
-    def record(status: str) -> None:
-        audit.append(
-            paths.audit_log,
-            "release",
-            **context,
-            folder=str(target),
-            files=sorted(files),
-            manifest_sha256=manifest_sha256,
-            released=[c.number for c in released],
-            withheld={str(c.number): c.reason for c in checks if c.outcome == WITHHELD},
-        )
-
-    publish(staging, target, record)
-    return target
 
 
 @flow(name="analysis_run", log_prints=False)
 def analysis_run(
     spec_path: Path, as_of: dt.date, code: Path, paths: Paths, today: dt.date | None = None
 ) -> AnalysisResult:
-    """Run a researcher's code on the spec's on-premise workspace, check its outputs, publish
-    what passes; every outcome is in the audit log."""
+    """Run a researcher's code on the spec's on-premise workspace and check its outputs, which
+    then wait for their reviewers (flows.signoff); every outcome is in the audit log."""
     run = uuid.uuid4().hex[:16]
     context: dict[str, Any] = {
         "run": run,
@@ -345,7 +306,7 @@ def analysis_run(
         # the record first, so that retention finds (and deletes by the workspace's deadline)
         # a run that stops before its end, whatever its code left in the folder
         write_run_record({**header, "outputs": []}, run_folder)
-        # rex's copy is what runs (mounted read-only) and what the steward reads
+        # rex's copy is what runs (mounted read-only) and what the reviewers read
         kept_code = run_folder / f"code{code.suffix}"
         shutil.copyfile(code, kept_code)
         os.chmod(kept_code, 0o444)
@@ -361,7 +322,7 @@ def analysis_run(
         ran = run_code_task(kept_code, workspace, run_folder, limits)
         checks = check_outputs_task(run_folder, workspace, rules, run_folder.parent)
         if ran.failure is not None:
-            # person-level output stays marked as such: a steward may never release it
+            # person-level output stays marked as such: no reviewer may ever approve it
             checks = [
                 c
                 if c.person_level
@@ -378,21 +339,19 @@ def analysis_run(
         not_taken = {kind: ran.not_taken.count(kind) for kind in set(ran.not_taken)}
         header |= {"seconds": round(ran.seconds, 1), "failure": ran.failure}
         header |= {"not_taken": not_taken}
-        write_run_record(
-            {**header, "outputs": outputs_record(checks, run_folder / OUTPUTS)}, run_folder
+        outcomes = outputs_record(checks, run_folder / OUTPUTS)
+        write_run_record({**header, "outputs": outcomes}, run_folder)
+        (run_folder / REPORT_MARKDOWN).write_text(report_markdown(header, outcomes))
+        # nothing leaves on the checks alone: the outputs wait for their reviewers
+        audit.append(
+            paths.audit_log,
+            "checked" if ran.failure is None else "failure",
+            **context,
+            **({"reason": ran.failure} if ran.failure else {}),
+            passed=[c.number for c in checks if c.outcome != WITHHELD],
+            withheld={str(c.number): c.reason for c in checks if c.outcome == WITHHELD},
         )
-        (run_folder / REPORT_MARKDOWN).write_text(report_markdown(header, checks))
-        target = outputs_folder(paths, spec, as_of, run)
-        published = publish_outputs_task(checks, header, target, paths, context)
-        if published is None:
-            audit.append(
-                paths.audit_log,
-                "withheld" if ran.failure is None else "failure",
-                **context,
-                reason=ran.failure or "no output passed the checks",
-                withheld={str(c.number): c.reason for c in checks},
-            )
-        return AnalysisResult(run, run_folder, checks, published, ran.failure, ran.seconds)
+        return AnalysisResult(run, run_folder, checks, ran.failure, ran.seconds)
 
 
 def _failed(kind: str) -> AnalysisFailed:
@@ -409,114 +368,17 @@ def find_run(paths: Paths, run: str) -> Path:
     return found[0].parent
 
 
-# a written reason says why in words, not in a letter or two
-MIN_REASON_CHARACTERS = 20
-
-
-@flow(name="release_withheld_output", log_prints=False)
-def release_withheld(paths: Paths, run: str, output: int, reason: str, specs_dir: Path) -> Path:
-    """A withheld output of a run (by its number), released by a data steward with a written
-    reason."""
-    context: dict[str, Any] = {"run": run, "mode": ModeName.ONPREM.value, "steward_release": output}
-    audit.append(paths.audit_log, "request", **context)
-    with outcome_logged(paths.audit_log, context, REFUSALS, _failed):
-        if len(reason.strip()) < MIN_REASON_CHARACTERS or len(set(reason.split())) < 3:
-            raise AnalysisRefused(
-                "a withheld output is released only with a written reason (a sentence of at "
-                f"least {MIN_REASON_CHARACTERS} characters)"
-            )
-        run_folder = find_run(paths, run)
-        record = json.loads((run_folder / RUN_RECORD).read_text())
-        spec_path = specs_dir / record["spec"]["file"]
-        spec = load_spec(spec_path)
-        context |= {"spec": spec_path.name, **spec_context(spec, spec_path)}
-        context |= {"as_of": record["as_of"], "release_reason": reason}
-        rules = analysis_rules(spec)
-        operator, staff, checked = operator_context(paths)
-        context |= checked
-        if not set(staff.roles) & set(rules.steward_roles):
-            raise AnalysisRefused(
-                f"{operator!r} holds none of the roles that may release a withheld output of "
-                f"deliberation {spec.deliberation}: {', '.join(rules.steward_roles)}"
-            )
-        outcome = next((o for o in record["outputs"] if o.get("output") == output), None)
-        if outcome is None or outcome["outcome"] != WITHHELD:
-            raise AnalysisRefused(f"run {run} withheld no output {output}")
-        if outcome["reason"].startswith("person-level"):
-            raise AnalysisRefused(
-                f"output {output} is person-level output, which is never released: "
-                f"{outcome['reason']}"
-            )
-        name = f"output-{output:03d}{Path(outcome['name']).suffix}"
-        # rex's bytes of an output it computed; rex's copy of a file the code wrote, taken when
-        # the sandbox had ended: still the bytes that were checked, and scanned again for
-        # persons, whatever happened to them since
-        source = (
-            run_folder / CHECKED / name
-            if outcome.get("computed_by_rex")
-            else run_folder / OUTPUTS / outcome["name"]
-        )
-        if not source.is_file() or outcome.get("sha256") != sha256_file(source):
-            raise AnalysisRefused(
-                f"output {output} is not the file that was checked (it changed or is gone since)"
-            )
-        workspace = release_folder(
-            paths, spec, ModeName.ONPREM, dt.date.fromisoformat(record["as_of"])
-        )
-        if identifiers_in(source, workspace_persons(workspace)):
-            raise AnalysisRefused(f"output {output} is person-level output, never released")
-        ran_folder = outputs_folder(paths, spec, dt.date.fromisoformat(record["as_of"]), run)
-        target = ran_folder.with_name(f"{ran_folder.name}_steward-{uuid.uuid4().hex[:8]}")
-        header = {
-            key: record[key]
-            for key in ("rex_version", "deliberation", "title", "project", "recipient", "purpose")
-            if key in record
-        } | {
-            "spec": record["spec"],
-            "mode": ModeName.ONPREM.value,
-            "kind": "analysis output released by a data steward",
-            "run": run,
-            "as_of": record["as_of"],
-            "code": record["code"],
-            "steward": operator,
-            "release_reason": reason,
-            "withheld_because": outcome["reason"],
-            "delete_by": record["delete_by"],
-            "our_copy_delete_by": record["our_copy_delete_by"],
-            WITNESS: audit.witness(paths.audit_log),
-        }
-        staging, files, manifest_sha256 = _staged(
-            target, lambda staging: shutil.copyfile(source, staging / name), header
-        )
-        publish(
-            staging,
-            target,
-            lambda status: audit.append(
-                paths.audit_log,
-                "release",
-                **context,
-                folder=str(target),
-                files=sorted(files),
-                manifest_sha256=manifest_sha256,
-                released=[output],
-                withheld_because=outcome["reason"],
-            ),
-        )
-        return target
-
-
-def published_outputs(paths: Paths, spec_path: Path, as_of: dt.date, code: Path) -> Path | None:
-    """The outputs folder of an earlier run of the same code on the same workspace (None:
-    none), so that a demo run again reuses it instead of publishing the same outputs twice."""
+def earlier_run(paths: Paths, spec_path: Path, as_of: dt.date, code: Path) -> Path | None:
+    """The folder of an earlier run of the same code on the same workspace that ended (None:
+    none), so that a demo run again reuses it instead of checking the same outputs twice."""
     spec = load_spec(spec_path)
     workspace = release_folder(paths, spec, ModeName.ONPREM, as_of) / "manifest.json"
     if not workspace.is_file() or not code.is_file():
         return None
     wanted = (sha256_file(code), sha256_file(workspace))
-    pattern = outputs_folder(paths, spec, as_of, "*").name + "/manifest.json"
-    for manifest_path in sorted((paths.releases / spec.project).glob(pattern)):
-        manifest = json.loads(manifest_path.read_text())
-        found = (manifest.get("code", {}).get("sha256"), manifest.get("workspace_manifest_sha256"))
-        if found == wanted and "steward" not in manifest:
-            return manifest_path.parent
+    for record_path in sorted((paths.analysis_runs / spec.project).glob(f"*/{RUN_RECORD}")):
+        record = json.loads(record_path.read_text())
+        found = (record.get("code", {}).get("sha256"), record.get("workspace_manifest_sha256"))
+        if found == wanted and record.get("outputs") and not record.get("failure"):
+            return record_path.parent
     return None

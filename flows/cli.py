@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
@@ -813,10 +813,10 @@ def analyse_run(
     spec: SpecFile = DEMO_SPEC,
     as_of: AsOf = None,
 ) -> None:
-    """Run CODE on the spec's on-premise workspace in a child process (read-only workspace,
-    time and memory limits, REX_RELEASE/REX_ONPREM pointing at the panels, REX_OUTPUT at a
-    fresh output folder), check every file it writes, and publish what passes with a checking
-    report. What the code prints stays in the run's folder."""
+    """Run CODE on the spec's on-premise workspace in a sandbox (read-only workspace, no
+    network, time and memory limits, REX_RELEASE/REX_ONPREM pointing at the panels, REX_OUTPUT
+    at a fresh output folder) and check every output. Nothing leaves yet: the outputs wait for
+    their reviewers (`rex analyse review`). What the code prints stays in the run's folder."""
     paths = _paths(writes=True)
     from flows.analyse import REFUSALS, AnalysisFailed, analysis_run
 
@@ -830,35 +830,92 @@ def analyse_run(
     rows = [(str(c.number), c.kind, c.outcome, c.reason) for c in result.checks]
     _steps_table(f"outputs of run {result.run}", rows, ("output", "kind", "outcome", "reason"))
     typer.echo(f"run folder (stays inside): {_shown(paths, str(result.run_folder))}")
-    if result.published is not None:
-        typer.echo(f"published: {result.published}")
-    else:
-        typer.echo("nothing was published")
+    typer.echo(f"nothing is published before its review: rex analyse review --run {result.run}")
     typer.echo(f"the code ran {result.seconds:.1f} s")
     if result.failure is not None:
         _fail(f"{result.failure}; every output is withheld")
 
 
-@analyse_app.command("release")
-def analyse_release(
-    run: Annotated[str, typer.Option(help="the run's id (`rex analyse run` prints it)")],
-    output: Annotated[
-        int, typer.Option(help="the withheld output's number, as the report gives it")
-    ],
-    reason: Annotated[str, typer.Option(help="why it may leave, in words (logged)")],
-) -> None:
-    """Release an output the checks withheld: data stewards only (a role the spec's
-    `analysis.steward_roles` names), with a written reason; never person-level output."""
-    paths = _paths(writes=True)
-    from flows.analyse import REFUSALS, AnalysisFailed, release_withheld
+RunId = Annotated[str, typer.Option(help="the run's id (`rex analyse run` prints it)")]
+OutputNumber = Annotated[int, typer.Option(help="the output's number, as the review gives it")]
+
+
+Step = TypeVar("Step")
+
+
+def _signed_off(step: Callable[[], Step]) -> Step:
+    """A sign-off step inside a Prefect API; its refusal or failure as one line."""
+    from flows.analyse import REFUSALS, AnalysisFailed
 
     try:
         with _prefect_api():
-            target = release_withheld(paths, run, output, reason, SPECS_DIR)
+            return step()
     except (*REFUSALS, AnalysisFailed) as error:
         _fail(str(error) if isinstance(error, AnalysisFailed) else f"refused: {error}")
-        return
-    typer.echo(f"published: {target}")
+        raise  # _fail exits; for the type checker
+
+
+@analyse_app.command("review")
+def analyse_review(run: RunId) -> None:
+    """Show the review of a run's outputs: each output by number, what the checks made of it
+    and why, the cells they changed, the sha256 and file a reviewer reads, the decisions so
+    far, and the code as its difference from the last reviewed version (also written to
+    review.md in the run's folder). Changes nothing but that file."""
+    paths = _paths(writes=True)
+    from flows import signoff
+
+    path = _signed_off(lambda: signoff.review(paths, run, SPECS_DIR))
+    typer.echo(path.read_text())
+    typer.echo(f"written to {_shown(paths, str(path))}")
+
+
+@analyse_app.command("approve")
+def analyse_approve(
+    run: RunId,
+    output: OutputNumber,
+    reason: Annotated[
+        str, typer.Option(help="why it may leave; needed for an output the checks withheld")
+    ] = "",
+) -> None:
+    """Approve one output of a run, as one of its reviewers (a role the spec's
+    `analysis.reviewer_roles` names, held in the staff roster; never the person who ran the
+    code): the approval names the sha256 that was checked and is logged."""
+    _decision(run, output, True, reason)
+
+
+@analyse_app.command("reject")
+def analyse_reject(
+    run: RunId,
+    output: OutputNumber,
+    reason: Annotated[str, typer.Option(help="why it may not leave, in words (logged)")],
+) -> None:
+    """Reject one output of a run, as one of its reviewers, with a written reason (logged): it
+    does not leave until that reviewer approves it."""
+    _decision(run, output, False, reason)
+
+
+def _decision(run: str, output: int, approve: bool, reason: str) -> None:
+    paths = _paths(writes=True)
+    from flows import signoff
+
+    standing = _signed_off(lambda: signoff.decide(paths, run, output, approve, reason, SPECS_DIR))
+    what = "approved" if approve else "rejected"
+    state = "ready for release" if standing.released else standing.why_not()
+    typer.echo(f"output {output} of run {run} {what}: {state}")
+
+
+@analyse_app.command("release")
+def analyse_release(run: RunId) -> None:
+    """Publish every output of a run that its reviewers approved (and no release published
+    yet), after checking that its bytes are those approved and scanning them again for
+    identifiers; a reviewer's command. Outputs still waiting are named by number, with why."""
+    paths = _paths(writes=True)
+    from flows import signoff
+
+    released = _signed_off(lambda: signoff.release(paths, run, SPECS_DIR))
+    typer.echo(f"published outputs {', '.join(map(str, released.released))}: {released.folder}")
+    for number, why in released.held.items():
+        typer.echo(f"output {number} held back: {why}")
 
 
 @app.command()
@@ -901,22 +958,35 @@ DEMO_ANALYSIS = SPECS_DIR.parent / "notebooks" / "barometer_onprem.py"
 
 def _demo_analysis(paths: Paths) -> str:
     """The barometer run on the whole on-premise population (`rex analyse run`), once per code
-    and workspace; a line saying what came out. Inside a Prefect API (`_prefect_api`)."""
-    from flows.analyse import REFUSALS, AnalysisFailed, analysis_run, published_outputs
+    and workspace, and its review written; lines saying what came out and how its reviewers
+    sign it off. Inside a Prefect API (`_prefect_api`)."""
+    import json
+
+    from flows import signoff
+    from flows.analyse import REFUSALS, RUN_RECORD, AnalysisFailed, analysis_run, earlier_run
     from flows.output_checking import WITHHELD
 
-    earlier = published_outputs(paths, DEMO_SPEC, DEMO_AS_OF, DEMO_ANALYSIS)
-    if earlier is not None:
-        return f"barometer on premise: unchanged, outputs in {earlier}"
+    folder = earlier_run(paths, DEMO_SPEC, DEMO_AS_OF, DEMO_ANALYSIS)
     try:
-        result = analysis_run(DEMO_SPEC, DEMO_AS_OF, DEMO_ANALYSIS, paths)
+        if folder is None:
+            result = analysis_run(DEMO_SPEC, DEMO_AS_OF, DEMO_ANALYSIS, paths)
+            folder, ran = result.run_folder, f"{result.seconds:.0f} s"
+        else:
+            ran = "unchanged since its last run"
+        record = json.loads((folder / RUN_RECORD).read_text())
+        review = signoff.review(paths, record["run"], SPECS_DIR)
     except (*REFUSALS, AnalysisFailed) as error:
         _fail(f"the barometer's analysis run: {error}")
-    withheld = sum(c.outcome == WITHHELD for c in result.checks)
+        raise
+    withheld = sum(o["outcome"] == WITHHELD for o in record["outputs"])
+    rules = signoff.load_run(paths, record["run"], SPECS_DIR).rules
     return (
-        f"barometer on premise (`rex analyse run`, {result.seconds:.0f} s): "
-        f"{len(result.checks) - withheld} outputs released, {withheld} withheld; "
-        f"report in {result.published or result.run_folder}/checking_report.md"
+        f"barometer on premise (`rex analyse run`, {ran}): "
+        f"{len(record['outputs']) - withheld} outputs pass the checks, {withheld} withheld; "
+        f"none leaves before {rules.approvals} reviewers other than you approve it.\n"
+        f"  review: {review}\n"
+        f"  each reviewer: rex analyse approve --run {record['run']} --output N\n"
+        f"  then: rex analyse release --run {record['run']}"
     )
 
 
@@ -931,7 +1001,7 @@ def demo(
     ] = False,
 ) -> None:
     """Synthetic sources, demo key, 18/088 sample export and on-premise build, the barometer
-    run on premise through `rex analyse run`, then a summary.
+    run on premise through `rex analyse run` and its review prepared, then a summary.
 
     The sources are data/synthetic: generated when missing; a synthetic store already there is
     used as it is, whatever its size, unless --replace; a store without store.json is taken for

@@ -445,7 +445,7 @@ def _finish_table(
             name, number, kind, f"it names persons of the workspace ({named})", True
         ), none
     if found.review:
-        # kept (never published as it is): a steward may release it having read its labels
+        # kept (never published as it is): reviewers may approve it having read its labels
         reason = f"unchecked: it needs a reviewer ({found.review})"
         return FileCheck(
             name, kind, WITHHELD, reason, counted, data, number=number, computed=True

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from flows import audit, consultations
+from specs import signoff
 from specs.authorisation import run_refusals
 from specs.load import SpecError, load_spec, spec_digest
 from specs.model import ModeName, Spec
@@ -177,14 +178,15 @@ def check(
         elif entry["spec_sha256"] != spec_digest(spec_path):
             violations.append("the spec has changed since the run: its coverage is unproven")
         authorisation = _authorisation(entry, spec)
-        if entry.get("steward_release"):
-            # a withheld output released by a steward, who need not be an operator: the
-            # steward's rule replaces the operators'
+        if entry.get("analysis_release"):
+            # an analysis run's outputs released by a reviewer, who need not be an operator:
+            # the sign-off rule replaces the operators'
             authorisation = [v for v in authorisation if v != _operator_refusal(entry, spec)]
-            violations += _steward_violations(entry, spec)
+            violations += _signoff_violations(entry, entries[:position], spec)
             notes.append(
-                f"withheld analysis output {entry['steward_release']} released by a steward: "
-                f"{entry.get('release_reason')}"
+                "analysis outputs "
+                + ", ".join(str(n) for n in entry.get("released", ()))
+                + f" of run {entry.get('run')} released after their sign-off"
             )
         violations += authorisation
     if is_consultation(entry) and log is not None:
@@ -238,17 +240,36 @@ def _seq(entry: dict[str, Any]) -> int:
     return int(entry["seq"])
 
 
-def _steward_violations(entry: dict[str, Any], spec: Spec) -> list[str]:
-    """A withheld analysis output released by hand: by a holder of a steward role the spec
-    names (the roles the release logged from the roster), with a written reason."""
+def _signoff_violations(
+    entry: dict[str, Any], before: list[dict[str, Any]], spec: Spec
+) -> list[str]:
+    """An analysis run's outputs released: by a holder of a reviewer role the spec names, each
+    output with the approvals the sign-off rule asks, logged before the release, for the bytes
+    released (specs.signoff, on the decisions logged before it)."""
     onprem = spec.modes.get(ModeName.ONPREM)
-    stewards = () if onprem is None or onprem.analysis is None else onprem.analysis.steward_roles
+    rules = None if onprem is None else onprem.analysis
+    if rules is None:
+        return [f"deliberation {spec.deliberation} allows no analysis runs, yet outputs left"]
     found = []
-    if not set(entry.get("roles") or ()) & set(stewards):
+    if not set(entry.get("roles") or ()) & set(rules.reviewer_roles):
         found.append(
-            f"withheld output {entry['steward_release']} released by "
-            f"{entry.get('actor')!r}, who held no steward role of deliberation {spec.deliberation}"
+            f"outputs of run {entry.get('run')} released by {entry.get('actor')!r}, who held no "
+            f"reviewer role of deliberation {spec.deliberation}"
         )
-    if not str(entry.get("release_reason") or "").strip():
-        found.append(f"withheld output {entry['steward_release']} released without a reason")
+    run = str(entry.get("run"))
+    # the author: whoever made the run's own request (the first of the run, an analysis run's)
+    author = next(
+        (str(e.get("actor")) for e in before if e.get("run") == run and e.get("analysis")), None
+    )
+    logged = signoff.decisions(before, run)
+    sha256 = entry.get("released_sha256") or {}
+    for number in entry.get("released", ()):
+        standing = signoff.sign_off(
+            int(number), str(sha256.get(str(number))), logged, rules, author or ""
+        )
+        if author is None or not standing.released:
+            found.append(
+                f"output {number} of run {run} was released without its sign-off "
+                f"({standing.why_not() or 'the run itself is not in the log'})"
+            )
     return found

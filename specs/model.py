@@ -408,10 +408,18 @@ class AnalysisRuns(_Strict):
     output_checks: OutputChecks = Field(
         default_factory=OutputChecks, description="the rules every output must pass"
     )
-    steward_roles: tuple[str, ...] = Field(
+    reviewer_roles: tuple[str, ...] = Field(
         min_length=1,
-        description="roles of the staff roster whose holders may release a withheld output, "
-        "with a written reason",
+        description="roles of the staff roster whose holders review a run's outputs (its output "
+        "checkers): each output is approved or rejected by them before it leaves, and one the "
+        "checks withheld is approved only with a written reason",
+    )
+    approvals: int = Field(
+        default=1,
+        ge=1,
+        le=5,
+        description="how many different reviewers must approve an output before it leaves (two, "
+        "as OpenSAFELY's output checkers); the person who ran the code is never one of them",
     )
     time_limit_minutes: float = Field(
         default=120, gt=0, description="a run is stopped after this much time (wall and CPU)"

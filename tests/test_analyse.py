@@ -1,13 +1,13 @@
 """Analysis runs on the on-premise workspace, end to end: a disclosive script gets nothing
-person-level out and quotes nothing anywhere but its run's folder; a passing table comes out
-as written; refusals, limits and a steward's release are logged."""
+person-level out and quotes nothing anywhere but its run's folder; what passes its checks comes
+out once two reviewers approved it (tests/test_signoff.py tests the sign-off itself); refusals
+and limits are logged."""
 
 from __future__ import annotations
 
 import datetime as dt
 import errno
 import json
-import os
 import textwrap
 from pathlib import Path
 
@@ -16,15 +16,14 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from flows import analyse, audit
-from flows.access import login
-from flows.analyse import AnalysisFailed, AnalysisRefused, analysis_run, release_withheld
+from flows import analyse, audit, signoff
+from flows.analyse import AnalysisFailed, AnalysisRefused, analysis_run
 from flows.export import AuthorisationError
 from flows.output_checking import WITHHELD
-from flows.settings import Paths
 from tests.conftest import WORLD_AS_OF
+from tests.reviewers import accounts, run_paths
 
-STEWARD_ROLE = "data steward, KSZ"
+__all__ = ["accounts", "run_paths"]  # fixtures
 
 # The issue's table of attacks, as a researcher's code: each output named after its attack.
 HOSTILE = """
@@ -189,15 +188,6 @@ def _variant(world, folder: Path, name: str, **analysis) -> Path:
     return path
 
 
-@pytest.fixture
-def run_paths(world, tmp_path) -> Paths:
-    """A data folder of its own (log, runs, outputs) that sees the world's workspace."""
-    paths = Paths(data=tmp_path / "data", key_store=world["paths"].key_store)
-    paths.data.mkdir()
-    (paths.data / "onprem").symlink_to(world["paths"].onprem)
-    return paths
-
-
 def _script(folder: Path, text: str, name: str = "analysis.py") -> Path:
     path = folder / name
     path.write_text(textwrap.dedent(text))
@@ -213,6 +203,13 @@ def disclosive_run(world, run_paths, tmp_path, capfd):
     result = analysis_run(world["spec"], WORLD_AS_OF, _script(tmp_path, HOSTILE), run_paths)
     captured = capfd.readouterr()
     return result, captured.out + captured.err
+
+
+@pytest.fixture
+def signed_off(world, disclosive_run, accounts) -> signoff.Released:
+    """The disclosive run's outputs that passed their checks, approved by two reviewers and
+    released."""
+    return accounts.sign_off(disclosive_run[0], world["spec"].parent)
 
 
 def _pseudonyms(world) -> list[str]:
@@ -295,26 +292,32 @@ def test_each_attack_of_the_issue_is_stopped_through_rex_analyse_run(disclosive_
     assert [c for c in result.checks if c.outcome != WITHHELD]
 
 
-def test_released_outputs_are_named_by_number_and_the_report_quotes_no_name(disclosive_run):
+def test_released_outputs_are_named_by_number_and_the_report_quotes_no_name(
+    world, disclosive_run, signed_off, run_paths
+):
     result, _ = disclosive_run
-    published = sorted(p.name for p in result.published.iterdir())
+    folder = signed_off.folder
+    published = sorted(p.name for p in folder.iterdir())
     released = [c for c in result.checks if c.outcome != WITHHELD]
     assert published == sorted(
         [c.released_name for c in released]
         + ["checking_report.json", "checking_report.md", "manifest.json"]
     )
-    report = (result.published / "checking_report.md").read_text()
-    report += (result.published / "checking_report.json").read_text()
+    report = (folder / "checking_report.md").read_text()
+    report += (folder / "checking_report.json").read_text()
     report += (result.run_folder / "checking_report.md").read_text()
+    # the review, up to the code it quotes (which names its outputs)
+    review = signoff.review(run_paths, result.run, world["spec"].parent).read_text()
+    report += review.split("## Code")[0]
     for check in result.checks:
         assert Path(check.name).stem not in report, check.number
     # rex's own bytes are what leaves
     for check in released:
-        assert (result.published / check.released_name).read_bytes() == check.released
+        assert (folder / check.released_name).read_bytes() == check.released
 
 
 def test_nothing_the_disclosive_script_printed_or_wrote_leaves_its_run_folder(
-    world, disclosive_run, run_paths
+    world, disclosive_run, run_paths, signed_off
 ):
     from prefect.client.orchestration import get_client
 
@@ -328,79 +331,33 @@ def test_nothing_the_disclosive_script_printed_or_wrote_leaves_its_run_folder(
         logs = client.read_logs(limit=200)
     recorded = "\n".join(r.model_dump_json() for r in [*runs, *logs])
     published = "\n".join(
-        p.read_bytes().decode("latin-1") for p in result.published.iterdir() if p.is_file()
+        p.read_bytes().decode("latin-1") for p in signed_off.folder.iterdir() if p.is_file()
     )
     for place, text in (("terminal", terminal), ("audit log", log), ("Prefect", recorded)):
         assert not [p for p in pseudonyms if p in text], place
     assert not [p for p in pseudonyms if p in published]
 
 
-def test_the_run_is_logged_with_its_code_workspace_and_outcomes(disclosive_run, run_paths):
+def test_the_run_is_logged_with_its_code_workspace_and_outcomes_and_nothing_leaves_unreviewed(
+    disclosive_run, run_paths
+):
     result, _ = disclosive_run
     entries = audit.read(run_paths.audit_log)
-    assert [e["event"] for e in entries] == ["request", "release"]
-    release = entries[1]
-    assert release["run"] == entries[0]["run"] == result.run
-    assert release["code"]["file"] == "analysis.py" and len(release["code"]["sha256"]) == 64
-    assert release["workspace"] == "18-088_onprem_2020-06-30"
+    assert [e["event"] for e in entries] == ["request", "checked"]
+    checked = entries[1]
+    assert checked["run"] == entries[0]["run"] == result.run
+    assert checked["code"]["file"] == "analysis.py" and len(checked["code"]["sha256"]) == 64
+    assert checked["workspace"] == "18-088_onprem_2020-06-30"
     # outputs by number, never by the code's names
-    assert release["released"] == [c.number for c in result.checks if c.outcome != WITHHELD]
-    assert set(release["withheld"]) == {
+    assert checked["passed"] == [c.number for c in result.checks if c.outcome != WITHHELD]
+    assert set(checked["withheld"]) == {
         str(c.number) for c in result.checks if c.outcome == WITHHELD
     }
     text = run_paths.audit_log.read_text()
     assert not [c.name for c in result.checks if Path(c.name).stem in text]
     assert audit.verify(run_paths.audit_log) == []
-
-
-def test_a_steward_releases_a_withheld_table_with_a_reason_but_never_person_level_output(
-    world, disclosive_run, run_paths, tmp_path
-):
-    from flows.review import review
-
-    result, _ = disclosive_run
-    run_paths.roster.parent.mkdir(parents=True)
-    run_paths.roster.write_text(yaml.safe_dump({"staff": {login(): {"roles": [STEWARD_ROLE]}}}))
-    os.chmod(run_paths.roster, 0o644)
-    specs_dir = world["spec"].parent
-    (person,) = [c for c in result.checks if c.name == "ids_upper.txt"]
-    (json_label,) = [c for c in result.checks if c.name == "json_label.csv"]
-    reason = "the labels were read and hold no data of persons"
-    with pytest.raises(AnalysisRefused, match="person-level output, which is never released"):
-        release_withheld(run_paths, result.run, person.number, reason, specs_dir)
-    with pytest.raises(AnalysisRefused, match="written reason"):
-        release_withheld(run_paths, result.run, json_label.number, "x", specs_dir)
-    target = release_withheld(run_paths, result.run, json_label.number, reason, specs_dir)
-    assert (target / json_label.released_name).read_bytes() == (
-        result.run_folder / "checked" / json_label.released_name
-    ).read_bytes()
-    entries = audit.read(run_paths.audit_log)
-    assert [e["event"] for e in entries][-6:] == [
-        "request",
-        "refusal",
-        "request",
-        "refusal",
-        "request",
-        "release",
-    ]
-    assert entries[-1]["release_reason"] == reason
-    assert entries[-1]["steward_release"] == json_label.number
-    total, findings = review(run_paths.audit_log, specs_dir, 10, dt.date(2021, 1, 1), seed=1)
-    assert all(f.ok for f in findings), findings
-    assert [" ".join(f.notes) for f in findings][-1].startswith(
-        f"withheld analysis output {json_label.number} released by a steward: the labels"
-    )
-
-
-def test_a_steward_role_is_needed_to_release_a_withheld_output(
-    world, disclosive_run, run_paths, tmp_path
-):
-    result, _ = disclosive_run
-    (json_label,) = [c for c in result.checks if c.name == "json_label.csv"]
-    reason = "the labels were read and hold no data of persons"
-    with pytest.raises(AnalysisRefused, match="holds none of the roles"):
-        release_withheld(run_paths, result.run, json_label.number, reason, world["spec"].parent)
-    assert audit.read(run_paths.audit_log)[-1]["event"] == "refusal"
+    # nothing is published on the checks alone
+    assert not run_paths.releases.exists() or not list(run_paths.releases.rglob("*_outputs_*"))
 
 
 def test_a_spec_without_analysis_runs_is_refused_and_logged(world, run_paths, tmp_path):
@@ -436,7 +393,7 @@ def test_a_run_past_its_time_limit_is_stopped_and_its_outputs_withheld(world, ru
     )
     result = analysis_run(spec, WORLD_AS_OF, code, run_paths)
     assert result.failure == "the code was stopped at the run's time limit"
-    assert result.seconds < 30 and result.published is None
+    assert result.seconds < 30
     outcomes = _outcomes(result)
     assert outcomes["early.txt"] == (WITHHELD, f"the run failed: {result.failure}")
     assert outcomes["listed.txt"][1].startswith("person-level")  # still never releasable
@@ -457,6 +414,9 @@ def test_analyse_commands_have_help():
     for command in (
         ["analyse", "--help"],
         ["analyse", "run", "--help"],
+        ["analyse", "review", "--help"],
+        ["analyse", "approve", "--help"],
+        ["analyse", "reject", "--help"],
         ["analyse", "release", "--help"],
     ):
         result = CliRunner().invoke(app, command)
@@ -464,15 +424,16 @@ def test_analyse_commands_have_help():
 
 
 def test_a_runs_folder_and_its_outputs_fall_under_the_specs_retention(
-    disclosive_run, run_paths, tmp_path
+    disclosive_run, signed_off, run_paths, tmp_path
 ):
     from flows.retention import retention_plan
 
     result, _ = disclosive_run
     before = {s.target for s in retention_plan(run_paths, tmp_path, dt.date(2021, 12, 31))}
     after = {s.target for s in retention_plan(run_paths, tmp_path, dt.date(2022, 1, 1))}
-    assert str(result.run_folder) not in before and str(result.published) not in before
-    assert {str(result.run_folder), str(result.published)} <= after
+    folders = {str(result.run_folder), str(signed_off.folder)}
+    assert not folders & before
+    assert folders <= after
 
 
 BAROMETER_TABLES = [
@@ -486,7 +447,9 @@ BAROMETER_TABLES = [
 ]
 
 
-def test_the_barometer_runs_on_premise_and_rex_makes_its_tables_and_plots(world, run_paths):
+def test_the_barometer_runs_on_premise_and_rex_makes_its_tables_and_plots_which_reviewers_release(
+    world, run_paths, accounts
+):
     from flows.settings import REPO_ROOT
 
     code = REPO_ROOT / "notebooks" / "barometer_onprem.py"
@@ -501,10 +464,11 @@ def test_the_barometer_runs_on_premise_and_rex_makes_its_tables_and_plots(world,
     ), outcomes
     released = [c for c in result.checks if c.outcome != WITHHELD]
     assert {c.kind for c in released} == {"table", "plot"}
-    published = {p.name for p in result.published.iterdir()}
+    folder = accounts.sign_off(result, world["spec"].parent).folder
+    published = {p.name for p in folder.iterdir()}
     assert {c.released_name for c in released} <= published
     invalidity = next(c for c in result.checks if c.name == "invalidity_on_31_december.csv")
-    table = pl.read_csv(result.published / invalidity.released_name)
+    table = pl.read_csv(folder / invalidity.released_name)
     assert {"year", "sex", "in_invalidity"} <= set(table.columns)
     # every count rounded to 5, and no column says which were multiples already
     assert (table["persons"].drop_nulls() % 5 == 0).all()
@@ -515,9 +479,9 @@ def test_the_barometer_runs_on_premise_and_rex_makes_its_tables_and_plots(world,
 
 
 def test_a_full_disk_while_publishing_outputs_publishes_nothing_and_leaves_nothing(
-    world, run_paths, tmp_path, monkeypatch
+    world, run_paths, tmp_path, monkeypatch, accounts
 ):
-    written = analyse.write_json
+    written = signoff.write_json
     calls = []
 
     def disk_full_at_the_manifest(value, path):
@@ -526,19 +490,20 @@ def test_a_full_disk_while_publishing_outputs_publishes_nothing_and_leaves_nothi
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
         written(value, path)
 
-    spec = _variant(world, tmp_path, "unrounded", output_checks={"round_counts_to": 1})
-    code = _script(tmp_path, PASSING)
-    monkeypatch.setattr(analyse, "write_json", disk_full_at_the_manifest)
-    with pytest.raises(AnalysisFailed):
-        analysis_run(spec, WORLD_AS_OF, code, run_paths)
+    result = analysis_run(world["spec"], WORLD_AS_OF, _script(tmp_path, PASSING), run_paths)
+    specs = world["spec"].parent
+    accounts.approve(result.run, [1], specs)
+    with monkeypatch.context() as patched:
+        patched.setattr(signoff, "write_json", disk_full_at_the_manifest)
+        with pytest.raises(AnalysisFailed):
+            accounts.release(result.run, specs)
     assert "manifest.json" in calls  # the released files and the report were written first
     releases = run_paths.releases
     assert not [p for p in releases.rglob("*") if "_outputs_" in p.name or p.name.startswith(".")]
     events = [e["event"] for e in audit.read(run_paths.audit_log)]
     assert events[-2:] == ["request", "failure"]
-    monkeypatch.undo()
-    result = analysis_run(spec, WORLD_AS_OF, code, run_paths)
-    assert result.published is not None and (result.published / "manifest.json").exists()
+    released = accounts.release(result.run, specs)
+    assert released.released == (1,) and (released.folder / "manifest.json").exists()
     assert audit.verify_chain(run_paths.audit_log) == []
 
 
@@ -569,35 +534,6 @@ def test_a_run_that_stops_before_its_end_is_still_found_by_retention(
         for s in retention_plan(run_paths, tmp_path, dt.date(2022, 1, 1))
         if "deleting" in s.target
     ]
-
-
-def test_a_full_disk_while_a_steward_releases_an_output_publishes_nothing_and_leaves_nothing(
-    world, disclosive_run, run_paths, tmp_path, monkeypatch
-):
-    result, _ = disclosive_run
-    (json_label,) = [c for c in result.checks if c.name == "json_label.csv"]
-    reason = "the labels were read and hold no data of persons"
-    specs = world["spec"].parent
-    run_paths.roster.parent.mkdir(parents=True, exist_ok=True)
-    run_paths.roster.write_text(yaml.safe_dump({"staff": {login(): {"roles": [STEWARD_ROLE]}}}))
-    os.chmod(run_paths.roster, 0o644)
-    written = analyse.write_json
-
-    def disk_full_at_the_manifest(value, path):
-        if path.name == "manifest.json":
-            raise OSError(errno.ENOSPC, "No space left on device", str(path))
-        written(value, path)
-
-    def steward_folders() -> list[Path]:
-        return [p for p in run_paths.releases.rglob("*") if "_steward-" in p.name]
-
-    monkeypatch.setattr(analyse, "write_json", disk_full_at_the_manifest)
-    with pytest.raises(AnalysisFailed, match="OSError"):
-        release_withheld(run_paths, result.run, json_label.number, reason, specs)
-    monkeypatch.undo()
-    assert steward_folders() == []  # neither published nor left as a staging folder
-    target = release_withheld(run_paths, result.run, json_label.number, reason, specs)
-    assert steward_folders() == [target]
 
 
 ENCODED = """
@@ -641,24 +577,23 @@ def test_identifiers_in_any_encoding_make_an_output_person_level(world, run_path
         outcome, reason = outcomes[name]
         assert outcome == WITHHELD and reason.startswith("person-level"), name
         assert said in reason, (name, reason)
-    assert result.published is None
-    assert all(c.person_level for c in result.checks)  # never releasable by a steward either
+    assert all(c.person_level for c in result.checks)  # never releasable, by anybody
 
 
 def test_an_outputs_manifest_states_the_logs_head_and_the_log_is_checked_against_it(
-    disclosive_run, run_paths, monkeypatch
+    disclosive_run, signed_off, run_paths, monkeypatch
 ):
     from flows.cli import app
     from flows.release import WITNESS
 
-    result, _ = disclosive_run
-    manifest = json.loads((result.published / "manifest.json").read_text())
-    request = audit.read(run_paths.audit_log)[0]
+    manifest = json.loads((signed_off.folder / "manifest.json").read_text())
+    request = audit.read(run_paths.audit_log)[-2]
+    assert request["event"] == "request"
     assert manifest[WITNESS]["seq"] == request["seq"]  # the head before its release entry
     monkeypatch.setenv("REX_DATA_DIR", str(run_paths.data))
     monkeypatch.setenv("REX_KEY_STORE", str(run_paths.key_store))
     verified = CliRunner().invoke(
-        app, ["audit", "verify", f"--against={result.published / 'manifest.json'}"]
+        app, ["audit", "verify", f"--against={signed_off.folder / 'manifest.json'}"]
     )
     assert verified.exit_code == 0, verified.output
     assert "the log holds its head and its release entry" in verified.output
@@ -689,4 +624,4 @@ def test_a_full_disk_while_rex_records_the_ledger_publishes_nothing_and_keeps_no
     assert json.loads((run_folder / "run.json").read_text())["outputs"] == []
     # the next run checks against a ledger without it, and records its own
     result = analysis_run(world["spec"], WORLD_AS_OF, code, run_paths)
-    assert result.published is not None and (result.run_folder / analyse.LEDGER).is_file()
+    assert result.failure is None and (result.run_folder / analyse.LEDGER).is_file()

@@ -170,7 +170,7 @@ def test_18_088_allows_analysis_runs_on_premise_with_the_anchors_defaults():
 
 def test_analysis_runs_are_for_the_on_premise_mode_only():
     document = yaml.safe_load((SPECS_DIR / "18-088.yaml").read_text())
-    document["modes"]["sample"]["analysis"] = {"steward_roles": ["data steward"]}
+    document["modes"]["sample"]["analysis"] = {"reviewer_roles": ["data steward"]}
     with pytest.raises(ValidationError, match="analysis runs are for the on-premise workspace"):
         Spec.model_validate(document)
 

@@ -22,6 +22,7 @@ from flows.keys import load_key
 from flows.settings import Paths
 from flows.verify import alterations
 from tests.conftest import WORLD_AS_OF
+from tests.reviewers import Accounts
 
 # Tries everything the table lists and records, per attempt, what it got ("" for nothing).
 HOSTILE = """
@@ -123,11 +124,22 @@ def attack(world, tmp_path_factory):
     result = analysis_run(world["spec"], WORLD_AS_OF, code, paths)
     attempts = json.loads((result.run_folder / "outputs" / "attempts.json").read_text())
     time.sleep(4)  # longer than the process that left its session waits before it writes
-    return dict(result=result, attempts=attempts, paths=paths, targets=targets, code=code)
+    roster_after_run = paths.roster.exists()  # the code's try at writing it
+    with pytest.MonkeyPatch.context() as patched:  # two reviewers release what passed
+        published = Accounts(patched, paths, {}).sign_off(result, world["spec"].parent).folder
+    return dict(
+        result=result,
+        attempts=attempts,
+        paths=paths,
+        targets=targets,
+        code=code,
+        published=published,
+        roster_after_run=roster_after_run,
+    )
 
 
-def _published_bytes(result) -> bytes:
-    return b"".join(p.read_bytes() for p in result.published.rglob("*") if p.is_file())
+def _published_bytes(folder: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
 
 
 def test_the_code_runs_as_an_unprivileged_account_and_sees_only_its_own_processes(attack):
@@ -141,7 +153,7 @@ def test_rexs_environment_and_the_key_are_out_of_reach(attack, world):
     assert attempts["environment"] == "" and attempts["parent_environment"] == ""
     assert attempts["key"] == "" and attempts["key.error"] == "FileNotFoundError"
     key = load_key(world["paths"].key_store, "e2e").hex()
-    assert key.encode() not in _published_bytes(attack["result"])
+    assert key.encode() not in _published_bytes(attack["published"])
 
 
 def test_a_link_to_the_key_is_not_taken_and_nothing_is_published_for_it(attack, world):
@@ -151,7 +163,7 @@ def test_a_link_to_the_key_is_not_taken_and_nothing_is_published_for_it(attack, 
     assert all(
         c.outcome == "withheld" and not c.computed for c in result.checks if c.name == "figure.png"
     )
-    assert not (result.published / "figure.png").exists()
+    assert not (attack["published"] / "figure.png").exists()
     report = json.loads((result.run_folder / "run.json").read_text())
     assert report["not_taken"] == {"not a regular file (a link, a device, a pipe or a socket)": 1}
 
@@ -166,9 +178,11 @@ def test_the_source_store_the_data_folder_and_other_runs_are_out_of_reach(attack
 def test_the_audit_log_and_the_roster_cannot_be_written(attack):
     attempts, paths = attack["attempts"], attack["paths"]
     assert attempts["audit_write"] == attempts["roster_write"] == ""
-    assert not paths.roster.exists()
+    assert not attack["roster_after_run"]
     entries = audit.read(paths.audit_log)
-    assert [e["event"] for e in entries] == ["request", "release"]
+    # the run's entries, then the reviewers' (every passing output approved by two, released)
+    assert [e["event"] for e in entries][:2] == ["request", "checked"]
+    assert [e["event"] for e in entries][-2:] == ["request", "release"]
     assert audit.verify(paths.audit_log) == []
 
 
@@ -183,7 +197,7 @@ def test_nothing_the_code_started_outlives_the_run_or_writes_after_the_checks(at
     assert not Path(attack["targets"]["published_marker"]).exists()
     assert not (result.run_folder / "outputs" / "late.txt").exists()
     assert not (result.run_folder / "written").exists()  # the code's folder is gone
-    assert alterations(result.published) == []
+    assert alterations(attack["published"]) == []
     survivors = [
         p
         for p in Path("/proc").iterdir()
@@ -204,7 +218,8 @@ def test_the_code_writes_nothing_outside_its_outputs_and_cannot_change_the_copy_
     assert attempts["outside_outputs"] == "" and attempts["code_copy"] == ""
     kept = result.run_folder / "code.py"
     assert kept.read_bytes() == attack["code"].read_bytes()
-    logged = audit.read(attack["paths"].audit_log)[-1]["code"]["sha256"]
+    (checked,) = [e for e in audit.read(attack["paths"].audit_log) if e["event"] == "checked"]
+    logged = checked["code"]["sha256"]
     from flows.release import sha256_file
 
     assert sha256_file(kept) == logged
@@ -219,7 +234,7 @@ def test_the_workspace_is_mounted_read_only(attack, world):
     assert alterations(world["onprem"].folder) == []
     assert attack["result"].failure is None  # the run itself went on, and its table came out
     (marks,) = [c for c in attack["result"].checks if c.name == "marks.csv"]
-    assert (attack["result"].published / marks.released_name).is_file()
+    assert (attack["published"] / marks.released_name).is_file()
 
 
 def _spec(world, folder: Path, **analysis) -> Path:
@@ -298,7 +313,7 @@ def test_outputs_past_their_limits_stop_the_run_and_what_was_written_is_still_re
     result = analysis_run(spec, WORLD_AS_OF, code, paths)
     assert result.failure is not None
     assert "more than 20 files and folders" in result.failure
-    assert result.seconds < 25 and result.published is None
+    assert result.seconds < 25
     record = json.loads((result.run_folder / "run.json").read_text())
     assert "early.txt" in {o["name"] for o in record["outputs"]}  # checked, withheld, not lost
     assert len(record["outputs"]) <= 20
@@ -331,9 +346,10 @@ def test_a_machine_without_bubblewrap_refuses_analysis_runs_and_logs_it(
     assert not list(paths.analysis_runs.glob("*/*"))  # nothing ran
 
 
-def test_a_steward_cannot_release_an_output_that_changed_after_its_check(world, tmp_path):
-    from flows.access import login
-    from flows.analyse import AnalysisRefused, release_withheld
+def test_an_output_that_changed_after_its_check_and_approval_is_not_released(
+    world, tmp_path, monkeypatch
+):
+    from flows.analyse import AnalysisRefused
 
     paths = _run_paths(world, tmp_path)
     code = tmp_path / "small.py"
@@ -349,17 +365,14 @@ def test_a_steward_cannot_release_an_output_that_changed_after_its_check(world, 
         )
     )
     result = analysis_run(world["spec"], WORLD_AS_OF, code, paths)
-    paths.roster.parent.mkdir(parents=True)
-    paths.roster.write_text(yaml.safe_dump({"staff": {login(): {"roles": ["data steward, KSZ"]}}}))
-    os.chmod(paths.roster, 0o644)
-    kept = result.run_folder / "outputs" / "three.csv"
+    accounts = Accounts(monkeypatch, paths, {})
+    accounts.approve(result.run, [1], world["spec"].parent)
+    kept = result.run_folder / "checked" / "output-001.csv"
     os.chmod(kept, 0o644)
     ids = pl.read_parquet(world["onprem"].folder / "persons.parquet")["person_id"].head(3)
     kept.write_text("group,persons\n" + "\n".join(f"{i},1" for i in ids) + "\n")
-    with pytest.raises(AnalysisRefused, match="not the file that was checked"):
-        release_withheld(
-            paths, result.run, 1, "the table was read and holds no person", world["spec"].parent
-        )
+    with pytest.raises(AnalysisRefused, match="changed or is gone since it was checked"):
+        accounts.release(result.run, world["spec"].parent)
 
 
 PROBE = """
