@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml uv.lock
 	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --locked --quiet
 	@touch $(STAMP)
 
-# bubblewrap, the sandbox analysis runs need (flows/sandbox.py): installed when it is missing and
+# bubblewrap, the sandbox analysis runs need (flows/analysis/sandbox.py): installed when it is missing and
 # this is root on Debian; anywhere else the command to install it is said, and analysis runs
 # refuse until it is there.
 sandbox:

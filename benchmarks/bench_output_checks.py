@@ -29,8 +29,8 @@ REPEATS = 3
 def main() -> None:
     workspace = Path(sys.argv[1]).resolve()
     sys.path[:0] = [str(ROOT), str(ROOT / "notebooks")]
-    from flows import output_checking
-    from flows.analyse import workspace_persons
+    from flows.analysis import output_checking
+    from flows.analysis.run import workspace_persons
     from specs.model import OutputChecks
 
     with tempfile.TemporaryDirectory() as folder:

@@ -1,6 +1,7 @@
 """What the analysis sandbox adds to a run: the barometer's on-premise code run in the sandbox
-(flows.child.run_code, as `rex analyse run` runs it) and, as its floor in the same session, the
-same code run as a plain child process on the same workspace; alternated, medians printed.
+(flows.analysis.child.run_code, as `rex analyse run` runs it) and, as its floor in the same
+session, the same code run as a plain child process on the same workspace; alternated, medians
+printed.
 
     .venv/bin/python benchmarks/bench_sandbox.py --repeat 5 \
         --workspace data/onprem/dulbea-barometer/18-088_onprem_2020-06-30
@@ -23,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from flows import child  # noqa: E402 (the repository's own modules, from a script)
+from flows.analysis import child  # noqa: E402 (the repository's own modules, from a script)
 
 CODE = REPO / "notebooks" / "barometer_onprem.py"
 LIMITS = child.Limits(

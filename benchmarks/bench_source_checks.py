@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import duckdb  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
-from flows.sources import open_sources  # noqa: E402
+from flows.stores.sources import open_sources  # noqa: E402
 from specs.sources import SOURCE_TABLES  # noqa: E402
 from synthetic.defects import inject_defects  # noqa: E402
 from synthetic.generate import conform, population_tables  # noqa: E402

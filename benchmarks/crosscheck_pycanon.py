@@ -8,9 +8,9 @@ tech-notes), so it runs in a throwaway one:
 
 In rex's environment the script selects the 18/088 population of the store, draws the sample
 (with a throwaway key: the figures do not depend on which persons are drawn for the check),
-times the disclosure-risk step (flows.disclosure.measure), writes the released quasi-identifier
-frame of the population (no person column) to Parquet, then runs itself under the pycanon
-environment on that file and compares the figures.
+times the disclosure-risk step (flows.extract.disclosure.measure), writes the released
+quasi-identifier frame of the population (no person column) to Parquet, then runs itself under
+the pycanon environment on that file and compares the figures.
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ def rex_side(store: Path, spec_path: Path, pycanon_python: Path) -> None:
     import duckdb
     import polars as pl
 
-    from flows import disclosure
-    from flows.sources import open_sources
+    from flows.extract import disclosure
+    from flows.stores.sources import open_sources
     from specs.load import load_spec
     from specs.model import ModeName
     from transforms import disclosure_risk as risk

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import duckdb  # noqa: E402
 
-from flows.settings import DEFAULT_MEMORY_LIMIT  # noqa: E402
+from flows.runtime.settings import DEFAULT_MEMORY_LIMIT  # noqa: E402
 from specs.sources import SOURCE_TABLES  # noqa: E402
 
 

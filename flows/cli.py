@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from flows.settings import (
+from flows.runtime.settings import (
     SPECS_DIR,
     DataFolderError,
     Engine,
@@ -23,7 +23,7 @@ from flows.settings import (
 from synthetic.blocks import BLOCK_PERSONS, DEFAULT_CHUNK_PERSONS
 
 if TYPE_CHECKING:
-    from flows import audit
+    from flows.stores import audit
     from specs.model import Mode
 
 app = typer.Typer(
@@ -73,7 +73,7 @@ def _paths(writes: bool = False) -> Paths:
 def _launch_prefect_api() -> None:
     """Start the temporary Prefect server now, without waiting for it, where `_prefect_api`
     will need one: it starts while the command imports its flows and reads its inputs."""
-    from flows.prefect_server import api_is_configured, launch_server
+    from flows.runtime.prefect_server import api_is_configured, launch_server
 
     if not api_is_configured():
         # a server that cannot start is met again, and said, where `_prefect_api` waits for it
@@ -84,10 +84,11 @@ def _launch_prefect_api() -> None:
 @contextlib.contextmanager
 def _prefect_api() -> Iterator[None]:
     """A Prefect API for the flows of one command: the configured one, or a temporary server
-    that dies with this process (flows.prefect_server), refused in one line if it cannot start.
+    that dies with this process (flows.runtime.prefect_server), refused in one line if it cannot
+    start.
     When the flows are done (or one raised), `prefect_api` stops Prefect's background thread: it
     would otherwise keep the first flow run's context alive past the interpreter's exit."""
-    from flows.prefect_server import PrefectServerError, prefect_api
+    from flows.runtime.prefect_server import PrefectServerError, prefect_api
 
     with contextlib.ExitStack() as stack:
         try:
@@ -99,7 +100,7 @@ def _prefect_api() -> Iterator[None]:
 
 def _refused(error: Exception) -> None:
     """A run's refusal (or failure) in one line, exit 2."""
-    from flows.export import ExtractFailed
+    from flows.extract.export import ExtractFailed
 
     # a run that failed (a full disk, say) was not refused: its message says what happened
     _fail(str(error) if isinstance(error, ExtractFailed) else f"refused: {error}")
@@ -127,7 +128,7 @@ def _extract_progress(label: str) -> Iterator[None]:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from flows import progress as run_progress
+    from flows.runtime import progress as run_progress
 
     columns = (
         TextColumn("{task.description}"),
@@ -271,8 +272,8 @@ def spec_explain(
     """Show the population's funnel on the source store: for each condition, how many persons
     it keeps (counts only; logged in the audit log like a run)."""
     paths = _paths(writes=True)
-    from flows.explain import explain_population
-    from flows.export import REFUSALS, StepFailed
+    from flows.extract.explain import explain_population
+    from flows.extract.export import REFUSALS, StepFailed
 
     day = _day(as_of)
     try:
@@ -304,8 +305,8 @@ def keys_create(
     project: Annotated[str, typer.Argument(help="project name, as in the spec")],
 ) -> None:
     """Create a project's key in the key store (never replaces an existing one)."""
-    from flows import audit
-    from flows.keys import KeyStoreError, create_key, discard_new_key
+    from flows.stores import audit
+    from flows.stores.keys import KeyStoreError, create_key, discard_new_key
     from specs.model import PROJECT_NAME
 
     paths = _paths(writes=True)
@@ -321,7 +322,7 @@ def keys_create(
             )
         _fail(str(error))
         return
-    except OSError as error:  # a full disk, say: no key file was left (flows.keys.create_key)
+    except OSError as error:  # a full disk: no key file was left (flows.stores.keys.create_key)
         _fail(f"the key of {project} cannot be written in {paths.key_store} ({error.strerror})")
         return
     try:
@@ -346,7 +347,13 @@ def _run_export(
 ):
     paths = _paths(writes=True)
     _launch_prefect_api()
-    from flows.export import REFUSALS, control_export, onprem_build, sample_export, with_engine
+    from flows.extract.export import (
+        REFUSALS,
+        control_export,
+        onprem_build,
+        sample_export,
+        with_engine,
+    )
 
     flow = {"sample": sample_export, "onprem": onprem_build, "control": control_export}[mode]
     day = _day(as_of)
@@ -458,8 +465,9 @@ def audit_verify(
     persons) edited or removed outside retention. With --against, also check that the log still
     holds the head and the release entry of each manifest given (a copy of the head outside the
     log: the log cannot be cut back or rebuilt unseen by it)."""
-    from flows import audit, verify
-    from flows.ownership import writable_by_others
+    from flows.release import verify
+    from flows.stores import audit
+    from flows.stores.ownership import writable_by_others
 
     paths = _paths()
     log = paths.audit_log
@@ -499,8 +507,8 @@ def _against(log: audit.Log, manifest: Path) -> str | None:
     states, and the release entry that recorded the manifest's own sha256."""
     import json
 
-    from flows import audit
-    from flows.release import sha256_file
+    from flows.release.publish import sha256_file
+    from flows.stores import audit
 
     try:
         stated = json.loads(manifest.read_bytes())
@@ -525,7 +533,7 @@ def _against(log: audit.Log, manifest: Path) -> str | None:
 @audit_app.command("new-segment")
 def audit_new_segment() -> None:
     """Record the damage of a damaged audit log and go on in a fresh segment beside it."""
-    from flows import audit
+    from flows.stores import audit
 
     paths = _paths()
     found = audit.scan(paths.audit_log)
@@ -545,7 +553,7 @@ def audit_new_segment() -> None:
 
 def _log_damage(log: audit.Log) -> list[str]:
     """One line per place where the audit log is damaged (an interrupted append is not)."""
-    from flows import audit
+    from flows.stores import audit
 
     return [f"{p.file or log}: {p}" for p in audit.verify(log) if not p.uncommitted]
 
@@ -554,7 +562,7 @@ def _log_damage(log: audit.Log) -> list[str]:
 def verify_releases() -> None:
     """Check every release and workspace against its manifest, and each manifest against the
     digest the audit log recorded; one line each, exit 1 on any problem."""
-    from flows import verify
+    from flows.release import verify
 
     paths = _paths()
     verdicts, log_problem = verify.verify(paths)
@@ -597,9 +605,9 @@ def audit_review(
     from rich.console import Console
     from rich.table import Table
 
-    from flows import audit
-    from flows.review import counts, review
-    from flows.settings import ReviewSchedule
+    from flows.runtime.settings import ReviewSchedule
+    from flows.schedule.review import counts, review
+    from flows.stores import audit
 
     paths = _paths()
     day = _day(as_of)
@@ -654,10 +662,10 @@ def audit_person(
     from rich.console import Console
     from rich.table import Table
 
-    from flows import audit, consultations
-    from flows.access import RosterError, is_data_steward, load_roster, login
-    from flows.keys import KeyStoreError
-    from flows.requests import RequestError, one_person
+    from flows.stores import audit, consultations
+    from flows.stores.keys import KeyStoreError
+    from flows.stores.requests import RequestError, one_person
+    from flows.stores.roster import RosterError, is_data_steward, load_roster, login
 
     paths = _paths(writes=True)
     text = typer.get_text_stream("stdin").readline() if insz == "-" else insz
@@ -721,7 +729,7 @@ def _steps_table(title: str, rows: list[tuple[str, ...]], columns: tuple[str, ..
 @retention_app.command("plan")
 def retention_plan(as_of: AsOf = None) -> None:
     """Show what retention would delete, shred and ask attestations for, and why; change nothing."""
-    from flows.retention import RetentionError, retention_plan, tombstones
+    from flows.schedule.retention import RetentionError, retention_plan, tombstones
 
     paths = _paths()
     day = _day(as_of)
@@ -742,8 +750,8 @@ def retention_plan(as_of: AsOf = None) -> None:
 @retention_app.command("apply")
 def retention_apply(as_of: AsOf = None) -> None:
     """Delete what is past its deadline, shred spent keys, log each step and verify it."""
-    from flows import audit
-    from flows.retention import RetentionError, retention
+    from flows.schedule.retention import RetentionError, retention
+    from flows.stores import audit
 
     paths = _paths(writes=True)
     day = _day(as_of)
@@ -788,8 +796,8 @@ def retention_apply(as_of: AsOf = None) -> None:
 @yearly_app.command("run")
 def yearly_run(spec: SpecFile, as_of: AsOf = None, sources: Sources = None) -> None:
     """Make a spec's yearly delivery as of a date by hand, as its schedule would."""
-    from flows.export import REFUSALS, with_engine
-    from flows.yearly import yearly_extract
+    from flows.extract.export import REFUSALS, with_engine
+    from flows.schedule.yearly import yearly_extract
 
     paths = _paths(writes=True)
     day = _day(as_of)
@@ -818,7 +826,7 @@ def analyse_run(
     at a fresh output folder) and check every output. Nothing leaves yet: the outputs wait for
     their reviewers (`rex analyse review`). What the code prints stays in the run's folder."""
     paths = _paths(writes=True)
-    from flows.analyse import REFUSALS, AnalysisFailed, analysis_run
+    from flows.analysis.run import REFUSALS, AnalysisFailed, analysis_run
 
     try:
         with _prefect_api():
@@ -845,7 +853,7 @@ Step = TypeVar("Step")
 
 def _signed_off(step: Callable[[], Step]) -> Step:
     """A sign-off step inside a Prefect API; its refusal or failure as one line."""
-    from flows.analyse import REFUSALS, AnalysisFailed
+    from flows.analysis.run import REFUSALS, AnalysisFailed
 
     try:
         with _prefect_api():
@@ -862,7 +870,7 @@ def analyse_review(run: RunId) -> None:
     far, and the code as its difference from the last reviewed version (also written to
     review.md in the run's folder). Changes nothing but that file."""
     paths = _paths(writes=True)
-    from flows import signoff
+    from flows.analysis import signoff
 
     path = _signed_off(lambda: signoff.review(paths, run, SPECS_DIR))
     typer.echo(path.read_text())
@@ -896,7 +904,7 @@ def analyse_reject(
 
 def _decision(run: str, output: int, approve: bool, reason: str) -> None:
     paths = _paths(writes=True)
-    from flows import signoff
+    from flows.analysis import signoff
 
     standing = _signed_off(lambda: signoff.decide(paths, run, output, approve, reason, SPECS_DIR))
     what = "approved" if approve else "rejected"
@@ -910,7 +918,7 @@ def analyse_release(run: RunId) -> None:
     yet), after checking that its bytes are those approved and scanning them again for
     identifiers; a reviewer's command. Outputs still waiting are named by number, with why."""
     paths = _paths(writes=True)
-    from flows import signoff
+    from flows.analysis import signoff
 
     released = _signed_off(lambda: signoff.release(paths, run, SPECS_DIR))
     typer.echo(f"published outputs {', '.join(map(str, released.released))}: {released.folder}")
@@ -926,7 +934,7 @@ def serve() -> None:
 
     from prefect import serve as prefect_serve
 
-    from flows.deployments import deployments
+    from flows.schedule.deployments import deployments
 
     if not os.environ.get("PREFECT_API_URL"):
         _fail(
@@ -962,9 +970,9 @@ def _demo_analysis(paths: Paths) -> str:
     sign it off. Inside a Prefect API (`_prefect_api`)."""
     import json
 
-    from flows import signoff
-    from flows.analyse import REFUSALS, RUN_RECORD, AnalysisFailed, analysis_run, earlier_run
-    from flows.output_checking import WITHHELD
+    from flows.analysis import signoff
+    from flows.analysis.output_checking import WITHHELD
+    from flows.analysis.run import REFUSALS, RUN_RECORD, AnalysisFailed, analysis_run, earlier_run
 
     folder = earlier_run(paths, DEMO_SPEC, DEMO_AS_OF, DEMO_ANALYSIS)
     try:
@@ -1012,9 +1020,9 @@ def demo(
     from rich.table import Table
 
     paths = _paths(writes=True)
-    from flows import keys
-    from flows.export import REFUSALS, onprem_build, sample_export, with_engine
-    from flows.validate import prepare_in_background
+    from flows.extract.export import REFUSALS, onprem_build, sample_export, with_engine
+    from flows.release.validate import prepare_in_background
+    from flows.stores import keys
     from synthetic.generate import generate
 
     engine = _engine()

@@ -1,4 +1,5 @@
-"""The checks a release must pass, as plain values; flows.validate turns each into a GX expectation.
+"""The checks a release must pass, as plain values; flows.release.validate makes each a GX
+expectation.
 
 Derived from the released columns (specs.release), so a column's constraint is declared once.
 """

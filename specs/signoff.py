@@ -8,10 +8,10 @@ each approving the very bytes that were checked (by sha256); a rejection by any 
 it until that reviewer approves it again. An output the checks withheld, or could not check,
 is approved only with a written reason; person-level output is never approved.
 
-One rule, used by the decisions and the release (flows.signoff) and by the periodic review of
-the audit log (flows.review, on the decisions logged before each release), so that a review
-judges a release by the code that allowed it. Pure: the decisions come in as logged entries;
-nothing here reads the roster, the disk or the clock.
+One rule, used by the decisions and the release (flows.analysis.signoff) and by the periodic
+review of the audit log (flows.schedule.review, on the decisions logged before each release), so
+that a review judges a release by the code that allowed it. Pure: the decisions come in as
+logged entries; nothing here reads the roster, the disk or the clock.
 """
 
 from __future__ import annotations

@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from flows.parquet_writer import ROW_GROUP_ROWS as ROW_GROUP_ROWS  # the tests read it here
-from flows.parquet_writer import RowGroupWriter
+from flows.release.parquet_writer import ROW_GROUP_ROWS as ROW_GROUP_ROWS  # the tests read it here
+from flows.release.parquet_writer import RowGroupWriter
 from specs.sources import SOURCE_TABLES, STORE_MANIFEST, SourceTable, polars_schema
 from synthetic import (
     a052,

@@ -17,7 +17,7 @@ os.environ["REX_KEY_STORE"] = str(_SESSION_ROOT / "keys")
 
 import datetime as dt  # noqa: E402
 
-from flows.settings import Paths, quiet_libraries  # noqa: E402
+from flows.runtime.settings import Paths, quiet_libraries  # noqa: E402
 
 quiet_libraries(_SESSION_ROOT / "data")
 
@@ -34,7 +34,7 @@ def prefect_harness():
     """One temporary Prefect server for the whole session (starting one costs seconds)."""
     from prefect.testing.utilities import prefect_test_harness
 
-    from flows.prefect_server import stop_prefect_background
+    from flows.runtime.prefect_server import stop_prefect_background
 
     with prefect_test_harness(server_startup_timeout=90):
         yield
@@ -52,7 +52,7 @@ def spec_variant(folder: Path, project: str, sample_persons: int, **period: str)
     """18/088 with another project key, sample size or period: the variants the tests run."""
     import yaml
 
-    from flows.settings import SPECS_DIR
+    from flows.runtime.settings import SPECS_DIR
 
     document = yaml.safe_load((SPECS_DIR / "18-088.yaml").read_text())
     document["project"] = project
@@ -66,8 +66,8 @@ def spec_variant(folder: Path, project: str, sample_persons: int, **period: str)
 @pytest.fixture(scope="session")
 def world(tmp_path_factory, prefect_harness):
     """A source store, a key, and one published sample and on-premise release (built once)."""
-    from flows.export import onprem_build, sample_export
-    from flows.keys import create_key
+    from flows.extract.export import onprem_build, sample_export
+    from flows.stores.keys import create_key
     from synthetic.generate import generate
 
     root = tmp_path_factory.mktemp("world")
@@ -83,7 +83,7 @@ def world(tmp_path_factory, prefect_harness):
 
 def copy_audit_key(source: Paths, target: Paths) -> None:
     """Give the audit log copied from `source` to `target` its audit key: a key is found by
-    the path of the log it keys (flows.audit.Log.key_file), so a copied log needs it copied
+    the path of the log it keys (flows.stores.audit.Log.key_file), so a copied log needs it copied
     under its own name, as an operator who moves the data folder renames it."""
     target.key_store.mkdir(parents=True, exist_ok=True, mode=0o700)
     shutil.copy2(source.audit_log.key_file, target.audit_log.key_file)

@@ -11,9 +11,9 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from flows import signoff
-from flows.output_checking import WITHHELD
-from flows.settings import Paths
+from flows.analysis import signoff
+from flows.analysis.output_checking import WITHHELD
+from flows.runtime.settings import Paths
 
 REVIEWER_ROLE = "data steward, KSZ"
 FIRST, SECOND, THIRD = "reviewer-a", "reviewer-b", "reviewer-c"

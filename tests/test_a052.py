@@ -18,12 +18,12 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows import audit
-from flows.consultations import CONSULTATION_KEY
-from flows.export import AuthorisationError, control_export
-from flows.keys import create_key
-from flows.requests import RequestError, read_consultation_request
-from flows.settings import SPECS_DIR, Paths
+from flows.extract.export import AuthorisationError, control_export
+from flows.runtime.settings import SPECS_DIR, Paths
+from flows.stores import audit
+from flows.stores.consultations import CONSULTATION_KEY
+from flows.stores.keys import create_key
+from flows.stores.requests import RequestError, read_consultation_request
 from specs.load import SpecError, load_spec
 from specs.model import RequestKind
 from specs.sources import SOURCE_TABLES, polars_schema

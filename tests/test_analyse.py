@@ -16,10 +16,12 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from flows import analyse, audit, signoff
-from flows.analyse import AnalysisFailed, AnalysisRefused, analysis_run
-from flows.export import AuthorisationError
-from flows.output_checking import WITHHELD
+from flows.analysis import run as analyse
+from flows.analysis import signoff
+from flows.analysis.output_checking import WITHHELD
+from flows.analysis.run import AnalysisFailed, AnalysisRefused, analysis_run
+from flows.extract.export import AuthorisationError
+from flows.stores import audit
 from tests.conftest import WORLD_AS_OF
 from tests.reviewers import accounts, run_paths
 
@@ -426,7 +428,7 @@ def test_analyse_commands_have_help():
 def test_a_runs_folder_and_its_outputs_fall_under_the_specs_retention(
     disclosive_run, signed_off, run_paths, tmp_path
 ):
-    from flows.retention import retention_plan
+    from flows.schedule.retention import retention_plan
 
     result, _ = disclosive_run
     before = {s.target for s in retention_plan(run_paths, tmp_path, dt.date(2021, 12, 31))}
@@ -450,7 +452,7 @@ BAROMETER_TABLES = [
 def test_the_barometer_runs_on_premise_and_rex_makes_its_tables_and_plots_which_reviewers_release(
     world, run_paths, accounts
 ):
-    from flows.settings import REPO_ROOT
+    from flows.runtime.settings import REPO_ROOT
 
     code = REPO_ROOT / "notebooks" / "barometer_onprem.py"
     result = analysis_run(world["spec"], WORLD_AS_OF, code, run_paths)
@@ -512,7 +514,7 @@ def test_a_run_that_stops_before_its_end_is_still_found_by_retention(
 ):
     """The run's record is written before its code runs: a run whose checking fails (or that
     is killed) leaves a folder that retention still deletes by the workspace's deadline."""
-    from flows.retention import retention_plan
+    from flows.schedule.retention import retention_plan
 
     def checking_fails(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -584,7 +586,7 @@ def test_an_outputs_manifest_states_the_logs_head_and_the_log_is_checked_against
     disclosive_run, signed_off, run_paths, monkeypatch
 ):
     from flows.cli import app
-    from flows.release import WITNESS
+    from flows.release.publish import WITNESS
 
     manifest = json.loads((signed_off.folder / "manifest.json").read_text())
     request = audit.read(run_paths.audit_log)[-2]

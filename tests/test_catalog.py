@@ -548,7 +548,7 @@ def test_a_source_variable_is_read_the_way_its_panel_can_join_it():
 
 @pytest.mark.parametrize("spec_file", ["18-088.yaml", "18-088-part1.yaml"])
 def test_the_codebook_documents_each_variable_with_its_values_source_and_seed_name(spec_file):
-    from flows.settings import SPECS_DIR
+    from flows.runtime.settings import SPECS_DIR
     from specs.catalog import Granularity
     from specs.codebook import codebook
     from specs.load import load_spec

@@ -10,9 +10,9 @@ import polars as pl
 import pytest
 import yaml
 
-from flows.export import sample_export
-from flows.keys import create_key
-from flows.settings import SPECS_DIR, Paths
+from flows.extract.export import sample_export
+from flows.runtime.settings import SPECS_DIR, Paths
+from flows.stores.keys import create_key
 from specs.catalog import VARIABLES, Kind
 from specs.load import load_spec
 from synthetic.generate import generate
@@ -69,7 +69,7 @@ def _spec_sources_population(store):
     """18/088, the store's sources (as read), and 18/088's population in them."""
     import duckdb
 
-    from flows.sources import open_sources
+    from flows.stores.sources import open_sources
     from transforms import calendar, panels
 
     spec = load_spec(SPECS_DIR / "18-088.yaml")

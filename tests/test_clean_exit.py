@@ -3,7 +3,7 @@
 Prefect's background loop kept the first flow run's context (its flow, module globals, DuckDB
 objects) alive past the interpreter's exit, and DuckDB's extension then printed some 35 lines
 of "nanobind: leaked ..." on stderr at the end of every run (see
-flows.prefect_server.stop_prefect_background).
+flows.runtime.prefect_server.stop_prefect_background).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 
-from flows.settings import REPO_ROOT
+from flows.runtime.settings import REPO_ROOT
 from tests.conftest import WORLD_AS_OF
 
 

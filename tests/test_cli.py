@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.settings import REPO_ROOT, Paths
+from flows.runtime.settings import REPO_ROOT, Paths
 
 
 @pytest.mark.parametrize(
@@ -61,7 +61,7 @@ def test_keys_create_refuses_a_second_key(tmp_path, monkeypatch):
 
 
 def test_audit_verify_says_intact_or_names_the_changed_line(tmp_path, monkeypatch):
-    from flows import audit
+    from flows.stores import audit
 
     monkeypatch.setenv("REX_DATA_DIR", str(tmp_path / "data"))
     log = Paths.from_environment().audit_log
@@ -80,7 +80,7 @@ def test_audit_verify_says_intact_or_names_the_changed_line(tmp_path, monkeypatc
 def test_retention_plan_lists_the_steps_and_changes_nothing(tmp_path, monkeypatch):
     import datetime as dt
 
-    from flows.settings import Paths
+    from flows.runtime.settings import Paths
     from tests.test_retention import _release
 
     monkeypatch.setenv("REX_DATA_DIR", str(tmp_path / "data"))
@@ -100,7 +100,7 @@ def test_serve_without_a_prefect_server_says_how_to_start_one(monkeypatch):
 
 
 def test_a_corrupt_head_or_torn_line_is_one_line_naming_the_file(tmp_path, monkeypatch):
-    from flows import audit
+    from flows.stores import audit
 
     monkeypatch.setenv("REX_DATA_DIR", str(tmp_path / "data"))
     log = Paths.from_environment().audit_log
@@ -115,7 +115,7 @@ def test_a_corrupt_head_or_torn_line_is_one_line_naming_the_file(tmp_path, monke
 def test_exports_refuse_a_damaged_log_until_a_fresh_segment_records_the_damage(
     tmp_path, monkeypatch
 ):
-    from flows import audit
+    from flows.stores import audit
 
     monkeypatch.setenv("REX_DATA_DIR", str(tmp_path / "data"))
     log = Paths.from_environment().audit_log
@@ -163,7 +163,7 @@ def test_audit_verify_notes_the_entries_written_before_the_log_was_keyed(tmp_pat
     import hashlib
     import json
 
-    from flows import audit
+    from flows.stores import audit
 
     monkeypatch.setenv("REX_DATA_DIR", str(tmp_path / "data"))
     log = Paths.from_environment().audit_log

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flows.settings import SPECS_DIR
+from flows.runtime.settings import SPECS_DIR
 from specs.catalog import PANELS, Granularity
 from specs.codebook import codebook, codebook_markdown
 from specs.load import load_spec

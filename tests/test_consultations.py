@@ -18,15 +18,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from flows import audit, consultations
-from flows.access import StaffMember
 from flows.cli import app
-from flows.consultations import CONSULTATION_KEY, CaseError, case_problem, person_digests
-from flows.export import AuthorisationError, authorise, control_export
-from flows.keys import create_key
-from flows.retention import apply as apply_retention
-from flows.review import check, review
-from flows.settings import SPECS_DIR, Paths, ReviewSchedule
+from flows.extract.export import AuthorisationError, authorise, control_export
+from flows.runtime.settings import SPECS_DIR, Paths, ReviewSchedule
+from flows.schedule.retention import apply as apply_retention
+from flows.schedule.review import check, review
+from flows.stores import audit, consultations
+from flows.stores.consultations import CONSULTATION_KEY, CaseError, case_problem, person_digests
+from flows.stores.keys import create_key
+from flows.stores.roster import StaffMember
 from specs.authorisation import run_refusals
 from specs.load import load_spec, spec_digest
 from specs.model import ModeName
@@ -400,7 +400,7 @@ def test_records_hold_no_field_beyond_the_declared_ones(consulted):
 def test_the_scheduled_review_logs_what_it_checked_and_fails_on_a_violation(
     consulted, tmp_path, monkeypatch
 ):
-    from flows.deployments import ReviewFoundViolations, scheduled_review
+    from flows.schedule.deployments import ReviewFoundViolations, scheduled_review
 
     paths = _copy(consulted, tmp_path)
     monkeypatch.setenv("REX_DATA_DIR", str(paths.data))
@@ -434,7 +434,7 @@ def test_a_record_that_is_no_json_any_more_is_tampering_and_the_look_up_goes_on(
 
 
 def test_a_case_goes_with_a_consultation_only(paths):
-    from flows.export import run_extract
+    from flows.extract.export import run_extract
 
     with pytest.raises(AuthorisationError, match="not with a sample run"):
         run_extract(
@@ -453,7 +453,7 @@ def test_a_case_goes_with_a_consultation_only(paths):
 def test_a_case_that_cannot_be_recorded_stops_the_request_before_it_is_logged(paths, monkeypatch):
     import errno
 
-    from flows.export import run_extract
+    from flows.extract.export import run_extract
 
     def disk_full(*_: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")

@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows import audit
-from flows.export import sample_export
-from flows.keys import create_key
-from flows.settings import Paths
-from flows.sources import open_sources
+from flows.extract.export import sample_export
+from flows.runtime.settings import Paths
+from flows.stores import audit
+from flows.stores.keys import create_key
+from flows.stores.sources import open_sources
 from specs.sources import SOURCE_TABLES
 from synthetic import defects
 from synthetic.defects import inject_defects

@@ -11,7 +11,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.settings import SPECS_DIR
+from flows.runtime.settings import SPECS_DIR
 from specs.catalog import DERIVATIONS
 from specs.codebook import codebook
 from specs.derivation import derived_protections

@@ -9,9 +9,9 @@ import polars as pl
 import pytest
 import yaml
 
-from flows import audit
-from flows.export import sample_export
-from flows.settings import Paths
+from flows.extract.export import sample_export
+from flows.runtime.settings import Paths
+from flows.stores import audit
 from tests.conftest import WORLD_AS_OF
 from transforms.classes import class_labels, to_classes
 from transforms.derivation_audit import DerivationRefused

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import yaml
 
-from flows import audit
-from flows.export import sample_export
-from flows.settings import Paths
+from flows.extract.export import sample_export
+from flows.runtime.settings import Paths
+from flows.stores import audit
 from tests.conftest import WORLD_AS_OF, WORLD_PERSONS, WORLD_SAMPLE
 from transforms.disclosure_risk import DisclosureRiskTooHigh
 
@@ -64,9 +64,9 @@ def test_the_figures_are_the_same_whatever_the_chunks_of_persons(world):
     import duckdb
     import polars as pl
 
-    from flows import disclosure
-    from flows.export import delivered_spec
-    from flows.sources import open_sources
+    from flows.extract import disclosure
+    from flows.extract.export import delivered_spec
+    from flows.stores.sources import open_sources
     from specs.load import load_spec
     from specs.model import ModeName
     from transforms import panels, source_checks

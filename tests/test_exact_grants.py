@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from flows.settings import SPECS_DIR
+from flows.runtime.settings import SPECS_DIR
 from specs.load import SpecError, load_spec
 
 GRANT = {"reference": "point 7", "reason": "the recipient checks the amounts as declared"}

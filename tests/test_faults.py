@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pytest
 
-from flows import audit
-from flows.release import sha256_file
-from flows.settings import REPO_ROOT, Paths
+from flows.release.publish import sha256_file
+from flows.runtime.settings import REPO_ROOT, Paths
+from flows.stores import audit
 from tests.conftest import spec_variant
 
 PERSONS = 800
@@ -60,7 +60,7 @@ def store(tmp_path_factory):
 @pytest.fixture(scope="module")
 def master_key(tmp_path_factory):
     """One key for every run of the module: same key, same release, validated once (below)."""
-    from flows.keys import create_key
+    from flows.stores.keys import create_key
 
     store = tmp_path_factory.mktemp("faults-keys") / "keys"
     create_key(store, PROJECT)
@@ -77,7 +77,7 @@ def validated_once():
 @pytest.fixture
 def project(tmp_path, store, master_key, validated_once, prefect_harness):
     """A data folder with a key, a spec, and an older release beside the target (never touched)."""
-    from flows import export
+    from flows.extract import export
 
     real_validate = export.validate_panel
 
@@ -100,7 +100,7 @@ def project(tmp_path, store, master_key, validated_once, prefect_harness):
 
 
 def _run(paths, spec, store):
-    from flows.export import sample_export
+    from flows.extract.export import sample_export
 
     return sample_export(spec, AS_OF, paths, store)
 
@@ -136,11 +136,11 @@ def _assert_recovers(paths, spec, store, neighbour) -> None:
 def test_a_full_disk_while_staging_a_panel_publishes_nothing_and_the_next_run_does(
     project, store, monkeypatch
 ):
-    from flows.export import ExtractFailed
+    from flows.extract.export import ExtractFailed
 
     paths, spec, neighbour = project
 
-    from flows.parquet_writer import RowGroupWriter
+    from flows.release.parquet_writer import RowGroupWriter
 
     real_write = RowGroupWriter.write
 
@@ -157,8 +157,8 @@ def test_a_full_disk_while_staging_a_panel_publishes_nothing_and_the_next_run_do
 
 
 def test_a_full_disk_while_writing_the_manifest_publishes_nothing(project, store, monkeypatch):
-    from flows import release
-    from flows.export import ExtractFailed
+    from flows.extract.export import ExtractFailed
+    from flows.release import publish as release
 
     paths, spec, neighbour = project
     real = release.write_json
@@ -169,7 +169,7 @@ def test_a_full_disk_while_writing_the_manifest_publishes_nothing(project, store
             _full_disk()
         real(document, path)
 
-    monkeypatch.setattr("flows.export.write_json", manifest_fails)
+    monkeypatch.setattr("flows.extract.export.write_json", manifest_fails)
     with pytest.raises(ExtractFailed):
         _run(paths, spec, store)
     monkeypatch.undo()
@@ -183,8 +183,8 @@ def test_a_full_disk_while_writing_the_stata_or_csv_files_or_the_dossier_publish
 ):
     """The CSV files are written in a thread of their own: a full disk there fails the run
     all the same."""
-    from flows import dossier, formats
-    from flows.export import ExtractFailed
+    from flows.extract.export import ExtractFailed
+    from flows.release import dossier, formats
 
     paths, spec, neighbour = project
     module, name = {
@@ -209,7 +209,7 @@ def test_a_full_disk_while_writing_the_stata_or_csv_files_or_the_dossier_publish
 def test_a_publish_rename_that_fails_after_the_release_was_logged_says_so(
     project, store, monkeypatch
 ):
-    from flows.export import ExtractFailed
+    from flows.extract.export import ExtractFailed
 
     paths, spec, neighbour = project
     real = pathlib.Path.rename
@@ -306,7 +306,7 @@ def test_an_export_that_cannot_log_ends_with_one_line_not_a_traceback(project, s
 APPENDER = """
 import sys
 from pathlib import Path
-from flows import audit
+from flows.stores import audit
 log = audit.Log(Path(sys.argv[1]), Path(sys.argv[2]))
 while True:
     audit.append(log, "release", persons=1, padding="x" * 2000)
@@ -391,8 +391,8 @@ def test_a_store_generator_killed_leaves_no_partial_store(tmp_path, store):
 
 
 def test_a_deletion_interrupted_at_its_tombstone_loses_nothing_and_is_finished(tmp_path):
-    from flows.retention import TOMBSTONE, apply, tombstones
-    from flows.settings import SPECS_DIR
+    from flows.runtime.settings import SPECS_DIR
+    from flows.schedule.retention import TOMBSTONE, apply, tombstones
     from tests.test_retention import _release
 
     paths = Paths(data=tmp_path / "data", key_store=tmp_path / "keys")
@@ -424,7 +424,7 @@ def test_a_deletion_interrupted_at_its_tombstone_loses_nothing_and_is_finished(t
 
 
 def test_a_key_interrupted_while_written_leaves_no_key_file(tmp_path, monkeypatch):
-    from flows import keys
+    from flows.stores import keys
 
     store = tmp_path / "keys"
     monkeypatch.setattr(keys.os, "fsync", _full_disk)
@@ -439,8 +439,8 @@ def test_a_key_interrupted_while_written_leaves_no_key_file(tmp_path, monkeypatc
 def test_a_key_whose_creation_cannot_be_logged_is_not_kept(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from flows import keys
     from flows.cli import app
+    from flows.stores import keys
 
     monkeypatch.setenv("REX_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("REX_KEY_STORE", str(tmp_path / "keys"))
@@ -485,7 +485,7 @@ def test_a_full_disk_while_the_audit_key_is_written_leaves_no_key_and_appends_no
 KEY_MAKER = """
 import sys
 from pathlib import Path
-from flows import audit
+from flows.stores import audit
 root, store = Path(sys.argv[1]), Path(sys.argv[2])
 n = 0
 while True:

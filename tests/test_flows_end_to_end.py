@@ -11,13 +11,13 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows import audit
-from flows.export import AuthorisationError, onprem_build, release_folder, sample_export
-from flows.keys import KeyStoreError, create_key, load_key
-from flows.release import content_digest
-from flows.settings import Paths
-from flows.sources import SourceError, open_sources
-from flows.validate import ValidationFailed
+from flows.extract.export import AuthorisationError, onprem_build, release_folder, sample_export
+from flows.release.publish import content_digest
+from flows.release.validate import ValidationFailed
+from flows.runtime.settings import Paths
+from flows.stores import audit
+from flows.stores.keys import KeyStoreError, create_key, load_key
+from flows.stores.sources import SourceError, open_sources
 from specs import checks
 from specs.catalog import PANELS
 from specs.load import load_spec
@@ -171,7 +171,7 @@ def test_failing_suite_publishes_nothing_and_is_logged(world, tmp_path, monkeypa
             checks.InSet("person_id", ("nobody",)),
         ]
 
-    monkeypatch.setattr("flows.export.panel_checks", with_impossible_check)
+    monkeypatch.setattr("flows.extract.export.panel_checks", with_impossible_check)
     with pytest.raises(ValidationFailed, match="be_allowed on column 'person_id'"):
         sample_export(world["spec"], AS_OF, paths, world["store"])
     assert not paths.releases.exists() or not any(paths.releases.rglob("*"))
@@ -240,7 +240,7 @@ def test_audit_log_records_each_release_and_its_chain_verifies(world):
 def test_manifest_lists_every_file_with_its_hash(world):
     manifest = json.loads((world["sample"].folder / "manifest.json").read_text())
     for name, entry in manifest["files"].items():
-        from flows.release import sha256_file
+        from flows.release.publish import sha256_file
 
         assert sha256_file(world["sample"].folder / name) == entry["sha256"]
     assert manifest["delete_by"] == "2020-12-31" and manifest["key_fingerprint"]
@@ -309,7 +309,7 @@ def test_run_by_someone_not_listed_as_operator_is_refused_and_logged(world, tmp_
 
 
 def test_each_release_is_preceded_by_its_request_and_passes_review(world):
-    from flows.review import review
+    from flows.schedule.review import review
     from transforms.pseudonymise import pseudonym_set_digest
 
     log = world["paths"].audit_log
@@ -325,7 +325,7 @@ def test_each_release_is_preceded_by_its_request_and_passes_review(world):
 def test_export_after_the_key_was_shredded_is_refused_and_logged(world, tmp_path):
     key_store = tmp_path / "keys"
     shutil.copytree(world["paths"].key_store, key_store)
-    from flows.keys import shred_key
+    from flows.stores.keys import shred_key
 
     shred_key(key_store, "e2e", "2022-01-01")
     paths = Paths(data=tmp_path / "data", key_store=key_store)

@@ -9,8 +9,8 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from flows import formats
-from flows.verify import alterations
+from flows.release import formats
+from flows.release.verify import alterations
 from specs.release import ReleasedColumn
 
 CODED = ReleasedColumn(

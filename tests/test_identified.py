@@ -15,15 +15,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from flows import audit
-from flows.access import Roster, RosterError, StaffMember, load_roster, login
-from flows.consultations import CONSULTATION_KEY
-from flows.export import AuthorisationError, authorise, control_export, period_values
-from flows.keys import load_key
-from flows.retention import retention_plan
-from flows.review import review
-from flows.settings import SPECS_DIR, Paths
-from flows.validate import ValidationFailed, validate_panel
+from flows.extract.export import AuthorisationError, authorise, control_export, period_values
+from flows.release.validate import ValidationFailed, validate_panel
+from flows.runtime.settings import SPECS_DIR, Paths
+from flows.schedule.retention import retention_plan
+from flows.schedule.review import review
+from flows.stores import audit
+from flows.stores.consultations import CONSULTATION_KEY
+from flows.stores.keys import load_key
+from flows.stores.roster import Roster, RosterError, StaffMember, load_roster, login
 from specs import checks as c
 from specs.identifiers import Scheme, valid
 from specs.load import load_spec
@@ -301,7 +301,7 @@ def control(world, tmp_path_factory):
     Brussels), run by a login the roster gives the role."""
     import getpass
 
-    from flows.keys import create_key
+    from flows.stores.keys import create_key
 
     root = tmp_path_factory.mktemp("control")
     document = _document()

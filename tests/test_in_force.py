@@ -9,9 +9,9 @@ import shutil
 import pytest
 import yaml
 
-from flows import audit
-from flows.export import AuthorisationError, sample_export
-from flows.settings import Paths
+from flows.extract.export import AuthorisationError, sample_export
+from flows.runtime.settings import Paths
+from flows.stores import audit
 from specs.sources import STORE_MANIFEST
 
 IN_FORCE = {"since": "2020-01-01", "test_data_delete_by": "2020-03-31"}

@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 from stdnum.be import bis, nn
 
-from flows.sources import open_sources
+from flows.stores.sources import open_sources
 from specs.identifiers import Scheme, valid
 from synthetic.generate import generate
 from transforms import source_checks

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows import audit
-from flows.keys import KeyStoreError, create_key, fingerprint, load_key, projects_with_keys
+from flows.stores import audit
+from flows.stores.keys import KeyStoreError, create_key, fingerprint, load_key, projects_with_keys
 
 
 def test_created_key_is_owner_only_and_loads(tmp_path):
@@ -176,7 +176,7 @@ def test_a_full_disk_during_the_line_leaves_the_log_and_head_as_they_were(tmp_pa
     def full(fd):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("flows.audit.os.fsync", full)  # the line is written, its sync fails
+    monkeypatch.setattr("flows.stores.audit.os.fsync", full)  # the line is written, its sync fails
     with pytest.raises(
         audit.AuditWriteFailed, match=r"audit.jsonl could not be written \(the disk"
     ):
@@ -193,7 +193,7 @@ def test_an_unwritable_head_rolls_the_line_back_and_the_log_still_verifies(tmp_p
     def read_only(src, dst):
         raise OSError(errno.EROFS, "Read-only file system")
 
-    monkeypatch.setattr("flows.audit.os.replace", read_only)
+    monkeypatch.setattr("flows.stores.audit.os.replace", read_only)
     with pytest.raises(audit.AuditWriteFailed, match="the file system is read-only"):
         audit.append(log, "release", persons=9)
     monkeypatch.undo()

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from flows import audit
-from flows.access import RosterError, load_roster
 from flows.cli import app
-from flows.settings import Paths
+from flows.runtime.settings import Paths
+from flows.stores import audit
+from flows.stores.roster import RosterError, load_roster
 
 
 def _env(tmp_path, monkeypatch) -> Paths:
@@ -82,7 +82,7 @@ def test_keys_create_logs_its_refusal_of_a_second_key(tmp_path, monkeypatch):
     ],
 )
 def test_an_empty_or_binary_person_list_is_refused_in_one_line(tmp_path, content, said):
-    from flows.requests import RequestError, read_person_list
+    from flows.stores.requests import RequestError, read_person_list
 
     listing = tmp_path / "request.txt"
     listing.write_bytes(content)
@@ -97,7 +97,7 @@ def test_an_empty_or_binary_person_list_is_refused_in_one_line(tmp_path, content
 
 
 def _raising(error: Exception):
-    from flows.export import withheld
+    from flows.extract.export import withheld
 
     @withheld
     def write_step() -> None:
@@ -109,7 +109,7 @@ def _raising(error: Exception):
 def test_a_full_disk_is_said_and_names_the_file_it_could_not_write():
     import errno
 
-    from flows.export import StepFailed
+    from flows.extract.export import StepFailed
 
     target = "/srv/rex/data/releases/p/.18-088_sample_2020-06-30.x/month.parquet"
     with pytest.raises(StepFailed) as failed:
@@ -122,7 +122,7 @@ def test_a_full_disk_is_said_and_names_the_file_it_could_not_write():
 def test_a_full_disk_said_by_a_library_is_said_without_its_detail():
     import errno
 
-    from flows.export import StepFailed
+    from flows.extract.export import StepFailed
 
     detail = "Error writing bytes to file. Detail: [errno 28] No space left on device"
     with pytest.raises(StepFailed) as failed:
@@ -139,7 +139,7 @@ def test_a_full_disk_said_by_a_library_is_said_without_its_detail():
     ],
 )
 def test_other_errors_stay_withheld(error):
-    from flows.export import StepFailed
+    from flows.extract.export import StepFailed
 
     with pytest.raises(StepFailed) as failed:
         _raising(error)()
@@ -149,9 +149,9 @@ def test_other_errors_stay_withheld(error):
 def test_a_run_that_fills_the_disk_says_so_in_its_refusal_and_its_log(world, tmp_path, monkeypatch):
     import errno
 
-    from flows.export import ExtractFailed, sample_export
-    from flows.keys import create_key
-    from flows.parquet_writer import RowGroupWriter
+    from flows.extract.export import ExtractFailed, sample_export
+    from flows.release.parquet_writer import RowGroupWriter
+    from flows.stores.keys import create_key
     from tests.conftest import WORLD_AS_OF
 
     paths = Paths(data=tmp_path / "data", key_store=tmp_path / "keys")
@@ -205,7 +205,7 @@ def test_a_read_only_file_system_is_named_with_its_reason(tmp_path, monkeypatch)
     import errno
     import tempfile
 
-    from flows.settings import DataFolderError, check_writable
+    from flows.runtime.settings import DataFolderError, check_writable
 
     def read_only(*args, **kwargs):
         raise OSError(errno.EROFS, "Read-only file system")

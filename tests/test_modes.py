@@ -11,7 +11,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flows.settings import SPECS_DIR
+from flows.runtime.settings import SPECS_DIR
 from specs.load import SpecError, load_spec
 from specs.model import ModeName
 from transforms.modes import (

@@ -11,9 +11,9 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from flows.child import notebook_script
-from flows.output_checking import RELEASED, WITHHELD, Persons, Workspace, check_outputs
-from flows.settings import SPECS_DIR
+from flows.analysis.child import notebook_script
+from flows.analysis.output_checking import RELEASED, WITHHELD, Persons, Workspace, check_outputs
+from flows.runtime.settings import SPECS_DIR
 from researcher import outputs
 from specs.codebook import output_checks_markdown
 from specs.load import load_spec

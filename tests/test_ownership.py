@@ -1,5 +1,5 @@
 """Who may write what rex trusts: the roster and the key store are refused when another account
-could change them (flows.ownership)."""
+could change them (flows.stores.ownership)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from flows.access import RosterError, load_roster
-from flows.keys import KeyStoreError, create_key, load_key
+from flows.stores.keys import KeyStoreError, create_key, load_key
+from flows.stores.roster import RosterError, load_roster
 
 
 def test_a_key_store_others_may_write_is_refused(tmp_path):

@@ -6,8 +6,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows import disclosure
-from flows.sources import open_sources
+from flows.extract import disclosure
+from flows.stores.sources import open_sources
 from specs.catalog import VARIABLES
 from specs.model import Period, PopulationRule
 from tests.sourcestore import d, write_store

@@ -11,13 +11,13 @@ import yaml
 from conftest import WORLD_AS_OF
 from typer.testing import CliRunner
 
-from flows import audit
 from flows.cli import app
-from flows.explain import explain_population
-from flows.export import AuthorisationError, StepFailed, onprem_build, sample_export
-from flows.keys import create_key
-from flows.settings import SPECS_DIR, Paths
-from flows.sources import open_sources
+from flows.extract.explain import explain_population
+from flows.extract.export import AuthorisationError, StepFailed, onprem_build, sample_export
+from flows.runtime.settings import SPECS_DIR, Paths
+from flows.stores import audit
+from flows.stores.keys import create_key
+from flows.stores.sources import open_sources
 from specs.load import SpecError, load_spec
 from transforms import population, source_checks
 

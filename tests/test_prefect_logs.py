@@ -8,7 +8,7 @@ import logging
 import pytest
 from prefect import flow, task
 
-from flows.export import StepFailed, withheld
+from flows.extract.export import StepFailed, withheld
 
 QUOTED = "85073003328"
 
@@ -74,7 +74,7 @@ def test_the_key_reaches_no_flow_or_task_run_record(world):
 
     from prefect.client.orchestration import get_client
 
-    from flows.keys import load_key
+    from flows.stores.keys import load_key
 
     key = load_key(world["paths"].key_store, "e2e")
     with get_client(sync_client=True) as client:

@@ -10,16 +10,16 @@ import sys
 import time
 from pathlib import Path
 
-from flows.prefect_server import SERVER_APP, SERVER_MARK, _start_time, stop_stale_servers
-from flows.settings import REPO_ROOT
+from flows.runtime.prefect_server import SERVER_APP, SERVER_MARK, _start_time, stop_stale_servers
+from flows.runtime.settings import REPO_ROOT
 
-# A tiny flow run as the CLI runs flows (under flows.prefect_server), that says when it is
+# A tiny flow run as the CLI runs flows (under flows.runtime.prefect_server), that says when it is
 # running and then waits to be killed.
 RUN = """
 import sys, time
 from pathlib import Path
 from prefect import flow
-from flows.prefect_server import prefect_api
+from flows.runtime.prefect_server import prefect_api
 
 @flow
 def waits() -> None:
@@ -142,7 +142,7 @@ def _gone(pid: int) -> bool:
 def test_a_server_that_does_not_start_in_time_is_stopped_and_named_in_one_line(tmp_path):
     import pytest
 
-    from flows.prefect_server import PrefectServerError, start_server
+    from flows.runtime.prefect_server import PrefectServerError, start_server
 
     home = (tmp_path / ".prefect").resolve()
     with pytest.raises(PrefectServerError) as failed:
@@ -156,7 +156,7 @@ def test_a_server_that_does_not_start_in_time_is_stopped_and_named_in_one_line(t
 def test_a_server_launched_early_is_the_one_the_run_waits_for(tmp_path):
     """`launch_server` starts the server without waiting (the run does its first work while it
     starts); `start_server` then waits for that one, starts no second, and it stops with it."""
-    from flows import prefect_server
+    from flows.runtime import prefect_server
 
     home = (tmp_path / ".prefect").resolve()
     prefect_server.launch_server(home)

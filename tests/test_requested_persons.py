@@ -10,13 +10,13 @@ import polars as pl
 import pytest
 import yaml
 
-from flows import audit
-from flows.consultations import CONSULTATION_KEY
-from flows.export import AuthorisationError, control_export
-from flows.keys import create_key
-from flows.requests import RequestError, read_person_list
-from flows.retention import retention_plan
-from flows.settings import SPECS_DIR, Paths
+from flows.extract.export import AuthorisationError, control_export
+from flows.runtime.settings import SPECS_DIR, Paths
+from flows.schedule.retention import retention_plan
+from flows.stores import audit
+from flows.stores.consultations import CONSULTATION_KEY
+from flows.stores.keys import create_key
+from flows.stores.requests import RequestError, read_person_list
 
 # the case that each consultation of these tests is made for (16/046 point 9)
 CASE = "CTRL-2020-0007"

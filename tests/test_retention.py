@@ -7,9 +7,10 @@ import json
 
 import pytest
 
-from flows import audit, keys, retention
-from flows.retention import apply, retention_plan, tombstones
-from flows.settings import SPECS_DIR
+from flows.runtime.settings import SPECS_DIR
+from flows.schedule import retention
+from flows.schedule.retention import apply, retention_plan, tombstones
+from flows.stores import audit, keys
 from transforms.retention import Action, Holding, Step, plan
 
 SAMPLE_DEADLINE = dt.date(2020, 12, 31)
@@ -141,7 +142,7 @@ def test_a_deletion_stopped_half_way_is_not_reported_and_is_finished_next_time(h
         (path / "month.parquet").unlink()  # part of the folder is gone, then the crash
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("flows.retention._empty", crash)
+    monkeypatch.setattr("flows.schedule.retention._empty", crash)
     outcomes = apply(paths, SPECS_DIR, SAMPLE_DEADLINE + DAY)
     assert [(o.step.action, o.done) for o in outcomes] == [
         (Action.ATTEST, True),
@@ -153,7 +154,7 @@ def test_a_deletion_stopped_half_way_is_not_reported_and_is_finished_next_time(h
     ]
     assert len(tombstones(paths)) == 1 and onprem.exists()
 
-    monkeypatch.setattr("flows.retention._empty", real_empty)
+    monkeypatch.setattr("flows.schedule.retention._empty", real_empty)
     outcomes = apply(paths, SPECS_DIR, SAMPLE_DEADLINE + DAY)
     assert tombstones(paths) == [] and not sample.exists() and onprem.exists()
     last = audit.read(paths.audit_log)[-1]
@@ -171,7 +172,7 @@ def test_a_key_whose_project_could_not_be_fully_deleted_is_kept(held, monkeypatc
     def crash(path, *args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("flows.retention._empty", crash)
+    monkeypatch.setattr("flows.schedule.retention._empty", crash)
     outcomes = apply(paths, SPECS_DIR, ONPREM_DEADLINE + DAY)
     assert outcomes[-1].step.action is Action.SHRED_KEY and not outcomes[-1].done
     assert keys.has_key(paths.key_store, "dulbea-barometer")
@@ -257,7 +258,7 @@ def test_a_deletion_the_log_cannot_take_is_done_and_logged_by_the_next_run(held,
     def full(fd):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("flows.audit.os.fsync", full)
+    monkeypatch.setattr("flows.stores.audit.os.fsync", full)
     outcomes = apply(paths, SPECS_DIR, ONPREM_DEADLINE + DAY)
     assert not sample.exists() and not onprem.exists()  # the data went on time
     assert not any(o.done for o in outcomes)

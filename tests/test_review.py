@@ -9,9 +9,9 @@ import shutil
 import pytest
 import yaml
 
-from flows import audit
-from flows.review import review
-from flows.settings import SPECS_DIR
+from flows.runtime.settings import SPECS_DIR
+from flows.schedule.review import review
+from flows.stores import audit
 from specs.load import spec_digest
 
 
@@ -106,7 +106,7 @@ def test_review_of_a_damaged_log_reports_the_damage_instead_of_crashing(
     from typer.testing import CliRunner
 
     from flows.cli import app
-    from flows.settings import Paths
+    from flows.runtime.settings import Paths
 
     monkeypatch.setenv("REX_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setattr("flows.cli.SPECS_DIR", specs_dir)

@@ -16,11 +16,12 @@ import polars as pl
 import pytest
 import yaml
 
-from flows import audit, sandbox
-from flows.analyse import analysis_run
-from flows.keys import load_key
-from flows.settings import Paths
-from flows.verify import alterations
+from flows.analysis import sandbox
+from flows.analysis.run import analysis_run
+from flows.release.verify import alterations
+from flows.runtime.settings import Paths
+from flows.stores import audit
+from flows.stores.keys import load_key
 from tests.conftest import WORLD_AS_OF
 from tests.reviewers import Accounts
 
@@ -220,7 +221,7 @@ def test_the_code_writes_nothing_outside_its_outputs_and_cannot_change_the_copy_
     assert kept.read_bytes() == attack["code"].read_bytes()
     (checked,) = [e for e in audit.read(attack["paths"].audit_log) if e["event"] == "checked"]
     logged = checked["code"]["sha256"]
-    from flows.release import sha256_file
+    from flows.release.publish import sha256_file
 
     assert sha256_file(kept) == logged
 
@@ -349,7 +350,7 @@ def test_a_machine_without_bubblewrap_refuses_analysis_runs_and_logs_it(
 def test_an_output_that_changed_after_its_check_and_approval_is_not_released(
     world, tmp_path, monkeypatch
 ):
-    from flows.analyse import AnalysisRefused
+    from flows.analysis.run import AnalysisRefused
 
     paths = _run_paths(world, tmp_path)
     code = tmp_path / "small.py"
@@ -439,8 +440,8 @@ def test_a_full_disk_while_rex_takes_the_outputs_publishes_nothing_and_logs_a_fa
 ):
     import errno
 
-    from flows import child
-    from flows.analyse import AnalysisFailed
+    from flows.analysis import child
+    from flows.analysis.run import AnalysisFailed
 
     copied = child._copy_regular
     calls = []

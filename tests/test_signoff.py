@@ -13,9 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from flows import audit, signoff
-from flows.analyse import AnalysisRefused, analysis_run
-from flows.review import check
+from flows.analysis import signoff
+from flows.analysis.run import AnalysisRefused, analysis_run
+from flows.schedule.review import check
+from flows.stores import audit
 from specs.model import AnalysisRuns
 from specs.signoff import Decision, decision_refusal, decisions, sign_off
 from tests.conftest import WORLD_AS_OF

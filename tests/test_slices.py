@@ -15,14 +15,14 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.consultations import CONSULTATION_KEY
-from flows.export import control_export, onprem_build, sample_export
-from flows.keys import create_key
-from flows.parquet_writer import RowGroupWriter
-from flows.progress import Progress, followed
-from flows.release import content_digest
-from flows.settings import SPECS_DIR, Engine, Paths
-from flows.slices import assign_slices, in_order, slice_count
+from flows.extract.export import control_export, onprem_build, sample_export
+from flows.extract.slices import assign_slices, in_order, slice_count
+from flows.release.parquet_writer import RowGroupWriter
+from flows.release.publish import content_digest
+from flows.runtime.progress import Progress, followed
+from flows.runtime.settings import SPECS_DIR, Engine, Paths
+from flows.stores.consultations import CONSULTATION_KEY
+from flows.stores.keys import create_key
 from tests.conftest import WORLD_AS_OF
 from transforms.protect import release_order
 
@@ -34,7 +34,7 @@ SLICINGS = (3, 16)
 
 def release_bytes(folder: Path) -> dict[str, str]:
     """Each file's digest as reruns compare it: byte for byte, but the manifest's audit head,
-    which says when the release was made (flows.release.content_digest)."""
+    which says when the release was made (flows.release.publish.content_digest)."""
     return {path.name: content_digest(path) for path in sorted(folder.iterdir())}
 
 
@@ -192,7 +192,7 @@ def test_a_file_written_in_batches_has_the_same_bytes_however_they_were_cut(tmp_
 def test_an_export_on_a_dask_cluster_gives_the_bytes_of_one_process(world, tmp_path):
     from distributed import LocalCluster
 
-    from flows.export import with_engine
+    from flows.extract.export import with_engine
 
     once = world["sample"]
     paths = Paths(data=tmp_path / "data", key_store=world["paths"].key_store)
@@ -209,7 +209,7 @@ def test_an_export_on_a_dask_cluster_gives_the_bytes_of_one_process(world, tmp_p
 
 
 def test_validation_in_batches_counts_what_the_whole_panel_counts():
-    from flows.validate import SliceValidation, combined, panel_outcomes
+    from flows.release.validate import SliceValidation, combined, panel_outcomes
     from specs.checks import NotNull, UniqueTogether
 
     frame = pl.DataFrame(
@@ -230,7 +230,7 @@ def test_validation_in_batches_counts_what_the_whole_panel_counts():
 
 
 def test_validation_keeps_what_waits_for_its_batch_under_its_budget():
-    from flows.validate import SliceValidation, combined, panel_outcomes
+    from flows.release.validate import SliceValidation, combined, panel_outcomes
     from specs.checks import NotNull
 
     persons = [f"p{i:03d}" for i in range(60)]
@@ -251,7 +251,12 @@ def test_validation_keeps_what_waits_for_its_batch_under_its_budget():
 
 
 def test_a_sample_validates_each_slice_as_it_comes_and_a_population_run_in_batches():
-    from flows.validate import SliceValidation, combined, panel_outcomes, waiting_for_validation
+    from flows.release.validate import (
+        SliceValidation,
+        combined,
+        panel_outcomes,
+        waiting_for_validation,
+    )
     from specs.checks import NotNull
 
     month = pl.DataFrame(
@@ -305,7 +310,7 @@ def test_the_exact_panels_of_a_slice_are_not_kept_once_their_caller_lets_them_go
 
     import duckdb
 
-    from flows import slices
+    from flows.extract import slices
 
     con = duckdb.connect()
     persons = con.sql("select '1' as insz, null::date as birth_date, null::date as death_date")

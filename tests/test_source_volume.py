@@ -9,11 +9,12 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows import audit, export
-from flows.export import onprem_build, release_folder, sample_export
-from flows.settings import SPECS_DIR, Paths
-from flows.source_volume import needed_tables, refuse_empty_population, refuse_thin_sources
-from flows.sources import SourceError, open_sources
+from flows.extract import export
+from flows.extract.export import onprem_build, release_folder, sample_export
+from flows.extract.source_volume import needed_tables, refuse_empty_population, refuse_thin_sources
+from flows.runtime.settings import SPECS_DIR, Paths
+from flows.stores import audit
+from flows.stores.sources import SourceError, open_sources
 from specs.load import load_spec
 from specs.model import ModeName
 from specs.sources import SOURCE_TABLES, polars_schema

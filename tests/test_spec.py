@@ -9,7 +9,7 @@ import yaml
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.settings import SPECS_DIR
+from flows.runtime.settings import SPECS_DIR
 from specs.catalog import VARIABLES, Kind
 from specs.load import SpecError, load_spec
 from specs.model import ModeName

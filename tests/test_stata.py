@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from flows import formats
-from flows.stata import StataError, write_dta
+from flows.release import formats
+from flows.release.stata import StataError, write_dta
 from specs.release import ReleasedColumn
 
 STAMP = dt.datetime(2020, 6, 30)

@@ -7,7 +7,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from flows.settings import SPECS_DIR
+from flows.runtime.settings import SPECS_DIR
 from specs.model import Spec, Summary
 from transforms.summaries import summarise
 

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.settings import SPECS_DIR
-from flows.validate import ValidationFailed, validate_panel
+from flows.release.validate import ValidationFailed, validate_panel
+from flows.runtime.settings import SPECS_DIR
 from specs import checks as c
 from specs.catalog import Granularity
 from specs.checks import panel_checks
@@ -197,7 +197,7 @@ def test_rex_column_expectations_count_the_rows_great_expectations_own_would(tex
     import great_expectations as gx
     import great_expectations.expectations as gxe
 
-    from flows import validate
+    from flows.release import validate
     from specs import identifiers
     from specs.checks import INSZ_SHAPE
 

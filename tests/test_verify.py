@@ -10,11 +10,12 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from flows import audit, verify
 from flows.cli import app
-from flows.release import ReleaseExists, publish, sha256_file, write_json
-from flows.retention import apply
-from flows.settings import Paths
+from flows.release import verify
+from flows.release.publish import ReleaseExists, publish, sha256_file, write_json
+from flows.runtime.settings import Paths
+from flows.schedule.retention import apply
+from flows.stores import audit
 from tests.conftest import copy_audit_key
 
 

@@ -9,10 +9,10 @@ import polars as pl
 import pytest
 import yaml
 
-from flows import audit
-from flows.export import AuthorisationError
-from flows.settings import SPECS_DIR, Paths
-from flows.yearly import yearly_extract
+from flows.extract.export import AuthorisationError
+from flows.runtime.settings import SPECS_DIR, Paths
+from flows.schedule.yearly import yearly_extract
+from flows.stores import audit
 from specs.model import Delivery, Period
 
 PERIOD = Period.model_validate({"from": "2003-01", "until": "2015-12"})
@@ -149,7 +149,7 @@ def test_the_population_rule_looks_back_to_its_since_month_but_only_the_living_c
 
 
 def test_deployments_schedule_each_yearly_spec_and_daily_retention_in_brussels_time():
-    from flows.deployments import deployments
+    from flows.schedule.deployments import deployments
 
     scheduled = {
         d.name: (d.flow_name, [(s.schedule.cron, s.schedule.timezone) for s in d.schedules])

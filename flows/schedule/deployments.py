@@ -13,11 +13,11 @@ from pathlib import Path
 from prefect import flow
 from prefect.schedules import Cron
 
-from flows import audit
-from flows.retention import retention
-from flows.review import review
-from flows.settings import SPECS_DIR, Paths, ReviewSchedule, quiet_libraries
-from flows.yearly import scheduled_yearly_extract
+from flows.runtime.settings import SPECS_DIR, Paths, ReviewSchedule, quiet_libraries
+from flows.schedule.retention import retention
+from flows.schedule.review import review
+from flows.schedule.yearly import scheduled_yearly_extract
+from flows.stores import audit
 from specs.load import load_spec
 
 TIMEZONE = "Europe/Brussels"

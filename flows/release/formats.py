@@ -2,7 +2,7 @@
 
 Each is made from a panel's finished Parquet file. CSV is streamed by DuckDB (read the Parquet,
 write the CSV, a row group at a time). Stata's `.dta` is streamed too, a batch of rows at a time
-(`flows.stata`), so its memory is a batch's whatever the panel's length.
+(`flows.release.stata`), so its memory is a batch's whatever the panel's length.
 
 In Stata:
 - every column gets its codebook meaning as variable label (Stata allows 80 characters);
@@ -25,7 +25,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from flows.stata import Kind, StataColumn, write_dta
+from flows.release.stata import Kind, StataColumn, write_dta
 from specs.release import ReleasedColumn
 
 # one thread keeps the rows in the Parquet file's order and the memory that of a row group

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flows import audit, consultations
-from flows.release import sha256_file
-from flows.settings import Paths
+from flows.release.publish import sha256_file
+from flows.runtime.settings import Paths
+from flows.stores import audit, consultations
 
 MANIFEST = "manifest.json"
 # An added file is named in messages and in the audit log unless its name holds a long number,
@@ -201,7 +201,7 @@ def before_deletion(folder: Path) -> str | None:
 
 
 def consultation_records(paths: Paths) -> tuple[list[str], list[str]]:
-    """What became of the consultation records the log chains (flows.consultations): the
+    """What became of the consultation records the log chains (flows.stores.consultations): the
     problems (a record edited, or gone with no deletion logged: tampering) and the notes (a
     record deleted by retention, as its spec says, which is no damage)."""
     entries = audit.scan(paths.audit_log).entries

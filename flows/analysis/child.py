@@ -1,4 +1,4 @@
-"""Running a researcher's code on the on-premise workspace, in the sandbox (flows.sandbox).
+"""Running a researcher's code on the on-premise workspace, in the sandbox (flows.analysis.sandbox).
 
 The code sees the workspace's panels read-only at `/workspace` (`REX_RELEASE` and `REX_ONPREM`,
 the variables the barometer notebook reads, so the same code runs on the sample at home and on
@@ -25,8 +25,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows import sandbox
-from flows.settings import REPO_ROOT
+from flows.analysis import sandbox
+from flows.runtime.settings import REPO_ROOT
 from researcher.outputs import REQUESTS
 
 STDOUT = "stdout.txt"

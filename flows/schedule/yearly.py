@@ -20,10 +20,10 @@ from pathlib import Path
 
 from prefect import flow
 
-from flows import audit
-from flows.export import AuthorisationError, ExtractResult, release_folder, run_extract
-from flows.retention import delete_folder
-from flows.settings import SPECS_DIR, Engine, Paths, quiet_libraries
+from flows.extract.export import AuthorisationError, ExtractResult, release_folder, run_extract
+from flows.runtime.settings import SPECS_DIR, Engine, Paths, quiet_libraries
+from flows.schedule.retention import delete_folder
+from flows.stores import audit
 from specs.load import load_spec
 from specs.model import ModeName, Spec
 
@@ -79,7 +79,7 @@ def supersede(paths: Paths, spec: Spec, delivery: ExtractResult, as_of: dt.date)
         )
         delete_folder(
             older,
-            # logged before its empty tombstone goes (see flows.retention.delete_folder)
+            # logged before its empty tombstone goes (see flows.schedule.retention.delete_folder)
             lambda older=older: audit.append(
                 paths.audit_log,
                 "deletion",
@@ -101,7 +101,7 @@ def yearly_extract(
     engine: Engine | None = None,
 ) -> YearlyResult:
     """One scheduled delivery of a spec: export, then supersede the older deliveries.
-    `engine`: how the run uses the machine (flows.settings.Engine; the release does not
+    `engine`: how the run uses the machine (flows.runtime.settings.Engine; the release does not
     depend on it)."""
 
     def scheduled_and_newest(spec: Spec) -> None:

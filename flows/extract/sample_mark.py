@@ -14,9 +14,9 @@ from typing import Any
 
 import polars as pl
 
-from flows.parquet_writer import RowGroupWriter
-from flows.release import sha256_file
-from flows.validate import Outcome, validate_panel
+from flows.release.parquet_writer import RowGroupWriter
+from flows.release.publish import sha256_file
+from flows.release.validate import Outcome, validate_panel
 from specs.checks import panel_checks
 from specs.model import ModeName, Spec
 from specs.release import ReleasedColumn

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 MANIFEST = "manifest.json"
-# The manifest's statement of the audit log's head at publication (flows.audit.witness).
+# The manifest's statement of the audit log's head at publication (flows.stores.audit.witness).
 WITNESS = "audit_head"
 
 
@@ -83,7 +83,9 @@ def publish(staging: Path, target: Path, record: Callable[[str], None] | None = 
             if record is not None:
                 record("unchanged")
             return "unchanged"
-        from flows.verify import altered_note  # verify reads releases with this module's hash
+        from flows.release.verify import (
+            altered_note,  # verify reads releases with this module's hash
+        )
 
         altered = altered_note(target)
         if altered is not None:

@@ -29,12 +29,11 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from flows import audit, consultations, disclosure, dossier, formats, sample_mark, slices
-from flows.access import RosterError, StaffMember, load_roster, login, roster_digest
-from flows.keys import KeyStoreError, fingerprint, load_key
-from flows.parquet_writer import RowGroupWriter
-from flows.progress import Progress, report
-from flows.release import (
+from flows.extract import disclosure, sample_mark, slices
+from flows.extract.source_volume import refuse_empty_population, refuse_thin_sources
+from flows.release import dossier, formats
+from flows.release.parquet_writer import RowGroupWriter
+from flows.release.publish import (
     WITNESS,
     ReleaseExists,
     discard,
@@ -43,11 +42,7 @@ from flows.release import (
     staging_folder,
     write_json,
 )
-from flows.requests import RequestError, read_consultation_request, read_person_list
-from flows.settings import DEFAULT_PARALLEL_SLICES, Engine, Paths
-from flows.source_volume import refuse_empty_population, refuse_thin_sources
-from flows.sources import SourceError, open_sources, store_is_synthetic
-from flows.validate import (
+from flows.release.validate import (
     Outcome,
     SliceValidation,
     ValidationFailed,
@@ -59,6 +54,13 @@ from flows.validate import (
     validate_panel,
     waiting_for_validation,
 )
+from flows.runtime.progress import Progress, report
+from flows.runtime.settings import DEFAULT_PARALLEL_SLICES, Engine, Paths
+from flows.stores import audit, consultations
+from flows.stores.keys import KeyStoreError, fingerprint, load_key
+from flows.stores.requests import RequestError, read_consultation_request, read_person_list
+from flows.stores.roster import RosterError, StaffMember, load_roster, login, roster_digest
+from flows.stores.sources import SourceError, open_sources, store_is_synthetic
 from specs.authorisation import run_refusals
 from specs.catalog import PANELS, VARIABLES, Granularity
 from specs.checks import panel_checks
@@ -459,8 +461,8 @@ class BuiltRelease:
     persons: int
     pseudonym_set_sha256: str
     derivation_audit: list[dict[str, Any]] = field(default_factory=list)
-    disclosure_risk: dict[str, Any] | None = None  # a sample's figures (flows.disclosure)
-    # a consultation's persons, as keyed digests (flows.consultations), never their INSZs
+    disclosure_risk: dict[str, Any] | None = None  # a sample's figures (flows.extract.disclosure)
+    # a consultation's persons, as keyed digests (flows.stores.consultations), never their INSZs
     consulted: pl.Series | None = None
 
 
@@ -705,7 +707,7 @@ def publish_task(
 ) -> ExtractResult:
     """Write the codebook and the manifest beside the panels the slices wrote, and move the
     release into place; `record(status, manifest, manifest_sha256)` logs it first (see
-    flows.release.publish). The manifest states the audit log's head as it is then
+    flows.release.publish.publish). The manifest states the audit log's head as it is then
     (`audit_head`): a copy outside the log that `rex audit verify --against` checks it by."""
     files = dict(built.files)
     if header["mode"] == ModeName.SAMPLE.value:  # the researchers' formats, beside Parquet
@@ -867,7 +869,7 @@ def run_extract(
     it asks about, for a spec whose population is `listed_persons` (and for no other).
     `engine`: the memory limit and persons per slice (the release does not depend on them).
     `case_reference`: the case that justifies a consultation (the control mode), without which
-    it is refused (flows.consultations); logged, in a detail record, with the request.
+    it is refused (flows.stores.consultations); logged, in a detail record, with the request.
     `consultation`: the one the request asks for, where the spec names consultations (its
     variables only are delivered, and of the A052 messages those the request asks for).
     """
@@ -905,8 +907,8 @@ def run_extract(
         if "case" in context:
             consultations.discard_detail(paths.audit_log, context["case"])
         raise
-    # The release is logged before it is moved into place (flows.release.publish), so that no
-    # release is ever visible without its entry, even when the run is killed in between.
+    # The release is logged before it is moved into place (flows.release.publish.publish), so
+    # that no release is ever visible without its entry, even when the run is killed in between.
     logged: list[dict[str, Any]] = []
     try:
         if case_refusal is not None:
@@ -1073,7 +1075,7 @@ def run_extract(
             raise
     except audit.AuditLogError:
         # The log cannot take the outcome either: stop with its own message (nothing was
-        # published, see flows.release.publish), and do not try to log into it again.
+        # published, see flows.release.publish.publish), and do not try to log into it again.
         raise
     except REFUSALS as error:
         audit.append(paths.audit_log, "refusal", **context, reason=str(error))

@@ -57,8 +57,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from flows.access import login
-from flows.ownership import writable_by_others
+from flows.stores.ownership import writable_by_others
+from flows.stores.roster import login
 
 GENESIS = "0" * 64
 AUDIT_RETENTION_YEARS = 10
@@ -262,7 +262,8 @@ def _unusable(log: Log, what: str) -> AuditKeyUnusable:
 
 def load_audit_key(log: Log) -> AuditKey | None:
     """The log's audit key, None if it has none; AuditKeyUnusable for a key file that is
-    malformed, readable by others, or that another account could replace (flows.ownership)."""
+    malformed, readable by others, or that another account could replace
+    (flows.stores.ownership)."""
     path = log.key_file
     unsafe = writable_by_others(path)
     if unsafe is not None:
@@ -292,8 +293,8 @@ def _make_audit_key(log: Log, segment: str, seq: int) -> tuple[AuditKey, bool]:
     """The log's audit key, made now to key entry `seq` of `segment` on, unless another append
     made one first; and whether this call made it.
 
-    All or nothing, as `flows.keys.create_key`: written and synced under a temporary name, then
-    linked to its own name (a link fails where the name exists, so two appends cannot both make
+    All or nothing, as `flows.stores.keys.create_key`: written and synced under a temporary name,
+    then linked to its own name (a link fails where the name exists, so two appends cannot both make
     one), so a full disk or a kill leaves the whole key file or none.
     """
     store = log.key_store
@@ -448,7 +449,7 @@ def _committed(log: Path, handle: BinaryIO, chain: _Chain) -> _Committed:
 
 def refuse_unsafe_log(log: Log, segment: Path) -> None:
     """Refuse a log whose folder, segment or head another account could change
-    (flows.ownership): it could rewrite the log, or remove it."""
+    (flows.stores.ownership): it could rewrite the log, or remove it."""
     for place in (segment, head_path(segment)):
         unsafe = writable_by_others(place)
         if unsafe is not None:

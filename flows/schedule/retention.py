@@ -24,8 +24,9 @@ from pathlib import Path
 
 from prefect import flow
 
-from flows import audit, consultations, keys, verify
-from flows.settings import Paths
+from flows.release import verify
+from flows.runtime.settings import Paths
+from flows.stores import audit, consultations, keys
 from specs.load import SpecError, load_spec
 from specs.model import Spec
 from transforms.retention import (
@@ -91,7 +92,7 @@ def holdings(paths: Paths) -> list[Holding]:
 
 
 def analysis_run_holdings(paths: Paths) -> list[Holding]:
-    """The folders of analysis runs (flows.analyse): what the code printed and wrote before it
+    """The folders of analysis runs (flows.analysis.run): what the code printed and wrote before it
     was checked is on-premise data, deleted with the workspace's deadline."""
     found = []
     for record_path in sorted(paths.analysis_runs.glob("*/*/run.json")):
@@ -220,7 +221,7 @@ def apply(paths: Paths, specs_dir: Path, as_of: dt.date) -> list[Outcome]:
 
     The deadlines come from the manifests and the specs, not from the log, so a damaged log
     does not stop retention: it goes on in a fresh segment whose first entry records the
-    damage (flows.audit). A log that cannot be written at all (a full disk) does not stop the
+    damage (flows.stores.audit). A log that cannot be written at all (a full disk) does not stop the
     deletions either; each leaves its empty tombstone, logged by the next run that can, while
     attestations and key shredding, which are nothing but their entry or cannot be undone,
     wait for a log that takes them.

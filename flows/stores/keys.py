@@ -14,7 +14,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from flows.ownership import writable_by_others
+from flows.stores.ownership import writable_by_others
 
 KEY_BYTES = 32
 _FINGERPRINT_DOMAIN = b"rex key fingerprint\x00"
@@ -78,8 +78,8 @@ def create_key(store: Path, project: str) -> str:
 
 
 def refuse_unsafe(path: Path) -> None:
-    """Refuse a key file, or a key store, that another account could change (flows.ownership):
-    whoever may write the store may replace a key with one he knows."""
+    """Refuse a key file, or a key store, that another account could change
+    (flows.stores.ownership): whoever may write the store may replace a key with one he knows."""
     unsafe = writable_by_others(path)
     if unsafe is not None:
         raise KeyStoreError(f"the key store {path.parent} cannot be trusted: {unsafe}")

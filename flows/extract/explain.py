@@ -15,8 +15,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import audit
-from flows.export import (
+from flows.extract.export import (
     REFUSALS,
     AuthorisationError,
     StepFailed,
@@ -25,8 +24,9 @@ from flows.export import (
     outcome_logged,
     withheld,
 )
-from flows.settings import Paths
-from flows.sources import open_sources
+from flows.runtime.settings import Paths
+from flows.stores import audit
+from flows.stores.sources import open_sources
 from specs.load import load_spec, spec_digest
 from specs.model import Spec
 from transforms import population

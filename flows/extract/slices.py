@@ -27,8 +27,8 @@ import pyarrow as pa
 from duckdb import ColumnExpression, ConstantExpression
 from duckdb import DuckDBPyRelation as Relation
 
-from flows.parquet_writer import RowGroupWriter
-from flows.settings import Engine
+from flows.release.parquet_writer import RowGroupWriter
+from flows.runtime.settings import Engine
 from specs.catalog import PANELS, VARIABLES, Kind
 from specs.model import Mode, Spec
 from transforms import derivation_audit, panels

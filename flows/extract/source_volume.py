@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from flows.sources import SourceError
+from flows.stores.sources import SourceError
 from specs.catalog import VARIABLES, FromSource
 from specs.model import Spec
 from specs.sources import SOURCE_TABLES

@@ -3,11 +3,11 @@ results come out (18/088 point 12).
 
 A run reads as the extracts do: authorise (the spec's on-premise mode must allow analysis runs,
 and the operator be one of the spec's), run the code in a child process against the workspace
-(flows.child), check every file it wrote (flows.output_checking), and keep in the run's folder
-under data/analysis what the checks made of each output (rex's bytes, by number), the
-checking report and the persons of every cell that passed (the ledger). Nothing leaves here:
-the outputs wait for their reviewers (flows.signoff), who approve or reject each, and only what
-they approved is published.
+(flows.analysis.child), check every file it wrote (flows.analysis.output_checking), and keep in
+the run's folder under data/analysis what the checks made of each output (rex's bytes, by
+number), the checking report and the persons of every cell that passed (the ledger). Nothing
+leaves here: the outputs wait for their reviewers (flows.analysis.signoff), who approve or reject
+each, and only what they approved is published.
 """
 
 from __future__ import annotations
@@ -26,9 +26,17 @@ import polars as pl
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import audit, child, sandbox
-from flows.access import RosterError
-from flows.export import (
+from flows.analysis import child, sandbox
+from flows.analysis.output_checking import (
+    RELEASED_CHANGED,
+    WITHHELD,
+    FileCheck,
+    Persons,
+    Workspace,
+    check_outputs,
+    sha256_of,
+)
+from flows.extract.export import (
     AuthorisationError,
     authorise,
     manifest_header,
@@ -38,17 +46,10 @@ from flows.export import (
     spec_context,
     withheld,
 )
-from flows.output_checking import (
-    RELEASED_CHANGED,
-    WITHHELD,
-    FileCheck,
-    Persons,
-    Workspace,
-    check_outputs,
-    sha256_of,
-)
-from flows.release import json_text, sha256_file
-from flows.settings import Paths
+from flows.release.publish import json_text, sha256_file
+from flows.runtime.settings import Paths
+from flows.stores import audit
+from flows.stores.roster import RosterError
 from specs.codebook import output_checks_markdown
 from specs.load import SpecError, load_spec
 from specs.model import AnalysisRuns, ModeName, Spec
@@ -248,7 +249,7 @@ def analysis_run(
     spec_path: Path, as_of: dt.date, code: Path, paths: Paths, today: dt.date | None = None
 ) -> AnalysisResult:
     """Run a researcher's code on the spec's on-premise workspace and check its outputs, which
-    then wait for their reviewers (flows.signoff); every outcome is in the audit log."""
+    then wait for their reviewers (flows.analysis.signoff); every outcome is in the audit log."""
     run = uuid.uuid4().hex[:16]
     context: dict[str, Any] = {
         "run": run,

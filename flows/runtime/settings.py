@@ -11,9 +11,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows.audit import Log
+from flows.stores.audit import Log
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]  # flows/runtime/settings.py
 SPECS_DIR = REPO_ROOT / "specs"
 
 
@@ -38,18 +38,18 @@ class Paths:
 
     @property
     def analysis_runs(self) -> Path:
-        """Analysis runs on premise (flows.analyse): each run's code, its printed output and its
-        outputs before they are checked; nothing here leaves."""
+        """Analysis runs on premise (flows.analysis.run): each run's code, its printed output and
+        its outputs before they are checked; nothing here leaves."""
         return self.data / "analysis"
 
     @property
     def roster(self) -> Path:
-        """The staff roster (flows.access): roles and declarations of the operators."""
+        """The staff roster (flows.stores.roster): roles and declarations of the operators."""
         return self.data / "access" / "roster.yaml"
 
     @property
     def audit_log(self) -> Log:
-        """The audit log (flows.audit), keyed by its audit key in the key store."""
+        """The audit log (flows.stores.audit), keyed by its audit key in the key store."""
         return Log(self.data / "audit" / "audit.jsonl", self.key_store)
 
     @classmethod
@@ -167,7 +167,7 @@ def check_writable(paths: Paths) -> None:
 
 
 # 16/046 point 16: frequent random checks of the lawfulness of consultations. By default daily,
-# before office hours, over a sample of each pool (flows.review).
+# before office hours, over a sample of each pool (flows.schedule.review).
 DEFAULT_REVIEW_CRON = "0 6 * * *"
 DEFAULT_REVIEW_DISCLOSURES = 20
 DEFAULT_REVIEW_CONSULTATIONS = 20

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from flows.ownership import writable_by_others
+from flows.stores.ownership import writable_by_others
 
 
 def login() -> str:
@@ -51,7 +51,7 @@ class Roster(BaseModel):
 
 def load_roster(path: Path) -> Roster:
     """The roster; refused if anyone but its owner may change it, or its folder (an operator
-    able to write it could give himself a role; flows.ownership)."""
+    able to write it could give himself a role; flows.stores.ownership)."""
     if not path.exists():
         return Roster()
     _refuse_unsafe(path, writable_by_others(path, any_owner=True))

@@ -29,9 +29,8 @@ from typing import Any
 
 from prefect import flow
 
-from flows import audit
-from flows.access import StaffMember
-from flows.analyse import (
+from flows.analysis.output_checking import WITHHELD, identifiers_in
+from flows.analysis.run import (
     REFUSALS,
     REPORT_JSON,
     REPORT_MARKDOWN,
@@ -45,10 +44,11 @@ from flows.analyse import (
     report_markdown,
     workspace_persons,
 )
-from flows.export import operator_context, outcome_logged, release_folder, spec_context
-from flows.output_checking import WITHHELD, identifiers_in
-from flows.release import WITNESS, publish, sha256_file, staging_folder, write_json
-from flows.settings import Paths
+from flows.extract.export import operator_context, outcome_logged, release_folder, spec_context
+from flows.release.publish import WITNESS, publish, sha256_file, staging_folder, write_json
+from flows.runtime.settings import Paths
+from flows.stores import audit
+from flows.stores.roster import StaffMember
 from specs.load import load_spec
 from specs.model import AnalysisRuns, ModeName, Spec
 from specs.signoff import (

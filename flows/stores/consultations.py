@@ -35,8 +35,8 @@ import duckdb
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from flows import audit
-from flows.keys import load_key
+from flows.stores import audit
+from flows.stores.keys import load_key
 from transforms.pseudonymise import keyed_digest
 
 # The key of the persons' digests: one for the whole log (not per project), so that one person's

@@ -13,7 +13,7 @@ on what the run logged: its login, roles and declaration, whether its store was 
 the day it was made (its entry's time), so a run dated after the day it was made, or a test run
 of a spec not in force on real data, is found as the run itself would have refused it.
 
-Consultations (runs of an identified mode, flows.consultations) are drawn too, from a pool of
+Consultations (runs of an identified mode, flows.stores.consultations) are drawn too, from a pool of
 their own, so that a log full of research releases still has its consultations checked (16/046
 point 16: frequent random checks of their lawfulness): each must have had its case reference
 logged, with its request, before it, and the same case in its own record.
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flows import audit, consultations
+from flows.stores import audit, consultations
 from specs import signoff
 from specs.authorisation import run_refusals
 from specs.load import SpecError, load_spec, spec_digest

@@ -1,0 +1,2 @@
+"""What runs on a schedule: the yearly extract, retention, the periodic review, and their
+Prefect deployments."""
