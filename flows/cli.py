@@ -507,7 +507,7 @@ def _against(log: audit.Log, manifest: Path) -> str | None:
     states, and the release entry that recorded the manifest's own sha256."""
     import json
 
-    from flows.release.publish import sha256_file
+    from flows.release.files import sha256_file
     from flows.stores import audit
 
     try:

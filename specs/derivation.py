@@ -12,14 +12,10 @@ DERIVATIONS, followed through derivations of derivations) that is not itself of 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from specs.catalog import DERIVATIONS, VARIABLES, Derivation, Kind, Variable
-
-if TYPE_CHECKING:
-    from specs.model import Mode, Spec
 
 # The kinds a mode protects, in the order a derived variable takes them.
 PROTECTED_KINDS = (Kind.AMOUNT, Kind.EVENT_DATE, Kind.NATIONALITY)
@@ -65,49 +61,49 @@ def protected_sources(
     return found
 
 
-def _accepted_point(spec: Spec, name: str, source: str) -> str | None:
-    for accepted in spec.accepted_derivations:
-        if accepted.variable == source and name in accepted.by:
-            return accepted.point
-    return None
-
-
 def derived_protections(
-    spec: Spec,
-    mode: Mode,
+    requested: Iterable[str],
+    protected: Collection[Kind],
+    classes: Mapping[str, tuple[float, ...]],
+    accepted: Mapping[tuple[str, str], str],
     derivations: Mapping[str, Derivation] = DERIVATIONS,
     variables: Mapping[str, Variable] = VARIABLES,
 ) -> dict[str, DerivedProtection]:
-    """Per requested variable that the mode protects because of what it is derived from, how;
-    raises DerivationError, naming the variable, where the mode cannot protect it."""
+    """Per requested variable that a mode protecting the kinds `protected` protects because of
+    what it is derived from, how; raises DerivationError, naming the variable, where the mode
+    cannot protect it. `classes`: the spec's amount classes; `accepted`: the points of the
+    deliberation that accept a derived variable as it is, by (source, derived variable).
+    Spec.derived_protections(mode) gives these from a spec."""
     found: dict[str, DerivedProtection] = {}
-    for name in spec.variables.all():
+    for name in requested:
         variable = variables[name]
         for kind, source in protected_sources(name, derivations, variables).items():
-            if variable.kind is kind or not mode.protect.protects(kind):
+            if variable.kind is kind or kind not in protected:
                 continue
             if name in found:
                 raise DerivationError(
                     f"{name!r} is derived from {found[name].source!r} and {source!r}, values of "
                     "two protected kinds: rex cannot protect it as both"
                 )
-            found[name] = _protection(spec, name, variable, kind, source, derivations)
+            found[name] = _protection(
+                name, variable, kind, source, classes, accepted.get((source, name)), derivations
+            )
     return found
 
 
 def _protection(
-    spec: Spec,
     name: str,
     variable: Variable,
     kind: Kind,
     source: str,
+    classes: Mapping[str, tuple[float, ...]],
+    accepted: str | None,
     derivations: Mapping[str, Derivation],
 ) -> DerivedProtection:
-    accepted = _accepted_point(spec, name, source)
     if accepted is not None:
         return DerivedProtection(name, kind, source, accepted=accepted)
     if kind is Kind.AMOUNT:
-        edges = spec.classes.get(source)
+        edges = classes.get(source)
         if edges is None or derivations[name].to_source_unit is None:
             raise DerivationError(
                 f"{name!r} is derived from the amount {source!r}, so it must be put in "

@@ -7,103 +7,29 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from calendar import monthrange
 from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from specs import derivation
 from specs.catalog import PANELS, VARIABLES, Granularity, Kind
+from specs.population import (
+    WINDOW,
+    Condition,
+    EmployedCondition,
+    expression_of_rule,
+    mentions_listed,
+    walk,
+)
+from specs.values import Employers, Period, Strict, Window, add_months, parse_month
 
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-def _parse_month(value: object) -> str:
-    text = value if isinstance(value, str) else str(value)
-    if not _MONTH.match(text):
-        raise ValueError(f"expected a month written YYYY-MM, got {text!r}")
-    return text
-
-
-class Window(_Strict):
-    """A closed interval of days; without `until`, open-ended (an authorisation for an
-    indefinite term, 13/021 point 6, holds until it is withdrawn)."""
-
-    from_: dt.date = Field(alias="from", description="first day, inclusive")
-    until: dt.date | None = Field(description="last day, inclusive; null: no end date")
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Window:
-        if self.until is not None and self.until < self.from_:
-            raise ValueError(f"'until' ({self.until}) lies before 'from' ({self.from_})")
-        return self
-
-    def contains(self, day: dt.date) -> bool:
-        return self.from_ <= day and (self.until is None or day <= self.until)
-
-    def describe(self) -> str:
-        return f"{self.from_} .. {self.until or 'no end date'}"
-
-
-class Period(_Strict):
-    """The months the panels cover, both ends inclusive."""
-
-    from_: str = Field(alias="from", description="first month, YYYY-MM")
-    until: str = Field(description="last month, YYYY-MM")
-    career_from_year: int | None = Field(
-        default=None,
-        description="first year of the yearly (career) panel when it reaches back before the "
-        "period, e.g. SIGEDIS data over all career years; default: the period's first year",
-    )
-
-    _check_months = field_validator("from_", "until", mode="before")(_parse_month)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Period:
-        if self.until < self.from_:
-            raise ValueError(f"'until' ({self.until}) lies before 'from' ({self.from_})")
-        if self.career_from_year is not None and self.career_from_year > self.first_day.year:
-            raise ValueError("'career_from_year' lies after the period's first year")
-        return self
-
-    @property
-    def first_day(self) -> dt.date:
-        year, month = map(int, self.from_.split("-"))
-        return dt.date(year, month, 1)
-
-    @property
-    def last_day(self) -> dt.date:
-        year, month = map(int, self.until.split("-"))
-        next_first = dt.date(year + month // 12, month % 12 + 1, 1)
-        return next_first - dt.timedelta(days=1)
-
-    def labels(self, granularity: Granularity) -> list[str]:
-        """The period's months (YYYY-MM), quarters (YYYY-Qn) or years (YYYY), as panels write
-        them."""
-        first, last = self.first_day, self.last_day
-        months = [
-            dt.date(first.year + (first.month - 1 + i) // 12, (first.month - 1 + i) % 12 + 1, 1)
-            for i in range((last.year - first.year) * 12 + last.month - first.month + 1)
-        ]
-        if granularity is Granularity.MONTH:
-            return [f"{m.year}-{m.month:02d}" for m in months]
-        if granularity is Granularity.QUARTER:
-            return list(dict.fromkeys(f"{m.year}-Q{(m.month - 1) // 3 + 1}" for m in months))
-        return list(dict.fromkeys(str(m.year) for m in months))
-
-    @property
-    def first_career_year(self) -> int:
-        return self.career_from_year or self.first_day.year
-
-
-class Delivery(_Strict):
+class Delivery(Strict):
     """Scheduled deliveries: when they run and which years each one holds."""
 
     cron: str = Field(
@@ -157,50 +83,7 @@ class PopulationRule(StrEnum):
     LISTED_PERSONS = "listed_persons"
 
 
-class Region(StrEnum):
-    """The regions, as the first digits of the NIS codes of their municipalities."""
-
-    BRUSSELS = "brussels"
-    FLANDERS = "flanders"
-    WALLONIA = "wallonia"
-
-    @property
-    def nis_prefixes(self) -> tuple[str, ...]:
-        """The starts of the NIS codes of the region's municipalities (province codes, and the
-        arrondissement codes that split the former province of Brabant)."""
-        return {
-            Region.BRUSSELS: ("21",),
-            Region.FLANDERS: ("1", "23", "24", "3", "4", "7"),
-            Region.WALLONIA: ("25", "5", "6", "8", "9"),
-        }[self]
-
-
-class Employers(_Strict):
-    """Which employers' workers a population holds (an occupation line whose employer matches
-    every criterion given); a criterion left out does not restrict."""
-
-    nace: tuple[str, ...] = Field(default=(), description="NACE-BEL 2008 codes of the employer")
-    joint_committees: tuple[str, ...] = Field(
-        default=(), description="joint committees of the occupation line"
-    )
-    local_unit_region: Region | None = Field(
-        default=None, description="region of the local unit (establishment) the worker works in"
-    )
-    sector: Literal["private", "public"] | None = Field(
-        default=None, description="private or public sector of the line"
-    )
-    their_lines_only: bool = Field(
-        default=True,
-        description="the job lines (and what is computed from them) are those of these "
-        "employers only: what the deliberation grants is the workers' employment there",
-    )
-
-
-# The population language (specs.population) needs Employers and Region, defined above.
-from specs.population import Condition, expression_of_rule, mentions_listed  # noqa: E402
-
-
-class Population(_Strict):
+class Population(Strict):
     """Who is in the extract: an expression over the catalog (`where`), or one of the named
     rules, each a shorthand for an expression (specs.population.expression_of_rule)."""
 
@@ -226,7 +109,7 @@ class Population(_Strict):
     )
 
     _check_month = field_validator("since", mode="before")(
-        lambda value: None if value is None else _parse_month(value)
+        lambda value: None if value is None else parse_month(value)
     )
 
     @model_validator(mode="after")
@@ -237,8 +120,6 @@ class Population(_Strict):
             raise ValueError(
                 f"'employers' applies to the rule {PopulationRule.EMPLOYED_IN_PERIOD.value!r} only"
             )
-        from specs.population import EmployedCondition, walk
-
         restricting = [
             c
             for c in walk(self.condition)
@@ -269,8 +150,6 @@ class Population(_Strict):
     @property
     def employer_lines_only(self) -> Employers | None:
         """The employers whose lines alone the extract holds (`their_lines_only`), if any."""
-        from specs.population import EmployedCondition, walk
-
         found = [
             c.employed.employers
             for c in walk(self.condition)
@@ -284,7 +163,7 @@ class Population(_Strict):
         return self.condition.describe()
 
 
-class Protections(_Strict):
+class Protections(Strict):
     """How a mode treats each kind of value; pseudonymisation of persons and employers is
     not optional and is therefore not listed."""
 
@@ -312,7 +191,7 @@ PROTECTED_KINDS: Mapping[str, Kind] = MappingProxyType(
 )
 
 
-class ExactGrant(_Strict):
+class ExactGrant(Strict):
     """The deliberation's leave for a mode whose data leaves the premises to keep one kind of
     value exact (amounts, dates or nationality), as `identified_data` is for identities."""
 
@@ -320,7 +199,7 @@ class ExactGrant(_Strict):
     reason: str = Field(description="why the recipient needs them exact, in its words")
 
 
-class DisclosureRisk(_Strict):
+class DisclosureRisk(Strict):
     """How a sample release's disclosure risk is measured against the whole population, and
     the share of unique persons above which the release is refused (issue 11, section 2)."""
 
@@ -363,7 +242,7 @@ ACRO_P_RATIO = 0.1
 OPENSAFELY_ROUNDING = 5
 
 
-class OutputChecks(_Strict):
+class OutputChecks(Strict):
     """The rules every output of an analysis run must pass before it leaves the premises
     (18/088 point 12: only anonymous results leave). Defaults: ACRO's and OpenSAFELY's."""
 
@@ -401,7 +280,7 @@ class OutputChecks(_Strict):
     )
 
 
-class AnalysisRuns(_Strict):
+class AnalysisRuns(Strict):
     """Researchers' code run on the on-premise workspace (18/088 point 12: the codes developed on
     the sample applied to the whole population), its outputs checked before they leave."""
 
@@ -444,7 +323,7 @@ class AnalysisRuns(_Strict):
     )
 
 
-class PseudonymLink(_Strict):
+class PseudonymLink(Strict):
     """A mode that carries the pseudonyms of another mode of the spec, linking the two: by
     default every mode has pseudonyms of its own (transforms.modes), so only a spec that says
     so, and why, links them."""
@@ -457,7 +336,7 @@ class PseudonymLink(_Strict):
     )
 
 
-class ConsultationLog(_Strict):
+class ConsultationLog(Strict):
     """How the consultations of an identified mode are logged (16/046 points 9 and 15-17): each
     is tied to the case that justifies it (a contact dossier, a benefit file), and its details
     (the case reference, the persons as keyed digests) are kept only as long as needed."""
@@ -474,7 +353,7 @@ class ConsultationLog(_Strict):
     reference: str = Field(description="where the deliberations say how long, or why (points)")
 
 
-class Mode(_Strict):
+class Mode(Strict):
     """One way an extract may be delivered. Its retention is given one way exactly: a fixed
     deadline (`delete_by`), a term from each run (`keep_months`), or the whole career of the
     persons concerned (`keep_whole_career`)."""
@@ -597,14 +476,7 @@ class Mode(_Strict):
         return self.deadline(valid.until or valid.from_)
 
 
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day `months` later, or that month's last day where it is shorter."""
-    year, month_index = divmod(day.year * 12 + day.month - 1 + months, 12)
-    last_day = monthrange(year, month_index + 1)[1]
-    return dt.date(year, month_index + 1, min(day.day, last_day))
-
-
-class IdentifiedData(_Strict):
+class IdentifiedData(Strict):
     """A grant of identified data for control purposes: the recipient checks what named persons
     and employers declared, so it receives INSZ, RSZ and KBO numbers (19/104, 13/021). Every
     other rule still holds: only the granted variables, validated, logged, deleted on time."""
@@ -613,7 +485,7 @@ class IdentifiedData(_Strict):
     reason: str = Field(description="why the recipient needs the identities, in its words")
 
 
-class InForce(_Strict):
+class InForce(Strict):
     """When an authorisation that waits on a regulation takes effect (13/021 point 29). Until
     then only synthetic test data may be processed, and what that produces is deleted soon."""
 
@@ -629,7 +501,7 @@ class InForce(_Strict):
         return self.since is not None and day >= self.since
 
 
-class RevokedRecipient(_Strict):
+class RevokedRecipient(Strict):
     """A former recipient whose authorisation was withdrawn: what it holds is due at once."""
 
     name: str = Field(description="the recipient, as named in the manifests of its deliveries")
@@ -648,7 +520,7 @@ class ModeName(StrEnum):
         return self is not ModeName.ONPREM
 
 
-class Variables(_Strict):
+class Variables(Strict):
     month: tuple[str, ...] = Field(default=(), description="person x month variables")
     quarter: tuple[str, ...] = Field(default=(), description="person x quarter variables")
     year: tuple[str, ...] = Field(default=(), description="person x year variables")
@@ -686,7 +558,7 @@ def _names_at(granularity: Granularity) -> list[str]:
     return sorted(n for n, v in VARIABLES.items() if v.granularity is granularity)
 
 
-class Summary(_Strict):
+class Summary(Strict):
     """A table of totals over the persons of one released panel: per group and period, the sums
     of some quantities and the number of persons (19/104: the full-time equivalents per facility
     in the two quarters compared). A global step, made from the panel as released, so it holds
@@ -701,7 +573,7 @@ class Summary(_Strict):
     )
 
 
-class AcceptedDerivation(_Strict):
+class AcceptedDerivation(Strict):
     """A known way released columns give back a protected value that the deliberation
     authorises: the derivation audit reports it and does not refuse the release for it."""
 
@@ -718,7 +590,7 @@ class RequestKind(StrEnum):
     RESUMPTION_DATE = "resumption_date"  # the day work resumed: the fitness declaration (C6)
 
 
-class Consultation(_Strict):
+class Consultation(Strict):
     """One kind of look-up a deliberation allows on the persons its recipient lists: what the
     request gives and which of the spec's variables it gets back, nothing more."""
 
@@ -730,7 +602,7 @@ class Consultation(_Strict):
     )
 
 
-class Spec(_Strict):
+class Spec(Strict):
     """One deliberation: the single source of truth for what an extract may hold."""
 
     deliberation: str = Field(description="number of the deliberation, e.g. 18/088")
@@ -918,8 +790,6 @@ class Spec(_Strict):
         return self
 
     def _check_derivations(self, requested: set[str]) -> None:
-        from specs.derivation import DerivationError, derived_protections
-
         for i, accepted in enumerate(self.accepted_derivations):
             unknown = [n for n in (accepted.variable, *accepted.by) if n not in requested]
             if unknown:
@@ -929,9 +799,21 @@ class Spec(_Strict):
                 )
         for mode_name, mode in self.modes.items():
             try:
-                derived_protections(self, mode)
-            except DerivationError as error:
+                self.derived_protections(mode)
+            except derivation.DerivationError as error:
                 raise ValueError(f"mode {mode_name.value!r}: {error}") from None
+
+    def derived_protections(self, mode: Mode) -> dict[str, derivation.DerivedProtection]:
+        """How `mode` protects each requested variable derived from a value of a kind it protects
+        (specs.derivation); DerivationError where it cannot."""
+        accepted: dict[tuple[str, str], str] = {}
+        for grant in self.accepted_derivations:
+            for name in grant.by:
+                accepted.setdefault((grant.variable, name), grant.point)
+        protected = [kind for kind in derivation.PROTECTED_KINDS if mode.protect.protects(kind)]
+        return derivation.derived_protections(
+            self.variables.all(), protected, self.classes, accepted
+        )
 
     @staticmethod
     def _check_analysis(mode_name: ModeName, mode: Mode) -> None:
@@ -1067,8 +949,6 @@ class Spec(_Strict):
 
     def population_in_words(self) -> str:
         """The population in words generated from its expression, its window's months in."""
-        from specs.population import WINDOW
-
         window = self.population_window
         return self.population.in_words().replace(WINDOW, f"{window.from_} .. {window.until}")
 

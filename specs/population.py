@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_val
 
 from specs.catalog import VARIABLES, FromSource, Granularity, Kind, Variable
 from specs.sources import SOURCE_TABLES
+from specs.values import Employers, Region
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
@@ -580,11 +581,3 @@ def expression_of_rule(rule: str, employers: Employers | None) -> Condition:
     if rule == "listed_persons":
         return ListedCondition(listed=True)
     raise ValueError(f"unknown population rule {rule!r}")
-
-
-# Imported last: specs.model imports this module for the population's `where`.
-from specs.model import Employers, Region  # noqa: E402
-
-_UNRESOLVED: tuple[type[BaseModel], ...] = (*_MODELS.values(), RegionTest, EmployedTest)
-for _model in _UNRESOLVED:
-    _model.model_rebuild()

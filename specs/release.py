@@ -10,12 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from specs.catalog import PANELS, VARIABLES, Granularity, Kind, Variable
-from specs.derivation import DerivedProtection, derived_protections
+from specs.derivation import DerivedProtection
 from specs.identifiers import DESCRIPTION, OF_PSEUDONYM_DOMAIN, PATTERN, Scheme
 from specs.model import Mode, Spec
-from transforms.classes import class_labels
-from transforms.months import MONTH_PATTERN
-from transforms.pseudonymise import PSEUDONYM_PATTERN
+from specs.patterns import MONTH_PATTERN, PSEUDONYM_PATTERN, class_labels
 
 QUARTER_PATTERN = r"^[0-9]{4}-Q[1-4]$"
 
@@ -141,7 +139,7 @@ def _variable_column(variable: Variable, spec: Spec, mode: Mode) -> ReleasedColu
         return replace(
             exact, dtype="VARCHAR", protection="pseudonymised", pattern=PSEUDONYM_PATTERN
         )
-    derived = derived_protections(spec, mode).get(variable.name)
+    derived = spec.derived_protections(mode).get(variable.name)
     if derived is not None:
         return _derived_column(exact, derived)
     if not mode.protect.protects(variable.kind):

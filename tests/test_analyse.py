@@ -586,7 +586,7 @@ def test_an_outputs_manifest_states_the_logs_head_and_the_log_is_checked_against
     disclosive_run, signed_off, run_paths, monkeypatch
 ):
     from flows.cli import app
-    from flows.release.publish import WITNESS
+    from flows.release.files import WITNESS
 
     manifest = json.loads((signed_off.folder / "manifest.json").read_text())
     request = audit.read(run_paths.audit_log)[-2]

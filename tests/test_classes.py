@@ -9,8 +9,9 @@ import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
 
-from transforms.classes import class_labels, to_classes
-from transforms.months import MONTH_PATTERN, to_month
+from specs.patterns import MONTH_PATTERN, class_labels
+from transforms.classes import to_classes
+from transforms.months import to_month
 
 EDGES = [60, 80, 100]
 

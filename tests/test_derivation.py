@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from flows.runtime.settings import SPECS_DIR
 from specs.catalog import DERIVATIONS
 from specs.codebook import codebook
-from specs.derivation import derived_protections
 from specs.load import SpecError, load_spec
 from specs.model import ModeName
 from specs.release import released_panels
@@ -51,9 +50,9 @@ def small_variant(tmp_path: Path, change=None) -> Path:
 
 def test_wage_class_in_the_18_088_sample_takes_the_daily_wage_classes():
     spec = load_spec(SPEC_18_088)
-    taken = derived_protections(spec, spec.modes[ModeName.SAMPLE])["wage_class"]
+    taken = spec.derived_protections(spec.modes[ModeName.SAMPLE])["wage_class"]
     assert (taken.source, taken.edges) == ("daily_wage", tuple(DAILY_WAGE_EDGES))
-    assert derived_protections(spec, spec.modes[ModeName.ONPREM]) == {}
+    assert spec.derived_protections(spec.modes[ModeName.ONPREM]) == {}
 
 
 def test_a_wage_class_reads_as_the_lower_end_of_its_wage_in_the_daily_wage_classes():

@@ -12,8 +12,9 @@ import yaml
 from flows.extract.export import sample_export
 from flows.runtime.settings import Paths
 from flows.stores import audit
+from specs.patterns import class_labels
 from tests.conftest import WORLD_AS_OF
-from transforms.classes import class_labels, to_classes
+from transforms.classes import to_classes
 from transforms.derivation_audit import DerivationRefused
 
 DAILY_WAGE_EDGES = [60, 80, 100, 120, 140, 160, 180, 200, 250, 300]

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from flows.release import dossier
-from flows.release.publish import sha256_file
+from flows.release.files import sha256_file
 from tests.test_flows_end_to_end import identifiers_of
 
 MANIFEST = {

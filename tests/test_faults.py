@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.release.publish import sha256_file
+from flows.release.files import sha256_file
 from flows.runtime.settings import REPO_ROOT, Paths
 from flows.stores import audit
 from tests.conftest import spec_variant

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from flows.extract.export import AuthorisationError, onprem_build, release_folder, sample_export
-from flows.release.publish import content_digest
+from flows.release.files import content_digest
 from flows.release.validate import ValidationFailed
 from flows.runtime.settings import Paths
 from flows.stores import audit
@@ -240,7 +240,7 @@ def test_audit_log_records_each_release_and_its_chain_verifies(world):
 def test_manifest_lists_every_file_with_its_hash(world):
     manifest = json.loads((world["sample"].folder / "manifest.json").read_text())
     for name, entry in manifest["files"].items():
-        from flows.release.publish import sha256_file
+        from flows.release.files import sha256_file
 
         assert sha256_file(world["sample"].folder / name) == entry["sha256"]
     assert manifest["delete_by"] == "2020-12-31" and manifest["key_fingerprint"]

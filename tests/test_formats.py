@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from flows.release import formats
-from flows.release.verify import alterations
+from flows.release.files import alterations
 from specs.release import ReleasedColumn
 
 CODED = ReleasedColumn(

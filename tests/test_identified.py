@@ -27,8 +27,9 @@ from flows.stores.roster import Roster, RosterError, StaffMember, load_roster, l
 from specs import checks as c
 from specs.identifiers import Scheme, valid
 from specs.load import load_spec
-from specs.model import Mode, ModeName, Spec, add_months
+from specs.model import Mode, ModeName, Spec
 from specs.release import released_panels
+from specs.values import add_months
 from transforms.modes import mode_key
 from transforms.protect import protect_panel
 from transforms.pseudonymise import PERSON, pseudonym_map, pseudonym_set_digest

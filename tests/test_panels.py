@@ -9,7 +9,8 @@ import pytest
 from flows.extract import disclosure
 from flows.stores.sources import open_sources
 from specs.catalog import VARIABLES
-from specs.model import Period, PopulationRule
+from specs.model import PopulationRule
+from specs.values import Period
 from tests.sourcestore import d, write_store
 from transforms import calendar, panels
 

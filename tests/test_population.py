@@ -13,8 +13,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from specs.model import Period, Population
+from specs.model import Population
 from specs.sources import SOURCE_TABLES
+from specs.values import Period
 from transforms import population
 
 PERIOD = Period.model_validate({"from": "2010-01", "until": "2015-12"})

@@ -7,8 +7,10 @@ import datetime as dt
 import duckdb
 import polars as pl
 
-from specs.model import Employers, Period, PopulationRule
+from specs.model import PopulationRule
+from specs.values import Employers, Period
 from transforms import calendar, panels
+from transforms.employers import employer_lines
 
 PERIOD = Period.model_validate({"from": "2019-10", "until": "2020-09"})
 
@@ -76,6 +78,6 @@ def test_each_criterion_left_out_widens_the_population():
 
 def test_the_lines_kept_are_those_of_the_named_employers_only():
     _, _, occupations = _relations()
-    lines = panels.employer_lines(occupations, Employers(nace=("86101",), sector="private"))
+    lines = employer_lines(occupations, Employers(nace=("86101",), sector="private"))
     assert lines.pl()["insz"].to_list() == ["e"]
-    assert panels.employer_lines(occupations, Employers(sector="public")).pl().height == 0
+    assert employer_lines(occupations, Employers(sector="public")).pl().height == 0

@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from specs.patterns import PSEUDONYM_PATTERN
 from transforms import pseudonymise
 from transforms.protect import replace_identifiers
-from transforms.pseudonymise import PSEUDONYM_PATTERN, PseudonymCollision, pseudonym, pseudonym_map
+from transforms.pseudonymise import PseudonymCollision, pseudonym, pseudonym_map
 
 KEY_A = bytes(range(32))
 KEY_B = bytes(range(1, 33))

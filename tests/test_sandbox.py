@@ -18,7 +18,7 @@ import yaml
 
 from flows.analysis import sandbox
 from flows.analysis.run import analysis_run
-from flows.release.verify import alterations
+from flows.release.files import alterations
 from flows.runtime.settings import Paths
 from flows.stores import audit
 from flows.stores.keys import load_key
@@ -221,7 +221,7 @@ def test_the_code_writes_nothing_outside_its_outputs_and_cannot_change_the_copy_
     assert kept.read_bytes() == attack["code"].read_bytes()
     (checked,) = [e for e in audit.read(attack["paths"].audit_log) if e["event"] == "checked"]
     logged = checked["code"]["sha256"]
-    from flows.release.publish import sha256_file
+    from flows.release.files import sha256_file
 
     assert sha256_file(kept) == logged
 

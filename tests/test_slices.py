@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from flows.extract.export import control_export, onprem_build, sample_export
 from flows.extract.slices import assign_slices, in_order, slice_count
+from flows.release.files import content_digest
 from flows.release.parquet_writer import RowGroupWriter
-from flows.release.publish import content_digest
 from flows.runtime.progress import Progress, followed
 from flows.runtime.settings import SPECS_DIR, Engine, Paths
 from flows.stores.consultations import CONSULTATION_KEY

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.release import verify
-from flows.release.publish import ReleaseExists, publish, sha256_file, write_json
+from flows.release.files import alterations, sha256_file, write_json
+from flows.release.publish import ReleaseExists, publish
 from flows.runtime.settings import Paths
 from flows.schedule.retention import apply
 from flows.stores import audit
@@ -160,7 +161,7 @@ def test_an_added_file_named_with_a_long_number_is_not_named(tmp_path):
     folder = _folder_with_manifest(tmp_path / "p" / "release", b"published")
     number = "".join(str(d % 10) for d in range(3, 14))  # 11 digits, as an INSZ has
     (folder / f"{number}.csv").write_text("x\n")
-    (problem,) = verify.alterations(folder)
+    (problem,) = alterations(folder)
     assert number not in problem and problem.startswith("a file whose name holds a number")
 
 

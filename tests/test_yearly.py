@@ -13,7 +13,8 @@ from flows.extract.export import AuthorisationError
 from flows.runtime.settings import SPECS_DIR, Paths
 from flows.schedule.yearly import yearly_extract
 from flows.stores import audit
-from specs.model import Delivery, Period
+from specs.model import Delivery
+from specs.values import Period
 
 PERIOD = Period.model_validate({"from": "2003-01", "until": "2015-12"})
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import polars as pl
 
-from specs.model import Period
+from specs.values import Period
 
 
 def month_label(day: dt.date) -> str:

@@ -10,15 +10,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-
-def _number(edge: float) -> str:
-    return str(int(edge)) if float(edge).is_integer() else repr(float(edge))
-
-
-def class_labels(edges: Sequence[float]) -> list[str]:
-    """The labels of the classes that the edges define, in increasing order."""
-    inner = [f"[{_number(a)},{_number(b)})" for a, b in zip(edges, edges[1:], strict=False)]
-    return [f"<{_number(edges[0])}", *inner, f">={_number(edges[-1])}"]
+from specs.patterns import class_labels
 
 
 def to_classes(amounts: pl.Expr, edges: Sequence[float]) -> pl.Expr:

@@ -22,9 +22,9 @@ from typing import Any
 import polars as pl
 
 from specs.catalog import PANELS, RECOMPUTATIONS, VARIABLES, Kind, Recomputation
-from specs.derivation import derived_protections, kind_as_protected
+from specs.derivation import kind_as_protected
 from specs.model import Mode, Spec
-from transforms.classes import class_labels
+from specs.patterns import class_labels
 
 # Float estimates are compared with a tolerance well below a cent.
 TOLERANCE = 1e-6
@@ -52,7 +52,7 @@ def attacks(
 ) -> list[Attack]:
     """The recomputations that the release of `spec` in `mode` is open to: the target is released
     protected and every column the attack uses is released in the same panel."""
-    derived = derived_protections(spec, mode)
+    derived = spec.derived_protections(mode)
     found = []
     for rule in rules:
         target = VARIABLES.get(rule.variable)

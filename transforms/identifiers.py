@@ -22,7 +22,7 @@ from collections.abc import Iterator
 
 import polars as pl
 
-from transforms.pseudonymise import PSEUDONYM_LETTERS
+from specs.patterns import PSEUDONYM_LETTERS
 
 WIDTH = PSEUDONYM_LETTERS
 PSEUDONYM_LETTER_SET = "abcdefghijklmnop"

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import polars as pl
 
-MONTH_PATTERN = r"^[0-9]{4}-(?:0[1-9]|1[0-2])$"
-
 
 def to_month(dates: pl.Expr) -> pl.Expr:
     """Replace each date by its month, YYYY-MM."""

@@ -24,19 +24,21 @@ from types import MappingProxyType
 import polars as pl
 from duckdb import DuckDBPyRelation as Relation
 
+from specs import sources as declared_sources
 from specs.catalog import VARIABLES, FromSource, Variable
-from specs.model import Employers, Period, PopulationRule, Spec
+from specs.model import PopulationRule, Spec
+from specs.population import expression_of_rule
 from specs.sources import SOURCE_TABLES
+from specs.values import Employers, Period
 from transforms import calendar
+from transforms import population as population_query
+from transforms.relations import attach_table, identifier, selected, variable_columns
 
-# Column names and expressions in the generic joins come from the catalog and the source
-# declarations (code, not input); they are still checked to be plain identifiers before use.
-_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
-
-OCCUPATIONS = "dmfa.occupations"
-CAREER = "sigedis.career"
-PERSONS = "register.persons"
-MESSAGES = "nic.a052_messages"
+# The source tables the panels' own SQL reads, by their keys (specs.sources declares them).
+OCCUPATIONS = declared_sources.OCCUPATIONS.key
+CAREER = declared_sources.CAREER.key
+PERSONS = declared_sources.PERSONS.key
+MESSAGES = declared_sources.A052_MESSAGES.key
 # The sources of the month and quarter panels' own SQL, in the order of their parameters.
 MONTH_SOURCES = (
     OCCUPATIONS,
@@ -58,20 +60,6 @@ QUARTER_SOURCES = (
 )
 
 
-def _selected(result: Relation | None) -> Relation:
-    """The relation of a select. (Queries stay in the calling function: DuckDB finds the other
-    input relations by name in that function's scope.)"""
-    if result is None:  # only statements without a result give None; these are all selects
-        raise TypeError("expected a select statement")
-    return result
-
-
-def _identifier(name: str) -> str:
-    if not _IDENTIFIER.match(name):
-        raise ValueError(f"not a plain identifier: {name!r}")
-    return name
-
-
 def select_population(
     persons: Relation,
     incapacity: Relation,
@@ -86,8 +74,6 @@ def select_population(
     occupation line (of the `employers` given) overlapping the rule's window (`rule_bounds`,
     by default the period itself), or among the `listed` persons (column insz): the named
     rule's expression (specs.population.expression_of_rule), compiled by transforms.population."""
-    from specs.population import expression_of_rule
-    from transforms import population
 
     def months(bounds: pl.DataFrame) -> Period:
         first, last = bounds["first_day"][0], bounds["last_day"][0]
@@ -97,14 +83,14 @@ def select_population(
     sources = {PERSONS: persons, "nic.incapacity": incapacity}
     if occupations is not None:
         sources[OCCUPATIONS] = occupations
-    scope = population.Scope(
-        population.alive_in(persons, period),
+    scope = population_query.Scope(
+        population_query.alive_in(persons, period),
         sources,
         period if rule_bounds is None else months(rule_bounds),
         listed,
     )
     condition = expression_of_rule(rule.value, employers)
-    return population.with_dates(scope, population.persons_of(condition, scope))
+    return population_query.with_dates(scope, population_query.persons_of(condition, scope))
 
 
 def spec_population(
@@ -112,48 +98,8 @@ def spec_population(
 ) -> Relation:
     """The population of a spec (its expression, period and window) from the cleaned sources:
     one query compiled by transforms.population."""
-    from transforms import population
+    return population_query.select(sources, spec, listed)
 
-    return population.select(sources, spec, listed)
-
-
-def employer_lines(occupations: Relation, employers: Employers) -> Relation:
-    """The DMFA occupation lines of the employers that match every criterion given.
-
-    Each criterion is a one-column frame joined to the lines, so its values reach DuckDB as
-    data, never as SQL text.
-    """
-    lines = occupations
-    sector = () if employers.sector is None else (SECTOR_CODES[employers.sector],)
-    criteria = {
-        "nace": employers.nace,
-        "joint_committee": employers.joint_committees,
-        "sector": sector,
-    }
-    for column, values in criteria.items():
-        if values:
-            wanted = pl.DataFrame({column: list(values)}, schema={column: pl.String})  # noqa: F841
-            joined = f"select * from lines semi join wanted using ({column})"
-            lines = _selected(lines.query("lines", joined))
-    if employers.local_unit_region is not None:
-        prefixes = pl.DataFrame(  # noqa: F841
-            {"prefix": list(employers.local_unit_region.nis_prefixes)}
-        )
-        lines = _selected(
-            lines.query(
-                "lines",
-                """
-            select * from lines
-            where exists (
-                select 1 from prefixes p where starts_with(lines.local_unit_nis, p.prefix)
-            )
-            """,
-            )
-        )
-    return lines
-
-
-SECTOR_CODES = {"private": "1", "public": "2"}  # specs.codes.SECTOR
 
 # The socio-economic position on a day, from the situation columns (is_employed,
 # is_self_employed, unemployment_category, incapacity_phase, incapacity_nature): the position
@@ -237,7 +183,7 @@ def month_panel(
 ) -> Relation:
     """Person x month: socio-economic position with its supplementary positions, unemployment
     and incapacity on the last day, days of incapacity in the month."""
-    return _selected(
+    return selected(
         population.query(
             "population",
             f"""
@@ -345,7 +291,7 @@ def month_positions(
 ) -> Relation:
     """Person x month: the month panel's rows with their socio-economic position only, by the
     panel's own SQL without the columns the position does not read (about half its time)."""
-    return _selected(
+    return selected(
         population.query(
             "population",
             f"""
@@ -393,7 +339,7 @@ def quarter_panel(
 ) -> Relation:
     """Person x quarter: person characteristics and situation on the last day, employment and
     incapacity over the quarter."""
-    return _selected(
+    return selected(
         population.query(
             "population",
             f"""
@@ -520,15 +466,6 @@ def quarter_panel(
     )
 
 
-def _source_columns(variables: Sequence[Variable], table: str) -> str:
-    """`expression as name` for each variable read from `table` (alias `s`)."""
-    return "".join(
-        f", {v.origin.expression} as {_identifier(v.name)}"
-        for v in variables
-        if isinstance(v.origin, FromSource) and v.origin.table == table
-    )
-
-
 def job_panel(
     population: Relation,
     quarters: pl.DataFrame,
@@ -538,8 +475,8 @@ def job_panel(
     """Person x quarter x job: every DMFA occupation line of the quarter, numbered per person,
     with the main job of the quarter and the main line at each employer marked, and the
     variables read from the line itself."""
-    extra = _source_columns(variables, OCCUPATIONS)
-    return _selected(
+    extra = variable_columns(variables, OCCUPATIONS)
+    return selected(
         population.query(
             "population",
             f"""
@@ -600,8 +537,8 @@ def message_panel(
     """Person x quarter x message: every A052 message about a quarter of the period (the
     source checks leave each unique number's latest version), numbered per person and quarter
     in the order of their unique numbers, with the variables read from the message."""
-    extra = _source_columns(variables, MESSAGES)
-    return _selected(
+    extra = variable_columns(variables, MESSAGES)
+    return selected(
         population.query(
             "population",
             f"""
@@ -635,8 +572,8 @@ def year_panel(
 ) -> Relation:
     """Person x year: SIGEDIS career days, main employer and career length so far, over the
     career years asked for."""
-    extra = _source_columns(variables, CAREER)
-    return _selected(
+    extra = variable_columns(variables, CAREER)
+    return selected(
         population.query(
             "population",
             f"""
@@ -681,65 +618,21 @@ def attach_sources(
     tables = sorted(_attached_tables(variables))
     if not tables:
         return panel
-    key = _identifier(period_key)
+    key = identifier(period_key)
     b = panel.select("insz", key, "day", "period_code").with_row_index(_ROW)  # noqa: F841
-    keys = _selected(
+    keys = selected(
         sources[tables[0]].query("unused__", f"select {_ROW}, insz, {key}, day, period_code from b")
     )
     for table_key in tables:
-        found = _attach_table(keys, sources[table_key], table_key, key, variables)  # noqa: F841
+        found = attach_table(keys, sources[table_key], table_key, key, variables)  # noqa: F841
         in_order = f"""
             select * exclude ({_ROW}, insz, {key}, day, period_code) from found order by {_ROW}
         """
-        panel = panel.hstack(_selected(found.query("found", in_order)).pl())
+        panel = panel.hstack(selected(found.query("found", in_order)).pl())
     return panel
 
 
 _ROW = "panel_row__"  # a panel row's number, while its variables are looked up
-
-
-def _attach_table(
-    b: Relation, s: Relation, table_key: str, key: str, variables: Sequence[Variable]
-) -> Relation:
-    """The panel keys `b` with the variables read from one source table `s`."""
-    table = SOURCE_TABLES[table_key]
-    columns = _source_columns(variables, table_key)
-    if table.valid_from is not None and table.valid_until is not None:
-        start, end = _identifier(table.valid_from), _identifier(table.valid_until)
-        # ties (duplicate spells) are broken on every column, so the pick is reproducible
-        tie_break = ", ".join(f"s.{_identifier(c.name)}" for c in table.columns)
-        # the window runs over the matching rows only; the left join then gives every panel
-        # row its row of the table, or none, and the expressions see both
-        query = f"""
-            with matched as (
-                select b.{key} as panel_key__, s.*
-                from b
-                join s
-                  on s.insz = b.insz and s.{start} <= b.day
-                 and (s.{end} is null or s.{end} >= b.day)
-                qualify row_number() over (
-                    partition by b.insz, b.{key} order by s.{start} desc, {tie_break}
-                ) = 1
-            )
-            select b.*{columns}
-            from b
-            left join matched s on s.insz = b.insz and s.panel_key__ = b.{key}
-        """
-    elif table.period_column is not None:
-        period = _identifier(table.period_column)
-        query = f"""
-            select b.*{columns}
-            from b left join s on s.insz = b.insz and s.{period} = b.period_code
-        """
-    elif table_key == PERSONS:
-        # one row per person (the register's persons): the same on every panel row
-        query = f"""
-            select b.*{columns}
-            from b left join s on s.insz = b.insz
-        """
-    else:
-        raise ValueError(f"source table {table_key} has neither validity nor period columns")
-    return _selected(b.query("b", query))
 
 
 def _attached_tables(variables: Sequence[Variable]) -> set[str]:

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 import polars as pl
 from duckdb import DuckDBPyRelation as Relation
 
+from specs import sources as declared_sources
 from specs.catalog import FromSource, Granularity, Kind, Variable
-from specs.model import Employers, Period, Spec
+from specs.model import Spec
 from specs.population import (
     WINDOW,
     AgeCondition,
@@ -40,18 +41,16 @@ from specs.population import (
     VariableCondition,
     parts,
 )
+from specs.values import Employers, Period
 from transforms import calendar
-from transforms.panels import (
-    OCCUPATIONS,
-    PERSONS,
-    _attach_table,
-    _identifier,
-    _selected,
-    employer_lines,
-)
+from transforms.employers import employer_lines
+from transforms.relations import attach_table, identifier, selected
 
-INCAPACITY = "nic.incapacity"
-RESIDENCES = "register.residences"
+# The source tables the population language reads, by their keys (specs.sources declares them).
+PERSONS = declared_sources.PERSONS.key
+INCAPACITY = declared_sources.INCAPACITY.key
+RESIDENCES = declared_sources.RESIDENCES.key
+OCCUPATIONS = declared_sources.OCCUPATIONS.key
 # The municipality of residence, read from the register as a catalog variable is.
 _RESIDENCE = Variable(
     "residence_nis_code__",
@@ -73,7 +72,7 @@ def alive_in(persons: Relation, period: Period) -> Relation:
     """The persons alive on some day of the period (insz, birth_date, death_date): the persons
     any condition is evaluated over."""
     bounds = calendar.bounds(period)  # noqa: F841 (read by DuckDB by name)
-    return _selected(
+    return selected(
         persons.query(
             "persons",
             """
@@ -114,7 +113,7 @@ def select(
 def with_dates(scope: Scope, kept: Relation) -> Relation:
     """The persons `kept`, with their birth and death dates."""
     universe = scope.universe  # noqa: F841 (read by DuckDB by name)
-    return _selected(kept.query("kept", "select * from universe semi join kept using (insz)"))
+    return selected(kept.query("kept", "select * from universe semi join kept using (insz)"))
 
 
 def persons_of(condition: Condition, scope: Scope) -> Relation:
@@ -129,7 +128,7 @@ def persons_of(condition: Condition, scope: Scope) -> Relation:
     if isinstance(condition, Not):
         inside = persons_of(condition.not_, scope)  # noqa: F841 (read by DuckDB by name)
         universe = scope.universe
-        return _selected(
+        return selected(
             universe.query("universe", "select insz from universe except select insz from inside")
         )
     if isinstance(condition, VariableCondition):
@@ -152,7 +151,7 @@ def persons_of(condition: Condition, scope: Scope) -> Relation:
 def _combined(a: Relation, b: Relation, word: str) -> Relation:
     if word not in ("intersect", "union"):
         raise ValueError(f"not a set operation: {word!r}")
-    return _selected(a.query("a", f"select insz from a {word} select insz from b"))
+    return selected(a.query("a", f"select insz from a {word} select insz from b"))
 
 
 def _window(scope: Scope, during: SubPeriod | None) -> Period:
@@ -209,7 +208,7 @@ def _periods(
 def _reference_days(universe: Relation, periods: pl.DataFrame) -> Relation:
     """Each person of the universe on each period's reference day: its last day, or the day
     of death in it (insz, period_key, day, period_code, the shape attach_sources reads)."""
-    return _selected(
+    return selected(
         universe.query(
             "universe",
             """
@@ -247,14 +246,14 @@ def _timed_holds(
     granularity = at.granularity if at is not None and at.granularity else variable.granularity
     days = _reference_days(scope.universe, _periods(at, during, granularity, scope))
     table = variable.origin.table
-    found = _attach_table(days, scope.sources[table], table, "period_key", [variable])
-    name = _identifier(variable.name)
-    valued = _selected(  # noqa: F841 (read by DuckDB by name)
+    found = attach_table(days, scope.sources[table], table, "period_key", [variable])
+    name = identifier(variable.name)
+    valued = selected(  # noqa: F841 (read by DuckDB by name)
         found.query("found", f"select insz, period_key, {name} as value__ from found")
     )
     every = {"ever": "bool_or", "always": "bool_and"}[when]
     # a period with several rows (the DMFA lines of a quarter) holds if one of them does
-    return _selected(
+    return selected(
         found.query(
             "unused__",
             f"""
@@ -298,7 +297,7 @@ def _age_holds(condition: AgeCondition, scope: Scope) -> Relation:
         schema={"day": pl.Date, "low": pl.Int64, "high": pl.Int64},
     )
     universe = scope.universe
-    return _selected(
+    return selected(
         universe.query(
             "universe",
             """
@@ -325,7 +324,7 @@ def _bounds(scope: Scope, at: dt.date | None, during: SubPeriod | None) -> pl.Da
 def _alive_holds(condition: AliveCondition, scope: Scope) -> Relation:
     b = _bounds(scope, condition.alive.at, condition.alive.during)  # noqa: F841
     universe = scope.universe
-    return _selected(
+    return selected(
         universe.query(
             "universe",
             """
@@ -341,7 +340,7 @@ def _incapacity_holds(condition: IncapacityCondition, scope: Scope) -> Relation:
     b = _bounds(scope, None, condition.incapacity.during)  # noqa: F841
     incapacity = scope.sources[INCAPACITY]  # noqa: F841
     universe = scope.universe
-    return _selected(
+    return selected(
         universe.query(
             "universe",
             """
@@ -365,7 +364,7 @@ def _employed_holds(condition: EmployedCondition, scope: Scope) -> Relation:
         scope.sources[OCCUPATIONS], condition.employed.employers or Employers()
     )
     universe = scope.universe
-    return _selected(
+    return selected(
         universe.query(
             "universe",
             """
@@ -387,7 +386,7 @@ def _listed(scope: Scope) -> Relation:
         raise ListNeeded("the population names the listed persons, but no list was given")
     asked = scope.listed.select("insz")  # noqa: F841
     universe = scope.universe
-    return _selected(
+    return selected(
         universe.query("universe", "select insz from universe semi join asked using (insz)")
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from specs.catalog import DERIVATIONS, PANELS, VARIABLES, Kind
-from specs.derivation import derived_protections, kind_as_protected
+from specs.derivation import kind_as_protected
 from specs.identifiers import OF_PSEUDONYM_DOMAIN
 from specs.model import Mode, Spec
 from transforms.classes import to_classes
@@ -93,7 +93,7 @@ def protected_rows(
             mapping = pseudonym_map(protected[variable.name], key, variable.pseudonym_domain)
             protected = replace_identifiers(protected, variable.name, mapping)
     # a variable derived from a protected value is protected as that value (specs.derivation)
-    derived = derived_protections(spec, mode)
+    derived = spec.derived_protections(mode)
     kinds = {v.name: kind_as_protected(v.name, derived) for v in variables}
     if mode.protect.amounts == "classes":
         protected = protected.with_columns(

@@ -14,8 +14,8 @@ import hashlib
 import polars as pl
 import polars_hash  # noqa: F401  (registers the .chash namespace)
 
-PSEUDONYM_LETTERS = 20
-PSEUDONYM_PATTERN = rf"^[a-p]{{{PSEUDONYM_LETTERS}}}$"
+from specs.patterns import PSEUDONYM_LETTERS
+
 _HEX = list("0123456789abcdef")
 _LETTERS = list("abcdefghijklmnop")
 

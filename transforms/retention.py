@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from specs.model import add_months
+from specs.values import add_months
 
 
 class Action(StrEnum):

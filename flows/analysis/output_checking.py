@@ -36,7 +36,7 @@ from typing import Any
 import polars as pl
 
 from flows.analysis.sandbox import WORKSPACE as WORKSPACE_AT
-from flows.release.publish import sha256_file
+from flows.release.files import sha256_file
 from researcher import drawing, tables
 from researcher.outputs import FORMAT, REQUESTS
 from specs.model import OutputChecks

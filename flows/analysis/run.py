@@ -46,7 +46,7 @@ from flows.extract.export import (
     spec_context,
     withheld,
 )
-from flows.release.publish import json_text, sha256_file
+from flows.release.files import json_text, sha256_file
 from flows.runtime.settings import Paths
 from flows.stores import audit
 from flows.stores.roster import RosterError

@@ -45,7 +45,8 @@ from flows.analysis.run import (
     workspace_persons,
 )
 from flows.extract.export import operator_context, outcome_logged, release_folder, spec_context
-from flows.release.publish import WITNESS, publish, sha256_file, staging_folder, write_json
+from flows.release.files import WITNESS, sha256_file, write_json
+from flows.release.publish import publish, staging_folder
 from flows.runtime.settings import Paths
 from flows.stores import audit
 from flows.stores.roster import StaffMember

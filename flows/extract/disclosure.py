@@ -18,7 +18,8 @@ import duckdb
 import polars as pl
 
 from specs.catalog import VARIABLES
-from specs.model import Mode, ModeName, Period, Spec
+from specs.model import Mode, ModeName, Spec
+from specs.values import Period
 from transforms import calendar, panels
 from transforms import disclosure_risk as risk
 

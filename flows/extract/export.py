@@ -32,16 +32,9 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from flows.extract import disclosure, sample_mark, slices
 from flows.extract.source_volume import refuse_empty_population, refuse_thin_sources
 from flows.release import dossier, formats
+from flows.release.files import WITNESS, sha256_file, write_json
 from flows.release.parquet_writer import RowGroupWriter
-from flows.release.publish import (
-    WITNESS,
-    ReleaseExists,
-    discard,
-    publish,
-    sha256_file,
-    staging_folder,
-    write_json,
-)
+from flows.release.publish import ReleaseExists, discard, publish, staging_folder
 from flows.release.validate import (
     Outcome,
     SliceValidation,
@@ -71,6 +64,7 @@ from specs.release import ReleasedColumn, released_panels, released_summaries
 from transforms import calendar, derivation_audit, panels, source_checks
 from transforms.derivation_audit import DerivationRefused
 from transforms.disclosure_risk import DisclosureRiskTooHigh, refuse_above_threshold
+from transforms.employers import employer_lines
 from transforms.modes import pseudonym_key, pseudonyms_statement
 from transforms.protect import PERSON_ID
 from transforms.pseudonymise import (
@@ -373,7 +367,7 @@ def materialise_task(
     table, the columns the panels read (panels.source_columns)."""
     employers = spec.population.employer_lines_only
     if employers is not None:
-        lines = panels.employer_lines(sources["dmfa.occupations"], employers)
+        lines = employer_lines(sources["dmfa.occupations"], employers)
         sources = {**sources, "dmfa.occupations": lines}
     slices.materialise(con, sources, columns, assignment)
 

@@ -14,14 +14,14 @@ from typing import Any
 
 import polars as pl
 
+from flows.release.files import sha256_file
 from flows.release.parquet_writer import RowGroupWriter
-from flows.release.publish import sha256_file
 from flows.release.validate import Outcome, validate_panel
 from specs.checks import panel_checks
 from specs.model import ModeName, Spec
+from specs.patterns import PSEUDONYM_PATTERN
 from specs.release import ReleasedColumn
 from transforms.modes import in_sample
-from transforms.pseudonymise import PSEUDONYM_PATTERN
 from transforms.sample import draw_sample
 
 TABLE = "persons"

@@ -34,6 +34,7 @@ from specs.model import Mode, Spec
 from transforms import derivation_audit, panels
 from transforms.protect import PERSON_ID, keyed_as_released, protected_rows, release_order
 from transforms.pseudonymise import PERSON, pseudonym_map
+from transforms.relations import identifier
 from transforms.requested import within_requested_periods
 from transforms.scramble import own_pairs
 from transforms.summaries import partial_sums
@@ -107,7 +108,7 @@ def slice_count(persons: int, slice_persons: int) -> int:
 def _table_name(key: str) -> str:
     """The run database's name of a source table (keys are code: 'institution.table')."""
     institution, table = key.split(".")
-    return panels._identifier(institution) + "__" + panels._identifier(table)
+    return identifier(institution) + "__" + identifier(table)
 
 
 def materialise(
@@ -123,7 +124,7 @@ def materialise(
     try:
         for key, kept in columns.items():
             # names from the source schemas only (panels.source_columns keeps those)
-            selected = ", ".join(f"c.{panels._identifier(c)}" for c in kept)
+            selected = ", ".join(f"c.{identifier(c)}" for c in kept)
             query = f"""
                 select s.{SLICE}, {selected}
                 from c join slices__ s on s.insz = c.insz

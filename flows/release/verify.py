@@ -10,20 +10,13 @@ it is instead of merely "another release".
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flows.release.publish import sha256_file
+from flows.release.files import MANIFEST, alterations, altered_note, readable_digest
 from flows.runtime.settings import Paths
 from flows.stores import audit, consultations
-
-MANIFEST = "manifest.json"
-# An added file is named in messages and in the audit log unless its name holds a long number,
-# which could be an identifier (an INSZ, an employer number) of whoever added it.
-_NUMBER_IN_NAME = re.compile(r"[0-9]{9}")
 
 
 @dataclass(frozen=True)
@@ -37,64 +30,6 @@ class Verdict:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-def _manifest(folder: Path) -> tuple[dict[str, Any] | None, str | None]:
-    path = folder / MANIFEST
-    if not path.is_file():
-        return None, f"{MANIFEST} is missing"
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        return None, f"{MANIFEST} cannot be read ({type(error).__name__})"
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None, f"{MANIFEST} is not valid JSON"
-    if not isinstance(document, dict) or not isinstance(document.get("files"), dict):
-        return None, f"{MANIFEST} lists no files"
-    return document, None
-
-
-def alterations(folder: Path) -> list[str]:
-    """Every way the folder's files differ from its own manifest: a file edited, missing or
-    added (empty when they match)."""
-    manifest, problem = _manifest(folder)
-    if manifest is None:
-        return [problem or f"{MANIFEST} cannot be read"]
-    listed: dict[str, Any] = manifest["files"]
-    present = {p.name for p in folder.iterdir()} - {MANIFEST}
-    problems = []
-    for name in sorted(listed):
-        recorded = listed[name].get("sha256") if isinstance(listed[name], dict) else None
-        if name not in present:
-            problems.append(f"{name} is missing")
-        elif not (folder / name).is_file() or _digest(folder / name) != recorded:
-            problems.append(f"{name} was edited (its sha256 is not the manifest's)")
-    problems += [
-        f"{_shown(name)} was added (the manifest does not list it)"
-        for name in sorted(present - set(listed))
-    ]
-    return problems
-
-
-def _digest(path: Path) -> str | None:
-    # a file that cannot be read cannot be the one published: reported as edited, no traceback
-    try:
-        return sha256_file(path)
-    except OSError:
-        return None
-
-
-def _shown(name: str) -> str:
-    return "a file whose name holds a number" if _NUMBER_IN_NAME.search(name) else name
-
-
-def altered_note(folder: Path) -> str | None:
-    """A sentence for a log entry or a message when the folder no longer matches its manifest
-    (tampering since it was published); None when it matches."""
-    problems = alterations(folder)
-    if not problems:
-        return None
-    return "altered since it was published (tampering): " + "; ".join(problems)
 
 
 def folders(paths: Paths) -> list[Path]:
@@ -184,7 +119,7 @@ def verify(paths: Paths) -> tuple[list[Verdict], str | None]:
                 problems.append("the audit log has no release entry for it")
             elif logged[where] is None:
                 notes.append("its release entry predates manifest digests: manifest not checked")
-            elif _digest(folder / MANIFEST) != logged[where]:
+            elif readable_digest(folder / MANIFEST) != logged[where]:
                 problems.append(f"{MANIFEST} is not the one the audit log recorded")
         verdicts.append(Verdict(folder, tuple(problems), tuple(notes)))
     if logged is not None:
