@@ -109,7 +109,7 @@ def test_review_of_a_damaged_log_reports_the_damage_instead_of_crashing(
     from flows.runtime.settings import Paths
 
     monkeypatch.setenv("REX_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setattr("flows.cli.SPECS_DIR", specs_dir)
+    monkeypatch.setattr("flows.cli.audit.SPECS_DIR", specs_dir)
     log = Paths.from_environment().audit_log
     entry = _disclose(log, specs_dir, "r1")
     _disclose(log, specs_dir, "r2")

@@ -284,10 +284,9 @@ def test_the_review_shows_each_output_its_standing_and_the_code_changed_since_th
 def test_the_sign_off_commands_refuse_in_one_line_and_release_what_was_approved(
     world, mixed_run, run_paths, accounts, monkeypatch
 ):
-    from flows import cli
     from flows.cli import app
 
-    monkeypatch.setattr(cli, "SPECS_DIR", world["spec"].parent)
+    monkeypatch.setattr("flows.cli.analyse.SPECS_DIR", world["spec"].parent)
     monkeypatch.setenv("REX_DATA_DIR", str(run_paths.data))
     monkeypatch.setenv("REX_KEY_STORE", str(run_paths.key_store))
     table = str(_numbers(mixed_run)["persons_by_sex.csv"])

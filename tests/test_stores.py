@@ -124,7 +124,7 @@ def test_demo_help_says_which_store_it_uses():
 def test_demo_keeps_a_synthetic_store_of_another_size_unless_asked(
     tmp_path, monkeypatch, prefect_harness
 ):
-    from flows.cli import DEMO_SEED
+    from flows.cli.demo import DEMO_SEED
 
     monkeypatch.setenv("REX_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("REX_KEY_STORE", str(tmp_path / "keys"))

@@ -204,19 +204,19 @@ def check_outputs(
     checks: list[FileCheck] = []
     passed: list[pl.DataFrame] = []
     for (name, _source), number in numbers.items():
-        made = computed.get(number)
+        kept = computed.get(number)
         if number in fitted:
             checks.append(_check_estimates(name, number, fitted[number][1], rules, workspace))
-        elif isinstance(made, _Table):
+        elif isinstance(kept, _Table):
             check, cells = _finish_table(
-                name, number, made, differing, plots.get(number), workspace, rules
+                name, number, kept, differing, plots.get(number), workspace, rules
             )
             checks.append(check)
             if check.outcome != WITHHELD:
                 passed.append(cells)
         else:
-            assert made is not None
-            checks.append(made)
+            assert isinstance(kept, FileCheck)
+            checks.append(kept)
     members = pl.concat(passed) if passed else _empty_ledger()
     return checks, members
 
@@ -324,8 +324,8 @@ def _person_local_rows(
     a person of the workspace's and the plan is person-local (transforms.plans)."""
     person = tables.PERSON_ID
     rows = rows_of(_deserialised(plan)).collect()
-    strangers = (
-        rows[person].is_null().sum() + (~rows[person].is_in(workspace.persons.ids.implode())).sum()
+    strangers = rows[person].is_null().sum() + int(
+        (~rows[person].is_in(workspace.persons.ids.implode())).sum()
     )
     if strangers:
         raise plans.PlanRefused(f"{strangers:,} of its rows are of no person of the workspace")

@@ -41,7 +41,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 BWRAP = "bwrap"
 SETPRIV = "setpriv"
@@ -286,7 +286,7 @@ def over_limit(folder: Path, limits: Limits) -> str | None:
     return None
 
 
-def _capture(stream: BinaryIO, target: Path) -> threading.Thread:
+def _capture(stream: IO[bytes], target: Path) -> threading.Thread:
     """Copy what the code prints into `target`, up to STREAM_BYTES; the rest is dropped."""
 
     def copy() -> None:

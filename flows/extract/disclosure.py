@@ -22,6 +22,7 @@ from specs.model import Mode, ModeName, Spec
 from specs.values import Period
 from transforms import calendar, panels
 from transforms import disclosure_risk as risk
+from transforms.relations import selected
 
 # What the manifest says where a mode has no figures.
 NOT_MEASURED = {
@@ -119,8 +120,8 @@ def measure(
     sequences: dict[str, list[pl.DataFrame]] = {"year": [], "period": []}
     for chunk in chunks:
         persons = chunk[panels.PERSONS]  # noqa: F841 - read by name below
-        chunk_population = everyone.query(
-            "everyone", "select * from everyone semi join persons using (insz)"
+        chunk_population = selected(
+            everyone.query("everyone", "select * from everyone semi join persons using (insz)")
         )
         if names["quarter"]:
             rows = last_quarter_rows(chunk_population, spec.period, chunk, names["quarter"])
@@ -142,10 +143,10 @@ def measure(
                     risk.digested(risk.trajectories(spanned, "insz", "month", trajectory, flags))
                 )
             del monthly
-    persons = flags
+    measured = flags
     if released:
-        persons = pl.concat(released).join(flags, on="insz", how="right")
-    figures = risk.risk_figures(persons, columns, sensitive)
+        measured = pl.concat(released).join(flags, on="insz", how="right")
+    figures = risk.risk_figures(measured, columns, sensitive)
     settings = risk.settings(mode)
     figures["max_unique_share"] = settings.max_unique_share
     figures["scrambled_not_counted"] = [

@@ -384,7 +384,7 @@ def extract_slice_task(job: slices.SliceJob, key: bytes) -> slices.SliceResult:
     return slices.extract_slice(job, key)
 
 
-def task_runner(engine: Engine) -> TaskRunner:
+def task_runner(engine: Engine) -> TaskRunner[Any]:
     """Where the slices' tasks run: this machine's threads, or the Dask cluster named."""
     if engine.cluster is None:
         return ThreadPoolTaskRunner(max_workers=slices_in_flight(engine))
@@ -936,7 +936,7 @@ def run_extract(
             asked = consultation_request(spec, chosen, persons_file)
         if asked is not None:
             context["lines_requested"] = asked.lines.height  # how many, never which
-            listed = (
+            listed: pl.DataFrame | None = (
                 asked.lines.select("insz")
                 .unique()
                 .sort("insz")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +35,7 @@ from transforms import derivation_audit, panels
 from transforms.protect import PERSON_ID, keyed_as_released, protected_rows, release_order
 from transforms.pseudonymise import PERSON, pseudonym_map
 from transforms.relations import identifier
+from transforms.relations import selected as selected_rows
 from transforms.requested import within_requested_periods
 from transforms.scramble import own_pairs
 from transforms.summaries import partial_sums
@@ -48,7 +49,10 @@ def connect(database: Path, engine: Engine, read_only: bool = False) -> duckdb.D
     """The run's database, with the run's memory limit and its spill folder beside it."""
     spill = database.parent / SPILL
     spill.mkdir(exist_ok=True)
-    config = {"memory_limit": engine.memory_limit, "temp_directory": str(spill)}
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "memory_limit": engine.memory_limit,
+        "temp_directory": str(spill),
+    }
     return duckdb.connect(str(database), read_only=read_only, config=config)
 
 
@@ -130,7 +134,7 @@ def materialise(
                 from c join slices__ s on s.insz = c.insz
                 order by s.{SLICE}, c.insz
             """
-            cleaned[key].query("c", query).create(_table_name(key))
+            selected_rows(cleaned[key].query("c", query)).create(_table_name(key))
     finally:
         con.unregister("slices__")
 
@@ -180,7 +184,7 @@ class SliceResult:
 
 def exact_panels(
     job: SliceJob, names: Mapping[str, Sequence[str]] | None = None
-) -> Iterator[tuple[str, pl.DataFrame]]:
+) -> Generator[tuple[str, pl.DataFrame]]:
     """The slice's persons (insz), then each exact panel of the slice, one at a time (for
     listed persons, of the months asked about): a caller that is done with a panel before it
     asks for the next holds one panel's rows at a time, not the slice's."""

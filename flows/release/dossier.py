@@ -133,7 +133,7 @@ def _derivations(manifest: Mapping[str, Any]) -> list[Block]:
         )
         for entry in audit
     ]
-    header = ("panel", "variable", "protection", "recomputed by", "how", "rows")
+    header: tuple[str, ...] = ("panel", "variable", "protection", "recomputed by", "how", "rows")
     header += ("recomputable rows", "share", "accepted")
     return [*blocks, Table(header, rows)]
 

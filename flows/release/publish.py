@@ -26,7 +26,7 @@ def staging_folder(target: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
 
 
-def publish(staging: Path, target: Path, record: Callable[[str], None] | None = None) -> str:
+def publish(staging: Path, target: Path, record: Callable[[str], object] | None = None) -> str:
     """Move a complete staging folder into place; 'published' or 'unchanged' (identical rerun).
 
     `record(status)` is called once the outcome is known and before the release can be seen:

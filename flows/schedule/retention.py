@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import shutil
 import time
@@ -149,10 +150,10 @@ def retention_plan(paths: Paths, specs_dir: Path, as_of: dt.date) -> list[Step]:
     held = [
         (d.name, d.spec, d.mode, d.made_on) for d in consultations.held_details(paths.audit_log)
     ]
-    due = consultation_steps(held, consultation_terms(specs_dir), as_of)
+    consultations_due = consultation_steps(held, consultation_terms(specs_dir), as_of)
     # key shredding stays last: nothing after it may need the key
-    last = [s for s in steps if s.action is Action.SHRED_KEY]
-    return [s for s in steps if s.action is not Action.SHRED_KEY] + due + last
+    shredding = [s for s in steps if s.action is Action.SHRED_KEY]
+    return [s for s in steps if s.action is not Action.SHRED_KEY] + consultations_due + shredding
 
 
 def consultation_terms(specs_dir: Path) -> dict[tuple[str, str], ConsultationTerm]:
@@ -267,8 +268,8 @@ def apply(paths: Paths, specs_dir: Path, as_of: dt.date) -> list[Outcome]:
         try:
             consultations.finish_deletion(
                 tombstone,
-                lambda name=name: logged(
-                    consultations.DELETED_EVENT, detail=name, reason=FINISHING
+                functools.partial(
+                    logged, consultations.DELETED_EVENT, detail=name, reason=FINISHING
                 ),
             )
         except audit.AuditLogError as error:
@@ -297,16 +298,16 @@ def apply(paths: Paths, specs_dir: Path, as_of: dt.date) -> list[Outcome]:
                 altered = {"altered": detail} if detail else {}
                 delete_folder(
                     Path(step.target),
-                    lambda step=step, altered=altered: logged(
-                        "deletion", target=step.target, reason=step.reason, **altered
+                    functools.partial(
+                        logged, "deletion", target=step.target, reason=step.reason, **altered
                     ),
                 )
             elif step.action is Action.DELETE_CONSULTATION:
                 consultations.delete_detail(
                     log,
                     step.target,
-                    lambda step=step: logged(
-                        consultations.DELETED_EVENT, detail=step.target, reason=step.reason
+                    functools.partial(
+                        logged, consultations.DELETED_EVENT, detail=step.target, reason=step.reason
                     ),
                 )
             elif step.action is Action.ATTEST and step.target in already_due:

@@ -14,6 +14,7 @@ hand out years that were destroyed. Re-running the latest delivery reuses it, by
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,7 +81,8 @@ def supersede(paths: Paths, spec: Spec, delivery: ExtractResult, as_of: dt.date)
         delete_folder(
             older,
             # logged before its empty tombstone goes (see flows.schedule.retention.delete_folder)
-            lambda older=older: audit.append(
+            functools.partial(
+                audit.append,
                 paths.audit_log,
                 "deletion",
                 target=str(older),

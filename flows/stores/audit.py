@@ -883,9 +883,9 @@ def verify_segment(log: Path, chain: _Chain) -> list[Problem]:
         ]
     lines, torn = _lines(raw)
     parsed = [_parse(line) for line in lines]
-    numbers = [seq for seq, _ in parsed]
+    numbers = [seq for seq, _ in parsed if seq is not None]
     if (
-        None not in numbers
+        len(numbers) == len(parsed)
         and numbers != sorted(numbers)
         and sorted(numbers) == list(range(1, len(lines) + 1))
     ):

@@ -18,6 +18,7 @@ import polars as pl
 
 from specs.identifiers import Scheme, valid
 from specs.model import RequestKind
+from transforms.relations import selected
 
 SHOWN_LINES = 10  # line numbers named in a refusal, at most
 CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f]")
@@ -59,8 +60,8 @@ def _request_lines(path: Path) -> pl.DataFrame:
 def _refuse_invalid_insz(path: Path, rows: pl.DataFrame) -> None:
     """RequestError naming the lines whose `insz` is not a valid INSZ."""
     checked = rows.select("line", "insz")  # noqa: F841 (read by DuckDB by name)
-    verdicts = duckdb.sql(
-        f"select line, coalesce({valid(Scheme.INSZ, 'insz')}, false) as ok from checked"
+    verdicts = selected(
+        duckdb.sql(f"select line, coalesce({valid(Scheme.INSZ, 'insz')}, false) as ok from checked")
     ).pl()
     invalid = verdicts.filter(~pl.col("ok"))["line"].sort()
     if invalid.len():
@@ -174,8 +175,8 @@ def one_person(text: str) -> str:
     """The INSZ in `text` (with or without the usual separators), checked as a list's lines are;
     RequestError, quoting nothing of it, if it is not a valid one."""
     given = pl.DataFrame({"insz": [re.sub(r"[\s.\-]", "", text)]})  # noqa: F841 (read by DuckDB)
-    verdict = duckdb.sql(
-        f"select insz, coalesce({valid(Scheme.INSZ, 'insz')}, false) as ok from given"
+    verdict = selected(
+        duckdb.sql(f"select insz, coalesce({valid(Scheme.INSZ, 'insz')}, false) as ok from given")
     ).fetchall()
     insz, ok = verdict[0]
     if not ok:

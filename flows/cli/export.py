@@ -1,0 +1,116 @@
+"""`rex export`: the extract runs (sample, on-premise build, control)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from flows.cli.common import (
+    DEMO_SPEC,
+    AsOf,
+    Cluster,
+    Sources,
+    SpecFile,
+    as_of_day,
+    data_paths,
+    extract_progress,
+    flow_api,
+    launch_prefect_api,
+    refused,
+    run_engine,
+)
+from flows.runtime.settings import Engine, Paths
+
+export_app = typer.Typer(help="Run an extract flow.", no_args_is_help=True)
+
+
+@contextmanager
+def _extract_run(label: str, cluster: str | None) -> Iterator[tuple[Paths, Engine]]:
+    """The folders and the engine of one extract run, with Prefect's API and a progress bar
+    around it; a refusal is said in one line (exit 2)."""
+    paths = data_paths(writes=True)
+    launch_prefect_api()  # it starts while the command imports its flows
+    engine = run_engine(cluster)
+    try:
+        with flow_api(), extract_progress(label):
+            yield paths, engine
+    except Exception as error:
+        from flows.extract.export import REFUSALS
+
+        if isinstance(error, REFUSALS):
+            refused(error)
+        raise
+
+
+@export_app.command("sample")
+def export_sample(
+    spec: SpecFile = DEMO_SPEC, as_of: AsOf = None, sources: Sources = None, cluster: Cluster = None
+) -> None:
+    """Export the protected researcher sample into data/releases."""
+    with _extract_run("sample export", cluster) as (paths, engine):
+        from flows.extract.export import sample_export, with_engine
+
+        run = with_engine(sample_export, engine)
+        result = run(spec, as_of_day(as_of), paths, sources or paths.sources, engine)
+    typer.echo(f"{result.status}: {result.folder}")
+
+
+@export_app.command("onprem")
+def export_onprem(
+    spec: SpecFile = DEMO_SPEC, as_of: AsOf = None, sources: Sources = None, cluster: Cluster = None
+) -> None:
+    """Build the exact full-population panels in the on-premise workspace (data/onprem)."""
+    with _extract_run("onprem export", cluster) as (paths, engine):
+        from flows.extract.export import onprem_build, with_engine
+
+        run = with_engine(onprem_build, engine)
+        result = run(spec, as_of_day(as_of), paths, sources or paths.sources, engine)
+    typer.echo(f"{result.status}: {result.folder}")
+
+
+@export_app.command("control")
+def export_control(
+    spec: SpecFile,
+    as_of: AsOf = None,
+    sources: Sources = None,
+    persons: Annotated[
+        Path | None,
+        typer.Option(
+            help="the recipient's list of the persons it asks about, one INSZ per line (for a "
+            "spec whose population is listed_persons)"
+        ),
+    ] = None,
+    cluster: Cluster = None,
+    consultation: Annotated[
+        str | None,
+        typer.Option(
+            help="the consultation the request asks for, where the spec names them (04/037: "
+            "l051 lists a person's messages; a052l gives the messages whose unique numbers "
+            "--persons lists as INSZ;NUMBER; c6 the fitness declaration for the resumption "
+            "dates it lists as INSZ;YYYY-MM-DD)"
+        ),
+    ] = None,
+    case: Annotated[
+        str | None,
+        typer.Option(
+            help="the reference of the case that justifies this consultation (a contact dossier, "
+            "a control or benefit file), as the spec's consultation_log describes it; required"
+        ),
+    ] = None,
+) -> None:
+    """Deliver identified data for control purposes (INSZ, RSZ and KBO numbers) into
+    data/releases: only where the deliberation grants it (`identified_data` in the spec), and
+    only for a case (`--case`), logged before the consultation."""
+    with _extract_run("control export", cluster) as (paths, engine):
+        from flows.extract.export import control_export, with_engine
+
+        run = with_engine(control_export, engine)
+        day = as_of_day(as_of)
+        result = run(
+            spec, day, paths, sources or paths.sources, persons, engine, case, consultation
+        )
+    typer.echo(f"{result.status}: {result.folder}")
