@@ -1,6 +1,6 @@
 """The authorisation rule: may this operator make a run of this mode of a spec as of this day?
 
-One rule, used by the runs (flows.extract.export.authorise, before anything is read) and by the
+One rule, used by the runs (flows.extract.authorise.authorise, before anything is read) and by the
 review of the audit log (flows.schedule.review, on what each run logged), so that a review judges
 a run by the code that allowed it, not by a copy that drifts. Pure: the operator's roles and
 declaration, the store's kind and the day the run was made come in as arguments; nothing here

@@ -18,7 +18,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.extract.export import AuthorisationError, control_export
+from flows.extract.errors import AuthorisationError
+from flows.extract.export import control_export
 from flows.runtime.settings import SPECS_DIR, Paths
 from flows.stores import audit
 from flows.stores.consultations import CONSULTATION_KEY

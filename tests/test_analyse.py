@@ -20,7 +20,7 @@ from flows.analysis import run as analyse
 from flows.analysis import signoff
 from flows.analysis.output_checking import WITHHELD
 from flows.analysis.run import AnalysisFailed, AnalysisRefused, analysis_run
-from flows.extract.export import AuthorisationError
+from flows.extract.errors import AuthorisationError
 from flows.stores import audit
 from tests.conftest import WORLD_AS_OF
 from tests.reviewers import accounts, run_paths

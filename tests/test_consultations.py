@@ -19,7 +19,9 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.extract.export import AuthorisationError, authorise, control_export
+from flows.extract.authorise import authorise
+from flows.extract.errors import AuthorisationError
+from flows.extract.export import control_export
 from flows.runtime.settings import SPECS_DIR, Paths, ReviewSchedule
 from flows.schedule.retention import apply as apply_retention
 from flows.schedule.review import check, review

@@ -65,7 +65,7 @@ def test_the_figures_are_the_same_whatever_the_chunks_of_persons(world):
     import polars as pl
 
     from flows.extract import disclosure
-    from flows.extract.export import delivered_spec
+    from flows.extract.authorise import delivered_spec
     from flows.stores.sources import open_sources
     from specs.load import load_spec
     from specs.model import ModeName

@@ -77,9 +77,9 @@ def validated_once():
 @pytest.fixture
 def project(tmp_path, store, master_key, validated_once, prefect_harness):
     """A data folder with a key, a spec, and an older release beside the target (never touched)."""
-    from flows.extract import export
+    from flows.extract import build
 
-    real_validate = export.validate_panel
+    real_validate = build.validate_panel
 
     def validate_panel(name, frame, checks):
         key = (name, frame.hash_rows().sum(), frame.height, repr(checks))
@@ -95,7 +95,7 @@ def project(tmp_path, store, master_key, validated_once, prefect_harness):
     (neighbour / "month.parquet").write_bytes(b"an earlier release")
     # a patch of its own, which the tests' monkeypatch.undo() (lifting their faults) keeps
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(export, "validate_panel", validate_panel)
+        patch.setattr(build, "validate_panel", validate_panel)
         yield paths, spec, neighbour
 
 
@@ -136,7 +136,7 @@ def _assert_recovers(paths, spec, store, neighbour) -> None:
 def test_a_full_disk_while_staging_a_panel_publishes_nothing_and_the_next_run_does(
     project, store, monkeypatch
 ):
-    from flows.extract.export import ExtractFailed
+    from flows.extract.errors import ExtractFailed
 
     paths, spec, neighbour = project
 
@@ -157,11 +157,11 @@ def test_a_full_disk_while_staging_a_panel_publishes_nothing_and_the_next_run_do
 
 
 def test_a_full_disk_while_writing_the_manifest_publishes_nothing(project, store, monkeypatch):
-    from flows.extract.export import ExtractFailed
-    from flows.release import publish as release
+    from flows.extract.errors import ExtractFailed
+    from flows.release import files
 
     paths, spec, neighbour = project
-    real = release.write_json
+    real = files.write_json
 
     def manifest_fails(document, path):
         if path.name == "manifest.json":
@@ -169,7 +169,7 @@ def test_a_full_disk_while_writing_the_manifest_publishes_nothing(project, store
             _full_disk()
         real(document, path)
 
-    monkeypatch.setattr("flows.extract.export.write_json", manifest_fails)
+    monkeypatch.setattr("flows.extract.build.write_json", manifest_fails)
     with pytest.raises(ExtractFailed):
         _run(paths, spec, store)
     monkeypatch.undo()
@@ -183,7 +183,7 @@ def test_a_full_disk_while_writing_the_stata_or_csv_files_or_the_dossier_publish
 ):
     """The CSV files are written in a thread of their own: a full disk there fails the run
     all the same."""
-    from flows.extract.export import ExtractFailed
+    from flows.extract.errors import ExtractFailed
     from flows.release import dossier, formats
 
     paths, spec, neighbour = project
@@ -209,7 +209,7 @@ def test_a_full_disk_while_writing_the_stata_or_csv_files_or_the_dossier_publish
 def test_a_publish_rename_that_fails_after_the_release_was_logged_says_so(
     project, store, monkeypatch
 ):
-    from flows.extract.export import ExtractFailed
+    from flows.extract.errors import ExtractFailed
 
     paths, spec, neighbour = project
     real = pathlib.Path.rename

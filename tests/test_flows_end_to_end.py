@@ -11,7 +11,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows.extract.export import AuthorisationError, onprem_build, release_folder, sample_export
+from flows.extract.authorise import release_folder
+from flows.extract.errors import AuthorisationError
+from flows.extract.export import onprem_build, sample_export
 from flows.release.files import content_digest
 from flows.release.validate import ValidationFailed
 from flows.runtime.settings import Paths
@@ -171,7 +173,7 @@ def test_failing_suite_publishes_nothing_and_is_logged(world, tmp_path, monkeypa
             checks.InSet("person_id", ("nobody",)),
         ]
 
-    monkeypatch.setattr("flows.extract.export.panel_checks", with_impossible_check)
+    monkeypatch.setattr("flows.extract.build.panel_checks", with_impossible_check)
     with pytest.raises(ValidationFailed, match="be_allowed on column 'person_id'"):
         sample_export(world["spec"], AS_OF, paths, world["store"])
     assert not paths.releases.exists() or not any(paths.releases.rglob("*"))

@@ -15,7 +15,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from flows.extract.export import AuthorisationError, authorise, control_export, period_values
+from flows.extract.authorise import authorise
+from flows.extract.errors import AuthorisationError
+from flows.extract.export import control_export
+from flows.extract.tasks import period_values
 from flows.release.validate import ValidationFailed, validate_panel
 from flows.runtime.settings import SPECS_DIR, Paths
 from flows.schedule.retention import retention_plan

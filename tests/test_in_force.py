@@ -9,7 +9,8 @@ import shutil
 import pytest
 import yaml
 
-from flows.extract.export import AuthorisationError, sample_export
+from flows.extract.errors import AuthorisationError
+from flows.extract.export import sample_export
 from flows.runtime.settings import Paths
 from flows.stores import audit
 from specs.sources import STORE_MANIFEST

@@ -12,8 +12,9 @@ from conftest import WORLD_AS_OF
 from typer.testing import CliRunner
 
 from flows.cli import app
+from flows.extract.errors import AuthorisationError, StepFailed
 from flows.extract.explain import explain_population
-from flows.extract.export import AuthorisationError, StepFailed, onprem_build, sample_export
+from flows.extract.export import onprem_build, sample_export
 from flows.runtime.settings import SPECS_DIR, Paths
 from flows.stores import audit
 from flows.stores.keys import create_key

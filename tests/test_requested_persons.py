@@ -10,7 +10,8 @@ import polars as pl
 import pytest
 import yaml
 
-from flows.extract.export import AuthorisationError, control_export
+from flows.extract.errors import AuthorisationError
+from flows.extract.export import control_export
 from flows.runtime.settings import SPECS_DIR, Paths
 from flows.schedule.retention import retention_plan
 from flows.stores import audit

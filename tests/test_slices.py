@@ -192,7 +192,7 @@ def test_a_file_written_in_batches_has_the_same_bytes_however_they_were_cut(tmp_
 def test_an_export_on_a_dask_cluster_gives_the_bytes_of_one_process(world, tmp_path):
     from distributed import LocalCluster
 
-    from flows.extract.export import with_engine
+    from flows.extract.tasks import with_engine
 
     once = world["sample"]
     paths = Paths(data=tmp_path / "data", key_store=world["paths"].key_store)

@@ -9,8 +9,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows.extract import export
-from flows.extract.export import onprem_build, release_folder, sample_export
+from flows.extract import build
+from flows.extract.authorise import release_folder
+from flows.extract.export import onprem_build, sample_export
 from flows.extract.source_volume import needed_tables, refuse_empty_population, refuse_thin_sources
 from flows.runtime.settings import SPECS_DIR, Paths
 from flows.stores import audit
@@ -98,7 +99,7 @@ def test_an_export_from_an_empty_needed_table_is_refused_logged_and_publishes_no
 def test_a_release_of_nobody_is_refused_and_publishes_nothing(world, fresh, monkeypatch):
     # a population rule that finds nobody, with every source table as it should be
     nobody = pl.DataFrame({"insz": []}, schema={"insz": pl.String})
-    monkeypatch.setattr(export, "select_population_task", lambda *args, **kwargs: nobody)
+    monkeypatch.setattr(build, "select_population_task", lambda *args, **kwargs: nobody)
     with pytest.raises(PopulationTooSmall, match="a release of 0 persons is not published"):
         onprem_build(world["spec"], AS_OF, fresh, world["store"])
     spec = load_spec(world["spec"])

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 import yaml
 
-from flows.extract.export import AuthorisationError
+from flows.extract.errors import AuthorisationError
 from flows.runtime.settings import SPECS_DIR, Paths
 from flows.schedule.yearly import yearly_extract
 from flows.stores import audit

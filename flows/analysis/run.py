@@ -36,16 +36,14 @@ from flows.analysis.output_checking import (
     check_outputs,
     sha256_of,
 )
-from flows.extract.export import (
-    AuthorisationError,
+from flows.extract.authorise import (
     authorise,
     manifest_header,
     operator_context,
-    outcome_logged,
     release_folder,
     spec_context,
-    withheld,
 )
+from flows.extract.errors import AuthorisationError, outcome_logged, withheld
 from flows.release.files import json_text, sha256_file
 from flows.runtime.settings import Paths
 from flows.stores import audit
@@ -355,7 +353,8 @@ def analysis_run(
         return AnalysisResult(run, run_folder, checks, ran.failure, ran.seconds)
 
 
-def _failed(kind: str) -> AnalysisFailed:
+def _failed(kind: str, said: str | None) -> AnalysisFailed:
+    # a file-system error's words are in the log; the run's own message stays its kind
     return AnalysisFailed(
         f"the run stopped on {kind}; its details are withheld because they may quote data"
     )

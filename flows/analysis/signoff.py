@@ -44,7 +44,8 @@ from flows.analysis.run import (
     report_markdown,
     workspace_persons,
 )
-from flows.extract.export import operator_context, outcome_logged, release_folder, spec_context
+from flows.extract.authorise import operator_context, release_folder, spec_context
+from flows.extract.errors import outcome_logged
 from flows.release.files import WITNESS, sha256_file, write_json
 from flows.release.publish import publish, staging_folder
 from flows.runtime.settings import Paths
@@ -448,7 +449,8 @@ def staged(
         raise
 
 
-def _failed(kind: str) -> AnalysisFailed:
+def _failed(kind: str, said: str | None) -> AnalysisFailed:
+    # a file-system error's words are in the log; the run's own message stays its kind
     return AnalysisFailed(
         f"stopped on {kind}; its details are withheld because they may quote data"
     )

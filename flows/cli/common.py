@@ -72,7 +72,7 @@ def flow_api() -> Iterator[None]:
 
 def refused(error: Exception) -> None:
     """A run's refusal (or failure) in one line, exit 2."""
-    from flows.extract.export import ExtractFailed
+    from flows.extract.errors import ExtractFailed
 
     # a run that failed (a full disk, say) was not refused: its message says what happened
     fail(str(error) if isinstance(error, ExtractFailed) else f"refused: {error}")

@@ -107,7 +107,9 @@ def demo(
     from rich.table import Table
 
     paths = data_paths(writes=True)
-    from flows.extract.export import REFUSALS, onprem_build, sample_export, with_engine
+    from flows.extract.errors import REFUSALS
+    from flows.extract.export import onprem_build, sample_export
+    from flows.extract.tasks import with_engine
     from flows.release.validate import prepare_in_background
     from flows.stores import keys
     from synthetic.generate import generate

@@ -39,7 +39,7 @@ def _extract_run(label: str, cluster: str | None) -> Iterator[tuple[Paths, Engin
         with flow_api(), extract_progress(label):
             yield paths, engine
     except Exception as error:
-        from flows.extract.export import REFUSALS
+        from flows.extract.errors import REFUSALS
 
         if isinstance(error, REFUSALS):
             refused(error)
@@ -52,7 +52,8 @@ def export_sample(
 ) -> None:
     """Export the protected researcher sample into data/releases."""
     with _extract_run("sample export", cluster) as (paths, engine):
-        from flows.extract.export import sample_export, with_engine
+        from flows.extract.export import sample_export
+        from flows.extract.tasks import with_engine
 
         run = with_engine(sample_export, engine)
         result = run(spec, as_of_day(as_of), paths, sources or paths.sources, engine)
@@ -65,7 +66,8 @@ def export_onprem(
 ) -> None:
     """Build the exact full-population panels in the on-premise workspace (data/onprem)."""
     with _extract_run("onprem export", cluster) as (paths, engine):
-        from flows.extract.export import onprem_build, with_engine
+        from flows.extract.export import onprem_build
+        from flows.extract.tasks import with_engine
 
         run = with_engine(onprem_build, engine)
         result = run(spec, as_of_day(as_of), paths, sources or paths.sources, engine)
@@ -106,7 +108,8 @@ def export_control(
     data/releases: only where the deliberation grants it (`identified_data` in the spec), and
     only for a case (`--case`), logged before the consultation."""
     with _extract_run("control export", cluster) as (paths, engine):
-        from flows.extract.export import control_export, with_engine
+        from flows.extract.export import control_export
+        from flows.extract.tasks import with_engine
 
         run = with_engine(control_export, engine)
         day = as_of_day(as_of)

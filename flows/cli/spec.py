@@ -68,8 +68,8 @@ def spec_explain(
     """Show the population's funnel on the source store: for each condition, how many persons
     it keeps (counts only; logged in the audit log like a run)."""
     paths = data_paths(writes=True)
+    from flows.extract.errors import REFUSALS, StepFailed
     from flows.extract.explain import explain_population
-    from flows.extract.export import REFUSALS, StepFailed
 
     day = as_of_day(as_of)
     try:

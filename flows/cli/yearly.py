@@ -21,7 +21,8 @@ yearly_app = typer.Typer(help="Scheduled yearly deliveries.", no_args_is_help=Tr
 @yearly_app.command("run")
 def yearly_run(spec: SpecFile, as_of: AsOf = None, sources: Sources = None) -> None:
     """Make a spec's yearly delivery as of a date by hand, as its schedule would."""
-    from flows.extract.export import REFUSALS, with_engine
+    from flows.extract.errors import REFUSALS
+    from flows.extract.tasks import with_engine
     from flows.schedule.yearly import yearly_extract
 
     paths = data_paths(writes=True)

@@ -15,15 +15,9 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.extract.export import (
-    REFUSALS,
-    AuthorisationError,
-    StepFailed,
-    check_sources_task,
-    delivered_spec,
-    outcome_logged,
-    withheld,
-)
+from flows.extract.authorise import delivered_spec
+from flows.extract.errors import REFUSALS, AuthorisationError, StepFailed, outcome_logged, withheld
+from flows.extract.tasks import check_sources_task
 from flows.runtime.settings import Paths
 from flows.stores import audit
 from flows.stores.sources import open_sources

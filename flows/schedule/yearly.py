@@ -21,7 +21,10 @@ from pathlib import Path
 
 from prefect import flow
 
-from flows.extract.export import AuthorisationError, ExtractResult, release_folder, run_extract
+from flows.extract.authorise import release_folder
+from flows.extract.build import ExtractResult
+from flows.extract.errors import AuthorisationError
+from flows.extract.export import run_extract
 from flows.runtime.settings import SPECS_DIR, Engine, Paths, quiet_libraries
 from flows.schedule.retention import delete_folder
 from flows.stores import audit
