@@ -34,7 +34,7 @@ SLICINGS = (3, 16)
 
 def release_bytes(folder: Path) -> dict[str, str]:
     """Each file's digest as reruns compare it: byte for byte, but the manifest's audit head,
-    which says when the release was made (flows.release.publish.content_digest)."""
+    which says when the release was made (flows.release.files.content_digest)."""
     return {path.name: content_digest(path) for path in sorted(folder.iterdir())}
 
 
