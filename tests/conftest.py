@@ -83,7 +83,7 @@ def world(tmp_path_factory, prefect_harness):
 
 def copy_audit_key(source: Paths, target: Paths) -> None:
     """Give the audit log copied from `source` to `target` its audit key: a key is found by
-    the path of the log it keys (flows.stores.audit.Log.key_file), so a copied log needs it copied
-    under its own name, as an operator who moves the data folder renames it."""
+    the path of the log it keys (flows.stores.audit_files.Log.key_file), so a copied log needs
+    it copied under its own name, as an operator who moves the data folder renames it."""
     target.key_store.mkdir(parents=True, exist_ok=True, mode=0o700)
     shutil.copy2(source.audit_log.key_file, target.audit_log.key_file)

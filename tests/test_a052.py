@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from flows.extract.errors import AuthorisationError
 from flows.extract.export import control_export
 from flows.runtime.settings import SPECS_DIR, Paths
-from flows.stores import audit
+from flows.stores import audit_read
 from flows.stores.consultations import CONSULTATION_KEY
 from flows.stores.keys import create_key
 from flows.stores.requests import RequestError, read_consultation_request
@@ -482,7 +482,9 @@ def test_a_run_without_a_consultation_or_with_an_unknown_one_is_refused_and_logg
         run(request, consultation="a052")
     with pytest.raises(AuthorisationError, match="needs the request's list"):
         run(None, consultation="c6")
-    refusals = [e for e in audit.read(consulting["paths"].audit_log) if e["event"] == "refusal"]
+    refusals = [
+        e for e in audit_read.read(consulting["paths"].audit_log) if e["event"] == "refusal"
+    ]
     assert len(refusals) >= 3
 
 

@@ -21,7 +21,7 @@ from flows.analysis import signoff
 from flows.analysis.output_checking import WITHHELD
 from flows.analysis.run import AnalysisFailed, AnalysisRefused, analysis_run
 from flows.extract.errors import AuthorisationError
-from flows.stores import audit
+from flows.stores import audit, audit_files, audit_read
 from tests.conftest import WORLD_AS_OF
 from tests.reviewers import accounts, run_paths
 
@@ -347,7 +347,7 @@ def test_the_run_is_logged_with_its_code_workspace_and_outcomes_and_nothing_leav
     disclosive_run, run_paths
 ):
     result, _ = disclosive_run
-    entries = audit.read(run_paths.audit_log)
+    entries = audit_read.read(run_paths.audit_log)
     assert [e["event"] for e in entries] == ["request", "checked"]
     checked = entries[1]
     assert checked["run"] == entries[0]["run"] == result.run
@@ -360,7 +360,7 @@ def test_the_run_is_logged_with_its_code_workspace_and_outcomes_and_nothing_leav
     }
     text = run_paths.audit_log.read_text()
     assert not [c.name for c in result.checks if Path(c.name).stem in text]
-    assert audit.verify(run_paths.audit_log) == []
+    assert audit_read.verify(run_paths.audit_log) == []
     # nothing is published on the checks alone
     assert not run_paths.releases.exists() or not list(run_paths.releases.rglob("*_outputs_*"))
 
@@ -369,7 +369,7 @@ def test_a_spec_without_analysis_runs_is_refused_and_logged(world, run_paths, tm
     spec = _variant(world, tmp_path, "no-analysis", absent=True)
     with pytest.raises(AnalysisRefused, match="allows no analysis runs"):
         analysis_run(spec, WORLD_AS_OF, _script(tmp_path, "print(1)\n"), run_paths)
-    entries = audit.read(run_paths.audit_log)
+    entries = audit_read.read(run_paths.audit_log)
     assert [e["event"] for e in entries] == ["request", "refusal"]
     assert not run_paths.analysis_runs.exists()
 
@@ -378,7 +378,7 @@ def test_only_the_specs_operators_run_analyses(world, run_paths, tmp_path):
     spec = _variant(world, tmp_path, "operators", spec={"operators": ["someone-else"]})
     with pytest.raises(AuthorisationError, match="is not an operator"):
         analysis_run(spec, WORLD_AS_OF, _script(tmp_path, "print(1)\n"), run_paths)
-    assert audit.read(run_paths.audit_log)[-1]["event"] == "refusal"
+    assert audit_read.read(run_paths.audit_log)[-1]["event"] == "refusal"
 
 
 def test_a_run_past_its_time_limit_is_stopped_and_its_outputs_withheld(world, run_paths, tmp_path):
@@ -402,7 +402,7 @@ def test_a_run_past_its_time_limit_is_stopped_and_its_outputs_withheld(world, ru
     outcomes = _outcomes(result)
     assert outcomes["early.txt"] == (WITHHELD, f"the run failed: {result.failure}")
     assert outcomes["listed.txt"][1].startswith("person-level")  # still never releasable
-    assert audit.read(run_paths.audit_log)[-1]["event"] == "failure"
+    assert audit_read.read(run_paths.audit_log)[-1]["event"] == "failure"
 
 
 def test_a_run_over_its_memory_limit_fails_and_its_outputs_are_withheld(world, run_paths, tmp_path):
@@ -505,11 +505,11 @@ def test_a_full_disk_while_publishing_outputs_publishes_nothing_and_leaves_nothi
     assert "manifest.json" in calls  # the released files and the report were written first
     releases = run_paths.releases
     assert not [p for p in releases.rglob("*") if "_outputs_" in p.name or p.name.startswith(".")]
-    events = [e["event"] for e in audit.read(run_paths.audit_log)]
+    events = [e["event"] for e in audit_read.read(run_paths.audit_log)]
     assert events[-2:] == ["request", "failure"]
     released = accounts.release(result.run, specs)
     assert released.released == (1,) and (released.folder / "manifest.json").exists()
-    assert audit.verify_chain(run_paths.audit_log) == []
+    assert audit_read.verify_chain(run_paths.audit_log) == []
 
 
 def test_a_run_that_stops_before_its_end_is_still_found_by_retention(
@@ -592,7 +592,7 @@ def test_an_outputs_manifest_states_the_logs_head_and_the_log_is_checked_against
     from flows.release.files import WITNESS
 
     manifest = json.loads((signed_off.folder / "manifest.json").read_text())
-    request = audit.read(run_paths.audit_log)[-2]
+    request = audit_read.read(run_paths.audit_log)[-2]
     assert request["event"] == "request"
     assert manifest[WITNESS]["seq"] == request["seq"]  # the head before its release entry
     monkeypatch.setenv("REX_DATA_DIR", str(run_paths.data))
@@ -609,7 +609,7 @@ def test_a_full_disk_while_rex_records_the_ledger_publishes_nothing_and_keeps_no
 ):
     """Released cells missing from the ledger could be differenced later: a ledger that cannot
     be written stops the run before anything is published."""
-    written = audit.write_atomically
+    written = audit_files.write_atomically
 
     def disk_full_at_the_ledger(path, data):
         if path.name == analyse.LEDGER:
@@ -621,7 +621,7 @@ def test_a_full_disk_while_rex_records_the_ledger_publishes_nothing_and_keeps_no
     with pytest.raises(AnalysisFailed, match="OSError"):
         analysis_run(world["spec"], WORLD_AS_OF, code, run_paths)
     monkeypatch.undo()
-    assert [e["event"] for e in audit.read(run_paths.audit_log)] == ["request", "failure"]
+    assert [e["event"] for e in audit_read.read(run_paths.audit_log)] == ["request", "failure"]
     assert not (run_paths.releases.exists() and list(run_paths.releases.rglob("*_outputs_*")))
     (run_folder,) = [p.parent for p in run_paths.analysis_runs.glob("*/*/run.json")]
     assert not (run_folder / analyse.LEDGER).exists()

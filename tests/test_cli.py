@@ -100,13 +100,13 @@ def test_serve_without_a_prefect_server_says_how_to_start_one(monkeypatch):
 
 
 def test_a_corrupt_head_or_torn_line_is_one_line_naming_the_file(tmp_path, monkeypatch):
-    from flows.stores import audit
+    from flows.stores import audit, audit_files
 
     monkeypatch.setenv("REX_DATA_DIR", str(tmp_path / "data"))
     log = Paths.from_environment().audit_log
     for n in range(3):
         audit.append(log, "release", persons=n)
-    audit.head_path(log.path).write_text("not json")
+    audit_files.head_path(log.path).write_text("not json")
     result = CliRunner().invoke(app, ["audit", "verify"])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert result.output.strip() == f"{log}: line 3: head file audit.jsonl.head is not JSON"
@@ -115,14 +115,14 @@ def test_a_corrupt_head_or_torn_line_is_one_line_naming_the_file(tmp_path, monke
 def test_exports_refuse_a_damaged_log_until_a_fresh_segment_records_the_damage(
     tmp_path, monkeypatch
 ):
-    from flows.stores import audit
+    from flows.stores import audit, audit_files
 
     monkeypatch.setenv("REX_DATA_DIR", str(tmp_path / "data"))
     log = Paths.from_environment().audit_log
     for n in range(3):
         audit.append(log, "release", persons=n)
     log.path.write_bytes(log.path.read_bytes()[:-30])  # the last entry torn
-    with pytest.raises(audit.AuditLogDamaged, match="line 3: the last line is torn"):
+    with pytest.raises(audit_files.AuditLogDamaged, match="line 3: the last line is torn"):
         audit.append(log, "request", run="r1")
     runner = CliRunner()
     opened = runner.invoke(app, ["audit", "new-segment"])
@@ -163,18 +163,18 @@ def test_audit_verify_notes_the_entries_written_before_the_log_was_keyed(tmp_pat
     import hashlib
     import json
 
-    from flows.stores import audit
+    from flows.stores import audit, audit_files
 
     monkeypatch.setenv("REX_DATA_DIR", str(tmp_path / "data"))
     log = Paths.from_environment().audit_log
     log.path.parent.mkdir(parents=True)
-    lines, prev = [], audit.GENESIS
+    lines, prev = [], audit_files.GENESIS
     for n in range(2):  # as rex wrote them before logs were keyed: plain sha256 links
         lines.append(json.dumps({"seq": n + 1, "event": "release", "prev": prev}, sort_keys=True))
         prev = hashlib.sha256(lines[-1].encode()).hexdigest()
     log.path.write_text("\n".join(lines) + "\n")
     head = {"seq": 2, "digest": prev, "size": log.path.stat().st_size}
-    audit.head_path(log.path).write_text(json.dumps(head))
+    audit_files.head_path(log.path).write_text(json.dumps(head))
     result = CliRunner().invoke(app, ["audit", "verify"])
     assert result.exit_code == 0, result.output
     assert f"{log}: note: entries 1-2 of audit.jsonl are unkeyed" in result.output

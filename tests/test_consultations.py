@@ -25,7 +25,7 @@ from flows.extract.export import control_export
 from flows.runtime.settings import SPECS_DIR, Paths, ReviewSchedule
 from flows.schedule.retention import apply as apply_retention
 from flows.schedule.review import check, review
-from flows.stores import audit, consultations
+from flows.stores import audit_files, audit_read, consultations
 from flows.stores.consultations import CONSULTATION_KEY, CaseError, case_problem, person_digests
 from flows.stores.keys import create_key
 from flows.stores.roster import StaffMember
@@ -220,7 +220,7 @@ def _cli(paths: Paths, monkeypatch, *arguments: str, given: str | None = None):
 
 
 def test_a_request_without_a_case_is_refused_logged_and_delivers_nothing(consulted):
-    entries = audit.read(consulted["paths"].audit_log)
+    entries = audit_read.read(consulted["paths"].audit_log)
     assert [e["event"] for e in entries[:2]] == ["request", "refusal"]
     assert "case" not in entries[0]
     assert entries[1]["reason"] == consulted["refused"]
@@ -232,7 +232,7 @@ def test_a_request_without_a_case_is_refused_logged_and_delivers_nothing(consult
 
 def test_each_consultation_is_logged_with_its_case_before_it_and_its_persons(consulted):
     log = consulted["paths"].audit_log
-    entries = audit.read(log)
+    entries = audit_read.read(log)
     for result, case in zip(consulted["results"], (CASE_A, CASE_B), strict=True):
         (release,) = [e for e in entries if e.get("folder") == str(result.folder)]
         (request,) = [e for e in entries if e["event"] == "request" and e["run"] == release["run"]]
@@ -272,11 +272,11 @@ def test_the_data_steward_finds_the_consultations_of_one_person_and_nothing_else
     only_first = consulted["workers"][0]
     result = _cli(consulted["paths"], monkeypatch, "audit", "person", only_first)
     assert CASE_A in result.output and CASE_B not in result.output
-    assert audit.read(consulted["paths"].audit_log)[-1]["event"] == "person_lookup"
+    assert audit_read.read(consulted["paths"].audit_log)[-1]["event"] == "person_lookup"
     wrong = _cli(consulted["paths"], monkeypatch, "audit", "person", only_first[:-1] + "0")
     assert wrong.exit_code == 2 and "not given by a valid INSZ" in wrong.output
     assert only_first[:-1] not in wrong.output
-    refused = audit.read(consulted["paths"].audit_log)[-1]
+    refused = audit_read.read(consulted["paths"].audit_log)[-1]
     assert (refused["event"], refused["action"]) == ("refusal", "person_lookup")
 
 
@@ -288,7 +288,7 @@ def test_anyone_but_the_data_steward_is_refused_and_logged(consulted, tmp_path, 
     result = _cli(paths, monkeypatch, "audit", "person", consulted["workers"][0])
     assert result.exit_code == 2 and "only the data steward" in result.output
     assert CASE_A not in result.output
-    last = audit.read(paths.audit_log)[-1]
+    last = audit_read.read(paths.audit_log)[-1]
     assert (last["event"], last["action"]) == ("refusal", "person_lookup")
 
 
@@ -387,7 +387,7 @@ def test_a_record_deletion_the_log_could_not_take_is_finished_and_logged_next_ti
     assert tombstone.stat().st_size == 0  # the content went on time
     apply_retention(paths, SPECS_DIR, AS_OF)
     assert not consultations.detail_tombstones(paths.audit_log)
-    entries = audit.read(paths.audit_log)
+    entries = audit_read.read(paths.audit_log)
     assert [e["detail"] for e in entries if e["event"] == "consultation_deleted"] == [name]
     assert not [s for s in consultations.detail_states(entries, paths.audit_log) if s.problem]
 
@@ -408,7 +408,7 @@ def test_the_scheduled_review_logs_what_it_checked_and_fails_on_a_violation(
     monkeypatch.setenv("REX_DATA_DIR", str(paths.data))
     monkeypatch.setenv("REX_KEY_STORE", str(paths.key_store))
     assert scheduled_review.fn(as_of="2013-12-31") == 2
-    logged = audit.read(paths.audit_log)[-1]
+    logged = audit_read.read(paths.audit_log)[-1]
     assert (logged["event"], logged["consultations_reviewed"], logged["violations"]) == (
         "review",
         2,
@@ -418,7 +418,7 @@ def test_the_scheduled_review_logs_what_it_checked_and_fails_on_a_violation(
     record.unlink()
     with pytest.raises(ReviewFoundViolations, match="1 of 2 reviewed entries break a rule"):
         scheduled_review.fn(as_of="2013-12-31")
-    assert len(audit.read(paths.audit_log)[-1]["violations"]) == 1
+    assert len(audit_read.read(paths.audit_log)[-1]["violations"]) == 1
 
 
 def test_a_record_that_is_no_json_any_more_is_tampering_and_the_look_up_goes_on(
@@ -447,7 +447,7 @@ def test_a_case_goes_with_a_consultation_only(paths):
             paths.sources,
             case_reference=CASE_A,
         )
-    request, refusal = audit.read(paths.audit_log)
+    request, refusal = audit_read.read(paths.audit_log)
     assert "case" not in request and refusal["event"] == "refusal"
     assert not consultations.details_folder(paths.audit_log).exists()
 
@@ -461,7 +461,7 @@ def test_a_case_that_cannot_be_recorded_stops_the_request_before_it_is_logged(pa
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(consultations, "write_detail", disk_full)
-    with pytest.raises(audit.AuditWriteFailed, match="the disk is full"):
+    with pytest.raises(audit_files.AuditWriteFailed, match="the disk is full"):
         run_extract(
             SPECS_DIR / "13-021.yaml",
             ModeName.CONTROL,
@@ -470,7 +470,7 @@ def test_a_case_that_cannot_be_recorded_stops_the_request_before_it_is_logged(pa
             paths.sources,
             case_reference=CASE_A,
         )
-    assert not paths.audit_log.path.exists() or audit.read(paths.audit_log) == []
+    assert not paths.audit_log.path.exists() or audit_read.read(paths.audit_log) == []
 
 
 def test_consultation_records_are_due_after_their_specs_term_from_the_runs_day():

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from flows.extract.export import sample_export
 from flows.runtime.settings import Paths
-from flows.stores import audit
+from flows.stores import audit_read
 from flows.stores.keys import create_key
 from flows.stores.sources import open_sources
 from specs.sources import SOURCE_TABLES
@@ -237,7 +237,7 @@ def test_cleanable_defects_are_cleaned_and_counted_in_the_manifest_and_log(proje
         (f["table"], f["kind"], f["column"]): f["records"] for f in manifest["source_checks"]
     } == expected
     assert all(f["rule"] == "clean" for f in manifest["source_checks"] if f["records"])
-    entry = audit.read(project["paths"].audit_log)[-1]
+    entry = audit_read.read(project["paths"].audit_log)[-1]
     assert entry["event"] == "release"
     assert {(f["table"], f["kind"], f["column"]): f["records"] for f in entry["source_checks"]} == {
         key: n for key, n in expected.items() if n
@@ -267,7 +267,7 @@ def test_a_store_made_with_defects_is_refused_with_counts_and_no_identifier(proj
     message = str(refused.value)
     assert "invalid_check_digits in insz (refuse)" in message
     assert "unknown_code in worker_code (refuse)" in message
-    entry = audit.read(paths.audit_log)[-1]
+    entry = audit_read.read(paths.audit_log)[-1]
     assert entry["event"] == "refusal" and entry["reason"] == message
 
     cli = CliRunner().invoke(

@@ -11,7 +11,7 @@ import yaml
 
 from flows.extract.export import sample_export
 from flows.runtime.settings import Paths
-from flows.stores import audit
+from flows.stores import audit_read
 from specs.patterns import class_labels
 from tests.conftest import WORLD_AS_OF
 from transforms.classes import to_classes
@@ -94,5 +94,5 @@ def test_an_unaccepted_derivation_refuses_the_release_and_logs_the_refusal(world
     with pytest.raises(DerivationRefused, match="incapacity_start \\(month\\) is given back by"):
         sample_export(spec, WORLD_AS_OF, paths, world["store"])
     assert not paths.releases.exists() or not any(paths.releases.rglob("*"))
-    entry = audit.read(paths.audit_log)[-1]
+    entry = audit_read.read(paths.audit_log)[-1]
     assert entry["event"] == "refusal" and "incapacity_days" in entry["reason"]

@@ -7,7 +7,7 @@ import yaml
 
 from flows.extract.export import sample_export
 from flows.runtime.settings import Paths
-from flows.stores import audit
+from flows.stores import audit_read
 from tests.conftest import WORLD_AS_OF, WORLD_PERSONS, WORLD_SAMPLE
 from transforms.disclosure_risk import DisclosureRiskTooHigh
 
@@ -53,7 +53,7 @@ def test_unique_share_above_the_spec_threshold_refuses_the_release(world, tmp_pa
         assert "the release is refused" in str(error)
     else:
         raise AssertionError("the release was not refused")
-    entry = audit.read(paths.audit_log)[-1]
+    entry = audit_read.read(paths.audit_log)[-1]
     assert entry["event"] == "refusal" and "unique in the population" in entry["reason"]
     assert not paths.releases.exists() or not any(paths.releases.rglob("*"))
 

@@ -27,7 +27,7 @@ import pytest
 
 from flows.release.files import sha256_file
 from flows.runtime.settings import REPO_ROOT, Paths
-from flows.stores import audit
+from flows.stores import audit, audit_files, audit_key, audit_read
 from tests.conftest import spec_variant
 
 PERSONS = 800
@@ -110,7 +110,7 @@ def _target(paths) -> Path:
 
 
 def _events(paths) -> list[str]:
-    return [e["event"] for e in audit.read(paths.audit_log)]
+    return [e["event"] for e in audit_read.read(paths.audit_log)]
 
 
 def _assert_recovers(paths, spec, store, neighbour) -> None:
@@ -119,7 +119,7 @@ def _assert_recovers(paths, spec, store, neighbour) -> None:
     target = _target(paths)
     assert not target.exists()
     assert [p.name for p in target.parent.iterdir() if p.name.startswith(".")] == []
-    assert audit.verify_chain(paths.audit_log) == []
+    assert audit_read.verify_chain(paths.audit_log) == []
     assert (neighbour / "month.parquet").read_bytes() == b"an earlier release"
     result = _run(paths, spec, store)
     assert result.status == "published"
@@ -127,7 +127,7 @@ def _assert_recovers(paths, spec, store, neighbour) -> None:
     for name, entry in manifest["files"].items():
         assert sha256_file(target / name) == entry["sha256"]
     assert _events(paths)[-1] == "release"
-    assert audit.verify_chain(paths.audit_log) == []
+    assert audit_read.verify_chain(paths.audit_log) == []
 
 
 # --- a release: staging, manifest, publish -----------------------------------------------------
@@ -223,7 +223,7 @@ def test_a_publish_rename_that_fails_after_the_release_was_logged_says_so(
     with pytest.raises(ExtractFailed):
         _run(paths, spec, store)
     monkeypatch.undo()
-    entries = audit.read(paths.audit_log)
+    entries = audit_read.read(paths.audit_log)
     assert [e["event"] for e in entries] == ["request", "release", "failure"]
     assert f"the release logged as entry {entries[1]['seq']} was not made" in entries[2]["reason"]
     _assert_recovers(paths, spec, store, neighbour)
@@ -265,7 +265,7 @@ def _fail_audit_write_of(monkeypatch, event: str, where: str) -> None:
 def test_a_release_whose_audit_line_cannot_be_written_is_not_published(project, store, monkeypatch):
     paths, spec, neighbour = project
     _fail_audit_write_of(monkeypatch, "release", "line")
-    with pytest.raises(audit.AuditWriteFailed, match="the disk is full"):
+    with pytest.raises(audit_files.AuditWriteFailed, match="the disk is full"):
         _run(paths, spec, store)
     monkeypatch.undo()
     assert _events(paths) == ["request"]  # the release line was rolled back, nothing published
@@ -277,7 +277,7 @@ def test_a_request_whose_audit_head_cannot_be_written_stops_the_run_first(
 ):
     paths, spec, neighbour = project
     _fail_audit_write_of(monkeypatch, "request", "head")
-    with pytest.raises(audit.AuditWriteFailed, match="the file system is read-only"):
+    with pytest.raises(audit_files.AuditWriteFailed, match="the file system is read-only"):
         _run(paths, spec, store)
     monkeypatch.undo()
     assert _events(paths) == []
@@ -306,15 +306,15 @@ def test_an_export_that_cannot_log_ends_with_one_line_not_a_traceback(project, s
 APPENDER = """
 import sys
 from pathlib import Path
-from flows.stores import audit
-log = audit.Log(Path(sys.argv[1]), Path(sys.argv[2]))
+from flows.stores import audit, audit_files, audit_key, audit_read
+log = audit_files.Log(Path(sys.argv[1]), Path(sys.argv[2]))
 while True:
     audit.append(log, "release", persons=1, padding="x" * 2000)
 """
 
 
 def test_an_appender_killed_at_any_moment_leaves_a_log_the_next_append_repairs(tmp_path):
-    log = audit.Log(tmp_path / "audit" / "audit.jsonl", tmp_path / "keys")
+    log = audit_files.Log(tmp_path / "audit" / "audit.jsonl", tmp_path / "keys")
     for delay in (0.6, 0.9, 1.3):
         child = subprocess.Popen(
             [sys.executable, "-c", APPENDER, str(log.path), str(log.key_store)], cwd=REPO_ROOT
@@ -323,10 +323,10 @@ def test_an_appender_killed_at_any_moment_leaves_a_log_the_next_append_repairs(t
         child.send_signal(signal.SIGKILL)
         child.wait()
         # at most an append that never committed, which the next append rolls back
-        assert all(p.uncommitted for p in audit.verify(log))
+        assert all(p.uncommitted for p in audit_read.verify(log))
         entry = audit.append(log, "request", run="after the kill")
-        assert audit.verify_chain(log) == []
-        assert entry["seq"] == len(audit.read(log))
+        assert audit_read.verify_chain(log) == []
+        assert entry["seq"] == len(audit_read.read(log))
 
 
 # --- the source store ----------------------------------------------------------------------------
@@ -420,7 +420,7 @@ def test_a_deletion_interrupted_at_its_tombstone_loses_nothing_and_is_finished(t
         ("delete", str(due), True),
     ]
     assert not due.exists() and tombstones(paths) == [] and _tree_digest(kept) == before
-    assert audit.verify_chain(paths.audit_log) == []
+    assert audit_read.verify_chain(paths.audit_log) == []
 
 
 def test_a_key_interrupted_while_written_leaves_no_key_file(tmp_path, monkeypatch):
@@ -448,7 +448,9 @@ def test_a_key_whose_creation_cannot_be_logged_is_not_kept(tmp_path, monkeypatch
 
     def refuse_key_created(log, event, **fields):
         if event == "key_created":
-            raise audit.AuditWriteFailed(log, OSError(errno.ENOSPC, "No space left on device"))
+            raise audit_files.AuditWriteFailed(
+                log, OSError(errno.ENOSPC, "No space left on device")
+            )
         return real_append(log, event, **fields)
 
     monkeypatch.setattr(audit, "append", refuse_key_created)
@@ -463,7 +465,7 @@ def test_a_key_whose_creation_cannot_be_logged_is_not_kept(tmp_path, monkeypatch
 
 
 def test_a_full_disk_while_the_audit_key_is_written_leaves_no_key_and_appends_nothing(tmp_path):
-    log = audit.Log(tmp_path / "audit" / "audit.jsonl", tmp_path / "keys")
+    log = audit_files.Log(tmp_path / "audit" / "audit.jsonl", tmp_path / "keys")
     real_fsync = os.fsync
 
     def key_sync_fails(descriptor):
@@ -473,24 +475,26 @@ def test_a_full_disk_while_the_audit_key_is_written_leaves_no_key_and_appends_no
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(audit.os, "fsync", key_sync_fails)
-        with pytest.raises(audit.AuditKeyUnusable, match=r"cannot be made \(the disk is full\)"):
+        with pytest.raises(
+            audit_files.AuditKeyUnusable, match=r"cannot be made \(the disk is full\)"
+        ):
             audit.append(log, "request", run="r1")
     assert list(log.key_store.iterdir()) == []  # neither a torn key nor its temporary file
-    assert audit.read(log) == []
+    assert audit_read.read(log) == []
     entry = audit.append(log, "request", run="r1")
-    assert entry["seq"] == 1 and entry["chain"] == audit.KEYED
-    assert audit.verify_chain(log) == []
+    assert entry["seq"] == 1 and entry["chain"] == audit_files.KEYED
+    assert audit_read.verify_chain(log) == []
 
 
 KEY_MAKER = """
 import sys
 from pathlib import Path
-from flows.stores import audit
+from flows.stores import audit, audit_files, audit_key, audit_read
 root, store = Path(sys.argv[1]), Path(sys.argv[2])
 n = 0
 while True:
     n += 1
-    audit.append(audit.Log(root / f"log{n}" / "audit.jsonl", store), "request", run="r1")
+    audit.append(audit_files.Log(root / f"log{n}" / "audit.jsonl", store), "request", run="r1")
 """
 
 
@@ -502,14 +506,14 @@ def test_an_append_killed_while_it_makes_the_audit_key_leaves_a_whole_key_or_non
     time.sleep(2.0)  # every append of the child makes a key: a kill lands amid one or between
     child.send_signal(signal.SIGKILL)
     child.wait()
-    logs = [audit.Log(folder / "audit.jsonl", store) for folder in sorted(root.iterdir())]
+    logs = [audit_files.Log(folder / "audit.jsonl", store) for folder in sorted(root.iterdir())]
     assert logs
     # hidden temporary files at most, never taken for a key
     assert all(p.name.startswith(".audit-") for p in store.iterdir() if p.suffix == ".tmp")
     for log in logs:
         if log.key_file.exists():
-            assert audit.load_audit_key(log) is not None  # whole
+            assert audit_key.load_audit_key(log) is not None  # whole
         # a key made for an entry not committed yet is said, then written by the next append
-        assert all(p.uncommitted for p in audit.verify(log))
+        assert all(p.uncommitted for p in audit_read.verify(log))
         audit.append(log, "request", run="after the kill")
-        assert audit.verify_chain(log) == []
+        assert audit_read.verify_chain(log) == []

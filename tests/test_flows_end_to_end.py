@@ -17,7 +17,7 @@ from flows.extract.export import onprem_build, sample_export
 from flows.release.files import content_digest
 from flows.release.validate import ValidationFailed
 from flows.runtime.settings import Paths
-from flows.stores import audit
+from flows.stores import audit_read
 from flows.stores.keys import KeyStoreError, create_key, load_key
 from flows.stores.sources import SourceError, open_sources
 from specs import checks
@@ -177,7 +177,7 @@ def test_failing_suite_publishes_nothing_and_is_logged(world, tmp_path, monkeypa
     with pytest.raises(ValidationFailed, match="be_allowed on column 'person_id'"):
         sample_export(world["spec"], AS_OF, paths, world["store"])
     assert not paths.releases.exists() or not any(paths.releases.rglob("*"))
-    assert audit.read(paths.audit_log)[-1]["event"] == "refusal"
+    assert audit_read.read(paths.audit_log)[-1]["event"] == "refusal"
 
 
 @pytest.mark.parametrize(
@@ -193,7 +193,7 @@ def test_run_outside_the_authorisation_is_refused_and_logged(world, tmp_path, as
     flow = sample_export if mode is ModeName.SAMPLE else onprem_build
     with pytest.raises(AuthorisationError, match=message):
         flow(world["spec"], as_of, paths, world["store"])
-    entry = audit.read(paths.audit_log)[-1]
+    entry = audit_read.read(paths.audit_log)[-1]
     assert entry["event"] == "refusal" and message in entry["reason"]
     assert not release_folder(paths, load_spec(world["spec"]), mode, as_of).exists()
 
@@ -202,7 +202,7 @@ def test_missing_key_is_refused_and_logged(world, tmp_path):
     paths = Paths(data=tmp_path / "data", key_store=tmp_path / "empty-store")
     with pytest.raises(KeyStoreError, match="rex keys create e2e"):
         sample_export(world["spec"], AS_OF, paths, world["store"])
-    assert audit.read(paths.audit_log)[-1]["event"] == "refusal"
+    assert audit_read.read(paths.audit_log)[-1]["event"] == "refusal"
     assert not (tmp_path / "empty-store" / "e2e.key").exists()
 
 
@@ -213,7 +213,7 @@ def test_corrupt_source_file_is_refused_naming_the_file(world, tmp_path):
     paths = Paths(data=tmp_path / "data", key_store=world["paths"].key_store)
     with pytest.raises(SourceError, match=r"rva/unemployment\.parquet cannot be read as Parquet"):
         sample_export(world["spec"], AS_OF, paths, store)
-    assert audit.read(paths.audit_log)[-1]["event"] == "refusal"
+    assert audit_read.read(paths.audit_log)[-1]["event"] == "refusal"
 
 
 def test_a_source_file_of_an_older_schema_is_refused_naming_what_it_lacks(world, tmp_path):
@@ -232,11 +232,11 @@ def test_a_source_file_of_an_older_schema_is_refused_naming_what_it_lacks(world,
 
 
 def test_audit_log_records_each_release_and_its_chain_verifies(world):
-    entries = audit.read(world["paths"].audit_log)
+    entries = audit_read.read(world["paths"].audit_log)
     releases = [e for e in entries if e["event"] == "release"]
     assert {e["mode"] for e in releases} == {"sample", "onprem"}
     assert all(e["deliberation"] == "18/088" and e["recipient"] and e["purpose"] for e in releases)
-    assert audit.verify_chain(world["paths"].audit_log) == []
+    assert audit_read.verify_chain(world["paths"].audit_log) == []
 
 
 def test_manifest_lists_every_file_with_its_hash(world):
@@ -304,7 +304,7 @@ def test_run_by_someone_not_listed_as_operator_is_refused_and_logged(world, tmp_
     paths = Paths(data=tmp_path / "data", key_store=world["paths"].key_store)
     with pytest.raises(AuthorisationError, match="is not an operator of deliberation 18/088"):
         sample_export(spec, AS_OF, paths, world["store"])
-    request, refusal = audit.read(paths.audit_log)[-2:]
+    request, refusal = audit_read.read(paths.audit_log)[-2:]
     assert (request["event"], refusal["event"]) == ("request", "refusal")
     assert request["run"] == refusal["run"]
     assert not paths.releases.exists()
@@ -318,7 +318,9 @@ def test_each_release_is_preceded_by_its_request_and_passes_review(world):
     total, findings = review(log, world["spec"].parent, sample=10, as_of=AS_OF, seed=0)
     assert total >= 2 and len(findings) == total  # both releases, and any rerun of them
     assert [f.violations for f in findings] == [()] * total
-    release = next(e for e in audit.read(log) if e["event"] == "release" and e["mode"] == "sample")
+    release = next(
+        e for e in audit_read.read(log) if e["event"] == "release" and e["mode"] == "sample"
+    )
     person_ids = release_frames(world["sample"].folder)["month"]["person_id"]
     assert release["pseudonym_set_sha256"] == pseudonym_set_digest(person_ids)
     assert release["variables"]["month"][:2] == ["person_id", "month"]
@@ -333,4 +335,4 @@ def test_export_after_the_key_was_shredded_is_refused_and_logged(world, tmp_path
     paths = Paths(data=tmp_path / "data", key_store=key_store)
     with pytest.raises(KeyStoreError, match="shredded on 2022-01-01.*never be recomputed"):
         onprem_build(world["spec"], AS_OF, paths, world["store"])
-    assert audit.read(paths.audit_log)[-1]["event"] == "refusal"
+    assert audit_read.read(paths.audit_log)[-1]["event"] == "refusal"

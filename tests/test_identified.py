@@ -23,7 +23,7 @@ from flows.release.validate import ValidationFailed, validate_panel
 from flows.runtime.settings import SPECS_DIR, Paths
 from flows.schedule.retention import retention_plan
 from flows.schedule.review import review
-from flows.stores import audit
+from flows.stores import audit_read
 from flows.stores.consultations import CONSULTATION_KEY
 from flows.stores.keys import load_key
 from flows.stores.roster import Roster, RosterError, StaffMember, load_roster, login
@@ -329,7 +329,7 @@ def control(world, tmp_path_factory):
 
 def test_a_run_by_someone_without_the_role_was_refused_and_logged(control):
     assert "is not an operator of deliberation 19/104" in control["refused"]
-    events = [e["event"] for e in audit.read(control["paths"].audit_log)]
+    events = [e["event"] for e in audit_read.read(control["paths"].audit_log)]
     assert events == ["request", "refusal", "request", "release"]
 
 
@@ -383,7 +383,7 @@ def test_the_logged_person_set_is_a_digest_of_pseudonyms_not_of_insz(control):
     project_key = load_key(control["paths"].key_store, "iriscare-financing-control")
     key = mode_key(project_key, ModeName.CONTROL)
     expected = pseudonym_set_digest(pseudonym_map(persons, key, PERSON)["pseudonym"])
-    release = audit.read(control["paths"].audit_log)[-1]
+    release = audit_read.read(control["paths"].audit_log)[-1]
     assert release["pseudonym_set_sha256"] == expected
     assert json.loads((folder / "manifest.json").read_text())["pseudonym_set_sha256"] == expected
     assert expected != pseudonym_set_digest(persons)

@@ -12,7 +12,7 @@ import yaml
 from flows.extract.errors import AuthorisationError
 from flows.extract.export import sample_export
 from flows.runtime.settings import Paths
-from flows.stores import audit
+from flows.stores import audit_read
 from specs.sources import STORE_MANIFEST
 
 IN_FORCE = {"since": "2020-01-01", "test_data_delete_by": "2020-03-31"}
@@ -56,7 +56,7 @@ def test_before_the_regulation_a_store_not_known_as_synthetic_is_refused_and_log
     spec = _spec(world, tmp_path, IN_FORCE)
     with pytest.raises(AuthorisationError, match="only synthetic test data may be processed"):
         sample_export(spec, dt.date(2019, 12, 1), paths, store)
-    assert audit.read(paths.audit_log)[-1]["event"] == "refusal"
+    assert audit_read.read(paths.audit_log)[-1]["event"] == "refusal"
     assert not paths.releases.exists()
 
 

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.runtime.settings import Paths
-from flows.stores import audit
+from flows.stores import audit_read
 from flows.stores.roster import RosterError, load_roster
 
 
@@ -61,12 +61,12 @@ def test_keys_create_logs_its_refusal_of_a_second_key(tmp_path, monkeypatch):
     assert runner.invoke(app, ["keys", "create", "demo-project"]).exit_code == 0
     second = runner.invoke(app, ["keys", "create", "demo-project"])
     assert second.exit_code == 2
-    last = audit.read(paths.audit_log)[-1]
+    last = audit_read.read(paths.audit_log)[-1]
     assert last["event"] == "refusal" and last["project"] == "demo-project"
     assert "already has a key" in last["reason"]
     key = (paths.key_store / "demo-project.key").read_text().strip()
     assert key not in paths.audit_log.read_text()
-    assert audit.verify(paths.audit_log) == []
+    assert audit_read.verify(paths.audit_log) == []
 
 
 # --- the recipient's list of persons (point 14) ------------------------------------------------
@@ -169,7 +169,7 @@ def test_a_run_that_fills_the_disk_says_so_in_its_refusal_and_its_log(world, tmp
     assert "No space left on device" in message and str(paths.releases / "e2e") in message
     assert "Detail" not in message
     assert len(message.splitlines()) == 1
-    logged = audit.read(paths.audit_log)[-1]
+    logged = audit_read.read(paths.audit_log)[-1]
     assert logged["event"] == "failure" and "No space left on device" in logged["reason"]
     assert not list(paths.releases.rglob("*.parquet"))
 

@@ -16,7 +16,7 @@ from flows.extract.errors import AuthorisationError, StepFailed
 from flows.extract.explain import explain_population
 from flows.extract.export import onprem_build, sample_export
 from flows.runtime.settings import SPECS_DIR, Paths
-from flows.stores import audit
+from flows.stores import audit_read
 from flows.stores.keys import create_key
 from flows.stores.sources import open_sources
 from specs.load import SpecError, load_spec
@@ -92,7 +92,7 @@ def test_the_funnel_counts_what_the_release_holds_and_is_logged_without_identifi
     parts = [s for s in steps if s.depth == 2]
     assert [s.left for s in parts][-1] == expected.height
     assert all(s.persons >= (s.left or 0) for s in parts)
-    entries = audit.read(fresh.audit_log)
+    entries = audit_read.read(fresh.audit_log)
     explained = [e for e in entries if e["event"] == "population_explained"]
     assert explained[-1]["funnel"][1]["persons"] == expected.height
     assert any(e["event"] == "request" and e["run"] == explained[-1]["run"] for e in entries)
@@ -105,7 +105,7 @@ def test_the_funnel_counts_what_the_release_holds_and_is_logged_without_identifi
 def test_a_listed_population_has_no_funnel_and_the_refusal_is_logged(world, fresh):
     with pytest.raises(AuthorisationError, match="recipient lists"):
         explain_population(SPECS_DIR / "13-021.yaml", WORLD_AS_OF, fresh, world["store"])
-    assert audit.read(fresh.audit_log)[-1]["event"] == "refusal"
+    assert audit_read.read(fresh.audit_log)[-1]["event"] == "refusal"
 
 
 def test_rex_spec_explain_prints_the_funnel(world, fresh, monkeypatch):
@@ -137,7 +137,7 @@ def test_a_failed_funnel_is_logged_by_its_kind_only(world, fresh, monkeypatch):
     monkeypatch.setattr(population, "funnel", fails)
     with pytest.raises(StepFailed):
         explain_population(DISABILITY, WORLD_AS_OF, fresh, world["store"])
-    last = audit.read(fresh.audit_log)[-1]
+    last = audit_read.read(fresh.audit_log)[-1]
     assert (last["event"], last["reason"]) == ("failure", "ValueError")
 
 

@@ -14,7 +14,7 @@ from flows.extract.errors import AuthorisationError
 from flows.extract.export import control_export
 from flows.runtime.settings import SPECS_DIR, Paths
 from flows.schedule.retention import retention_plan
-from flows.stores import audit
+from flows.stores import audit_read
 from flows.stores.consultations import CONSULTATION_KEY
 from flows.stores.keys import create_key
 from flows.stores.requests import RequestError, read_person_list
@@ -115,7 +115,7 @@ def test_the_delivery_holds_the_listed_persons_the_register_knows(vsawse):
     # before its regulation takes effect, a run is a test run, deleted by the test deadline
     assert result.manifest["test_run"] is True
     assert result.manifest["delete_by"] == "2013-12-31"
-    request = [e for e in audit.read(vsawse["paths"].audit_log) if e.get("persons_requested")]
+    request = [e for e in audit_read.read(vsawse["paths"].audit_log) if e.get("persons_requested")]
     assert request[-1]["persons_requested"] == 31  # how many were asked about, never who
 
 
@@ -161,7 +161,7 @@ def test_a_run_without_the_list_or_with_one_where_none_is_asked_is_refused_and_l
             vsawse["listing"],
             case_reference=CASE,
         )
-    assert [e["event"] for e in audit.read(paths.audit_log)[-2:]] == ["request", "refusal"]
+    assert [e["event"] for e in audit_read.read(paths.audit_log)[-2:]] == ["request", "refusal"]
 
 
 def test_a_listed_population_goes_to_identified_modes_only():

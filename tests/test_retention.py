@@ -10,7 +10,7 @@ import pytest
 from flows.runtime.settings import SPECS_DIR
 from flows.schedule import retention
 from flows.schedule.retention import apply, retention_plan, tombstones
-from flows.stores import audit, keys
+from flows.stores import audit, audit_read, keys
 from transforms.retention import Action, Holding, Step, plan
 
 SAMPLE_DEADLINE = dt.date(2020, 12, 31)
@@ -113,14 +113,16 @@ def test_apply_after_every_deadline_deletes_shreds_and_logs_each_step(held):
     assert all(o.done for o in outcomes)
     assert not sample.exists() and not onprem.exists()
     assert not (paths.key_store / "dulbea-barometer.key").exists()
-    events = [(e["event"], e.get("target", e.get("project"))) for e in audit.read(paths.audit_log)]
+    events = [
+        (e["event"], e.get("target", e.get("project"))) for e in audit_read.read(paths.audit_log)
+    ]
     assert events == [
         ("deletion", str(onprem)),
         ("attestation_due", str(sample)),
         ("deletion", str(sample)),
         ("key_shredded", "dulbea-barometer"),
     ]
-    assert audit.verify_chain(paths.audit_log) == []
+    assert audit_read.verify_chain(paths.audit_log) == []
     assert apply(paths, SPECS_DIR, ONPREM_DEADLINE + DAY) == []  # nothing left to do
 
 
@@ -148,7 +150,7 @@ def test_a_deletion_stopped_half_way_is_not_reported_and_is_finished_next_time(h
         (Action.ATTEST, True),
         (Action.DELETE, False),
     ]
-    assert [e["event"] for e in audit.read(paths.audit_log)] == [
+    assert [e["event"] for e in audit_read.read(paths.audit_log)] == [
         "attestation_due",
         "deletion_failed",
     ]
@@ -157,7 +159,7 @@ def test_a_deletion_stopped_half_way_is_not_reported_and_is_finished_next_time(h
     monkeypatch.setattr("flows.schedule.retention._empty", real_empty)
     outcomes = apply(paths, SPECS_DIR, SAMPLE_DEADLINE + DAY)
     assert tombstones(paths) == [] and not sample.exists() and onprem.exists()
-    last = audit.read(paths.audit_log)[-1]
+    last = audit_read.read(paths.audit_log)[-1]
     assert last["event"] == "deletion" and last["target"] == str(sample)
     # the release is gone and its attestation was asked for already: what is left to report is
     # the deletion this run finished
@@ -231,7 +233,7 @@ def test_retention_deletes_what_is_due_despite_a_damaged_log_and_logs_in_a_fresh
         "key_shredded",
     ]
     # the damage stays reported; the fresh segment verifies
-    assert audit.verify_chain(paths.audit_log) == [
+    assert audit_read.verify_chain(paths.audit_log) == [
         "line 2: not an audit entry (the line was edited)"
     ]
     assert apply(paths, SPECS_DIR, ONPREM_DEADLINE + DAY) == []
@@ -245,7 +247,7 @@ def test_a_damaged_segment_changed_after_it_was_recorded_is_reported(held):
     paths.audit_log.path.write_text(paths.audit_log.read_text().replace("garbage", "repaired?"))
     assert (
         "audit.2.jsonl line 1: audit.jsonl was changed after this segment recorded its damage"
-        in (audit.verify_chain(paths.audit_log))
+        in (audit_read.verify_chain(paths.audit_log))
     )
 
 
@@ -265,15 +267,15 @@ def test_a_deletion_the_log_cannot_take_is_done_and_logged_by_the_next_run(held,
     assert "the disk is full" in outcomes[0].detail and outcomes[0].detail.startswith("deleted; ")
     assert keys.has_key(paths.key_store, "dulbea-barometer")  # never shredded unlogged
     assert len(tombstones(paths)) == 2  # empty: the markers of deletions still to be logged
-    assert audit.verify_chain(paths.audit_log) == []
+    assert audit_read.verify_chain(paths.audit_log) == []
 
     monkeypatch.undo()
     outcomes = apply(paths, SPECS_DIR, ONPREM_DEADLINE + DAY)
     assert tombstones(paths) == [] and all(o.done for o in outcomes)
-    events = [(e["event"], e.get("target")) for e in audit.read(paths.audit_log)][1:]
+    events = [(e["event"], e.get("target")) for e in audit_read.read(paths.audit_log)][1:]
     assert ("deletion", str(sample)) in events and ("deletion", str(onprem)) in events
     assert events[-1][0] == "key_shredded"
-    assert audit.verify_chain(paths.audit_log) == []
+    assert audit_read.verify_chain(paths.audit_log) == []
 
 
 def test_retention_apply_that_finishes_a_tombstone_says_it_did(held, monkeypatch, prefect_harness):

@@ -11,7 +11,7 @@ import yaml
 
 from flows.runtime.settings import SPECS_DIR
 from flows.schedule.review import review
-from flows.stores import audit
+from flows.stores import audit, audit_files
 from specs.load import spec_digest
 
 
@@ -38,13 +38,13 @@ def _violations(log, specs_dir, as_of=dt.date(2021, 12, 31)):
 
 
 def test_authorised_requested_disclosure_passes(tmp_path, specs_dir):
-    log = audit.Log(tmp_path / "audit.jsonl", tmp_path / "keys")
+    log = audit_files.Log(tmp_path / "audit.jsonl", tmp_path / "keys")
     entry = _disclose(log, specs_dir, "r1")
     assert _violations(log, specs_dir) == (1, {entry["seq"]: ()})
 
 
 def test_disclosure_without_a_prior_request_is_a_violation(tmp_path, specs_dir):
-    log = audit.Log(tmp_path / "audit.jsonl", tmp_path / "keys")
+    log = audit_files.Log(tmp_path / "audit.jsonl", tmp_path / "keys")
     entry = _disclose(log, specs_dir, "r1", request=False)
     audit.append(log, "request", run="r1")  # a request logged after the fact does not count
     _, found = _violations(log, specs_dir)
@@ -52,7 +52,7 @@ def test_disclosure_without_a_prior_request_is_a_violation(tmp_path, specs_dir):
 
 
 def test_disclosure_outside_the_window_or_after_the_deadline_is_a_violation(tmp_path, specs_dir):
-    log = audit.Log(tmp_path / "audit.jsonl", tmp_path / "keys")
+    log = audit_files.Log(tmp_path / "audit.jsonl", tmp_path / "keys")
     late = _disclose(log, specs_dir, "r1", as_of="2021-06-30", mode="sample")
     early = _disclose(log, specs_dir, "r2", as_of="2018-01-02", mode="onprem")
     _, found = _violations(log, specs_dir)
@@ -72,7 +72,7 @@ def test_disclosure_by_someone_not_listed_as_operator_is_a_violation(tmp_path, s
     document = yaml.safe_load(spec.read_text())
     document["operators"] = ["dwh-operator"]
     spec.write_text(yaml.safe_dump(document, sort_keys=False))
-    log = audit.Log(tmp_path / "audit.jsonl", tmp_path / "keys")
+    log = audit_files.Log(tmp_path / "audit.jsonl", tmp_path / "keys")
     entry = _disclose(log, specs_dir, "r1")
     _, found = _violations(log, specs_dir)
     assert found[entry["seq"]] == (
@@ -82,7 +82,7 @@ def test_disclosure_by_someone_not_listed_as_operator_is_a_violation(tmp_path, s
 
 
 def test_a_spec_changed_after_the_run_leaves_coverage_unproven(tmp_path, specs_dir):
-    log = audit.Log(tmp_path / "audit.jsonl", tmp_path / "keys")
+    log = audit_files.Log(tmp_path / "audit.jsonl", tmp_path / "keys")
     entry = _disclose(log, specs_dir, "r1")
     spec = specs_dir / "18-088.yaml"
     spec.write_text(spec.read_text() + "\n# amended\n")
@@ -91,7 +91,7 @@ def test_a_spec_changed_after_the_run_leaves_coverage_unproven(tmp_path, specs_d
 
 
 def test_review_draws_only_disclosures_up_to_its_date_and_at_most_the_sample(tmp_path, specs_dir):
-    log = audit.Log(tmp_path / "audit.jsonl", tmp_path / "keys")
+    log = audit_files.Log(tmp_path / "audit.jsonl", tmp_path / "keys")
     for n in range(6):
         _disclose(log, specs_dir, f"r{n}", as_of=f"2020-0{n + 1}-15")
     total, findings = review(log, specs_dir, sample=2, as_of=dt.date(2020, 4, 30), seed=3)

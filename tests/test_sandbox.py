@@ -20,7 +20,7 @@ from flows.analysis import sandbox
 from flows.analysis.run import analysis_run
 from flows.release.files import alterations
 from flows.runtime.settings import Paths
-from flows.stores import audit
+from flows.stores import audit_read
 from flows.stores.keys import load_key
 from tests.conftest import WORLD_AS_OF
 from tests.reviewers import Accounts
@@ -180,11 +180,11 @@ def test_the_audit_log_and_the_roster_cannot_be_written(attack):
     attempts, paths = attack["attempts"], attack["paths"]
     assert attempts["audit_write"] == attempts["roster_write"] == ""
     assert not attack["roster_after_run"]
-    entries = audit.read(paths.audit_log)
+    entries = audit_read.read(paths.audit_log)
     # the run's entries, then the reviewers' (every passing output approved by two, released)
     assert [e["event"] for e in entries][:2] == ["request", "checked"]
     assert [e["event"] for e in entries][-2:] == ["request", "release"]
-    assert audit.verify(paths.audit_log) == []
+    assert audit_read.verify(paths.audit_log) == []
 
 
 def test_no_network_reaches_prefect_or_anything_on_the_loopback(attack):
@@ -219,7 +219,7 @@ def test_the_code_writes_nothing_outside_its_outputs_and_cannot_change_the_copy_
     assert attempts["outside_outputs"] == "" and attempts["code_copy"] == ""
     kept = result.run_folder / "code.py"
     assert kept.read_bytes() == attack["code"].read_bytes()
-    (checked,) = [e for e in audit.read(attack["paths"].audit_log) if e["event"] == "checked"]
+    (checked,) = [e for e in audit_read.read(attack["paths"].audit_log) if e["event"] == "checked"]
     logged = checked["code"]["sha256"]
     from flows.release.files import sha256_file
 
@@ -318,7 +318,7 @@ def test_outputs_past_their_limits_stop_the_run_and_what_was_written_is_still_re
     record = json.loads((result.run_folder / "run.json").read_text())
     assert "early.txt" in {o["name"] for o in record["outputs"]}  # checked, withheld, not lost
     assert len(record["outputs"]) <= 20
-    assert audit.read(paths.audit_log)[-1]["event"] == "failure"
+    assert audit_read.read(paths.audit_log)[-1]["event"] == "failure"
 
 
 def test_what_the_code_prints_is_kept_up_to_a_cap(world, tmp_path, monkeypatch):
@@ -341,7 +341,7 @@ def test_a_machine_without_bubblewrap_refuses_analysis_runs_and_logs_it(
     code.write_text("print('never runs')\n")
     with pytest.raises(sandbox.SandboxUnavailable, match="apt-get install bubblewrap"):
         analysis_run(world["spec"], WORLD_AS_OF, code, paths)
-    entries = audit.read(paths.audit_log)
+    entries = audit_read.read(paths.audit_log)
     assert [e["event"] for e in entries] == ["request", "refusal"]
     assert "rex never runs them less isolated" in entries[-1]["reason"]
     assert not list(paths.analysis_runs.glob("*/*"))  # nothing ran
@@ -461,7 +461,7 @@ def test_a_full_disk_while_rex_takes_the_outputs_publishes_nothing_and_logs_a_fa
     monkeypatch.setattr(child, "_copy_regular", disk_full_at_the_second_file)
     with pytest.raises(AnalysisFailed):
         analysis_run(world["spec"], WORLD_AS_OF, code, paths)
-    assert [e["event"] for e in audit.read(paths.audit_log)] == ["request", "failure"]
+    assert [e["event"] for e in audit_read.read(paths.audit_log)] == ["request", "failure"]
     assert not paths.releases.exists() or not list(paths.releases.rglob("*_outputs_*"))
     (run_folder,) = [p.parent for p in paths.analysis_runs.glob("*/*/run.json")]
     record = json.loads((run_folder / "run.json").read_text())

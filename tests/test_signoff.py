@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from flows.analysis import signoff
 from flows.analysis.run import AnalysisRefused, analysis_run
 from flows.schedule.review import check
-from flows.stores import audit
+from flows.stores import audit_read
 from specs.model import AnalysisRuns
 from specs.signoff import Decision, decision_refusal, decisions, sign_off
 from tests.conftest import WORLD_AS_OF
@@ -177,7 +177,7 @@ def test_nothing_leaves_before_two_reviewers_other_than_the_author_approve_it(
     # a run's output leaves once: a second release has nothing to publish
     with pytest.raises(AnalysisRefused, match="may be published now"):
         accounts.release(mixed_run.run, specs)
-    entries = audit.read(run_paths.audit_log)
+    entries = audit_read.read(run_paths.audit_log)
     decided = decisions(entries, mixed_run.run)
     assert [(d.actor, d.approve, d.output) for d in decided] == [
         (FIRST, True, table),
@@ -187,7 +187,7 @@ def test_nothing_leaves_before_two_reviewers_other_than_the_author_approve_it(
     assert {d.sha256 for d in decided} == {_sha256(mixed_run, table)}
     refusals = [e for e in entries if e["event"] == "refusal"]
     assert len(refusals) == 5 and all(e["run"] == mixed_run.run for e in refusals)
-    assert audit.verify(run_paths.audit_log) == []
+    assert audit_read.verify(run_paths.audit_log) == []
     # the periodic review finds the release signed off, and says so
     (release,) = [e for e in entries if e["event"] == "release"]
     finding = check(release, entries, specs, run_paths.audit_log)
@@ -319,7 +319,7 @@ def test_a_release_is_reviewed_as_the_deliberation_stood_on_its_as_of_date(
     table = _numbers(mixed_run)["persons_by_sex.csv"]
     accounts.approve(mixed_run.run, [table], specs)
     accounts.release(mixed_run.run, specs)
-    entry = audit.read(run_paths.audit_log)[-1]
+    entry = audit_read.read(run_paths.audit_log)[-1]
     assert entry["event"] == "release" and entry["analysis_release"]
     assert entry["actor"] == FIRST and REVIEWER_ROLE in entry["roles"]
     assert entry["released_sha256"] == {str(table): _sha256(mixed_run, table)}

@@ -14,7 +14,7 @@ from flows.extract.authorise import release_folder
 from flows.extract.export import onprem_build, sample_export
 from flows.extract.source_volume import needed_tables, refuse_empty_population, refuse_thin_sources
 from flows.runtime.settings import SPECS_DIR, Paths
-from flows.stores import audit
+from flows.stores import audit_read
 from flows.stores.sources import SourceError, open_sources
 from specs.load import load_spec
 from specs.model import ModeName
@@ -93,7 +93,7 @@ def test_an_export_from_an_empty_needed_table_is_refused_logged_and_publishes_no
     assert f"source file {path} holds no rows" in str(refused.value)
     spec = load_spec(world["spec"])
     assert not release_folder(fresh, spec, ModeName.ONPREM, AS_OF).exists()
-    assert [e["event"] for e in audit.read(fresh.audit_log)] == ["request", "refusal"]
+    assert [e["event"] for e in audit_read.read(fresh.audit_log)] == ["request", "refusal"]
 
 
 def test_a_release_of_nobody_is_refused_and_publishes_nothing(world, fresh, monkeypatch):
@@ -104,7 +104,7 @@ def test_a_release_of_nobody_is_refused_and_publishes_nothing(world, fresh, monk
         onprem_build(world["spec"], AS_OF, fresh, world["store"])
     spec = load_spec(world["spec"])
     assert not release_folder(fresh, spec, ModeName.ONPREM, AS_OF).exists()
-    (refusal,) = (e for e in audit.read(fresh.audit_log) if e["event"] == "refusal")
+    (refusal,) = (e for e in audit_read.read(fresh.audit_log) if e["event"] == "refusal")
     assert "0 persons" in refusal["reason"]
 
 

@@ -16,7 +16,7 @@ from flows.release.files import alterations, sha256_file, write_json
 from flows.release.publish import ReleaseExists, publish
 from flows.runtime.settings import Paths
 from flows.schedule.retention import apply
-from flows.stores import audit
+from flows.stores import audit, audit_files, audit_read
 from tests.conftest import copy_audit_key
 
 
@@ -46,7 +46,7 @@ def rex_verify() -> tuple[int, list[str]]:
 def test_release_entry_records_the_sha256_of_the_published_manifest(world):
     (entry,) = (
         e
-        for e in audit.read(world["paths"].audit_log)
+        for e in audit_read.read(world["paths"].audit_log)
         if e["event"] == "release" and e["folder"] == str(world["sample"].folder)
     )
     assert entry["manifest_sha256"] == sha256_file(world["sample"].folder / "manifest.json")
@@ -144,16 +144,16 @@ def test_retention_logs_that_a_release_it_deletes_was_altered(held, world):
     assert not sample.exists()
     assert deleted.detail.startswith("altered since it was published (tampering)")
     assert "quarter.parquet is missing" in deleted.detail
-    (entry,) = (e for e in audit.read(held.audit_log) if e["event"] == "deletion")
+    (entry,) = (e for e in audit_read.read(held.audit_log) if e["event"] == "deletion")
     assert entry["altered"] == deleted.detail
-    assert audit.verify_chain(held.audit_log) == []
+    assert audit_read.verify_chain(held.audit_log) == []
 
 
 def test_retention_says_nothing_of_tampering_when_a_release_is_intact(held, world):
     outcomes = apply(held, world["root"], dt.date(2021, 1, 1))
     (deleted,) = (o for o in outcomes if o.step.action == "delete")
     assert deleted.detail == ""
-    (entry,) = (e for e in audit.read(held.audit_log) if e["event"] == "deletion")
+    (entry,) = (e for e in audit_read.read(held.audit_log) if e["event"] == "deletion")
     assert "altered" not in entry
 
 
@@ -218,8 +218,8 @@ def test_a_log_cut_back_before_a_release_passes_its_chain_but_not_the_manifest(h
     digest = json.loads(lines[head["seq"] - 1])["prev"]
     size = log.path.stat().st_size
     record = {"seq": head["seq"] - 1, "digest": digest, "size": size}
-    audit.head_path(log.path).write_text(json.dumps(record) + "\n")
-    assert audit.verify_chain(log) == []
+    audit_files.head_path(log.path).write_text(json.dumps(record) + "\n")
+    assert audit_read.verify_chain(log) == []
     code, output = rex_audit_verify_against(manifest)
     assert code == 1
     assert (

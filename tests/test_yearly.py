@@ -12,7 +12,7 @@ import yaml
 from flows.extract.errors import AuthorisationError
 from flows.runtime.settings import SPECS_DIR, Paths
 from flows.schedule.yearly import yearly_extract
-from flows.stores import audit
+from flows.stores import audit_read
 from specs.model import Delivery
 from specs.values import Period
 
@@ -90,7 +90,9 @@ def test_each_delivery_holds_its_years_and_the_oldest_is_destroyed(rolling):
         "from": "2012-01",
         "until": "2014-12",
     }
-    due = [e for e in audit.read(rolling["paths"].audit_log) if e["event"] == "attestation_due"]
+    due = [
+        e for e in audit_read.read(rolling["paths"].audit_log) if e["event"] == "attestation_due"
+    ]
     assert len(due) == 1 and due[0]["target"] == str(first.delivery.folder)
     assert "destroys the years it no longer holds (2011)" in due[0]["reason"]
 
@@ -108,16 +110,16 @@ def test_persons_keep_their_pseudonyms_from_one_delivery_to_the_next(rolling):
 
 def test_rerunning_the_latest_delivery_reuses_it_and_logs_only_the_run(rolling):
     log = rolling["paths"].audit_log
-    before = len(audit.read(log))
+    before = len(audit_read.read(log))
     again = yearly_extract(rolling["spec"], dt.date(2015, 3, 1), rolling["paths"], rolling["store"])
     assert again.delivery.status == "unchanged" and again.superseded == ()
-    assert [e["event"] for e in audit.read(log)[before:]] == ["request", "rerun"]
+    assert [e["event"] for e in audit_read.read(log)[before:]] == ["request", "rerun"]
 
 
 def test_a_delivery_older_than_the_latest_is_refused_and_logged(rolling):
     with pytest.raises(AuthorisationError, match="as of 2015-03-01 exists already"):
         yearly_extract(rolling["spec"], dt.date(2014, 3, 1), rolling["paths"], rolling["store"])
-    assert audit.read(rolling["paths"].audit_log)[-1]["event"] == "refusal"
+    assert audit_read.read(rolling["paths"].audit_log)[-1]["event"] == "refusal"
 
 
 def test_the_population_rule_looks_back_to_its_since_month_but_only_the_living_count():

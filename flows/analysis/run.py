@@ -46,7 +46,7 @@ from flows.extract.authorise import (
 from flows.extract.errors import AuthorisationError, outcome_logged, withheld
 from flows.release.files import json_text, sha256_file
 from flows.runtime.settings import Paths
-from flows.stores import audit
+from flows.stores import audit, audit_files
 from flows.stores.roster import RosterError
 from specs.codebook import output_checks_markdown
 from specs.load import SpecError, load_spec
@@ -84,13 +84,13 @@ REFUSALS = (
     RosterError,
     SpecError,
     sandbox.SandboxUnavailable,
-    audit.AuditLogError,
+    audit_files.AuditLogError,
 )
 
 
 def write_run_record(record: dict[str, Any], run_folder: Path) -> None:
     """An analysis run's record (run.json), all or nothing (retention reads it)."""
-    audit.write_atomically(run_folder / RUN_RECORD, json_text(record).encode())
+    audit_files.write_atomically(run_folder / RUN_RECORD, json_text(record).encode())
 
 
 @dataclass(frozen=True)
@@ -156,14 +156,14 @@ def check_outputs_task(
         if check.person_level:
             continue
         if check.computed and check.released is not None:
-            audit.write_atomically(kept / check.released_name, check.released)
+            audit_files.write_atomically(kept / check.released_name, check.released)
         elif not check.computed and (run_folder / OUTPUTS / check.name).is_file():
-            audit.write_atomically(
+            audit_files.write_atomically(
                 kept / check.released_name, (run_folder / OUTPUTS / check.name).read_bytes()
             )
     buffer = io.BytesIO()
     members.write_parquet(buffer)
-    audit.write_atomically(run_folder / LEDGER, buffer.getvalue())
+    audit_files.write_atomically(run_folder / LEDGER, buffer.getvalue())
     return checks
 
 

@@ -49,7 +49,7 @@ from flows.extract.errors import outcome_logged
 from flows.release.files import WITNESS, sha256_file, write_json
 from flows.release.publish import publish, staging_folder
 from flows.runtime.settings import Paths
-from flows.stores import audit
+from flows.stores import audit, audit_files, audit_read
 from flows.stores.roster import StaffMember
 from specs.load import load_spec
 from specs.model import AnalysisRuns, ModeName, Spec
@@ -166,10 +166,10 @@ def review(paths: Paths, run: str, specs_dir: Path) -> Path:
     """Write the review of a run's outputs into its folder (review.md), as the log stands now;
     its path."""
     found = load_run(paths, run, specs_dir)
-    entries = audit.read(paths.audit_log)
+    entries = audit_read.read(paths.audit_log)
     text = review_markdown(found, entries, _code_diff(paths, found, entries))
     path = found.folder / REVIEW
-    audit.write_atomically(path, text.encode())
+    audit_files.write_atomically(path, text.encode())
     return path
 
 
@@ -316,7 +316,7 @@ def decide(
             raise AnalysisRefused(
                 f"output {output} is not the file that was checked (it changed or is gone since)"
             )
-        if _released_before(audit.read(paths.audit_log), run) & {output}:
+        if _released_before(audit_read.read(paths.audit_log), run) & {output}:
             raise AnalysisRefused(f"output {output} of run {run} is released already")
         audit.append(
             paths.audit_log,
@@ -325,7 +325,7 @@ def decide(
             sha256=outcome["sha256"],
             reason=reason,
         )
-        return _standing(found, audit.read(paths.audit_log))[output]
+        return _standing(found, audit_read.read(paths.audit_log))[output]
 
 
 # --- the release -------------------------------------------------------------------------------
@@ -378,7 +378,7 @@ def release(paths: Paths, run: str, specs_dir: Path) -> Released:
                 "held in the staff roster)"
             )
         persons = workspace_persons(release_folder(paths, found.spec, ModeName.ONPREM, found.as_of))
-        entries = audit.read(paths.audit_log)
+        entries = audit_read.read(paths.audit_log)
         chosen, held = releasable(found, entries, lambda path: identifiers_in(path, persons))
         if not chosen:
             why = "; ".join(f"output {n}: {reason}" for n, reason in held.items())
@@ -389,7 +389,7 @@ def release(paths: Paths, run: str, specs_dir: Path) -> Released:
             "kind": "analysis outputs, reviewed",
             "approvals": found.rules.approvals,
             "approved_in_entries": approved_in,
-            WITNESS: audit.witness(paths.audit_log),
+            WITNESS: audit_read.witness(paths.audit_log),
         }
 
         def write(staging: Path) -> None:

@@ -13,7 +13,7 @@ from flows.runtime.settings import (
 )
 
 if TYPE_CHECKING:
-    from flows.stores import audit
+    from flows.stores import audit_files
 
 audit_app = typer.Typer(help="Verify and review the audit log.", no_args_is_help=True)
 
@@ -37,17 +37,17 @@ def audit_verify(
     holds the head and the release entry of each manifest given (a copy of the head outside the
     log: the log cannot be cut back or rebuilt unseen by it)."""
     from flows.release import verify
-    from flows.stores import audit
+    from flows.stores import audit_files, audit_read
     from flows.stores.ownership import writable_by_others
 
     paths = data_paths()
     log = paths.audit_log
-    problems = audit.verify(log)
-    unsafe = writable_by_others(log.path) or writable_by_others(audit.head_path(log.path))
+    problems = audit_read.verify(log)
+    unsafe = writable_by_others(log.path) or writable_by_others(audit_files.head_path(log.path))
     records, deleted = verify.consultation_records(paths)
     for note in deleted:  # deleted as the spec says: no damage
         typer.echo(f"{log}: {note}")
-    for note in audit.notes(log):
+    for note in audit_read.notes(log):
         typer.echo(f"{log}: note: {note}")
     failed = bool(problems or records or unsafe)
     if unsafe:
@@ -67,19 +67,19 @@ def audit_verify(
             typer.echo(f"{manifest}: the log holds its head and its release entry")
     if failed:
         raise typer.Exit(code=1)
-    count = len(audit.read(log))
-    found = audit.segments(log)
+    count = len(audit_read.read(log))
+    found = audit_files.segments(log)
     more = f" in {len(found)} segments" if len(found) > 1 else ""
     typer.echo(f"{log}: intact, {count} entries{more}")
 
 
-def _against(log: audit.Log, manifest: Path) -> str | None:
+def _against(log: audit_files.Log, manifest: Path) -> str | None:
     """Why the log does not hold what `manifest` states of it (None: it does): the head it
     states, and the release entry that recorded the manifest's own sha256."""
     import json
 
     from flows.release.files import sha256_file
-    from flows.stores import audit
+    from flows.stores import audit_read
 
     try:
         stated = json.loads(manifest.read_bytes())
@@ -87,13 +87,13 @@ def _against(log: audit.Log, manifest: Path) -> str | None:
         return f"cannot be read as a manifest ({type(error).__name__})"
     if not isinstance(stated, dict) or "audit_head" not in stated:
         return "states no audit_head (published before manifests stated the log's head)"
-    lost = audit.holds(log, stated["audit_head"])
+    lost = audit_read.holds(log, stated["audit_head"])
     if lost:
         return f"the log no longer holds the head this manifest states: {lost}"
     digest = sha256_file(manifest)
     released = [
         e
-        for e in audit.scan(log).entries
+        for e in audit_read.scan(log).entries
         if e.get("event") == "release" and e.get("manifest_sha256") == digest
     ]
     if not released:
@@ -104,18 +104,18 @@ def _against(log: audit.Log, manifest: Path) -> str | None:
 @audit_app.command("new-segment")
 def audit_new_segment() -> None:
     """Record the damage of a damaged audit log and go on in a fresh segment beside it."""
-    from flows.stores import audit
+    from flows.stores import audit, audit_files, audit_read
 
     paths = data_paths()
-    found = audit.scan(paths.audit_log)
+    found = audit_read.scan(paths.audit_log)
     if not found.current_is_damaged:
         fail(f"{found.current} is not damaged: a fresh segment is opened only after damage")
     try:
         entry = audit.open_segment(paths.audit_log, found.problems)
-    except audit.AuditLogError as error:
+    except audit_files.AuditLogError as error:
         fail(str(error))
         return
-    segment = audit.segments(paths.audit_log)[-1]
+    segment = audit_files.segments(paths.audit_log)[-1]
     typer.echo(
         f"{segment}: opened; its first entry records {len(entry['damaged']['problems'])} "
         f"problems of {found.current.name} and its sha256 (the damage stays as it is)"
@@ -170,7 +170,7 @@ def audit_review(
 
     from flows.runtime.settings import ReviewSchedule
     from flows.schedule.review import counts, review
-    from flows.stores import audit
+    from flows.stores import audit_read
 
     paths = data_paths()
     day = as_of_day(as_of)
@@ -187,7 +187,7 @@ def audit_review(
     total, findings = review(
         paths.audit_log, SPECS_DIR, drawn, day, seed, consultation_sample=drawn_consultations
     )
-    plain, consulted = counts(audit.scan(paths.audit_log).entries, day)
+    plain, consulted = counts(audit_read.scan(paths.audit_log).entries, day)
     shown = sum(f.kind == "consultation" for f in findings)
     table = Table(
         title=f"review of {len(findings) - shown} of {plain} disclosures and {shown} of "
@@ -225,7 +225,7 @@ def audit_person(
     from rich.console import Console
     from rich.table import Table
 
-    from flows.stores import audit, consultations
+    from flows.stores import audit, audit_files, audit_read, consultations
     from flows.stores.keys import KeyStoreError
     from flows.stores.requests import RequestError, one_person
     from flows.stores.roster import RosterError, is_data_steward, load_roster, login
@@ -250,11 +250,11 @@ def audit_person(
             audit.append(paths.audit_log, "refusal", action="person_lookup", reason=str(error))
             raise
         found = consultations.consultations_of(
-            paths.audit_log, audit.scan(paths.audit_log).entries, person, key
+            paths.audit_log, audit_read.scan(paths.audit_log).entries, person, key
         )
         # the look-up itself is logged: who asked, and how many consultations it showed
         audit.append(paths.audit_log, "person_lookup", consultations=len(found))
-    except (RosterError, RequestError, KeyStoreError, audit.AuditLogError) as error:
+    except (RosterError, RequestError, KeyStoreError, audit_files.AuditLogError) as error:
         fail(str(error))
         return
     table = Table(title=f"consultations of the person asked about: {len(found)}")

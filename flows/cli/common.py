@@ -23,7 +23,7 @@ from flows.runtime.settings import (
 )
 
 if TYPE_CHECKING:
-    from flows.stores.audit import Log
+    from flows.stores.audit_files import Log
 
 # The spec of the demo, and of `rex export` when none is given.
 DEMO_SPEC = SPECS_DIR / "18-088.yaml"
@@ -174,6 +174,6 @@ def in_data_folder(paths: Paths, target: str) -> str:
 
 def log_damage(log: Log) -> list[str]:
     """One line per place where the audit log is damaged (an interrupted append is not)."""
-    from flows.stores import audit
+    from flows.stores import audit_read
 
-    return [f"{p.file or log}: {p}" for p in audit.verify(log) if not p.uncommitted]
+    return [f"{p.file or log}: {p}" for p in audit_read.verify(log) if not p.uncommitted]

@@ -17,7 +17,7 @@ def keys_create(
     project: Annotated[str, typer.Argument(help="project name, as in the spec")],
 ) -> None:
     """Create a project's key in the key store (never replaces an existing one)."""
-    from flows.stores import audit
+    from flows.stores import audit, audit_files
     from flows.stores.keys import KeyStoreError, create_key, discard_new_key
     from specs.model import PROJECT_NAME
 
@@ -28,7 +28,7 @@ def keys_create(
         key_print = create_key(paths.key_store, project)
     except KeyStoreError as error:
         # The message names the project and the key store, never the key.
-        with contextlib.suppress(audit.AuditLogError):  # the refusal is said all the same
+        with contextlib.suppress(audit_files.AuditLogError):  # the refusal is said all the same
             audit.append(
                 paths.audit_log, "refusal", action="key_create", project=project, reason=str(error)
             )
@@ -39,7 +39,7 @@ def keys_create(
         return
     try:
         audit.append(paths.audit_log, "key_created", project=project, key_fingerprint=key_print)
-    except audit.AuditLogError as error:
+    except audit_files.AuditLogError as error:
         # A key whose creation is not logged is not kept: one that is in use is always logged.
         discard_new_key(paths.key_store, project, key_print)
         fail(f"{error}; the key of {project} was not created")

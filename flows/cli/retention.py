@@ -48,18 +48,18 @@ def retention_plan(as_of: AsOf = None) -> None:
 def retention_apply(as_of: AsOf = None) -> None:
     """Delete what is past its deadline, shred spent keys, log each step and verify it."""
     from flows.schedule.retention import RetentionError, retention
-    from flows.stores import audit
+    from flows.stores import audit_files
 
     paths = data_paths(writes=True)
     day = as_of_day(as_of)
-    segments_before = len(audit.segments(paths.audit_log))
+    segments_before = len(audit_files.segments(paths.audit_log))
     try:
         with flow_api():
             outcomes = retention(paths, SPECS_DIR, day)
     except RetentionError as error:
         fail(str(error))
         return
-    opened = audit.segments(paths.audit_log)[segments_before:]
+    opened = audit_files.segments(paths.audit_log)[segments_before:]
     rows = [
         (
             o.step.action.value,

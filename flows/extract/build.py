@@ -48,7 +48,7 @@ from flows.release.validate import (
 )
 from flows.runtime.progress import Progress, report
 from flows.runtime.settings import Engine
-from flows.stores import audit, consultations
+from flows.stores import audit_files, audit_read, consultations
 from flows.stores.sources import open_sources
 from specs.catalog import PANELS
 from specs.checks import panel_checks
@@ -370,7 +370,7 @@ def publish_task(
     staging: Path,
     target: Path,
     record: Callable[[str, dict[str, Any], str], None],
-    log: audit.Log,
+    log: audit_files.Log,
 ) -> ExtractResult:
     """Write the codebook and the manifest beside the panels the slices wrote, and move the
     release into place; `record(status, manifest, manifest_sha256)` logs it first (see
@@ -406,7 +406,7 @@ def publish_task(
     for name in dossier.write_dossier(staging, manifest, book):
         files[name] = {"sha256": sha256_file(staging / name)}
     # after the dossier, which quotes the manifest: the head is when it was made, not what
-    manifest[WITNESS] = audit.witness(log)
+    manifest[WITNESS] = audit_read.witness(log)
     write_json(manifest, staging / "manifest.json")
     made = sha256_file(staging / "manifest.json")
 

@@ -16,7 +16,7 @@ from flows.release.publish import ReleaseExists
 from flows.release.validate import (
     ValidationFailed,
 )
-from flows.stores import audit, consultations
+from flows.stores import audit, audit_files, consultations
 from flows.stores.keys import KeyStoreError
 from flows.stores.requests import RequestError
 from flows.stores.roster import RosterError
@@ -61,7 +61,7 @@ REFUSALS = (
     DisclosureRiskTooHigh,
     ExtractFailed,
     # A log that cannot take an entry stops the run with its own one-line message (file, reason).
-    audit.AuditLogError,
+    audit_files.AuditLogError,
 )
 
 
@@ -117,7 +117,7 @@ def withheld(step: Callable[P, R]) -> Callable[P, R]:
 
 @contextlib.contextmanager
 def outcome_logged(
-    log: audit.Log,
+    log: audit_files.Log,
     context: dict[str, Any],
     refusals: tuple[type[BaseException], ...],
     failed: Callable[[str, str | None], Exception],
@@ -132,7 +132,7 @@ def outcome_logged(
     message, and nothing more is logged into it."""
     try:
         yield
-    except audit.AuditLogError:
+    except audit_files.AuditLogError:
         raise
     except refusals as error:
         audit.append(log, "refusal", **context, reason=str(error))

@@ -46,7 +46,7 @@ from flows.extract.requested import (
 from flows.extract.tasks import period_values
 from flows.release.publish import discard, staging_folder
 from flows.runtime.settings import Engine, Paths
-from flows.stores import audit, consultations
+from flows.stores import audit, audit_files, consultations
 from flows.stores.keys import fingerprint, load_key
 from flows.stores.roster import login
 from flows.stores.sources import store_is_synthetic
@@ -108,13 +108,13 @@ def run_extract(
         try:
             context["case"] = consultations.write_detail(paths.audit_log, case)
         except OSError as error:
-            raise audit.AuditWriteFailed(
+            raise audit_files.AuditWriteFailed(
                 consultations.details_folder(paths.audit_log), error
             ) from None
     # The request comes first, so that every disclosure can be traced back to one (16/046).
     try:
         audit.append(paths.audit_log, "request", **context)
-    except audit.AuditLogError:
+    except audit_files.AuditLogError:
         if "case" in context:
             consultations.discard_detail(paths.audit_log, context["case"])
         raise
@@ -241,7 +241,7 @@ def run_extract(
                     key_fingerprint=manifest["key_fingerprint"],
                     source_checks=[f for f in manifest["source_checks"] if f["records"]],
                 )
-            except audit.AuditLogError:
+            except audit_files.AuditLogError:
                 if consulted:
                     consultations.discard_detail(paths.audit_log, consulted["consultation"])
                 raise

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 MANIFEST = "manifest.json"
-# The manifest's statement of the audit log's head at publication (flows.stores.audit.witness).
+# The manifest's statement of the audit log's head at publication (flows.stores.audit_read.witness).
 WITNESS = "audit_head"
 
 

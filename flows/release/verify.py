@@ -16,7 +16,7 @@ from typing import Any
 
 from flows.release.files import MANIFEST, alterations, altered_note, readable_digest
 from flows.runtime.settings import Paths
-from flows.stores import audit, consultations
+from flows.stores import audit_read, consultations
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def verify(paths: Paths) -> tuple[list[Verdict], str | None]:
     logged: dict[tuple[str, str], str | None] | None
     try:
         # whatever the damage, the entries that can be read are checked, and the files too
-        scan = audit.scan(paths.audit_log)
+        scan = audit_read.scan(paths.audit_log)
         logged = logged_manifests(scan.entries)
         damage = [p for p in scan.problems if not p.uncommitted]
         if damage:
@@ -139,7 +139,7 @@ def consultation_records(paths: Paths) -> tuple[list[str], list[str]]:
     """What became of the consultation records the log chains (flows.stores.consultations): the
     problems (a record edited, or gone with no deletion logged: tampering) and the notes (a
     record deleted by retention, as its spec says, which is no damage)."""
-    entries = audit.scan(paths.audit_log).entries
+    entries = audit_read.scan(paths.audit_log).entries
     states = consultations.detail_states(entries, paths.audit_log)
     problems = [s.problem for s in states if s.problem]
     notes = [s.note for s in states if s.note]

@@ -11,7 +11,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows.stores.audit import Log
+from flows.stores.audit_files import Log
 
 REPO_ROOT = Path(__file__).resolve().parents[2]  # flows/runtime/settings.py
 SPECS_DIR = REPO_ROOT / "specs"

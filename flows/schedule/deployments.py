@@ -17,7 +17,7 @@ from flows.runtime.settings import SPECS_DIR, Paths, ReviewSchedule, quiet_libra
 from flows.schedule.retention import retention
 from flows.schedule.review import review
 from flows.schedule.yearly import scheduled_yearly_extract
-from flows.stores import audit
+from flows.stores import audit, audit_read
 from specs.load import load_spec
 
 TIMEZONE = "Europe/Brussels"
@@ -54,7 +54,7 @@ def scheduled_review(as_of: str | None = None) -> int:
         day,
         consultation_sample=schedule.consultations,
     )
-    damaged = [p for p in audit.verify(paths.audit_log) if not p.uncommitted]
+    damaged = [p for p in audit_read.verify(paths.audit_log) if not p.uncommitted]
     violations = sum(not f.ok for f in findings)
     audit.append(
         paths.audit_log,

@@ -27,7 +27,7 @@ from prefect import flow
 
 from flows.release import verify
 from flows.runtime.settings import Paths
-from flows.stores import audit, consultations, keys
+from flows.stores import audit, audit_files, audit_read, consultations, keys
 from specs.load import SpecError, load_spec
 from specs.model import Spec
 from transforms.retention import (
@@ -213,7 +213,7 @@ def delete_folder(folder: Path, record: Callable[[], object] | None = None) -> N
     tombstone.rmdir()
 
 
-def _not_logged(error: audit.AuditLogError) -> str:
+def _not_logged(error: audit_files.AuditLogError) -> str:
     return f"the audit log cannot take the entry, so it is kept for the next run: {error}"
 
 
@@ -228,12 +228,12 @@ def apply(paths: Paths, specs_dir: Path, as_of: dt.date) -> list[Outcome]:
     wait for a log that takes them.
     """
     log = paths.audit_log
-    read = audit.scan(log)
-    log_error: audit.AuditLogError | None = None
+    read = audit_read.scan(log)
+    log_error: audit_files.AuditLogError | None = None
     if read.current_is_damaged:
         try:
             audit.open_segment(log, read.problems)
-        except audit.AuditLogError as error:
+        except audit_files.AuditLogError as error:
             log_error = error
     outcomes = []
 
@@ -241,7 +241,7 @@ def apply(paths: Paths, specs_dir: Path, as_of: dt.date) -> list[Outcome]:
         nonlocal log_error
         try:
             audit.append(log, event, **fields, as_of=as_of.isoformat())
-        except audit.AuditLogError as error:
+        except audit_files.AuditLogError as error:
             log_error = error
             raise
 
@@ -252,12 +252,12 @@ def apply(paths: Paths, specs_dir: Path, as_of: dt.date) -> list[Outcome]:
             _empty(tombstone)
             logged("deletion", target=target, reason=FINISHING)
             tombstone.rmdir()
-        except audit.AuditLogError as error:
+        except audit_files.AuditLogError as error:
             outcomes.append(Outcome(step, False, f"deleted; {_not_logged(error)}"))
             continue
         except OSError as error:
-            detail = f"{type(error).__name__}: {audit.reason_of(error)}"
-            with contextlib.suppress(audit.AuditLogError):  # reported with the outcome
+            detail = f"{type(error).__name__}: {audit_files.reason_of(error)}"
+            with contextlib.suppress(audit_files.AuditLogError):  # reported with the outcome
                 logged("deletion_failed", target=target, reason=detail)
             outcomes.append(Outcome(step, False, detail))
             continue
@@ -272,12 +272,12 @@ def apply(paths: Paths, specs_dir: Path, as_of: dt.date) -> list[Outcome]:
                     logged, consultations.DELETED_EVENT, detail=name, reason=FINISHING
                 ),
             )
-        except audit.AuditLogError as error:
+        except audit_files.AuditLogError as error:
             outcomes.append(Outcome(step, False, f"deleted; {_not_logged(error)}"))
             continue
         except OSError as error:
             outcomes.append(
-                Outcome(step, False, f"{type(error).__name__}: {audit.reason_of(error)}")
+                Outcome(step, False, f"{type(error).__name__}: {audit_files.reason_of(error)}")
             )
             continue
         outcomes.append(Outcome(step, True, "an earlier run had begun it"))
@@ -323,7 +323,7 @@ def apply(paths: Paths, specs_dir: Path, as_of: dt.date) -> list[Outcome]:
                     key_fingerprint=printed,
                     reason=step.reason,
                 )
-        except audit.AuditLogError as error:
+        except audit_files.AuditLogError as error:
             failed_projects.add(step.project)
             done = "deleted; " if step.action is Action.DELETE else ""
             outcomes.append(Outcome(step, False, done + _not_logged(error)))
@@ -331,7 +331,7 @@ def apply(paths: Paths, specs_dir: Path, as_of: dt.date) -> list[Outcome]:
         except OSError as error:
             failed_projects.add(step.project)
             detail = f"{type(error).__name__}: {error.strerror or error}"
-            with contextlib.suppress(audit.AuditLogError):  # reported with the outcome
+            with contextlib.suppress(audit_files.AuditLogError):  # reported with the outcome
                 logged("deletion_failed", target=step.target, reason=detail)
             outcomes.append(Outcome(step, False, detail))
             continue

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flows.stores import audit, consultations
+from flows.stores import audit_files, audit_read, consultations
 from specs import signoff
 from specs.authorisation import run_refusals
 from specs.load import SpecError, load_spec, spec_digest
@@ -110,7 +110,7 @@ def _operator_refusal(entry: dict[str, Any], spec: Any) -> str | None:
 
 
 def _case(
-    entry: dict[str, Any], entries: list[dict[str, Any]], position: int, log: audit.Log
+    entry: dict[str, Any], entries: list[dict[str, Any]], position: int, log: audit_files.Log
 ) -> tuple[list[str], list[str]]:
     """Violations and notes of a consultation's case: logged with its request, before it (the
     entry at `position`); a record deleted by retention since is no violation."""
@@ -153,7 +153,7 @@ def check(
     entry: dict[str, Any],
     entries: list[dict[str, Any]],
     specs_dir: Path,
-    log: audit.Log | None = None,
+    log: audit_files.Log | None = None,
 ) -> Finding:
     """Every rule the disclosure in `entry` had to meet, and which it did not; for a
     consultation also its case (its detail records beside `log`)."""
@@ -206,7 +206,7 @@ def check(
 
 
 def review(
-    log: audit.Log,
+    log: audit_files.Log,
     specs_dir: Path,
     sample: int,
     as_of: dt.date,
@@ -218,8 +218,8 @@ def review(
     consultations, each pool drawn on its own.
 
     A damaged log is reviewed as far as it can be read (a line that is no entry is skipped);
-    the damage itself is for `audit.verify` to report, which the command line does."""
-    entries = audit.scan(log).entries
+    the damage itself is for `audit_read.verify` to report, which the command line does."""
+    entries = audit_read.scan(log).entries
     candidates = disclosures(entries, as_of)
     draw = random.Random(seed)
     plain = [e for e in candidates if not is_consultation(e)]

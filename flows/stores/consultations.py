@@ -35,7 +35,7 @@ import duckdb
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from flows.stores import audit
+from flows.stores import audit_files
 from flows.stores.keys import load_key
 from transforms.pseudonymise import keyed_digest
 
@@ -113,30 +113,30 @@ class Detail(BaseModel):
         return f"{self.run}.{self.kind}.json"
 
 
-def details_folder(audit_log: audit.Log | Path) -> Path:
-    return audit.path_of(audit_log).parent / DETAILS_FOLDER
+def details_folder(audit_log: audit_files.Log | Path) -> Path:
+    return audit_files.path_of(audit_log).parent / DETAILS_FOLDER
 
 
-def write_detail(audit_log: audit.Log | Path, detail: Detail) -> dict[str, Any]:
+def write_detail(audit_log: audit_files.Log | Path, detail: Detail) -> dict[str, Any]:
     """Write the record (all or nothing: a temporary file, synced, renamed) and return what the
     log's entry chains: its name and sha256."""
     folder = details_folder(audit_log)
-    folder.parent.mkdir(parents=True, exist_ok=True, mode=audit.FOLDER_MODE)
-    folder.mkdir(exist_ok=True, mode=audit.FOLDER_MODE)
+    folder.parent.mkdir(parents=True, exist_ok=True, mode=audit_files.FOLDER_MODE)
+    folder.mkdir(exist_ok=True, mode=audit_files.FOLDER_MODE)
     data = (detail.model_dump_json(indent=None) + "\n").encode()
-    audit.write_atomically(folder / detail.name, data)
+    audit_files.write_atomically(folder / detail.name, data)
     recorded: dict[str, Any] = {"detail": detail.name, "sha256": hashlib.sha256(data).hexdigest()}
     if detail.kind == "consultation":
         recorded["persons"] = len(detail.persons)
     return recorded
 
 
-def discard_detail(audit_log: audit.Log | Path, recorded: dict[str, Any]) -> None:
+def discard_detail(audit_log: audit_files.Log | Path, recorded: dict[str, Any]) -> None:
     """Remove a record whose entry could not be logged (nothing refers to it)."""
     (details_folder(audit_log) / recorded["detail"]).unlink(missing_ok=True)
 
 
-def read_detail(audit_log: audit.Log | Path, name: str) -> Detail | None:
+def read_detail(audit_log: audit_files.Log | Path, name: str) -> Detail | None:
     """The record, None if it is gone or is not one."""
     path = details_folder(audit_log) / name
     try:
@@ -198,7 +198,9 @@ def chained_details(entry: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def detail_states(entries: list[dict[str, Any]], audit_log: audit.Log | Path) -> list[DetailState]:
+def detail_states(
+    entries: list[dict[str, Any]], audit_log: audit_files.Log | Path
+) -> list[DetailState]:
     """Per entry and detail record it chains: present as chained, deleted by retention (and by
     which entry), being deleted, edited, or missing without a logged deletion."""
     folder = details_folder(audit_log)
@@ -242,7 +244,7 @@ class Consultation:
 
 
 def consultations_of(
-    audit_log: audit.Log | Path, entries: list[dict[str, Any]], insz: str, key: bytes
+    audit_log: audit_files.Log | Path, entries: list[dict[str, Any]], insz: str, key: bytes
 ) -> list[Consultation]:
     """The logged consultations of the person `insz` whose records are still kept, oldest first."""
     digest = person_digests(pl.Series([insz]), key).item()
@@ -299,7 +301,7 @@ class HeldDetail:
     made_on: dt.date
 
 
-def held_details(audit_log: audit.Log | Path) -> list[HeldDetail]:
+def held_details(audit_log: audit_files.Log | Path) -> list[HeldDetail]:
     """Every detail record on disk (a record that is not one is kept, and `rex audit verify`
     names it)."""
     folder = details_folder(audit_log)
@@ -322,13 +324,15 @@ def held_details(audit_log: audit.Log | Path) -> list[HeldDetail]:
     return held
 
 
-def detail_tombstones(audit_log: audit.Log | Path) -> list[Path]:
+def detail_tombstones(audit_log: audit_files.Log | Path) -> list[Path]:
     """Deletions of detail records an earlier retention run began and did not finish."""
     folder = details_folder(audit_log)
     return sorted(folder.glob(f"{TOMBSTONE}*")) if folder.exists() else []
 
 
-def delete_detail(audit_log: audit.Log | Path, name: str, record: Callable[[], object]) -> None:
+def delete_detail(
+    audit_log: audit_files.Log | Path, name: str, record: Callable[[], object]
+) -> None:
     """Delete a record through a tombstone: renamed, emptied and synced, then `record()` logs
     it, then the empty tombstone goes. A deletion the log cannot take leaves the empty
     tombstone, which the next run logs and removes (`finish_deletion`): the content goes on
