@@ -88,8 +88,8 @@ def rex_side(store: Path, spec_path: Path, pycanon_python: Path) -> None:
         sized = risk.class_sizes(frame, chosen)
         sampled = sized.filter(pl.col(risk.IN_SAMPLE))
         ours = {
-            "k_population": int(sized["k"].min() or 0),
-            "k_sample": int(sampled["k_sample"].min() or 0),
+            "k_population": sized.select(pl.col("k").min().fill_null(0)).item(),
+            "k_sample": sampled.select(pl.col("k_sample").min().fill_null(0)).item(),
             "l_sample": {s: risk.l_diversity(sampled, chosen, s)["min"] for s in sensitive},
         }
         with tempfile.TemporaryDirectory() as folder:

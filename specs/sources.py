@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 from specs import codes
 
@@ -597,7 +598,7 @@ _POLARS_TYPES = {
 }
 
 
-def polars_schema(table: SourceTable) -> dict[str, object]:
+def polars_schema(table: SourceTable) -> dict[str, Any]:
     """The polars schema of a source table, from its declared DuckDB types."""
     import polars as pl
 

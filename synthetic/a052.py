@@ -117,7 +117,7 @@ def messages_table(
         _birth_draw=pl.Series(rng.random(n)),
         _birth_offset=pl.Series(rng.random(n)),
         created_date=quarter_last
-        + pl.duration(days=uniform_days(rng, *CREATED_AFTER_QUARTER_DAYS, n)),
+        + pl.duration(days=pl.lit(uniform_days(rng, *CREATED_AFTER_QUARTER_DAYS, n))),
         _corrected=pl.Series(rng.random(n) < SHARE_CORRECTED),
         _corrected_after=uniform_days(rng, *CORRECTED_AFTER_DAYS, n),
     ).with_columns(

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import polars as pl
+from polars.expr.whenthen import ChainedThen, Then
 
 from specs import codes
 from synthetic.dmfa import WAGE_GROWTH
@@ -512,7 +513,7 @@ def _pick_expr(u: pl.Expr, weights: Mapping[str, float]) -> pl.Expr:
     codes_ = list(weights)
     bounds = np.cumsum(np.array(list(weights.values()), dtype=float))
     bounds = bounds / bounds[-1]
-    chain = pl.when(u < float(bounds[0])).then(pl.lit(codes_[0]))
+    chain: Then | ChainedThen = pl.when(u < float(bounds[0])).then(pl.lit(codes_[0]))
     for code, bound in zip(codes_[1:-1], bounds[1:-1], strict=True):
         chain = chain.when(u < float(bound)).then(pl.lit(code))
     return chain.otherwise(pl.lit(codes_[-1]))

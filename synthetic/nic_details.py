@@ -60,7 +60,7 @@ def incapacity_with_details(rng: np.random.Generator, incapacity: pl.DataFrame) 
             nace=pl.when(employee).then(weighted(rng, NACE_WEIGHTS, n)),
             payment_period_end=pl.col("end_date").fill_null(pl.lit(END)),
             session_date=pl.when(invalidity).then(
-                pl.col("start_date") - pl.duration(days=uniform_days(rng, 10, 40, n))
+                pl.col("start_date") - pl.duration(days=pl.lit(uniform_days(rng, 10, 40, n)))
             ),
             gri_decision=pl.when(invalidity).then(pl.lit("1")).otherwise(pl.lit("0")),
             benefit_type=pl.when(limited).then(pl.lit("ADAPTED_WORK")).otherwise(pl.lit("NORMAL")),

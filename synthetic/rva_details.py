@@ -60,7 +60,7 @@ def unemployment_with_details(
         office=nis.str.slice(0, 2).replace_strict(OFFICE_BY_PREFIX, default="21"),
         contract=weighted(rng, CONTRACTS, n),
         activation_criterion=weighted(rng, CRITERIA, n),
-        created_date=pl.col("start_date") - pl.duration(days=uniform_days(rng, 0, 20, n)),
+        created_date=pl.col("start_date") - pl.duration(days=pl.lit(uniform_days(rng, 0, 20, n))),
         previous_situation=weighted(rng, PREVIOUS, n),
         career_break_reason=pl.lit("0"),
         time_credit_reason=pl.lit("0"),
@@ -93,7 +93,8 @@ def sanctions_table(rng: np.random.Generator, unemployment: pl.DataFrame) -> pl.
     return (
         spells.with_columns(sanction_start=start, weeks=weeks, sanction_type=sanction_type)
         .with_columns(
-            decision_date=pl.col("sanction_start") - pl.duration(days=uniform_days(rng, 10, 30, m))
+            decision_date=pl.col("sanction_start")
+            - pl.duration(days=pl.lit(uniform_days(rng, 10, 30, m)))
         )
         .select(
             "insz",

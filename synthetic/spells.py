@@ -38,7 +38,7 @@ def month_start(index: pl.Expr) -> pl.Expr:
     return pl.date(pl.lit(START.year) + months // 12, months % 12 + 1, 1)
 
 
-def day_in_month(index: pl.Expr, share: pl.Expr) -> pl.Expr:
+def day_in_month(index: pl.Expr, share: pl.Expr | pl.Series) -> pl.Expr:
     """A day of month `index`, at the given share (0 <= share < 1) of the way through it."""
     first = month_start(index)
     return first + pl.duration(days=(share * first.dt.month_end().dt.day()).floor().cast(pl.Int64))
@@ -69,8 +69,10 @@ def dated(
             pl.lit(START)
             - before
             - pl.duration(
-                days=pl.Series(np.floor(rng.random(n) * 365.25 * years_back_if_running)).cast(
-                    pl.Int64
+                days=pl.lit(
+                    pl.Series(np.floor(rng.random(n) * 365.25 * years_back_if_running)).cast(
+                        pl.Int64
+                    )
                 )
             )
         )
