@@ -16,12 +16,13 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from specs.catalog import DERIVATIONS, VARIABLES, Derivation, Kind, Variable
+from specs.refusal import Refusal
 
 # The kinds a mode protects, in the order a derived variable takes them.
 PROTECTED_KINDS = (Kind.AMOUNT, Kind.EVENT_DATE, Kind.NATIONALITY)
 
 
-class DerivationError(ValueError):
+class DerivationError(Refusal, ValueError):
     """A derived variable that a mode cannot protect as its sources are protected."""
 
 

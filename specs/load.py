@@ -10,9 +10,10 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from specs.model import Spec
+from specs.refusal import Refusal
 
 
-class SpecError(ValueError):
+class SpecError(Refusal, ValueError):
     """A spec file that cannot be used; the message names the file, the field and the rule."""
 
 

@@ -29,6 +29,7 @@ import polars as pl
 
 from flows.release.parquet_writer import ROW_GROUP_ROWS as ROW_GROUP_ROWS  # the tests read it here
 from flows.release.parquet_writer import RowGroupWriter
+from specs.refusal import Refusal
 from specs.sources import SOURCE_TABLES, STORE_MANIFEST, SourceTable, polars_schema
 from synthetic import (
     a052,
@@ -158,7 +159,7 @@ def conform(frame: pl.DataFrame, table: SourceTable) -> pl.DataFrame:
     return cast
 
 
-class StoreRefused(ValueError):
+class StoreRefused(Refusal, ValueError):
     """The target folder may not be written over; the message names it and says why."""
 
 

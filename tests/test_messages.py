@@ -97,7 +97,7 @@ def test_an_empty_or_binary_person_list_is_refused_in_one_line(tmp_path, content
 
 
 def _raising(error: Exception):
-    from flows.extract.errors import withheld
+    from flows.runtime.outcome import withheld
 
     @withheld
     def write_step() -> None:
@@ -109,7 +109,7 @@ def _raising(error: Exception):
 def test_a_full_disk_is_said_and_names_the_file_it_could_not_write():
     import errno
 
-    from flows.extract.errors import StepFailed
+    from flows.runtime.outcome import StepFailed
 
     target = "/srv/rex/data/releases/p/.18-088_sample_2020-06-30.x/month.parquet"
     with pytest.raises(StepFailed) as failed:
@@ -122,7 +122,7 @@ def test_a_full_disk_is_said_and_names_the_file_it_could_not_write():
 def test_a_full_disk_said_by_a_library_is_said_without_its_detail():
     import errno
 
-    from flows.extract.errors import StepFailed
+    from flows.runtime.outcome import StepFailed
 
     detail = "Error writing bytes to file. Detail: [errno 28] No space left on device"
     with pytest.raises(StepFailed) as failed:
@@ -139,7 +139,7 @@ def test_a_full_disk_said_by_a_library_is_said_without_its_detail():
     ],
 )
 def test_other_errors_stay_withheld(error):
-    from flows.extract.errors import StepFailed
+    from flows.runtime.outcome import StepFailed
 
     with pytest.raises(StepFailed) as failed:
         _raising(error)()

@@ -12,9 +12,10 @@ from conftest import WORLD_AS_OF
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.extract.errors import AuthorisationError, StepFailed
+from flows.extract.errors import AuthorisationError
 from flows.extract.explain import explain_population
 from flows.extract.export import onprem_build, sample_export
+from flows.runtime.outcome import StepFailed
 from flows.runtime.settings import SPECS_DIR, Paths
 from flows.stores import audit_read
 from flows.stores.keys import create_key

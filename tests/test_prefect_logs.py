@@ -8,7 +8,7 @@ import logging
 import pytest
 from prefect import flow, task
 
-from flows.extract.errors import StepFailed, withheld
+from flows.runtime.outcome import StepFailed, withheld
 
 QUOTED = "85073003328"
 

@@ -98,3 +98,68 @@ def test_a_circle_is_found(tmp_path, monkeypatch):
     monkeypatch.setattr(f"{__name__}.PACKAGES", ("specs",))
     with pytest.raises(graphlib.CycleError):
         tuple(graphlib.TopologicalSorter(_graph()).static_order())
+
+
+# Errors that are not what stops a command: each says why it is no refusal and no failed run.
+NEITHER_REFUSAL_NOR_FAILURE = {
+    # a bug in rex's writer (a value outside its codebook list): withheld as a failed step
+    "flows.release.stata.StataError",
+    # the scheduled review's verdict, which fails its Prefect flow run (flows.schedule)
+    "flows.schedule.deployments.ReviewFoundViolations",
+}
+
+
+def _project_exceptions() -> dict[str, type[BaseException]]:
+    import importlib
+
+    for name in _modules():
+        if not name.endswith("__main__"):  # importing it runs the command line
+            importlib.import_module(name)
+    found: dict[str, type[BaseException]] = {}
+    todo: list[type[BaseException]] = [Exception]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            todo.append(sub)
+            if sub.__module__.split(".")[0] in PACKAGES:
+                found[f"{sub.__module__}.{sub.__qualname__}"] = sub
+    return found
+
+
+def test_every_error_of_rex_is_a_refusal_or_a_failed_run_said_once_by_the_command_line():
+    from specs.refusal import Refusal, RunFailed
+
+    found = _project_exceptions()
+    assert "flows.stores.keys.KeyStoreError" in found  # the search finds them
+    stray = sorted(
+        name
+        for name, error in found.items()
+        if not issubclass(error, Refusal | RunFailed) and name not in NEITHER_REFUSAL_NOR_FAILURE
+    )
+    assert stray == [], "derive each from specs.refusal.Refusal or RunFailed"
+    assert set(NEITHER_REFUSAL_NOR_FAILURE) <= set(found)
+
+
+def test_a_refusal_from_any_command_is_one_line_and_exit_2(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from flows.schedule import retention
+    from specs.refusal import RunFailed
+
+    monkeypatch.setenv("REX_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("REX_KEY_STORE", str(tmp_path / "keys"))
+
+    def refuses(*_, **__):
+        raise retention.RetentionError("specs/x.yaml: no such spec")
+
+    monkeypatch.setattr(retention, "retention_plan", refuses)
+    result = CliRunner().invoke(app, ["retention", "plan"])
+    assert (result.exit_code, result.output) == (2, "error: refused: specs/x.yaml: no such spec\n")
+
+    def fails(*_, **__):
+        raise RunFailed("the run stopped on OSError; its details are withheld")
+
+    monkeypatch.setattr(retention, "retention_plan", fails)
+    result = CliRunner().invoke(app, ["retention", "plan"])
+    assert result.exit_code == 2
+    assert result.output == "error: the run stopped on OSError; its details are withheld\n"

@@ -25,6 +25,7 @@ from specs.catalog import PANELS, RECOMPUTATIONS, VARIABLES, Kind, Recomputation
 from specs.derivation import kind_as_protected
 from specs.model import Mode, Spec
 from specs.patterns import class_labels
+from specs.refusal import Refusal
 
 # Float estimates are compared with a tolerance well below a cent.
 TOLERANCE = 1e-6
@@ -32,7 +33,7 @@ EXACT = "__exact"
 PROTECTION = {Kind.AMOUNT: "classes", Kind.EVENT_DATE: "month", Kind.NATIONALITY: "scrambled"}
 
 
-class DerivationRefused(RuntimeError):
+class DerivationRefused(Refusal, RuntimeError):
     """Released columns give back a protected value and the spec does not accept it."""
 
 

@@ -24,6 +24,7 @@ import polars as pl
 
 from specs.catalog import QUASI_IDENTIFIERS, SENSITIVE, TRAJECTORY, VARIABLES, Kind
 from specs.model import DisclosureRisk, Mode, Spec
+from specs.refusal import Refusal
 from transforms.classes import to_classes
 from transforms.months import to_month
 
@@ -41,7 +42,7 @@ BANDS: tuple[tuple[str, int, int | None], ...] = (
 ABSENT = "."
 
 
-class DisclosureRiskTooHigh(ValueError):
+class DisclosureRiskTooHigh(Refusal, ValueError):
     """More sample persons are unique in the population than the spec allows."""
 
 

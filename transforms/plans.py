@@ -40,6 +40,8 @@ from typing import Any
 
 import polars as pl
 
+from specs.refusal import Refusal
+
 # Nodes and expressions polars builds around a Python function or object, and the nodes that
 # would write or read data that is not the workspace's.
 REFUSED_NODES = frozenset(
@@ -62,7 +64,7 @@ LITERALS = frozenset({"Series", "List"})
 SCAN = "Scan"
 
 
-class PlanRefused(ValueError):
+class PlanRefused(Refusal, ValueError):
     """A declared query that rex will not run; the message says why, never what it holds."""
 
 

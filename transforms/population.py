@@ -41,6 +41,7 @@ from specs.population import (
     VariableCondition,
     parts,
 )
+from specs.refusal import Refusal
 from specs.values import Employers, Period
 from transforms import calendar
 from transforms.employers import employer_lines
@@ -64,7 +65,7 @@ _RESIDENCE = Variable(
 )
 
 
-class ListNeeded(ValueError):
+class ListNeeded(Refusal, ValueError):
     """The population names the recipient's list of persons and none was given."""
 
 

@@ -15,6 +15,7 @@ import polars as pl
 import polars_hash  # noqa: F401  (registers the .chash namespace)
 
 from specs.patterns import PSEUDONYM_LETTERS
+from specs.refusal import Refusal
 
 _HEX = list("0123456789abcdef")
 _LETTERS = list("abcdefghijklmnop")
@@ -24,7 +25,7 @@ SAMPLE = "sample"
 SCRAMBLE = "scramble"
 
 
-class PseudonymCollision(RuntimeError):
+class PseudonymCollision(Refusal, RuntimeError):
     """Two identifiers received the same pseudonym; the run must stop."""
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import polars as pl
 
+from specs.refusal import Refusal
 from transforms.pseudonymise import SAMPLE, keyed_digest
 
 
-class PopulationTooSmall(ValueError):
+class PopulationTooSmall(Refusal, ValueError):
     """Fewer eligible persons than the sample size: there is nothing to sample from."""
 
 

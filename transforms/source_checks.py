@@ -40,6 +40,7 @@ import duckdb
 from duckdb import DuckDBPyRelation as Relation
 
 from specs import identifiers
+from specs.refusal import Refusal
 from specs.sources import SOURCE_TABLES
 
 
@@ -168,7 +169,7 @@ class Finding:
         return f"{self.table}: {self.records:,} {noun} with {self.kind.value}{where}"
 
 
-class SourceDefects(ValueError):
+class SourceDefects(Refusal, ValueError):
     """Sources hold defects no rule may clean; the message counts them, never quotes them."""
 
 

@@ -43,14 +43,14 @@ from flows.extract.authorise import (
     release_folder,
     spec_context,
 )
-from flows.extract.errors import AuthorisationError, outcome_logged, withheld
 from flows.release.files import json_text, sha256_file
+from flows.runtime.outcome import outcome_logged, withheld
 from flows.runtime.settings import Paths
 from flows.stores import audit, audit_files
-from flows.stores.roster import RosterError
 from specs.codebook import output_checks_markdown
-from specs.load import SpecError, load_spec
+from specs.load import load_spec
 from specs.model import AnalysisRuns, ModeName, Spec
+from specs.refusal import Refusal, RunFailed
 from transforms import ledger
 from transforms.protect import PERSON_ID
 
@@ -69,23 +69,13 @@ PERSONS_TABLE = "persons.parquet"
 BIRTH_DATE = "birth_date"
 
 
-class AnalysisRefused(RuntimeError):
+class AnalysisRefused(Refusal, RuntimeError):
     """An analysis run, a decision on its outputs or their release is not allowed; the message
     says why."""
 
 
-class AnalysisFailed(RuntimeError):
+class AnalysisFailed(RunFailed, RuntimeError):
     """A run stopped on an unexpected error; nothing was published."""
-
-
-REFUSALS = (
-    AnalysisRefused,
-    AuthorisationError,
-    RosterError,
-    SpecError,
-    sandbox.SandboxUnavailable,
-    audit_files.AuditLogError,
-)
 
 
 def write_run_record(record: dict[str, Any], run_folder: Path) -> None:
@@ -257,7 +247,7 @@ def analysis_run(
         "analysis": True,
     }
     audit.append(paths.audit_log, "request", **context)
-    with outcome_logged(paths.audit_log, context, REFUSALS, _failed):
+    with outcome_logged(paths.audit_log, context, _failed):
         if not code.is_file():
             raise AnalysisRefused(f"{code}: no such file (expected a .py script or a .ipynb)")
         if code.suffix not in (".py", ".ipynb"):

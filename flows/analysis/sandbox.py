@@ -43,6 +43,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from specs.refusal import Refusal
+
 BWRAP = "bwrap"
 SETPRIV = "setpriv"
 INSTALL_HINT = (
@@ -72,7 +74,7 @@ STREAM_BYTES = 16 << 20
 WATCH_SECONDS = 0.2
 
 
-class SandboxUnavailable(RuntimeError):
+class SandboxUnavailable(Refusal, RuntimeError):
     """The sandbox cannot be set up on this machine; the message says how to install it."""
 
 

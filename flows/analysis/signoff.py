@@ -31,7 +31,6 @@ from prefect import flow
 
 from flows.analysis.output_checking import WITHHELD, identifiers_in
 from flows.analysis.run import (
-    REFUSALS,
     REPORT_JSON,
     REPORT_MARKDOWN,
     RUN_RECORD,
@@ -45,9 +44,9 @@ from flows.analysis.run import (
     workspace_persons,
 )
 from flows.extract.authorise import operator_context, release_folder, spec_context
-from flows.extract.errors import outcome_logged
 from flows.release.files import WITNESS, sha256_file, write_json
 from flows.release.publish import publish, staging_folder
+from flows.runtime.outcome import outcome_logged
 from flows.runtime.settings import Paths
 from flows.stores import audit, audit_files, audit_read
 from flows.stores.roster import StaffMember
@@ -292,7 +291,7 @@ def decide(
     """Log one reviewer's approval (or rejection) of one output of a run, for the bytes that
     were checked; where the output now stands."""
     context: dict[str, Any] = {"run": run, "mode": ModeName.ONPREM.value, "output": output}
-    with outcome_logged(paths.audit_log, context, REFUSALS, _failed):
+    with outcome_logged(paths.audit_log, context, _failed):
         found, operator, staff = _loaded(paths, run, specs_dir, context)
         outcome = found.outcome(output)
         if outcome.get("person_level") and approve:
@@ -369,7 +368,7 @@ def release(paths: Paths, run: str, specs_dir: Path) -> Released:
     yet; the outputs held back, and why."""
     context: dict[str, Any] = {"run": run, "mode": ModeName.ONPREM.value, "analysis_release": True}
     audit.append(paths.audit_log, "request", **context)
-    with outcome_logged(paths.audit_log, context, REFUSALS, _failed):
+    with outcome_logged(paths.audit_log, context, _failed):
         found, operator, staff = _loaded(paths, run, specs_dir, context)
         if not set(staff.roles) & set(found.rules.reviewer_roles):
             raise AnalysisRefused(

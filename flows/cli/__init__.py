@@ -8,6 +8,7 @@ import typer
 
 from flows.cli.analyse import analyse_app
 from flows.cli.audit import audit_app, verify_releases
+from flows.cli.common import RexGroup
 from flows.cli.demo import demo
 from flows.cli.export import export_app
 from flows.cli.keys import keys_app
@@ -18,6 +19,7 @@ from flows.cli.synth import synth
 from flows.cli.yearly import yearly_app
 
 app = typer.Typer(
+    cls=RexGroup,
     help="rex: pseudonymised research extracts, as a deliberation authorises them.",
     no_args_is_help=True,
     add_completion=False,

@@ -40,14 +40,10 @@ def analyse_run(
     at a fresh output folder) and check every output. Nothing leaves yet: the outputs wait for
     their reviewers (`rex analyse review`). What the code prints stays in the run's folder."""
     paths = data_paths(writes=True)
-    from flows.analysis.run import REFUSALS, AnalysisFailed, analysis_run
+    from flows.analysis.run import analysis_run
 
-    try:
-        with flow_api():
-            result = analysis_run(spec, as_of_day(as_of), code, paths)
-    except (*REFUSALS, AnalysisFailed) as error:
-        fail(str(error) if isinstance(error, AnalysisFailed) else f"refused: {error}")
-        return
+    with flow_api():
+        result = analysis_run(spec, as_of_day(as_of), code, paths)
     # by number: a name the code chose could carry anything (the run's folder maps them)
     rows = [(str(c.number), c.kind, c.outcome, c.reason) for c in result.checks]
     steps_table(f"outputs of run {result.run}", rows, ("output", "kind", "outcome", "reason"))
@@ -68,15 +64,9 @@ Step = TypeVar("Step")
 
 
 def _signed_off(step: Callable[[], Step]) -> Step:
-    """A sign-off step inside a Prefect API; its refusal or failure as one line."""
-    from flows.analysis.run import REFUSALS, AnalysisFailed
-
-    try:
-        with flow_api():
-            return step()
-    except (*REFUSALS, AnalysisFailed) as error:
-        fail(str(error) if isinstance(error, AnalysisFailed) else f"refused: {error}")
-        raise  # fail exits; for the type checker
+    """A sign-off step inside a Prefect API."""
+    with flow_api():
+        return step()
 
 
 @analyse_app.command("review")

@@ -225,38 +225,11 @@ def audit_person(
     from rich.console import Console
     from rich.table import Table
 
-    from flows.stores import audit, audit_files, audit_read, consultations
-    from flows.stores.keys import KeyStoreError
-    from flows.stores.requests import RequestError, one_person
-    from flows.stores.roster import RosterError, is_data_steward, load_roster, login
+    from flows.stores.consultations import look_up_person
 
     paths = data_paths(writes=True)
     text = typer.get_text_stream("stdin").readline() if insz == "-" else insz
-    operator = login()
-    try:
-        if not is_data_steward(load_roster(paths.roster), operator):
-            reason = (
-                f"{operator!r} does not hold the role 'data steward' in the staff roster "
-                f"{paths.roster}: only the data steward may ask whose data was consulted"
-            )
-            audit.append(paths.audit_log, "refusal", action="person_lookup", reason=reason)
-            fail(f"refused: {reason}")
-            return
-        try:
-            person = one_person(text)
-            key = consultations.consultation_key(paths.key_store)
-        except (RequestError, KeyStoreError) as error:
-            # the message names no value: it goes to the log as it is
-            audit.append(paths.audit_log, "refusal", action="person_lookup", reason=str(error))
-            raise
-        found = consultations.consultations_of(
-            paths.audit_log, audit_read.scan(paths.audit_log).entries, person, key
-        )
-        # the look-up itself is logged: who asked, and how many consultations it showed
-        audit.append(paths.audit_log, "person_lookup", consultations=len(found))
-    except (RosterError, RequestError, KeyStoreError, audit_files.AuditLogError) as error:
-        fail(str(error))
-        return
+    found = look_up_person(paths.audit_log, paths.roster, paths.key_store, text)
     table = Table(title=f"consultations of the person asked about: {len(found)}")
     for column in ("entry", "when", "by", "deliberation", "mode", "as of", "purpose", "case"):
         table.add_column(column, overflow="fold")

@@ -8,19 +8,20 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from flows.runtime.settings import (
     SPECS_DIR,
-    DataFolderError,
     Engine,
     Paths,
     check_writable,
     prefect_home,
     quiet_libraries,
 )
+from specs.refusal import Refusal, RunFailed
 
 if TYPE_CHECKING:
     from flows.stores.audit_files import Log
@@ -35,10 +36,7 @@ def data_paths(writes: bool = False) -> Paths:
     paths = Paths.from_environment()
     quiet_libraries(paths.data)
     if writes:
-        try:
-            check_writable(paths)
-        except DataFolderError as error:
-            fail(str(error))
+        check_writable(paths)
     return paths
 
 
@@ -60,22 +58,26 @@ def flow_api() -> Iterator[None]:
     start.
     When the flows are done (or one raised), `prefect_api` stops Prefect's background thread: it
     would otherwise keep the first flow run's context alive past the interpreter's exit."""
-    from flows.runtime.prefect_server import PrefectServerError, prefect_api
+    from flows.runtime.prefect_server import prefect_api
 
     with contextlib.ExitStack() as stack:
-        try:
-            stack.enter_context(prefect_api(prefect_home()))
-        except PrefectServerError as error:
-            fail(str(error))
+        stack.enter_context(prefect_api(prefect_home()))
         yield
 
 
-def refused(error: Exception) -> None:
-    """A run's refusal (or failure) in one line, exit 2."""
-    from flows.extract.errors import ExtractFailed
+class RexGroup(TyperGroup):
+    """The root command. What stops any command is said here, once, in one line (exit 2): a
+    refusal as "refused: <why>", a failed run as its message (a run that failed, on a full disk
+    say, was not refused: its message says what happened). Both name no value of the data
+    (specs.refusal)."""
 
-    # a run that failed (a full disk, say) was not refused: its message says what happened
-    fail(str(error) if isinstance(error, ExtractFailed) else f"refused: {error}")
+    def invoke(self, ctx: Any) -> Any:  # typer's own click Context (typer vendors click)
+        try:
+            return super().invoke(ctx)
+        except Refusal as error:
+            fail(f"refused: {error}")
+        except RunFailed as error:
+            fail(str(error))
 
 
 def run_engine(cluster: str | None = None) -> Engine:

@@ -15,7 +15,6 @@ from flows.cli.common import (
     fail,
     flow_api,
     launch_prefect_api,
-    refused,
     run_engine,
 )
 from flows.cli.keys import keys_create
@@ -60,7 +59,8 @@ def _demo_analysis(paths: Paths) -> str:
 
     from flows.analysis import signoff
     from flows.analysis.output_checking import WITHHELD
-    from flows.analysis.run import REFUSALS, RUN_RECORD, AnalysisFailed, analysis_run, earlier_run
+    from flows.analysis.run import RUN_RECORD, analysis_run, earlier_run
+    from specs.refusal import Refusal, RunFailed
 
     folder = earlier_run(paths, DEMO_SPEC, DEMO_AS_OF, DEMO_ANALYSIS)
     try:
@@ -71,7 +71,7 @@ def _demo_analysis(paths: Paths) -> str:
             ran = "unchanged since its last run"
         record = json.loads((folder / RUN_RECORD).read_text())
         review = signoff.review(paths, record["run"], SPECS_DIR)
-    except (*REFUSALS, AnalysisFailed) as error:
+    except (Refusal, RunFailed) as error:  # said with what it stopped
         fail(f"the barometer's analysis run: {error}")
         raise
     withheld = sum(o["outcome"] == WITHHELD for o in record["outputs"])
@@ -107,7 +107,6 @@ def demo(
     from rich.table import Table
 
     paths = data_paths(writes=True)
-    from flows.extract.errors import REFUSALS
     from flows.extract.export import onprem_build, sample_export
     from flows.extract.tasks import with_engine
     from flows.release.validate import prepare_in_background
@@ -135,20 +134,16 @@ def demo(
             generate(persons, DEMO_SEED, paths.sources, replace=replace)
     if not keys.has_key(paths.key_store, spec_project):
         keys_create(spec_project)
-    try:
-        with flow_api():
-            with extract_progress("sample export of 18/088"):
-                sample = with_engine(sample_export, engine)(
-                    DEMO_SPEC, DEMO_AS_OF, paths, paths.sources, engine
-                )
-            with extract_progress("on-premise build of 18/088"):
-                onprem = with_engine(onprem_build, engine)(
-                    DEMO_SPEC, DEMO_AS_OF, paths, paths.sources, engine
-                )
-            analysed = _demo_analysis(paths)
-    except REFUSALS as error:
-        refused(error)
-        return
+    with flow_api():
+        with extract_progress("sample export of 18/088"):
+            sample = with_engine(sample_export, engine)(
+                DEMO_SPEC, DEMO_AS_OF, paths, paths.sources, engine
+            )
+        with extract_progress("on-premise build of 18/088"):
+            onprem = with_engine(onprem_build, engine)(
+                DEMO_SPEC, DEMO_AS_OF, paths, paths.sources, engine
+            )
+        analysed = _demo_analysis(paths)
     table = Table(title=f"deliberation 18/088 as of {DEMO_AS_OF}")
     for column in ("release", "status", "persons", "panels (rows)"):
         table.add_column(column)

@@ -20,7 +20,6 @@ from flows.cli.common import (
     extract_progress,
     flow_api,
     launch_prefect_api,
-    refused,
     run_engine,
 )
 from flows.runtime.settings import Engine, Paths
@@ -31,19 +30,12 @@ export_app = typer.Typer(help="Run an extract flow.", no_args_is_help=True)
 @contextmanager
 def _extract_run(label: str, cluster: str | None) -> Iterator[tuple[Paths, Engine]]:
     """The folders and the engine of one extract run, with Prefect's API and a progress bar
-    around it; a refusal is said in one line (exit 2)."""
+    around it."""
     paths = data_paths(writes=True)
     launch_prefect_api()  # it starts while the command imports its flows
     engine = run_engine(cluster)
-    try:
-        with flow_api(), extract_progress(label):
-            yield paths, engine
-    except Exception as error:
-        from flows.extract.errors import REFUSALS
-
-        if isinstance(error, REFUSALS):
-            refused(error)
-        raise
+    with flow_api(), extract_progress(label):
+        yield paths, engine
 
 
 @export_app.command("sample")

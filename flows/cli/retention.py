@@ -8,7 +8,6 @@ from flows.cli.common import (
     AsOf,
     as_of_day,
     data_paths,
-    fail,
     flow_api,
     in_data_folder,
     log_damage,
@@ -26,15 +25,11 @@ retention_app = typer.Typer(
 @retention_app.command("plan")
 def retention_plan(as_of: AsOf = None) -> None:
     """Show what retention would delete, shred and ask attestations for, and why; change nothing."""
-    from flows.schedule.retention import RetentionError, retention_plan, tombstones
+    from flows.schedule.retention import retention_plan, tombstones
 
     paths = data_paths()
     day = as_of_day(as_of)
-    try:
-        steps = retention_plan(paths, SPECS_DIR, day)
-    except RetentionError as error:
-        fail(str(error))
-        return
+    steps = retention_plan(paths, SPECS_DIR, day)
     rows = [
         ("finish deletion", "", in_data_folder(paths, str(t)), "an earlier run stopped half-way")
         for t in tombstones(paths)
@@ -47,18 +42,14 @@ def retention_plan(as_of: AsOf = None) -> None:
 @retention_app.command("apply")
 def retention_apply(as_of: AsOf = None) -> None:
     """Delete what is past its deadline, shred spent keys, log each step and verify it."""
-    from flows.schedule.retention import RetentionError, retention
+    from flows.schedule.retention import retention
     from flows.stores import audit_files
 
     paths = data_paths(writes=True)
     day = as_of_day(as_of)
     segments_before = len(audit_files.segments(paths.audit_log))
-    try:
-        with flow_api():
-            outcomes = retention(paths, SPECS_DIR, day)
-    except RetentionError as error:
-        fail(str(error))
-        return
+    with flow_api():
+        outcomes = retention(paths, SPECS_DIR, day)
     opened = audit_files.segments(paths.audit_log)[segments_before:]
     rows = [
         (

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from flows.cli.common import as_of_day, data_paths, fail, flow_api, refused
+from flows.cli.common import as_of_day, data_paths, fail, flow_api
 
 if TYPE_CHECKING:
     from specs.model import Mode
@@ -68,19 +68,11 @@ def spec_explain(
     """Show the population's funnel on the source store: for each condition, how many persons
     it keeps (counts only; logged in the audit log like a run)."""
     paths = data_paths(writes=True)
-    from flows.extract.errors import REFUSALS, StepFailed
     from flows.extract.explain import explain_population
 
     day = as_of_day(as_of)
-    try:
-        with flow_api():
-            steps = explain_population(file, day, paths, sources or paths.sources)
-    except REFUSALS as error:
-        refused(error)
-        return
-    except StepFailed as error:  # its message names the kind of error only
-        fail(str(error))
-        return
+    with flow_api():
+        steps = explain_population(file, day, paths, sources or paths.sources)
     typer.echo(f"{file}: the population as of {day}, on {sources or paths.sources}")
     for step in steps:
         left = "" if step.left is None else f"  (left: {step.left:,})"

@@ -11,7 +11,6 @@ from flows.cli.common import (
     as_of_day,
     data_paths,
     flow_api,
-    refused,
     run_engine,
 )
 
@@ -21,21 +20,16 @@ yearly_app = typer.Typer(help="Scheduled yearly deliveries.", no_args_is_help=Tr
 @yearly_app.command("run")
 def yearly_run(spec: SpecFile, as_of: AsOf = None, sources: Sources = None) -> None:
     """Make a spec's yearly delivery as of a date by hand, as its schedule would."""
-    from flows.extract.errors import REFUSALS
     from flows.extract.tasks import with_engine
     from flows.schedule.yearly import yearly_extract
 
     paths = data_paths(writes=True)
     day = as_of_day(as_of)
     engine = run_engine()
-    try:
-        with flow_api():
-            result = with_engine(yearly_extract, engine)(
-                spec, day, paths, sources or paths.sources, engine
-            )
-    except REFUSALS as error:
-        refused(error)
-        return
+    with flow_api():
+        result = with_engine(yearly_extract, engine)(
+            spec, day, paths, sources or paths.sources, engine
+        )
     typer.echo(f"{result.delivery.status}: {result.delivery.folder}")
     for folder in result.superseded:
         typer.echo(f"superseded and deleted: {folder}")

@@ -17,7 +17,6 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 
 from flows.extract import disclosure, sample_mark, slices
-from flows.extract.errors import withheld
 from flows.extract.requested import ConsultationRequest
 from flows.extract.source_volume import refuse_empty_population, refuse_thin_sources
 from flows.extract.tasks import (
@@ -46,6 +45,7 @@ from flows.release.validate import (
     validate_panel,
     waiting_for_validation,
 )
+from flows.runtime.outcome import withheld
 from flows.runtime.progress import Progress, report
 from flows.runtime.settings import Engine
 from flows.stores import audit_files, audit_read, consultations

@@ -16,8 +16,9 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.extract.authorise import delivered_spec
-from flows.extract.errors import REFUSALS, AuthorisationError, StepFailed, outcome_logged, withheld
+from flows.extract.errors import AuthorisationError
 from flows.extract.tasks import check_sources_task
+from flows.runtime.outcome import StepFailed, outcome_logged, withheld
 from flows.runtime.settings import Paths
 from flows.stores import audit
 from flows.stores.sources import open_sources
@@ -49,7 +50,7 @@ def explain_population(
     }
     audit.append(paths.audit_log, "request", **context)
     failed = functools.partial(StepFailed, "explain_population")
-    with outcome_logged(paths.audit_log, context, REFUSALS, failed):
+    with outcome_logged(paths.audit_log, context, failed):
         spec = delivered_spec(load_spec(spec_path), as_of)
         context |= {"spec_sha256": spec_digest(spec_path), "deliberation": spec.deliberation}
         if spec.population.lists_persons:

@@ -30,13 +30,7 @@ from flows.extract.authorise import (
     spec_context,
 )
 from flows.extract.build import ExtractResult, build_release, publish_task
-from flows.extract.errors import (
-    REFUSALS,
-    AuthorisationError,
-    ExtractFailed,
-    file_system_reason,
-    outcome_logged,
-)
+from flows.extract.errors import AuthorisationError, ExtractFailed
 from flows.extract.requested import (
     chosen_consultation,
     consultation_request,
@@ -45,6 +39,7 @@ from flows.extract.requested import (
 )
 from flows.extract.tasks import period_values
 from flows.release.publish import discard, staging_folder
+from flows.runtime.outcome import file_system_reason, outcome_logged
 from flows.runtime.settings import Engine, Paths
 from flows.stores import audit, audit_files, consultations
 from flows.stores.keys import fingerprint, load_key
@@ -139,7 +134,7 @@ def run_extract(
             return None
         return f"the {logged[0]['event']} logged as entry {logged[0]['seq']} was not made"
 
-    with outcome_logged(paths.audit_log, context, REFUSALS, failed, unfinished):
+    with outcome_logged(paths.audit_log, context, failed, unfinished):
         if case_refusal is not None:
             raise consultations.CaseError(case_refusal)
         if case_reference is not None and not consulting:

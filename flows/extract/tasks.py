@@ -12,7 +12,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from flows.extract import disclosure, slices
-from flows.extract.errors import P, R, withheld
+from flows.runtime.outcome import P, R, withheld
 from flows.runtime.settings import DEFAULT_PARALLEL_SLICES, Engine
 from specs.catalog import Granularity
 from specs.model import Mode, Spec

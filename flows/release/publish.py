@@ -14,9 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flows.release.files import altered_note, same_content
+from specs.refusal import Refusal
 
 
-class ReleaseExists(RuntimeError):
+class ReleaseExists(Refusal, RuntimeError):
     """A release with this name exists and differs from the one just built."""
 
 

@@ -29,6 +29,7 @@ import pyarrow as pa
 
 from specs import checks as c
 from specs import identifiers
+from specs.refusal import Refusal
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class Outcome:
         return f"{self.expectation}{where}{count}"
 
 
-class ValidationFailed(RuntimeError):
+class ValidationFailed(Refusal, RuntimeError):
     """A release failed its suite; nothing of it is published."""
 
     def __init__(self, panel: str, failures: list[Outcome]):

@@ -36,6 +36,8 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+from specs.refusal import RunFailed
+
 SERVER_MARK = "REX_PREFECT_SERVER"
 SERVER_APP = "prefect.server.api.server:create_app"
 PORT_IN_USE = 3  # uvicorn's exit status when it cannot bind its port
@@ -48,7 +50,7 @@ _started: dict[Path, tuple[subprocess.Popen[bytes], str]] = {}
 _launched: dict[Path, tuple[subprocess.Popen[bytes], str]] = {}
 
 
-class PrefectServerError(RuntimeError):
+class PrefectServerError(RunFailed, RuntimeError):
     """Prefect's temporary server could not be started; the message says why and where."""
 
 

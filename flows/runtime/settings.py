@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flows.stores.audit_files import Log
+from specs.refusal import Refusal
 
 REPO_ROOT = Path(__file__).resolve().parents[2]  # flows/runtime/settings.py
 SPECS_DIR = REPO_ROOT / "specs"
@@ -141,7 +142,7 @@ def prefect_home() -> Path:
     return Path(os.environ["PREFECT_HOME"])
 
 
-class DataFolderError(RuntimeError):
+class DataFolderError(Refusal, RuntimeError):
     """A folder a run must write cannot be written; the message names it and says why."""
 
 

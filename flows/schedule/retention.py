@@ -30,6 +30,7 @@ from flows.runtime.settings import Paths
 from flows.stores import audit, audit_files, audit_read, consultations, keys
 from specs.load import SpecError, load_spec
 from specs.model import Spec
+from specs.refusal import Refusal
 from transforms.retention import (
     Action,
     ConsultationTerm,
@@ -44,7 +45,7 @@ TOMBSTONE = ".deleting-"
 STALE_STAGING_SECONDS = 24 * 3600
 
 
-class RetentionError(RuntimeError):
+class RetentionError(Refusal, RuntimeError):
     """Something that had to be deleted could not be; the message says what and why."""
 
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from specs.refusal import Refusal
+
 GENESIS = "0" * 64
 
 
@@ -55,7 +57,7 @@ REASONS = {
 }
 
 
-class AuditLogError(RuntimeError):
+class AuditLogError(Refusal, RuntimeError):
     """The audit log cannot take an entry; the message says which file and why."""
 
 

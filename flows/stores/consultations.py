@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from flows.stores import audit_files
 from flows.stores.keys import load_key
+from specs.refusal import Refusal, RunFailed
 from transforms.pseudonymise import keyed_digest
 
 # The key of the persons' digests: one for the whole log (not per project), so that one person's
@@ -55,7 +56,7 @@ CONSULTATION_FIELD = "consultation"
 DELETED_EVENT = "consultation_deleted"
 
 
-class CaseError(RuntimeError):
+class CaseError(Refusal, RuntimeError):
     """A consultation without a usable case reference; the message never quotes the value."""
 
 
@@ -352,3 +353,36 @@ def finish_deletion(tombstone: Path, record: Callable[[], object]) -> None:
         os.fsync(handle.fileno())
     record()
     tombstone.unlink()
+
+
+class LookupFailed(RunFailed):
+    """A look-up that stopped on an unforeseen error; its details are withheld."""
+
+
+def look_up_person(
+    log: audit_files.Log, roster: Path, key_store: Path, asked: str
+) -> list[Consultation]:
+    """The consultations of the person whose INSZ is `asked`, for the data steward only (a role
+    in the staff roster). A refusal (another operator, a malformed INSZ, no consultation key)
+    is logged by outcome_logged, naming no INSZ; the look-up itself is logged with how many
+    consultations it showed."""
+    from flows.runtime.outcome import outcome_logged
+    from flows.stores import audit, audit_read
+    from flows.stores.requests import one_person
+    from flows.stores.roster import RoleRefused, is_data_steward, load_roster, login
+
+    def failed(kind: str, said: str | None) -> LookupFailed:
+        return LookupFailed(f"the look-up stopped on {said or kind}")
+
+    operator = login()
+    with outcome_logged(log, {"action": "person_lookup"}, failed):
+        if not is_data_steward(load_roster(roster), operator):
+            raise RoleRefused(
+                f"{operator!r} does not hold the role 'data steward' in the staff roster "
+                f"{roster}: only the data steward may ask whose data was consulted"
+            )
+        person = one_person(asked)
+        key = consultation_key(key_store)
+    found = consultations_of(log, audit_read.scan(log).entries, person, key)
+    audit.append(log, "person_lookup", consultations=len(found))
+    return found

@@ -14,13 +14,17 @@ import stat
 import tempfile
 from pathlib import Path
 
+from flows.runtime.outcome import outcome_logged
+from flows.stores import audit
+from flows.stores.audit_files import AuditLogError, Log
 from flows.stores.ownership import writable_by_others
+from specs.refusal import Refusal, RunFailed
 
 KEY_BYTES = 32
 _FINGERPRINT_DOMAIN = b"rex key fingerprint\x00"
 
 
-class KeyStoreError(RuntimeError):
+class KeyStoreError(Refusal, RuntimeError):
     """The key store cannot give the key asked for; the message says why and what to do."""
 
 
@@ -98,6 +102,28 @@ def discard_new_key(store: Path, project: str, key_print: str) -> None:
     path = _key_path(store, project)
     if path.exists() and fingerprint(load_key(store, project)) == key_print:
         path.unlink()
+
+
+class KeyNotWritten(RunFailed):
+    """A key file that could not be written (a full disk): none was left behind."""
+
+
+def create_logged_key(store: Path, log: Log, project: str) -> str:
+    """A project's new key, its creation logged; a refusal or a failure is logged instead
+    (flows.runtime.outcome). A key whose creation cannot be logged is not kept: one in use is
+    always logged, so removing it loses nothing."""
+
+    def failed(kind: str, said: str | None) -> KeyNotWritten:
+        return KeyNotWritten(f"the key of {project} cannot be written in {store} ({said or kind})")
+
+    with outcome_logged(log, {"action": "key_create", "project": project}, failed):
+        key_print = create_key(store, project)
+    try:
+        audit.append(log, "key_created", project=project, key_fingerprint=key_print)
+    except AuditLogError as error:
+        discard_new_key(store, project, key_print)
+        raise KeyStoreError(f"{error}; the key of {project} was not created") from None
+    return key_print
 
 
 def has_key(store: Path, project: str) -> bool:

@@ -18,13 +18,14 @@ import polars as pl
 
 from specs.identifiers import Scheme, valid
 from specs.model import RequestKind
+from specs.refusal import Refusal
 from transforms.relations import selected
 
 SHOWN_LINES = 10  # line numbers named in a refusal, at most
 CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f]")
 
 
-class RequestError(RuntimeError):
+class RequestError(Refusal, RuntimeError):
     """The list of requested persons cannot be used; the message says which lines and why."""
 
 

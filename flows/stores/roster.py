@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from flows.stores.ownership import writable_by_others
+from specs.refusal import Refusal
 
 
 def login() -> str:
@@ -27,8 +28,13 @@ def login() -> str:
     return pwd.getpwuid(os.geteuid()).pw_name
 
 
-class RosterError(RuntimeError):
+class RosterError(Refusal, RuntimeError):
     """The roster cannot be read; the message names the file and the field."""
+
+
+class RoleRefused(Refusal):
+    """The operator does not hold the role the step needs; the message names the role and the
+    roster."""
 
 
 class StaffMember(BaseModel):

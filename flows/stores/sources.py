@@ -7,10 +7,11 @@ from pathlib import Path
 
 import duckdb
 
+from specs.refusal import Refusal
 from specs.sources import SOURCE_TABLES, STORE_MANIFEST, SourceTable
 
 
-class SourceError(RuntimeError):
+class SourceError(Refusal, RuntimeError):
     """A source file is missing, unreadable or not as its schema says; the message names it."""
 
 
