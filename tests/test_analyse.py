@@ -21,7 +21,7 @@ from flows.analysis import signoff
 from flows.analysis.output_checking import WITHHELD
 from flows.analysis.run import AnalysisFailed, AnalysisRefused, analysis_run
 from flows.extract.errors import AuthorisationError
-from flows.stores import audit, audit_files, audit_read
+from flows.stores import audit_files, audit_read
 from tests.conftest import WORLD_AS_OF
 from tests.reviewers import accounts, run_paths
 
@@ -617,7 +617,7 @@ def test_a_full_disk_while_rex_records_the_ledger_publishes_nothing_and_keeps_no
         return written(path, data)
 
     code = _script(tmp_path, PASSING)
-    monkeypatch.setattr(audit, "write_atomically", disk_full_at_the_ledger)
+    monkeypatch.setattr(audit_files, "write_atomically", disk_full_at_the_ledger)
     with pytest.raises(AnalysisFailed, match="OSError"):
         analysis_run(world["spec"], WORLD_AS_OF, code, run_paths)
     monkeypatch.undo()
