@@ -20,6 +20,7 @@ import duckdb  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
 from flows.stores.sources import open_sources  # noqa: E402
+from specs import sources as declared_sources
 from specs.sources import SOURCE_TABLES  # noqa: E402
 from synthetic.defects import inject_defects  # noqa: E402
 from synthetic.generate import conform, population_tables  # noqa: E402
@@ -57,7 +58,7 @@ def time_checks(tables, args: argparse.Namespace, root: Path) -> None:
     for label, store in stores.items():
         con = duckdb.connect()
         sources = open_sources(con, store)
-        lines = sources["dmfa.occupations"].aggregate("count(*)").fetchall()[0][0]
+        lines = sources[declared_sources.OCCUPATIONS.key].aggregate("count(*)").fetchall()[0][0]
         started = time.perf_counter()
         findings = sc.find_defects(sources)
         found = time.perf_counter() - started

@@ -19,6 +19,7 @@ from types import MappingProxyType
 import polars as pl
 
 from specs import codes
+from specs import sources as declared_sources
 
 
 class Granularity(StrEnum):
@@ -239,19 +240,19 @@ M, QT, J, Y = "month", "quarter", "quarter_job", "year"
 S, DT, INT, F = "VARCHAR", "DATE", "INTEGER", "DOUBLE"
 EUR_DAY, EUR_Q, EUR_M, EUR_Y = "euro per day", "euro per quarter", "euro per month", "euro per year"
 
-_OCC = "dmfa.occupations"
-_PERSONS = "register.persons"
-_UNEMP = "rva.unemployment"
-_SANCTION = "rva.sanctions"
-_PAY = "rva.payments"
-_ACT = "rva.activation"
-_NIC = "nic.incapacity"
-_JS = "jobseekers.registrations"
-_DIS = "fodsz.disability"
-_INC = "income.quarterly"
-_SELF = "rsvz.self_employed"
-_CAREER = "sigedis.career"
-_ALLOWANCE = "rva.activation_allowances"
+_OCC = declared_sources.OCCUPATIONS.key
+_PERSONS = declared_sources.PERSONS.key
+_UNEMP = declared_sources.UNEMPLOYMENT.key
+_SANCTION = declared_sources.SANCTIONS.key
+_PAY = declared_sources.PAYMENTS.key
+_ACT = declared_sources.ACTIVATION.key
+_NIC = declared_sources.INCAPACITY.key
+_JS = declared_sources.JOBSEEKERS.key
+_DIS = declared_sources.DISABILITY.key
+_INC = declared_sources.INCOMES.key
+_SELF = declared_sources.SELF_EMPLOYED.key
+_CAREER = declared_sources.CAREER.key
+_ALLOWANCE = declared_sources.ACTIVATION_ALLOWANCES.key
 
 
 def _euro(column: str) -> str:
@@ -1167,7 +1168,7 @@ _LATER = (
 # The A052 messages of 04/037 (points 1.2, 1.4 and 7.1), a row per message in the a052 panel:
 # the administrative data L051 lists, the content A052L shows, and the three fields of point
 # 7.1 the fitness declaration (C6) adds.
-_A052 = "nic.a052_messages"
+_A052 = declared_sources.A052_MESSAGES.key
 MSG = "a052"
 # fmt: off
 _A052_MESSAGES = (

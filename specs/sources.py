@@ -27,6 +27,25 @@ class SourceColumn:
 
 
 @dataclass(frozen=True)
+class Correction:
+    """A table whose records are corrected by resending them: the records with one `key` are
+    versions of one record, and the highest `version` is the one that holds."""
+
+    key: tuple[str, ...]
+    version: str
+
+
+@dataclass(frozen=True)
+class Lifetime:
+    """The days a record is about, compared with the register's death date: `first_day` (a
+    SQL expression over the record's columns) and `end` (the column of its last day, null:
+    ongoing). A record with no `end` column is about `first_day` alone, kept or dropped whole."""
+
+    first_day: str
+    end: str | None
+
+
+@dataclass(frozen=True)
 class SourceTable:
     """A source table, stored as `<institution>/<table>.parquet` under the source store.
 
@@ -40,6 +59,13 @@ class SourceTable:
     delivery holds (its neighbour, the register, implies at least that many), so that a table
     delivered empty or cut short is not taken for a population with no jobs, no career or no
     address. Tables most persons have no row in (sanctions, disability) declare no floor.
+
+    `record_key`, where declared: the columns that tell the table's records apart (the
+    generator's defects pick records by them). What the source checks read
+    (transforms.source_checks): `correction` (records resent with a
+    higher version), `episode_order` (episodes of a person, in the order that decides which is
+    "next", ties broken on every column so the cut is the same in every run) and `lifetime`
+    (records that may not outlive the person).
     """
 
     institution: str
@@ -50,6 +76,10 @@ class SourceTable:
     valid_until: str | None = None
     period_column: str | None = None
     min_rows_per_person: float = 0.0
+    record_key: tuple[str, ...] | None = None
+    correction: Correction | None = None
+    episode_order: str | None = None
+    lifetime: Lifetime | None = None
 
     @property
     def relative_path(self) -> str:
@@ -85,6 +115,14 @@ def _o(
     return SourceColumn(name, dtype, True, codes_, description)
 
 
+# A DMFA line's key: a correction repeats it with a higher declaration_version.
+DECLARATION_CORRECTION = Correction(
+    key=("insz", "quarter", "employer_rsz", "local_unit_id", "occupation_start"),
+    version="declaration_version",
+)
+# An A052 message's key: a correction repeats it with a higher message_version.
+MESSAGE_CORRECTION = Correction(key=("insz", "message_number"), version="message_version")
+
 INSZ = _c("insz", "VARCHAR", description="INSZ/NISS, 11 digits with check digits")
 
 PERSONS = SourceTable(
@@ -102,6 +140,7 @@ PERSONS = SourceTable(
         _c("postal_code", "VARCHAR"),
         _c("first_nationality", "VARCHAR", codes_=codes.COUNTRY),
     ),
+    record_key=("insz",),
 )
 
 RESIDENCES = SourceTable(
@@ -289,6 +328,13 @@ OCCUPATIONS = SourceTable(
     period_column="quarter",
     # most persons of working age work some quarters: 25 lines per person
     min_rows_per_person=0.5,
+    correction=DECLARATION_CORRECTION,
+    # a line is about the days of its occupation within its quarter
+    lifetime=Lifetime(
+        first_day="greatest(occupation_start, make_date(quarter // 10, quarter % 10 * 3 - 2, 1))",
+        end="occupation_end",
+    ),
+    record_key=("insz", "quarter", "employer_rsz", "local_unit_id", "occupation_start"),
 )
 
 UNEMPLOYMENT = SourceTable(
@@ -317,6 +363,9 @@ UNEMPLOYMENT = SourceTable(
     ),
     valid_from="start_date",
     valid_until="end_date",
+    episode_order="start_date, end_date nulls last, category, daily_allowance_cents",
+    lifetime=Lifetime(first_day="start_date", end="end_date"),
+    record_key=("insz", "start_date"),
 )
 
 SANCTIONS = SourceTable(
@@ -413,6 +462,9 @@ INCAPACITY = SourceTable(
     ),
     valid_from="start_date",
     valid_until="end_date",
+    episode_order="start_date, episode, phase, end_date nulls last",
+    lifetime=Lifetime(first_day="start_date", end="end_date"),
+    record_key=("insz", "episode", "start_date"),
 )
 
 A052_MESSAGES = SourceTable(
@@ -454,6 +506,8 @@ A052_MESSAGES = SourceTable(
         _o("childbirth_date", "DATE", description="day of childbirth, as the person reported it"),
     ),
     period_column="quarter",
+    correction=MESSAGE_CORRECTION,
+    record_key=("insz", "message_number", "message_version"),
 )
 
 JOBSEEKERS = SourceTable(
@@ -520,6 +574,7 @@ ACTIVATION_ALLOWANCES = SourceTable(
         _c("amount_cents", "BIGINT", description="allowance paid for the month, cents"),
     ),
     period_column="month",
+    record_key=("insz", "month"),
 )
 
 INCOME_INSTITUTIONS = ("riziv", "rsvz", "famifed", "rva", "fpd", "fodsz", "podmi")
@@ -562,6 +617,9 @@ CAREER = SourceTable(
     period_column="year",
     # most persons have career years: 20 per person
     min_rows_per_person=0.5,
+    # a career year is kept whole or dropped, so its first day dates it
+    lifetime=Lifetime(first_day="make_date(year, 1, 1)", end=None),
+    record_key=("insz", "year"),
 )
 
 SOURCE_TABLES: Mapping[str, SourceTable] = MappingProxyType(

@@ -32,7 +32,9 @@ from types import MappingProxyType
 import numpy as np
 import polars as pl
 
-from transforms.source_checks import DECLARATION_KEY, MESSAGE_KEY, DefectKind
+from specs import sources
+from specs.sources import SOURCE_TABLES
+from transforms.source_checks import DefectKind
 
 # Shares of records hit, per kind: of DMFA lines (duplicates, corrections, and each of the INSZ
 # and the employer number for check digits), of episodes followed by another of the same
@@ -71,33 +73,28 @@ AFTER_EPISODE_SEQUENCE_DIGIT = "9"
 # as head of household (RVA), a benefit at EUR 0 (A052).
 UNKNOWN_CODES: Mapping[tuple[str, str], str] = MappingProxyType(
     {
-        ("dmfa.occupations", "worker_code"): "840",
-        ("rva.unemployment", "category"): "TA",
-        ("nic.incapacity", "nature"): "ZERO",
-        ("nic.a052_messages", "nature"): "ZERO",
+        (sources.OCCUPATIONS.key, "worker_code"): "840",
+        (sources.UNEMPLOYMENT.key, "category"): "TA",
+        (sources.INCAPACITY.key, "nature"): "ZERO",
+        (sources.A052_MESSAGES.key, "nature"): "ZERO",
     }
 )
 
-OCCUPATIONS = "dmfa.occupations"
-PERSONS = "register.persons"
-ALLOWANCES = "rva.activation_allowances"
-MESSAGES = "nic.a052_messages"
-# What identifies a record within its table, for the keyed hash.
+OCCUPATIONS = sources.OCCUPATIONS.key
+PERSONS = sources.PERSONS.key
+ALLOWANCES = sources.ACTIVATION_ALLOWANCES.key
+MESSAGES = sources.A052_MESSAGES.key
+UNEMPLOYMENT = sources.UNEMPLOYMENT.key
+INCAPACITY = sources.INCAPACITY.key
+CAREER = sources.CAREER.key
+# What identifies a record within its table, for the keyed hash: its declared record key.
 IDENTITY: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        OCCUPATIONS: DECLARATION_KEY,
-        "rva.unemployment": ("insz", "start_date"),
-        "nic.incapacity": ("insz", "episode", "start_date"),
-        "sigedis.career": ("insz", "year"),
-        ALLOWANCES: ("insz", "month"),
-        MESSAGES: (*MESSAGE_KEY, "message_version"),
-        PERSONS: ("insz",),
-    }
+    {key: t.record_key for key, t in SOURCE_TABLES.items() if t.record_key is not None}
 )
 EPISODE_ORDER: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
-        "rva.unemployment": ("start_date",),
-        "nic.incapacity": ("start_date", "episode"),
+        UNEMPLOYMENT: ("start_date",),
+        INCAPACITY: ("start_date", "episode"),
     }
 )
 _ROW, _SUB = "_row", "_sub"  # a record's place in its table, and of copies after it
@@ -271,7 +268,7 @@ def _episodes(
     after = _last_record(final, _dead_hit(persons, seed, kinds, table), order).with_columns(
         start_date=start_after, end_date=pl.lit(None, pl.Date), _sub=pl.lit(2, pl.Int32)
     )
-    if table == "nic.incapacity":  # a new episode, opened after the death
+    if table == INCAPACITY:  # a new episode, opened after the death
         after = after.with_columns(
             episode=pl.col("episode") + 1,
             phase=pl.lit("primary"),
@@ -284,7 +281,7 @@ def _episodes(
 def _career(
     career: pl.DataFrame, persons: pl.DataFrame, seed: int, kinds: Collection[DefectKind]
 ) -> pl.DataFrame:
-    table = "sigedis.career"
+    table = CAREER
     numbered = career.with_row_index(_ROW).with_columns(_sub=pl.lit(1, pl.Int32))
     after = _last_record(numbered, _dead_hit(persons, seed, kinds, table), ["year"]).with_columns(
         year=(pl.col("death_date").dt.year() + 1).cast(career.schema["year"]),
@@ -307,7 +304,7 @@ def _messages(messages: pl.DataFrame, seed: int, kinds: Collection[DefectKind]) 
     columns = messages.columns
     table = MESSAGES
     identity = _identity(messages, table)
-    message = list(MESSAGE_KEY)
+    message = list(sources.MESSAGE_CORRECTION.key)
     superseded = pl.col("message_version") < pl.col("message_version").max().over(message)
     last_of_episode = pl.col("incapacity_end").is_not_null() & (
         pl.col("message_version") == pl.col("message_version").max().over(message)
@@ -355,7 +352,7 @@ def inject_defects(
     out[OCCUPATIONS] = _occupations(tables[OCCUPATIONS], persons, seed, kinds)
     for table in EPISODE_ORDER:
         out[table] = _episodes(table, tables[table], persons, seed, kinds)
-    out["sigedis.career"] = _career(tables["sigedis.career"], persons, seed, kinds)
+    out[CAREER] = _career(tables[CAREER], persons, seed, kinds)
     out[ALLOWANCES] = _allowances(tables[ALLOWANCES], seed, kinds)
     out[MESSAGES] = _messages(tables[MESSAGES], seed, kinds)
     return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from specs import sources as declared_sources
 from synthetic import (
     disability,
     dmfa_details,
@@ -31,33 +32,35 @@ def further_tables(
     tables: dict[str, pl.DataFrame],
 ) -> dict[str, pl.DataFrame]:
     """The extended and the new source tables, keyed like specs.sources."""
-    residences = tables["register.residences"]
+    residences = tables[declared_sources.RESIDENCES.key]
     unemployment = rva_details.unemployment_with_details(
-        rng, tables["rva.unemployment"], residences
+        rng, tables[declared_sources.UNEMPLOYMENT.key], residences
     )
-    incapacity = nic_details.incapacity_with_details(rng, tables["nic.incapacity"])
-    occupations = dmfa_details.occupations_with_details(rng, tables["dmfa.occupations"], employers)
+    incapacity = nic_details.incapacity_with_details(rng, tables[declared_sources.INCAPACITY.key])
+    occupations = dmfa_details.occupations_with_details(
+        rng, tables[declared_sources.OCCUPATIONS.key], employers
+    )
     registrations = jobseekers.registrations_table(rng, life, people, unemployment, residences)
     recognitions = disability.disability_table(rng, people, incapacity)
     activities = self_employed.self_employed_table(rng, life, people)
     payments = rva_details.payments_table(rng, unemployment)
     return {
-        "dmfa.occupations": occupations,
-        "rva.unemployment": unemployment,
-        "nic.incapacity": incapacity,
-        "sigedis.career": sigedis_details.career_with_details(
-            tables["sigedis.career"], occupations
+        declared_sources.OCCUPATIONS.key: occupations,
+        declared_sources.UNEMPLOYMENT.key: unemployment,
+        declared_sources.INCAPACITY.key: incapacity,
+        declared_sources.CAREER.key: sigedis_details.career_with_details(
+            tables[declared_sources.CAREER.key], occupations
         ),
-        "rva.sanctions": rva_details.sanctions_table(rng, unemployment),
-        "rva.payments": payments,
-        "rva.activation": rva_details.activation_table(rng, unemployment),
-        "jobseekers.registrations": registrations,
-        "fodsz.disability": recognitions,
-        "rsvz.self_employed": activities,
-        "income.quarterly": income.income_table(
+        declared_sources.SANCTIONS.key: rva_details.sanctions_table(rng, unemployment),
+        declared_sources.PAYMENTS.key: payments,
+        declared_sources.ACTIVATION.key: rva_details.activation_table(rng, unemployment),
+        declared_sources.JOBSEEKERS.key: registrations,
+        declared_sources.DISABILITY.key: recognitions,
+        declared_sources.SELF_EMPLOYED.key: activities,
+        declared_sources.INCOMES.key: income.income_table(
             rng,
             people,
-            tables["register.households"],
+            tables[declared_sources.HOUSEHOLDS.key],
             payments,
             incapacity,
             occupations,

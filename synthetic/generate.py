@@ -29,6 +29,7 @@ import polars as pl
 
 from flows.release.parquet_writer import ROW_GROUP_ROWS as ROW_GROUP_ROWS  # the tests read it here
 from flows.release.parquet_writer import RowGroupWriter
+from specs import sources as declared_sources
 from specs.refusal import Refusal
 from specs.sources import SOURCE_TABLES, STORE_MANIFEST, SourceTable, polars_schema
 from synthetic import (
@@ -78,14 +79,16 @@ def build_tables(
     wages = dmfa.person_wages(rng, people).select("person", "wage_2003")
     occupations = dmfa.occupations_table(rng, life, people, employers)
     tables = {
-        "register.persons": register.persons_table(people),
-        "register.residences": register.residences_table(people),
-        "register.nationalities": register.nationalities_table(people),
-        "register.households": register.households_table(people),
-        "dmfa.occupations": occupations,
-        "rva.unemployment": rva.unemployment_table(rng, life, people, wages),
-        "nic.incapacity": nic.incapacity_table(rng, life, people, wages),
-        "sigedis.career": sigedis.career_table(rng, life, people, occupations, employers),
+        declared_sources.PERSONS.key: register.persons_table(people),
+        declared_sources.RESIDENCES.key: register.residences_table(people),
+        declared_sources.NATIONALITIES.key: register.nationalities_table(people),
+        declared_sources.HOUSEHOLDS.key: register.households_table(people),
+        declared_sources.OCCUPATIONS.key: occupations,
+        declared_sources.UNEMPLOYMENT.key: rva.unemployment_table(rng, life, people, wages),
+        declared_sources.INCAPACITY.key: nic.incapacity_table(rng, life, people, wages),
+        declared_sources.CAREER.key: sigedis.career_table(
+            rng, life, people, occupations, employers
+        ),
     }
     return tables | further.further_tables(rng, life, people, employers, tables)
 
@@ -101,21 +104,21 @@ def block_tables(
     rng = stream(seed, PERSONS_STREAM, block)
     people = register.persons_frame(rng, min(BLOCK_PERSONS, persons - first), first, counters)
     tables = build_tables(rng, people, employers)
-    tables["dmfa.occupations"] = dmfa_blocks.occupations_with_blocks(
+    tables[declared_sources.OCCUPATIONS.key] = dmfa_blocks.occupations_with_blocks(
         stream(seed, DMFA_BLOCKS_STREAM, block),
-        tables["dmfa.occupations"],
-        tables["register.persons"],
+        tables[declared_sources.OCCUPATIONS.key],
+        tables[declared_sources.PERSONS.key],
         employers,
     )
-    tables["rva.activation_allowances"] = rva_allowances.allowances_table(
+    tables[declared_sources.ACTIVATION_ALLOWANCES.key] = rva_allowances.allowances_table(
         stream(seed, RVA_ALLOWANCES_STREAM, block),
-        tables["rva.unemployment"],
-        tables["dmfa.occupations"],
+        tables[declared_sources.UNEMPLOYMENT.key],
+        tables[declared_sources.OCCUPATIONS.key],
     )
-    tables["nic.a052_messages"] = a052.messages_table(
+    tables[declared_sources.A052_MESSAGES.key] = a052.messages_table(
         stream(seed, A052_MESSAGES_STREAM, block),
-        tables["nic.incapacity"],
-        tables["dmfa.occupations"],
+        tables[declared_sources.INCAPACITY.key],
+        tables[declared_sources.OCCUPATIONS.key],
         people,
     )
     return tables

@@ -123,6 +123,30 @@ def test_clean_sources_give_zero_counts_and_are_passed_on_untouched():
     assert all(cleaned[key] is sources[key] for key in sources)
 
 
+def test_what_a_source_table_declares_for_its_checks_names_its_own_columns():
+    declared = 0
+    for key, table in SOURCE_TABLES.items():
+        columns = {c.name for c in table.columns}
+        named = [*(table.record_key or ())]
+        if table.correction is not None:
+            named += [*table.correction.key, table.correction.version]
+        if table.episode_order is not None:
+            named += [part.split()[0] for part in table.episode_order.split(",")]
+        if table.lifetime is not None and table.lifetime.end is not None:
+            named.append(table.lifetime.end)
+        assert set(named) <= columns, (key, set(named) - columns)
+        declared += bool(named)
+    # the tables the checks clean: DMFA, A052, the two episode tables, the career and more
+    assert declared >= 6
+    assert set(sc.EPISODES) == {"rva.unemployment", "nic.incapacity"}
+    assert list(sc.LIFETIMES) == [
+        "dmfa.occupations",
+        "rva.unemployment",
+        "nic.incapacity",
+        "sigedis.career",
+    ]
+
+
 def test_every_kind_has_one_rule():
     assert set(sc.RULES) == set(DefectKind)
 

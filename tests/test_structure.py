@@ -163,3 +163,18 @@ def test_a_refusal_from_any_command_is_one_line_and_exit_2(monkeypatch, tmp_path
     result = CliRunner().invoke(app, ["retention", "plan"])
     assert result.exit_code == 2
     assert result.output == "error: the run stopped on OSError; its details are withheld\n"
+
+
+def test_a_source_table_is_named_once_where_it_is_declared():
+    """`"dmfa.occupations"` typed as a string in six files was six places to change: the code
+    names a table by its declaration (specs.sources), tests excepted."""
+    from specs.sources import SOURCE_TABLES
+
+    typed = []
+    for name, path in _modules().items():
+        if name == "specs.sources":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and node.value in SOURCE_TABLES:
+                typed.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.value}")
+    assert typed == []

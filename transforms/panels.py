@@ -42,21 +42,21 @@ MESSAGES = declared_sources.A052_MESSAGES.key
 # The sources of the month and quarter panels' own SQL, in the order of their parameters.
 MONTH_SOURCES = (
     OCCUPATIONS,
-    "rva.unemployment",
-    "nic.incapacity",
-    "jobseekers.registrations",
-    "fodsz.disability",
-    "rsvz.self_employed",
+    declared_sources.UNEMPLOYMENT.key,
+    declared_sources.INCAPACITY.key,
+    declared_sources.JOBSEEKERS.key,
+    declared_sources.DISABILITY.key,
+    declared_sources.SELF_EMPLOYED.key,
 )
 QUARTER_SOURCES = (
-    "register.persons",
-    "register.residences",
-    "register.nationalities",
-    "register.households",
+    declared_sources.PERSONS.key,
+    declared_sources.RESIDENCES.key,
+    declared_sources.NATIONALITIES.key,
+    declared_sources.HOUSEHOLDS.key,
     OCCUPATIONS,
-    "rva.unemployment",
-    "nic.incapacity",
-    "rsvz.self_employed",
+    declared_sources.UNEMPLOYMENT.key,
+    declared_sources.INCAPACITY.key,
+    declared_sources.SELF_EMPLOYED.key,
 )
 
 
@@ -80,7 +80,7 @@ def select_population(
         return Period.model_validate({"from": f"{first:%Y-%m}", "until": f"{last:%Y-%m}"})
 
     period = months(period_bounds)
-    sources = {PERSONS: persons, "nic.incapacity": incapacity}
+    sources = {PERSONS: persons, declared_sources.INCAPACITY.key: incapacity}
     if occupations is not None:
         sources[OCCUPATIONS] = occupations
     scope = population_query.Scope(
@@ -168,7 +168,12 @@ _POSITION_JOINS = """
      and (i.end_date is null or i.end_date >= pm.day)
 """
 # The sources of `month_positions`, in the order of its parameters.
-POSITION_SOURCES = (OCCUPATIONS, "rva.unemployment", "nic.incapacity", "rsvz.self_employed")
+POSITION_SOURCES = (
+    OCCUPATIONS,
+    declared_sources.UNEMPLOYMENT.key,
+    declared_sources.INCAPACITY.key,
+    declared_sources.SELF_EMPLOYED.key,
+)
 
 
 def month_panel(

@@ -40,6 +40,7 @@ import duckdb
 from duckdb import DuckDBPyRelation as Relation
 
 from specs import identifiers
+from specs import sources as declared_sources
 from specs.refusal import Refusal
 from specs.sources import SOURCE_TABLES
 
@@ -120,20 +121,19 @@ RULES: Mapping[DefectKind, Rule] = MappingProxyType(
     }
 )
 
-OCCUPATIONS = "dmfa.occupations"
-PERSONS = "register.persons"
-MESSAGES = "nic.a052_messages"
-# An A052 message's key: a correction repeats it with a higher message_version.
-MESSAGE_KEY = ("insz", "message_number")
-# A DMFA line's key: a correction repeats it with a higher declaration_version.
-DECLARATION_KEY = ("insz", "quarter", "employer_rsz", "local_unit_id", "occupation_start")
-# Episode tables, with the order that decides which of two episodes is "next" (ties broken on
-# every column, so the cut is the same in every run).
+OCCUPATIONS = declared_sources.OCCUPATIONS.key
+PERSONS = declared_sources.PERSONS.key
+MESSAGES = declared_sources.A052_MESSAGES.key
+# The corrections, the episode orders and the lifetimes the source tables declare.
+_DECLARATION = declared_sources.DECLARATION_CORRECTION
+_MESSAGE = declared_sources.MESSAGE_CORRECTION
+DECLARATION_KEY = _DECLARATION.key
+MESSAGE_KEY = _MESSAGE.key
 EPISODES: Mapping[str, str] = MappingProxyType(
-    {
-        "rva.unemployment": "start_date, end_date nulls last, category, daily_allowance_cents",
-        "nic.incapacity": "start_date, episode, phase, end_date nulls last",
-    }
+    {key: t.episode_order for key, t in SOURCE_TABLES.items() if t.episode_order is not None}
+)
+LIFETIMES: Mapping[str, declared_sources.Lifetime] = MappingProxyType(
+    {key: t.lifetime for key, t in SOURCE_TABLES.items() if t.lifetime is not None}
 )
 # Valid-identifier predicates by column name (the schemes of specs.identifiers).
 IDENTIFIER_CHECKS: Mapping[str, str] = MappingProxyType(
@@ -235,7 +235,7 @@ def _shared_lines() -> str:
 
 
 def _declaration_findings(occupations: Relation) -> list[Finding]:
-    key = ", ".join(DECLARATION_KEY)
+    key, version = ", ".join(DECLARATION_KEY), _DECLARATION.version
     duplicates, superseded = _one_row(
         occupations.query(
             "occupations",
@@ -244,7 +244,7 @@ def _declaration_findings(occupations: Relation) -> list[Finding]:
             + f"""
         , superseded as (
             select 1 from shared
-            qualify declaration_version < max(declaration_version) over (partition by {key})
+            qualify {version} < max({version}) over (partition by {key})
         ),
         counts as (
             select
@@ -267,9 +267,9 @@ def _declaration_findings(occupations: Relation) -> list[Finding]:
 _FLAGGED_MESSAGES = f"""
     with flagged as (
         select *,
-               message_version < max(message_version) over message as is_superseded,
+               {_MESSAGE.version} < max({_MESSAGE.version}) over message as is_superseded,
                created_date > min(created_date) over (
-                   message order by message_version desc
+                   message order by {_MESSAGE.version} desc
                    rows between unbounded preceding and 1 preceding
                ) as is_out_of_order,
                make_date(quarter // 10, quarter % 10 * 3 - 2, 1) > incapacity_end
@@ -334,21 +334,12 @@ def _overlap_findings(key: str, episodes: Relation) -> Finding:
 
 
 def _dated(key: str, relation: Relation) -> Relation:
-    """The table with each record's first and last day (`first_day`, `last_day`; null: open)."""
-    if key == OCCUPATIONS:
-        sql = """select *,
-            greatest(occupation_start, make_date(quarter // 10, quarter % 10 * 3 - 2, 1))
-                as first_day,
-            occupation_end as last_day
-        from records"""
-    elif key in EPISODES:
-        sql = "select *, start_date as first_day, end_date as last_day from records"
-    else:  # sigedis.career: a career year is kept whole or dropped, so its first day dates it
-        sql = "select *, make_date(year, 1, 1) as first_day, first_day as last_day from records"
+    """The table with each record's first and last day (`first_day`, `last_day`; null: open),
+    as its lifetime declares them."""
+    lifetime = LIFETIMES[key]
+    last_day = lifetime.end or "first_day"
+    sql = f"select *, {lifetime.first_day} as first_day, {last_day} as last_day from records"
     return _selected(relation.query("records", sql))
-
-
-AFTER_DEATH_TABLES = (OCCUPATIONS, "rva.unemployment", "nic.incapacity", "sigedis.career")
 
 
 def _after_death_finding(key: str, records: Relation, persons: Relation) -> Finding:
@@ -377,9 +368,7 @@ def find_defects(sources: Mapping[str, Relation]) -> list[Finding]:
     findings += _declaration_findings(sources[OCCUPATIONS])
     findings += _message_findings(sources[MESSAGES])
     findings += [_overlap_findings(key, sources[key]) for key in EPISODES]
-    findings += [
-        _after_death_finding(key, sources[key], sources[PERSONS]) for key in AFTER_DEATH_TABLES
-    ]
+    findings += [_after_death_finding(key, sources[key], sources[PERSONS]) for key in LIFETIMES]
     return findings
 
 
@@ -402,7 +391,7 @@ def refuse_uncleanable(findings: list[Finding]) -> None:
 
 
 def _without_duplicates_and_superseded(occupations: Relation) -> Relation:
-    key = ", ".join(DECLARATION_KEY)
+    key, version = ", ".join(DECLARATION_KEY), _DECLARATION.version
     return _selected(
         occupations.query(
             "occupations",
@@ -411,8 +400,7 @@ def _without_duplicates_and_superseded(occupations: Relation) -> Relation:
             + f"""
         , kept as (
             select distinct * from shared
-            qualify declaration_version
-                = max(declaration_version) over (partition by {key})
+            qualify {version} = max({version}) over (partition by {key})
         )
         select * from occupations
         where {_KEY_HASH} not in (select key_hash from shared_keys)
@@ -424,9 +412,9 @@ def _without_duplicates_and_superseded(occupations: Relation) -> Relation:
 
 
 def _until_death(key: str, records: Relation, persons: Relation) -> Relation:
-    end = "occupation_end" if key == OCCUPATIONS else "end_date"
+    end = LIFETIMES[key].end
     dated = _dated(key, records)
-    if key == "sigedis.career":  # a career year has no end to cut: it is kept or dropped
+    if end is None:  # a record about one day has no end to cut: it is kept or dropped
         cut = ""
     else:
         cut = f"""replace (
@@ -487,7 +475,7 @@ def clean_sources(sources: Mapping[str, Relation], findings: list[Finding]) -> d
         (OCCUPATIONS, DefectKind.CORRECTED_DECLARATION),
     } & found:
         cleaned[OCCUPATIONS] = _without_duplicates_and_superseded(cleaned[OCCUPATIONS])
-    for key in AFTER_DEATH_TABLES:
+    for key in LIFETIMES:
         if (key, DefectKind.AFTER_DEATH) in found:
             cleaned[key] = _until_death(key, cleaned[key], sources[PERSONS])
     if {

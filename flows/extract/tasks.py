@@ -14,6 +14,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from flows.extract import disclosure, slices
 from flows.runtime.outcome import P, R, withheld
 from flows.runtime.settings import DEFAULT_PARALLEL_SLICES, Engine
+from specs import sources as declared_sources
 from specs.catalog import Granularity
 from specs.model import Mode, Spec
 from transforms import calendar, panels, source_checks
@@ -88,8 +89,8 @@ def materialise_task(
     table, the columns the panels read (panels.source_columns)."""
     employers = spec.population.employer_lines_only
     if employers is not None:
-        lines = employer_lines(sources["dmfa.occupations"], employers)
-        sources = {**sources, "dmfa.occupations": lines}
+        lines = employer_lines(sources[declared_sources.OCCUPATIONS.key], employers)
+        sources = {**sources, declared_sources.OCCUPATIONS.key: lines}
     slices.materialise(con, sources, columns, assignment)
 
 
