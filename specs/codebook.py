@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from specs.catalog import PANELS, VARIABLES
+from specs.protections import AMOUNTS
 from specs.release import ReleasedColumn
 
 
@@ -48,7 +49,7 @@ def _column_entry(column: ReleasedColumn) -> dict[str, Any]:
         )
         if column.accepted_derivation:
             entry["accepted_derivation"] = column.accepted_derivation
-    if column.protection == "classes" and column.allowed:
+    if column.protection == AMOUNTS.label and column.allowed:
         entry["classes"] = list(column.allowed)
     elif column.allowed and not column.is_key:
         entry["codes"] = dict(column.allowed)

@@ -16,10 +16,11 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from specs.catalog import DERIVATIONS, VARIABLES, Derivation, Kind, Variable
+from specs.protections import PROTECTION_KINDS
 from specs.refusal import Refusal
 
 # The kinds a mode protects, in the order a derived variable takes them.
-PROTECTED_KINDS = (Kind.AMOUNT, Kind.EVENT_DATE, Kind.NATIONALITY)
+PROTECTED_KINDS = tuple(p.kind for p in PROTECTION_KINDS)
 
 
 class DerivationError(Refusal, ValueError):

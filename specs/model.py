@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
 from enum import StrEnum
-from types import MappingProxyType
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -24,6 +22,7 @@ from specs.population import (
     mentions_listed,
     walk,
 )
+from specs.protections import OF_KIND, PROTECTION_KINDS
 from specs.values import Employers, Period, Strict, Window, add_months, parse_month
 
 PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
@@ -178,17 +177,9 @@ class Protections(Strict):
     )
 
     def protects(self, kind: Kind) -> bool:
-        return {
-            Kind.AMOUNT: self.amounts == "classes",
-            Kind.EVENT_DATE: self.dates == "month",
-            Kind.NATIONALITY: self.nationality == "scramble",
-        }.get(kind, False)
-
-
-# The kind of value each protection is about (the fields of Protections).
-PROTECTED_KINDS: Mapping[str, Kind] = MappingProxyType(
-    {"amounts": Kind.AMOUNT, "dates": Kind.EVENT_DATE, "nationality": Kind.NATIONALITY}
-)
+        """Whether values of `kind` are protected (specs.protections: its setting protects)."""
+        protection = OF_KIND.get(kind)
+        return protection is not None and getattr(self, protection.setting) == protection.protecting
 
 
 class ExactGrant(Strict):
@@ -353,6 +344,19 @@ class ConsultationLog(Strict):
     reference: str = Field(description="where the deliberations say how long, or why (points)")
 
 
+class ModeKind(StrEnum):
+    """What a mode delivers, said once (by `Mode.kind`) for every step that treats the kinds
+    differently: a drawn sample, the whole population, or named persons."""
+
+    SAMPLE = "sample"
+    POPULATION = "population"
+    IDENTIFIED = "identified"
+
+    @property
+    def draws_sample(self) -> bool:
+        return self is ModeKind.SAMPLE
+
+
 class Mode(Strict):
     """One way an extract may be delivered. Its retention is given one way exactly: a fixed
     deadline (`delete_by`), a term from each run (`keep_months`), or the whole career of the
@@ -451,6 +455,14 @@ class Mode(Strict):
         if not self.identified and self.consultation_log is not None:
             raise ValueError("only an identified mode consults named persons: no consultation_log")
         return self
+
+    @property
+    def kind(self) -> ModeKind:
+        """What the mode delivers: identified persons, a sample of `persons` (pseudonymised),
+        or the whole population (pseudonymised); the validators keep the two fields apart."""
+        if self.identified:
+            return ModeKind.IDENTIFIED
+        return ModeKind.POPULATION if self.persons is None else ModeKind.SAMPLE
 
     def deadline(self, run_day: dt.date) -> dt.date | None:
         """The day the data of a run on `run_day` must be deleted by; None: whole career."""
@@ -739,7 +751,7 @@ class Spec(Strict):
             if name not in requested:
                 raise ValueError(f"classes given for {name!r}, which the spec does not request")
         for mode_name, mode in self.modes.items():
-            if mode.protect.amounts == "classes":
+            if mode.protect.protects(Kind.AMOUNT):
                 missing = sorted(
                     n
                     for n in requested
@@ -810,7 +822,7 @@ class Spec(Strict):
         for grant in self.accepted_derivations:
             for name in grant.by:
                 accepted.setdefault((grant.variable, name), grant.point)
-        protected = [kind for kind in derivation.PROTECTED_KINDS if mode.protect.protects(kind)]
+        protected = [p.kind for p in PROTECTION_KINDS if mode.protect.protects(p.kind)]
         return derivation.derived_protections(
             self.variables.all(), protected, self.classes, accepted
         )
@@ -842,7 +854,8 @@ class Spec(Strict):
     def _check_exact_grants(mode_name: ModeName, mode: Mode, requested: set[str]) -> None:
         """Data that leaves the premises keeps a kind of value exact only where the deliberation
         grants it, cited in the mode; a grant for a value the mode protects is a mistake."""
-        for field, kind in PROTECTED_KINDS.items():
+        for protection in PROTECTION_KINDS:
+            field, kind = protection.setting, protection.kind
             exact = sorted(n for n in requested if VARIABLES[n].kind is kind)
             if mode.protect.protects(kind):
                 if field in mode.exact_grants:

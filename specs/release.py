@@ -13,7 +13,8 @@ from specs.catalog import PANELS, VARIABLES, Granularity, Kind, Variable
 from specs.derivation import DerivedProtection
 from specs.identifiers import DESCRIPTION, OF_PSEUDONYM_DOMAIN, PATTERN, Scheme
 from specs.model import Mode, Spec
-from specs.patterns import MONTH_PATTERN, PSEUDONYM_PATTERN, class_labels
+from specs.patterns import PSEUDONYM_PATTERN, class_labels
+from specs.protections import OF_KIND, ProtectionKind
 
 QUARTER_PATTERN = r"^[0-9]{4}-Q[1-4]$"
 
@@ -144,18 +145,22 @@ def _variable_column(variable: Variable, spec: Spec, mode: Mode) -> ReleasedColu
         return _derived_column(exact, derived)
     if not mode.protect.protects(variable.kind):
         return exact
-    if variable.kind is Kind.AMOUNT:
-        labels = class_labels(spec.classes[variable.name])
-        return replace(exact, dtype="VARCHAR", protection="classes", allowed={x: x for x in labels})
-    if variable.kind is Kind.EVENT_DATE:
-        return replace(
-            exact,
-            dtype="VARCHAR",
-            protection="month",
-            pattern=MONTH_PATTERN,
-            unit="month, YYYY-MM",
-        )
-    return replace(exact, dtype="VARCHAR", protection="scrambled")
+    protection = OF_KIND[variable.kind]
+    edges = spec.classes[variable.name] if protection.classes else ()
+    return _protected(exact, protection, edges)
+
+
+def _protected(
+    exact: ReleasedColumn, protection: ProtectionKind, edges: tuple[float, ...]
+) -> ReleasedColumn:
+    """The column as `protection` releases it (specs.protections): class labels from `edges`
+    (amounts), or text matching the protection's pattern."""
+    column = replace(exact, dtype="VARCHAR", protection=protection.label)
+    if protection.classes:
+        return replace(column, allowed={x: x for x in class_labels(edges)})
+    if protection.pattern is not None:
+        return replace(column, pattern=protection.pattern, unit=protection.unit)
+    return column
 
 
 def _derived_column(exact: ReleasedColumn, derived: DerivedProtection) -> ReleasedColumn:
@@ -163,22 +168,11 @@ def _derived_column(exact: ReleasedColumn, derived: DerivedProtection) -> Releas
     exact = replace(exact, derived_from=derived.source)
     if derived.accepted is not None:
         return replace(exact, accepted_derivation=derived.accepted)
-    if derived.kind is Kind.AMOUNT:
-        labels = class_labels(derived.edges or ())
-        return replace(
-            exact,
-            dtype="VARCHAR",
-            protection="classes",
-            allowed={x: x for x in labels},
-            unit=VARIABLES[derived.source].unit,
-            low=None,
-            high=None,
-        )
-    if derived.kind is Kind.EVENT_DATE:
-        return replace(
-            exact, dtype="VARCHAR", protection="month", pattern=MONTH_PATTERN, unit="month, YYYY-MM"
-        )
-    return replace(exact, dtype="VARCHAR", protection="scrambled")
+    protection = OF_KIND[derived.kind]
+    if protection.classes:
+        # read on the scale of its source, whose classes it takes
+        exact = replace(exact, unit=VARIABLES[derived.source].unit, low=None, high=None)
+    return _protected(exact, protection, derived.edges or ())
 
 
 def released_panels(

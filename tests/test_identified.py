@@ -67,6 +67,18 @@ def test_the_19_104_spec_grants_identified_data_to_its_control_mode():
     assert spec.modes[ModeName.CONTROL].keep_months == 6
 
 
+def test_each_mode_of_the_seed_specs_says_what_it_delivers():
+    kinds = {
+        name: {m.value: mode.kind.value for m, mode in load_spec(SPECS_DIR / name).modes.items()}
+        for name in ("18-088.yaml", "19-104.yaml", "14-045.yaml")
+    }
+    assert kinds == {
+        "18-088.yaml": {"sample": "sample", "onprem": "population"},
+        "19-104.yaml": {"control": "identified"},
+        "14-045.yaml": {"sample": "sample"},
+    }
+
+
 def test_an_identified_mode_without_a_grant_is_refused():
     with pytest.raises(ValidationError, match="only a deliberation that grants identified data"):
         _spec(identified_data=None)

@@ -25,12 +25,12 @@ from specs.catalog import PANELS, RECOMPUTATIONS, VARIABLES, Kind, Recomputation
 from specs.derivation import kind_as_protected
 from specs.model import Mode, Spec
 from specs.patterns import class_labels
+from specs.protections import DATES, OF_KIND
 from specs.refusal import Refusal
 
 # Float estimates are compared with a tolerance well below a cent.
 TOLERANCE = 1e-6
 EXACT = "__exact"
-PROTECTION = {Kind.AMOUNT: "classes", Kind.EVENT_DATE: "month", Kind.NATIONALITY: "scrambled"}
 
 
 class DerivationRefused(Refusal, RuntimeError):
@@ -64,7 +64,7 @@ def attacks(
         if not mode.protect.protects(kind) or not set(rule.by) <= released:
             continue
         edges = spec.classes.get(rule.variable) if kind is Kind.AMOUNT else None
-        found.append(Attack(target.panel, rule, PROTECTION[kind], edges))
+        found.append(Attack(target.panel, rule, OF_KIND[kind].label, edges))
     return found
 
 
@@ -81,7 +81,7 @@ def _class_width(exact: pl.Expr, edges: Sequence[float]) -> pl.Expr:
 
 def _recomputed(attack: Attack, exact: pl.Expr) -> pl.Expr:
     estimate, margin = attack.rule.estimate, attack.rule.margin.cast(pl.Float64)
-    if attack.protection == "month":
+    if attack.protection == DATES.label:
         off = (estimate - exact).dt.total_days().abs()
         # finer than the month: the estimate pins fewer days than the month has
         finer = 2 * margin + 1 < exact.dt.month_end().dt.day()

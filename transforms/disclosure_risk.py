@@ -22,11 +22,11 @@ from typing import Any
 
 import polars as pl
 
-from specs.catalog import QUASI_IDENTIFIERS, SENSITIVE, TRAJECTORY, VARIABLES, Kind
+from specs.catalog import QUASI_IDENTIFIERS, SENSITIVE, TRAJECTORY, VARIABLES
 from specs.model import DisclosureRisk, Mode, Spec
+from specs.protections import OF_KIND
 from specs.refusal import Refusal
-from transforms.classes import to_classes
-from transforms.months import to_month
+from transforms.protect import PER_VALUE, protected_values
 
 IN_SAMPLE = "in_sample"
 # The bands of equivalence-class sizes (and of l) the manifest counts persons in: (label,
@@ -55,12 +55,14 @@ def quasi_identifiers(spec: Spec, mode: Mode) -> list[str]:
     the quarter panel, without those the mode scrambles (a scrambled value links nobody)."""
     named = settings(mode).quasi_identifiers or QUASI_IDENTIFIERS
     released = set(spec.variables_of_panel("quarter"))
-    scrambled = mode.protect.protects(Kind.NATIONALITY)
-    return [
-        name
-        for name in named
-        if name in released and not (scrambled and VARIABLES[name].kind is Kind.NATIONALITY)
-    ]
+    return [name for name in named if name in released and _links_persons(name, mode)]
+
+
+def _links_persons(name: str, mode: Mode) -> bool:
+    """Whether the variable, as the mode releases it, still links a person to outside data."""
+    kind = VARIABLES[name].kind
+    protection = OF_KIND.get(kind)
+    return protection is None or protection.links_persons or not mode.protect.protects(kind)
 
 
 def sensitive_columns(spec: Spec, mode: Mode) -> list[str]:
@@ -86,13 +88,11 @@ def as_released(
     """Per person, the columns on their last row of the quarter panel, protected as the mode
     protects them in the release (dates to the month, amounts in classes)."""
     last = quarter.sort(period).group_by(person).agg(pl.col(c).last() for c in columns)
-    protected = []
-    for name in columns:
-        kind = VARIABLES[name].kind
-        if kind is Kind.EVENT_DATE and mode.protect.protects(kind):
-            protected.append(to_month(pl.col(name)).alias(name))
-        elif kind is Kind.AMOUNT and mode.protect.protects(kind):
-            protected.append(to_classes(pl.col(name), classes[name]).alias(name))
+    protected = [
+        protected_values(VARIABLES[name].kind, pl.col(name), classes.get(name, ())).alias(name)
+        for name in columns
+        if mode.protect.protects(VARIABLES[name].kind) and VARIABLES[name].kind in PER_VALUE
+    ]
     return last.with_columns(protected) if protected else last
 
 

@@ -7,18 +7,38 @@ that panel, in the spec's order, sorted by the keys: nothing else.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
+
 import polars as pl
 
-from specs.catalog import DERIVATIONS, PANELS, VARIABLES, Kind
-from specs.derivation import kind_as_protected
+from specs.catalog import DERIVATIONS, PANELS, VARIABLES, Kind, Variable
+from specs.derivation import DerivedProtection, kind_as_protected
 from specs.identifiers import OF_PSEUDONYM_DOMAIN
 from specs.model import Mode, Spec
+from specs.protections import OF_KIND
 from transforms.classes import to_classes
 from transforms.months import to_month
 from transforms.pseudonymise import pseudonym_map
 from transforms.scramble import apply_pairs, scramble
 
 PERSON_ID = "person_id"
+
+
+def _months(values: pl.Expr, edges: Sequence[float]) -> pl.Expr:
+    return to_month(values)
+
+
+# The protections applied value by value, each its transform (specs.protections declares what
+# it releases); a nationality is scrambled across persons (transforms.scramble) instead.
+PER_VALUE: Mapping[Kind, Callable[[pl.Expr, Sequence[float]], pl.Expr]] = MappingProxyType(
+    {Kind.AMOUNT: to_classes, Kind.EVENT_DATE: _months}
+)
+
+
+def protected_values(kind: Kind, values: pl.Expr, edges: Sequence[float] = ()) -> pl.Expr:
+    """`values` as a mode protecting `kind` releases them (class labels from `edges`, months)."""
+    return PER_VALUE[kind](values, edges)
 
 
 def pseudonyms_of(identifiers: pl.Expr, mapping: pl.DataFrame) -> pl.Expr:
@@ -95,30 +115,34 @@ def protected_rows(
     # a variable derived from a protected value is protected as that value (specs.derivation)
     derived = spec.derived_protections(mode)
     kinds = {v.name: kind_as_protected(v.name, derived) for v in variables}
-    if mode.protect.amounts == "classes":
-        protected = protected.with_columns(
-            to_classes(pl.col(v.name), spec.classes[v.name]).alias(v.name)
-            for v in variables
-            if v.kind is Kind.AMOUNT
+    per_value = [v for v in variables if kinds[v.name] in PER_VALUE]
+    protected = protected.with_columns(
+        protected_values(kinds[v.name], *_values_and_edges(v, kinds[v.name], spec, derived)).alias(
+            v.name
         )
-        protected = protected.with_columns(
-            to_classes(_in_source_unit(v.name), derived[v.name].edges or ()).alias(v.name)
-            for v in variables
-            if v.kind is not Kind.AMOUNT and kinds[v.name] is Kind.AMOUNT
-        )
-    if mode.protect.dates == "month":
-        protected = protected.with_columns(
-            to_month(pl.col(v.name)).alias(v.name)
-            for v in variables
-            if kinds[v.name] is Kind.EVENT_DATE
-        )
-    if mode.protect.nationality == "scramble":
+        for v in per_value
+        if mode.protect.protects(kinds[v.name])
+    )
+    if mode.protect.protects(Kind.NATIONALITY):
         nationality_columns = [v.name for v in variables if kinds[v.name] is Kind.NATIONALITY]
         if scrambled is None:
             protected = scramble(protected, nationality_columns, key, PERSON_ID, keys[1])
         elif nationality_columns:
             protected = apply_pairs(protected, nationality_columns, scrambled, PERSON_ID)
     return protected.select(*keys, *(v.name for v in variables))
+
+
+def _values_and_edges(
+    variable: Variable, kind: Kind, spec: Spec, derived: Mapping[str, DerivedProtection]
+) -> tuple[pl.Expr, Sequence[float]]:
+    """The values protected as `kind`, and the class edges where the protection puts them in
+    classes: a variable's own, or (derived from an amount) read on its source's scale, in its
+    source's classes."""
+    if variable.kind is kind:
+        return pl.col(variable.name), spec.classes.get(variable.name, ())
+    if OF_KIND[kind].classes:
+        return _in_source_unit(variable.name), derived[variable.name].edges or ()
+    return pl.col(variable.name), ()
 
 
 def _in_source_unit(name: str) -> pl.Expr:

@@ -53,7 +53,7 @@ from flows.stores.sources import open_sources
 from specs.catalog import PANELS
 from specs.checks import panel_checks
 from specs.codebook import codebook, codebook_markdown, output_checks_markdown
-from specs.model import Mode, ModeName, Spec
+from specs.model import Mode, ModeKind, ModeName, Spec
 from specs.release import ReleasedColumn
 from transforms import derivation_audit, panels, source_checks
 from transforms.disclosure_risk import refuse_above_threshold
@@ -177,10 +177,11 @@ def build_release(
             )
             risk = None
             everyone = population
-            if mode.persons is not None:
+            sample = mode.kind is ModeKind.SAMPLE
+            if sample and mode.persons is not None:
                 population = draw_sample_task(population, draw_key, mode.persons)
             person_ids = person_ids_task(population, mode, key)
-            slice_persons = engine.persons_per_slice(sample=mode.persons is not None)
+            slice_persons = engine.persons_per_slice(sample=sample)
             assignment = slices.assign_slices(person_ids, slice_persons)
             names = {
                 name: tuple(spec.variables_of_panel(name))
@@ -188,7 +189,7 @@ def build_release(
                 if spec.variables_of_panel(name)
             }
             tables = tuple(sorted(panels.source_tables(names)))
-            if mode.persons is not None and disclosure.applies(mode):
+            if disclosure.applies(mode):
                 # the risk reads the whole population's rows: they are materialised once, with
                 # the sample's (the others in no slice), instead of going through the source
                 # checks again for every panel the risk builds
@@ -294,7 +295,7 @@ def _write_slices(
     files = slices.PanelFiles(staging)
     validation = SliceValidation(
         {name: checks[0] for name, checks in split.items()},
-        waiting_bytes=waiting_for_validation(sample=jobs[0].mode.persons is not None),
+        waiting_bytes=waiting_for_validation(sample=jobs[0].mode.kind is ModeKind.SAMPLE),
     )
     rows = dict.fromkeys(split, 0)
     distinct = dict.fromkeys(split, 0)

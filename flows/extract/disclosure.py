@@ -18,7 +18,7 @@ import duckdb
 import polars as pl
 
 from specs.catalog import VARIABLES
-from specs.model import Mode, ModeName, Spec
+from specs.model import Mode, ModeKind, ModeName, Spec
 from specs.values import Period
 from transforms import calendar, panels
 from transforms import disclosure_risk as risk
@@ -44,7 +44,7 @@ def not_measured(mode_name: ModeName) -> dict[str, Any]:
 
 def applies(mode: Mode) -> bool:
     """Risk is measured for a pseudonymised sample (a subset of the population that leaves)."""
-    return mode.persons is not None and not mode.identified
+    return mode.kind is ModeKind.SAMPLE
 
 
 def measured_panels(spec: Spec, mode: Mode) -> dict[str, tuple[str, ...]]:

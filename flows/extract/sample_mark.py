@@ -18,7 +18,7 @@ from flows.release.files import sha256_file
 from flows.release.parquet_writer import RowGroupWriter
 from flows.release.validate import Outcome, validate_panel
 from specs.checks import panel_checks
-from specs.model import ModeName, Spec
+from specs.model import ModeKind, ModeName, Spec
 from specs.patterns import PSEUDONYM_PATTERN
 from specs.release import ReleasedColumn
 from transforms.modes import in_sample
@@ -37,9 +37,9 @@ def marks_sample(spec: Spec, mode: ModeName) -> bool:
     sample = spec.modes.get(ModeName.SAMPLE)
     return (
         not mode.leaves_premises
-        and not spec.modes[mode].identified
+        and spec.modes[mode].kind is not ModeKind.IDENTIFIED
         and sample is not None
-        and sample.persons is not None
+        and sample.kind is ModeKind.SAMPLE
     )
 
 

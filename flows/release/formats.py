@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from flows.release.stata import Kind, StataColumn, write_dta
+from specs.protections import AMOUNTS
 from specs.release import ReleasedColumn
 
 # one thread keeps the rows in the Parquet file's order and the memory that of a row group
@@ -53,7 +54,7 @@ def numbered(column: ReleasedColumn) -> list[str]:
     """The values of a labelled column in the order they are numbered from 1: the classes in
     their order, the codes in the codebook's (sorted) order."""
     assert column.allowed is not None
-    if column.protection == "classes":
+    if column.protection == AMOUNTS.label:
         return list(column.allowed)
     return sorted(column.allowed)
 
