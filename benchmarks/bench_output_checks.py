@@ -31,7 +31,7 @@ def main() -> None:
     sys.path[:0] = [str(ROOT), str(ROOT / "notebooks")]
     from flows.analysis import output_checking
     from flows.analysis.run import workspace_persons
-    from specs.model import OutputChecks
+    from specs.modes import OutputChecks
 
     with tempfile.TemporaryDirectory() as folder:
         outputs = Path(folder) / "outputs"

@@ -48,9 +48,10 @@ def rex_side(store: Path, spec_path: Path, pycanon_python: Path) -> None:
     from flows.extract import disclosure
     from flows.stores.sources import open_sources
     from specs.load import load_spec
-    from specs.model import ModeName
+    from specs.modes import ModeName
     from transforms import disclosure_risk as risk
     from transforms import panels, source_checks
+    from transforms import population as population_query
     from transforms.sample import draw_sample
 
     spec = load_spec(spec_path)
@@ -60,7 +61,7 @@ def rex_side(store: Path, spec_path: Path, pycanon_python: Path) -> None:
         opened := open_sources(con, store), source_checks.find_defects(opened)
     )
     started = time.perf_counter()
-    population = panels.spec_population(sources, spec).pl().sort("insz")
+    population = population_query.select(sources, spec).pl().sort("insz")
     selected = time.perf_counter()
     sample = draw_sample(population, bytes(range(32)), min(mode.persons or 0, population.height))
     figures = disclosure.measure(con, [sources], spec, mode, population, sample)

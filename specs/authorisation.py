@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from specs.model import ModeName, Spec
+from specs.model import Spec
+from specs.modes import ModeName
 
 
 def run_refusals(

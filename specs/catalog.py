@@ -1392,7 +1392,7 @@ RECOMPUTATIONS: tuple[Recomputation, ...] = (
 # Disclosure risk (issue 11, section 2): the person-level variables an outsider may know of
 # someone and link on (quasi-identifiers), the values a release must not give away about them
 # (sensitive), and the monthly position whose sequence makes a trajectory. A spec may name its
-# own (specs.model.DisclosureRisk); these are the defaults.
+# own (specs.modes.DisclosureRisk); these are the defaults.
 QUASI_IDENTIFIERS: tuple[str, ...] = (
     "sex",
     "birth_date",

@@ -93,7 +93,7 @@ def codebook_markdown(
 
 def output_checks_markdown(checks: Mapping[str, Any]) -> str:
     """The rules an analysis run's outputs must pass before they leave (the spec's
-    `output_checks`, specs.model.OutputChecks), for the codebook and the checking report."""
+    `output_checks`, specs.modes.OutputChecks), for the codebook and the checking report."""
     zeros = "suppressed" if checks["zeros"] == "suppress" else "released"
     rounding = (
         "released as they are"

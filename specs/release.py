@@ -12,7 +12,8 @@ from dataclasses import dataclass, replace
 from specs.catalog import PANELS, VARIABLES, Granularity, Kind, Variable
 from specs.derivation import DerivedProtection
 from specs.identifiers import DESCRIPTION, OF_PSEUDONYM_DOMAIN, PATTERN, Scheme
-from specs.model import Mode, Spec
+from specs.model import Spec
+from specs.modes import Mode
 from specs.patterns import PSEUDONYM_PATTERN, class_labels
 from specs.protections import OF_KIND, ProtectionKind
 
@@ -121,7 +122,9 @@ def _key_columns(
     return columns
 
 
-def _variable_column(variable: Variable, spec: Spec, mode: Mode) -> ReleasedColumn:
+def _variable_column(
+    variable: Variable, spec: Spec, mode: Mode, derived: Mapping[str, DerivedProtection]
+) -> ReleasedColumn:
     exact = ReleasedColumn(
         name=variable.name,
         dtype=variable.dtype,
@@ -140,9 +143,9 @@ def _variable_column(variable: Variable, spec: Spec, mode: Mode) -> ReleasedColu
         return replace(
             exact, dtype="VARCHAR", protection="pseudonymised", pattern=PSEUDONYM_PATTERN
         )
-    derived = spec.derived_protections(mode).get(variable.name)
-    if derived is not None:
-        return _derived_column(exact, derived)
+    taken = derived.get(variable.name)
+    if taken is not None:
+        return _derived_column(exact, taken)
     if not mode.protect.protects(variable.kind):
         return exact
     protection = OF_KIND[variable.kind]
@@ -176,15 +179,21 @@ def _derived_column(exact: ReleasedColumn, derived: DerivedProtection) -> Releas
 
 
 def released_panels(
-    spec: Spec, mode: Mode, period_values: Mapping[Granularity, list]
+    spec: Spec,
+    mode: Mode,
+    period_values: Mapping[Granularity, list],
+    derived: Mapping[str, DerivedProtection] | None = None,
 ) -> dict[str, list[ReleasedColumn]]:
-    """Per panel that the spec requests, its released columns in order."""
+    """Per panel that the spec requests, its released columns in order; `derived`: the spec's
+    derived protections in `mode` (a run plan's), computed once here if not given."""
+    if derived is None:
+        derived = spec.derived_protections(mode)
     panels: dict[str, list[ReleasedColumn]] = {}
     for panel in PANELS:
         names = spec.variables_of_panel(panel)
         if names:
             panels[panel] = _key_columns(panel, period_values, mode) + [
-                _variable_column(VARIABLES[n], spec, mode) for n in names
+                _variable_column(VARIABLES[n], spec, mode, derived) for n in names
             ]
     return panels
 

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from specs.model import AnalysisRuns
+from specs.modes import AnalysisRuns
 
 APPROVAL = "approval"
 REJECTION = "rejection"

@@ -411,7 +411,7 @@ def test_l051_lists_every_message_of_the_persons_with_administrative_data_only(c
     assert sorted(panel.select("a052_message_number", "a052_message_version").rows()) == sorted(
         theirs.select("message_number", "message_version").rows()
     )
-    assert result.manifest["consultation"] == "l051"
+    assert result.manifest.consultation == "l051"
     assert "| consultation | l051 |" in (result.folder / "dossier.md").read_text()
     assert sorted(json.loads((result.folder / "manifest.json").read_text())["files"]) == [
         "a052.parquet",

@@ -70,11 +70,12 @@ def _spec_sources_population(store):
     import duckdb
 
     from flows.stores.sources import open_sources
-    from transforms import calendar, panels
+    from transforms import calendar
+    from transforms import population as population_query
 
     spec = load_spec(SPECS_DIR / "18-088.yaml")
     sources = open_sources(duckdb.connect(), store)
-    population = panels.select_population(
+    population = population_query.select_population(
         sources["register.persons"],
         sources["nic.incapacity"],
         calendar.bounds(spec.period),
@@ -103,21 +104,21 @@ def test_every_point_8_variable_has_values_in_the_generated_sources(part_one):
 
 def test_every_panel_builds_the_same_from_only_the_source_columns_a_run_keeps(part_one):
     """A run materialises of each table without validity dates only the columns the panels
-    read (panels.source_columns): every variable of the catalog, in every panel, is built
+    read (panel_reads.source_columns): every variable of the catalog, in every panel, is built
     from those alone, to the same values as from the whole tables."""
     from duckdb import ColumnExpression
 
     from specs.catalog import PANELS
-    from transforms import panels
+    from transforms import panel_reads, panels
 
     spec, sources, population = _spec_sources_population(part_one[2])
     population = population.order("insz").limit(400)
     every = {panel: tuple(n for n, v in VARIABLES.items() if v.panel == panel) for panel in PANELS}
     # 18/088 reads fewer than half of the 105 columns of the occupation lines
     asked = {name: spec.variables_of_panel(name) for name in PANELS}
-    assert len(panels.source_columns(asked)["dmfa.occupations"]) < 50
+    assert len(panel_reads.source_columns(asked)["dmfa.occupations"]) < 50
     for panel, names in every.items():
-        kept = panels.source_columns({panel: names})  # each panel alone: what it needs itself
+        kept = panel_reads.source_columns({panel: names})  # each panel alone: what it needs itself
         pruned = {
             key: sources[key].select(*(ColumnExpression(c) for c in columns))
             for key, columns in kept.items()

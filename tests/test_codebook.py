@@ -6,7 +6,7 @@ from flows.runtime.settings import SPECS_DIR
 from specs.catalog import PANELS, Granularity
 from specs.codebook import codebook, codebook_markdown
 from specs.load import load_spec
-from specs.model import ModeName
+from specs.modes import ModeName
 from specs.release import released_panels
 
 SPEC = load_spec(SPECS_DIR / "18-088.yaml")

@@ -31,7 +31,7 @@ from flows.stores.keys import create_key
 from flows.stores.roster import StaffMember
 from specs.authorisation import run_refusals
 from specs.load import load_spec, spec_digest
-from specs.model import ModeName
+from specs.modes import ModeName
 from tests.conftest import copy_audit_key
 from transforms.retention import Action
 

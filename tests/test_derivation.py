@@ -15,7 +15,7 @@ from flows.runtime.settings import SPECS_DIR
 from specs.catalog import DERIVATIONS
 from specs.codebook import codebook
 from specs.load import SpecError, load_spec
-from specs.model import ModeName
+from specs.modes import ModeName
 from specs.release import released_panels
 from transforms import derivation_audit as da
 from transforms.classes import to_classes

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from specs.model import DisclosureRisk, Protections
+from specs.modes import DisclosureRisk, Protections
 from transforms.disclosure_risk import (
     IN_SAMPLE,
     DisclosureRiskTooHigh,

@@ -15,7 +15,7 @@ BANDS = ["1", "2", "3-4", "5-9", "10+"]
 
 
 def test_sample_manifest_has_the_disclosure_risk_counts(world):
-    figures = world["sample"].manifest["disclosure_risk"]
+    figures = world["sample"].manifest.disclosure_risk
     assert figures["sample_persons"] == WORLD_SAMPLE
     assert WORLD_SAMPLE < figures["population_persons"] <= WORLD_PERSONS
     assert "birth_date" in figures["quasi_identifiers"]
@@ -34,7 +34,7 @@ def test_sample_manifest_has_the_disclosure_risk_counts(world):
 
 
 def test_onprem_manifest_says_it_has_no_risk_figures(world):
-    figures = world["onprem"].manifest["disclosure_risk"]
+    figures = world["onprem"].manifest.disclosure_risk
     assert figures["measured"] is False
     assert "stays inside" in figures["reason"]
 
@@ -45,7 +45,7 @@ def test_unique_share_above_the_spec_threshold_refuses_the_release(world, tmp_pa
     spec = tmp_path / world["spec"].name
     spec.write_text(yaml.safe_dump(document, sort_keys=False))
     paths = Paths(data=tmp_path / "data", key_store=world["paths"].key_store)
-    shares = world["sample"].manifest["disclosure_risk"]["unique_share"]
+    shares = world["sample"].manifest.disclosure_risk["unique_share"]
     assert shares > 0, "the test world has no unique persons to refuse"
     try:
         sample_export(spec, WORLD_AS_OF, paths, world["store"])
@@ -68,8 +68,9 @@ def test_the_figures_are_the_same_whatever_the_chunks_of_persons(world):
     from flows.extract.authorise import delivered_spec
     from flows.stores.sources import open_sources
     from specs.load import load_spec
-    from specs.model import ModeName
-    from transforms import panels, source_checks
+    from specs.modes import ModeName
+    from transforms import population as population_query
+    from transforms import source_checks
     from transforms.sample import draw_sample
 
     spec = delivered_spec(load_spec(world["spec"]), WORLD_AS_OF)
@@ -77,7 +78,7 @@ def test_the_figures_are_the_same_whatever_the_chunks_of_persons(world):
     con = duckdb.connect()
     opened = open_sources(con, world["store"])
     sources = source_checks.clean_sources(opened, source_checks.find_defects(opened))
-    population = panels.spec_population(sources, spec).pl().sort("insz")
+    population = population_query.select(sources, spec).pl().sort("insz")
     sample = draw_sample(population, bytes(range(32)), WORLD_SAMPLE)
     tables = disclosure.source_columns(spec, mode)
     whole = disclosure.measure(con, [sources], spec, mode, population, sample)

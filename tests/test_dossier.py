@@ -9,10 +9,13 @@ import pytest
 
 from flows.release import dossier
 from flows.release.files import sha256_file
+from flows.release.manifest import Manifest
 from tests.test_flows_end_to_end import identifiers_of
 
 MANIFEST = {
     "deliberation": "18/088",
+    "project": "dulbea-barometer",
+    "files": {},
     "title": "Barometer",
     "recipient": "DULBEA",
     "purpose": "barometer of incapacity for work",
@@ -98,7 +101,7 @@ def test_every_section_renders_with_and_without_the_measurements(tmp_path, measu
     manifest = (
         {**MANIFEST, "derivation_audit": AUDIT, "disclosure_risk": RISK} if measured else MANIFEST
     )
-    names = dossier.write_dossier(tmp_path, manifest, BOOK)
+    names = dossier.write_dossier(tmp_path, Manifest.of(manifest), BOOK)
     assert names == ["dossier.md", "dossier.html"]
     text = (tmp_path / "dossier.md").read_text()
     page = (tmp_path / "dossier.html").read_text()
@@ -123,7 +126,7 @@ def test_every_section_renders_with_and_without_the_measurements(tmp_path, measu
 
 def test_a_shared_pseudonym_set_is_said_with_its_reason(tmp_path):
     shared = {"mode": "onprem", "shared_with": "onprem", "reason": "linked results (point 9)"}
-    dossier.write_dossier(tmp_path, {**MANIFEST, "pseudonyms": shared}, BOOK)
+    dossier.write_dossier(tmp_path, Manifest.of({**MANIFEST, "pseudonyms": shared}), BOOK)
     assert (
         "shared with the onprem mode, as the spec says: linked results (point 9)"
         in (tmp_path / "dossier.md").read_text()
@@ -131,7 +134,9 @@ def test_a_shared_pseudonym_set_is_said_with_its_reason(tmp_path):
 
 
 def test_html_escapes_every_text(tmp_path):
-    dossier.write_dossier(tmp_path, {**MANIFEST, "purpose": "<script>x</script>"}, BOOK)
+    dossier.write_dossier(
+        tmp_path, Manifest.of({**MANIFEST, "purpose": "<script>x</script>"}), BOOK
+    )
     assert "<script>" not in (tmp_path / "dossier.html").read_text()
 
 
@@ -142,7 +147,7 @@ def test_each_release_has_its_dossier_listed_and_checked_and_naming_nobody(world
         for name in ("dossier.md", "dossier.html"):
             assert manifest["files"][name]["sha256"] == sha256_file(folder / name)
         text = (folder / "dossier.md").read_text() + (folder / "dossier.html").read_text()
-        assert "## Validation" in text and result.manifest["recipient"] in text
+        assert "## Validation" in text and result.manifest.recipient in text
         ids = set(pl.read_parquet(folder / "quarter.parquet")["person_id"].unique())
         assert not any(i in text for i in ids)
     numbers = {i for i in identifiers_of(world["store"]) if i.isdigit() and len(i) >= 9}

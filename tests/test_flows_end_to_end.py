@@ -23,9 +23,10 @@ from flows.stores.sources import SourceError, open_sources
 from specs import checks
 from specs.catalog import PANELS
 from specs.load import load_spec
-from specs.model import ModeName
+from specs.modes import ModeName
 from tests.conftest import WORLD_AS_OF, WORLD_SAMPLE, spec_variant
 from transforms import calendar, panels
+from transforms import population as population_query
 
 SAMPLE = WORLD_SAMPLE
 AS_OF = WORLD_AS_OF
@@ -96,7 +97,7 @@ def test_sample_has_exactly_the_sample_size_and_protected_values(world):
     assert frames["quarter"]["person_id"].n_unique() == SAMPLE
     assert frames["quarter"]["birth_date"].str.contains(r"^\d{4}-\d{2}$").all()
     assert frames["quarter_job"]["daily_wage"].drop_nulls().str.contains(r"^(<|\[|>=)").all()
-    assert world["sample"].manifest["persons"] == SAMPLE
+    assert world["sample"].manifest.persons == SAMPLE
 
 
 def test_onprem_keeps_exact_values(world):
@@ -115,8 +116,8 @@ def test_sample_and_onprem_share_no_person_or_employer_pseudonym(world):
     for name, keys in (("month", ["person_id", "month"]), ("quarter_job", ["employer_id"])):
         assert sample[name].join(onprem[name], on=keys, how="inner").height == 0
     for result in (world["sample"], world["onprem"]):
-        assert result.manifest["pseudonyms"] == {
-            "mode": result.manifest["mode"],
+        assert result.manifest.pseudonyms == {
+            "mode": result.manifest.mode,
             "shared_with": None,
             "reason": None,
         }
@@ -252,7 +253,7 @@ def test_panels_do_not_depend_on_how_the_population_is_sliced(world):
     con = duckdb.connect()
     sources = open_sources(con, world["store"])
     spec = load_spec(world["spec"])
-    population = panels.select_population(
+    population = population_query.select_population(
         sources["register.persons"],
         sources["nic.incapacity"],
         calendar.bounds(spec.period),

@@ -84,8 +84,8 @@ def test_every_table_of_the_sample_ships_as_csv_and_stata_listed_in_the_manifest
     for name in tables(world):
         for suffix in (".csv", ".dta"):
             assert (world["sample"].folder / f"{name}{suffix}").exists()
-            assert f"{name}{suffix}" in manifest["files"]
-    assert not any(n.endswith((".csv", ".dta")) for n in world["onprem"].manifest["files"])
+            assert f"{name}{suffix}" in manifest.files
+    assert not any(n.endswith((".csv", ".dta")) for n in world["onprem"].manifest.files)
     assert alterations(world["sample"].folder) == []
 
 

@@ -30,7 +30,8 @@ from flows.stores.roster import Roster, RosterError, StaffMember, load_roster, l
 from specs import checks as c
 from specs.identifiers import Scheme, valid
 from specs.load import load_spec
-from specs.model import Mode, ModeName, Spec
+from specs.model import Spec
+from specs.modes import Mode, ModeName
 from specs.release import released_panels
 from specs.values import add_months
 from transforms.modes import mode_key
@@ -372,8 +373,8 @@ def test_the_control_delivery_holds_valid_identifiers_of_the_granted_workers(con
     known = set(sources.pl()["insz"])
     assert set(jobs["person_id"]) <= known
     manifest = control["result"].manifest
-    assert manifest["identified"] is True
-    assert manifest["delete_by"] == "2021-06-15"
+    assert manifest.identified is True
+    assert manifest.delete_by == dt.date(2021, 6, 15)
 
 
 def test_neither_the_log_nor_the_manifest_holds_an_identifier(control):

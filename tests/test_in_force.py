@@ -35,15 +35,15 @@ def test_before_the_regulation_a_run_on_synthetic_data_is_a_test_with_the_test_d
 ):
     spec = _spec(world, tmp_path, IN_FORCE)
     result = sample_export(spec, dt.date(2019, 12, 1), _paths(world, tmp_path), world["store"])
-    assert result.manifest["test_run"] is True
-    assert result.manifest["delete_by"] == "2020-03-31"
+    assert result.manifest.test_run is True
+    assert result.manifest.delete_by == dt.date(2020, 3, 31)
 
 
 def test_once_in_force_a_run_is_no_test_and_keeps_the_modes_deadline(world, tmp_path):
     spec = _spec(world, tmp_path, IN_FORCE)
     result = sample_export(spec, dt.date(2020, 6, 30), _paths(world, tmp_path), world["store"])
-    assert result.manifest["test_run"] is False
-    assert result.manifest["delete_by"] == "2020-12-31"
+    assert result.manifest.test_run is False
+    assert result.manifest.delete_by == dt.date(2020, 12, 31)
 
 
 def test_before_the_regulation_a_store_not_known_as_synthetic_is_refused_and_logged(

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from flows.runtime.settings import SPECS_DIR
 from specs.load import SpecError, load_spec
-from specs.model import ModeName
+from specs.modes import ModeName
 from transforms.modes import (
     MODE_KEY_LABEL,
     in_sample,

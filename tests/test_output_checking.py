@@ -17,7 +17,8 @@ from flows.runtime.settings import SPECS_DIR
 from researcher import outputs
 from specs.codebook import output_checks_markdown
 from specs.load import load_spec
-from specs.model import OutputChecks, Spec
+from specs.model import Spec
+from specs.modes import OutputChecks
 from transforms.identifiers import HEX_DIGITS, PSEUDONYM_LETTER_SET, WIDTH
 
 LETTERS = str.maketrans(HEX_DIGITS, PSEUDONYM_LETTER_SET)

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from researcher.tables import Tabulated, tabulate
-from specs.model import OutputChecks
+from specs.modes import OutputChecks
 from transforms import output_checks
 from transforms.output_checks import CellOutcome, released_table, rounded
 from transforms.person_level import cells_are_persons, pseudonym_columns

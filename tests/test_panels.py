@@ -13,6 +13,7 @@ from specs.model import PopulationRule
 from specs.values import Period
 from tests.sourcestore import d, write_store
 from transforms import calendar, panels
+from transforms import population as population_query
 
 ANNA, BERT, CARL = "85073003427", "50010100155", "90010100118"
 
@@ -195,7 +196,7 @@ ROWS = {
 
 def incapacity_population(sources):
     """The persons with incapacity in PERIOD, as the 18/088 rule selects them."""
-    return panels.select_population(
+    return population_query.select_population(
         sources["register.persons"],
         sources["nic.incapacity"],
         calendar.bounds(PERIOD),
@@ -219,7 +220,7 @@ def test_population_holds_only_persons_with_incapacity_in_the_period(population)
 
 
 def test_population_of_all_persons_holds_everyone_alive_in_the_period(sources):
-    everyone = panels.select_population(
+    everyone = population_query.select_population(
         sources["register.persons"],
         sources["nic.incapacity"],
         calendar.bounds(PERIOD),

@@ -9,7 +9,8 @@ import polars as pl
 
 from specs.model import PopulationRule
 from specs.values import Employers, Period
-from transforms import calendar, panels
+from transforms import calendar
+from transforms import population as population_query
 from transforms.employers import employer_lines
 
 PERIOD = Period.model_validate({"from": "2019-10", "until": "2020-09"})
@@ -53,7 +54,7 @@ def _relations():
 def _selected(employers: Employers) -> list[str]:
     persons, incapacity, occupations = _relations()
     bounds = calendar.bounds(PERIOD)
-    relation = panels.select_population(
+    relation = population_query.select_population(
         persons,
         incapacity,
         bounds,

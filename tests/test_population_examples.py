@@ -55,7 +55,7 @@ def test_the_disability_example_releases_exactly_its_population(world, fresh):
     expected = _population(world, DISABILITY)
     assert expected.height > 0
     result = onprem_build(DISABILITY, WORLD_AS_OF, fresh, world["store"])
-    assert result.manifest["persons"] == expected.height
+    assert result.manifest.persons == expected.height
     quarter = pl.read_parquet(result.folder / "quarter.parquet")
     assert quarter["person_id"].n_unique() == expected.height
     # everyone released received one of the allowances in some quarter of the period
@@ -64,7 +64,7 @@ def test_the_disability_example_releases_exactly_its_population(world, fresh):
         | (pl.col("disability_special_allowance") == "Y").any()
     )
     assert per_person.get_column(per_person.columns[1]).all()
-    words = result.manifest["population"]
+    words = result.manifest.population
     assert "living in Brussels on 2015-12-31" in words["in_words"]
     assert words["description"] == load_spec(DISABILITY).population.description
     assert words["in_words"] in (result.folder / "codebook.md").read_text()

@@ -9,7 +9,7 @@ from datetime import date
 import polars as pl
 
 from specs.catalog import Kind
-from specs.model import Mode, Protections
+from specs.modes import Mode, Protections
 from specs.protections import OF_KIND, PROTECTION_KINDS
 from transforms.protect import PER_VALUE, protected_values
 

@@ -110,11 +110,11 @@ def test_the_delivery_holds_the_listed_persons_the_register_knows(vsawse):
     )
     jobs = pl.read_parquet(result.folder / "quarter_job.parquet")
     assert set(jobs["person_id"]) <= set(vsawse["workers"])
-    assert result.manifest["persons"] == 30
+    assert result.manifest.persons == 30
     assert result.folder.name.startswith("13-021_control_2013-06-30_request-")
     # before its regulation takes effect, a run is a test run, deleted by the test deadline
-    assert result.manifest["test_run"] is True
-    assert result.manifest["delete_by"] == "2013-12-31"
+    assert result.manifest.test_run is True
+    assert result.manifest.delete_by == dt.date(2013, 12, 31)
     request = [e for e in audit_read.read(vsawse["paths"].audit_log) if e.get("persons_requested")]
     assert request[-1]["persons_requested"] == 31  # how many were asked about, never who
 
@@ -129,10 +129,10 @@ def test_once_in_force_the_delivery_is_kept_for_the_whole_career(vsawse):
         vsawse["listing"],
         case_reference=CASE,
     )
-    assert result.manifest["test_run"] is False
-    assert result.manifest["delete_by"] is None
-    assert result.manifest["kept"] == "for the whole career"
-    assert result.manifest["our_copy_delete_by"] == "2013-10-01"  # ours goes after 3 months
+    assert result.manifest.test_run is False
+    assert result.manifest.delete_by is None
+    assert result.manifest.kept == "for the whole career"
+    assert result.manifest.our_copy_delete_by == dt.date(2013, 10, 1)  # ours goes after 3 months
     on_the_day = retention_plan(vsawse["paths"], vsawse["specs_dir"], dt.date(2013, 10, 1))
     assert not [s for s in on_the_day if s.target == str(result.folder)]
     steps = retention_plan(vsawse["paths"], vsawse["specs_dir"], dt.date(2090, 1, 1))

@@ -17,7 +17,7 @@ from flows.analysis import signoff
 from flows.analysis.run import AnalysisRefused, analysis_run
 from flows.schedule.review import check
 from flows.stores import audit_read
-from specs.model import AnalysisRuns
+from specs.modes import AnalysisRuns
 from specs.signoff import Decision, decision_refusal, decisions, sign_off
 from tests.conftest import WORLD_AS_OF
 from tests.reviewers import FIRST, REASON, REVIEWER_ROLE, SECOND, THIRD, accounts, run_paths

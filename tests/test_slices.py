@@ -52,7 +52,7 @@ def engine_of(persons: int, slices: int) -> Engine:
 def test_the_sample_is_the_same_in_any_number_of_slices(world, tmp_path, slices):
     once = world["sample"]  # the world's releases are built in one slice
     paths = Paths(data=tmp_path / "data", key_store=world["paths"].key_store)
-    engine = engine_of(once.manifest["persons"], slices)
+    engine = engine_of(once.manifest.persons, slices)
     sliced = sample_export(world["spec"], WORLD_AS_OF, paths, world["store"], engine)
     assert release_bytes(sliced.folder) == release_bytes(once.folder)
 
@@ -60,7 +60,7 @@ def test_the_sample_is_the_same_in_any_number_of_slices(world, tmp_path, slices)
 @pytest.mark.parametrize("slices", SLICINGS)
 def test_the_onprem_build_is_the_same_in_any_number_of_slices(world, tmp_path, slices):
     once = world["onprem"]
-    persons = once.manifest["persons"]
+    persons = once.manifest.persons
     paths = Paths(data=tmp_path / "data", key_store=world["paths"].key_store)
     engine = engine_of(persons, slices)
     reports: list[Progress] = []
@@ -112,7 +112,7 @@ def test_a_control_delivery_of_listed_persons_is_the_same_in_any_number_of_slice
     listed, world, tmp_path, slices
 ):
     once = listed["once"]
-    assert once.manifest["persons"] == 48
+    assert once.manifest.persons == 48
     paths = Paths(data=tmp_path / "data", key_store=listed["paths"].key_store)
     paths.roster.parent.mkdir(parents=True)
     paths.roster.write_text(listed["paths"].roster.read_text())
@@ -147,11 +147,11 @@ def test_a_control_delivery_with_a_summary_is_the_same_in_any_number_of_slices(
     facilities, world, tmp_path, slices
 ):
     once = facilities["once"]
-    assert "fte_per_facility.parquet" in once.manifest["files"]
+    assert "fte_per_facility.parquet" in once.manifest.files
     paths = Paths(data=tmp_path / "data", key_store=facilities["paths"].key_store)
     paths.roster.parent.mkdir(parents=True)
     paths.roster.write_text(facilities["paths"].roster.read_text())
-    engine = engine_of(once.manifest["persons"], slices)
+    engine = engine_of(once.manifest.persons, slices)
     sliced = control_export(
         facilities["spec"],
         facilities["as_of"],
@@ -200,7 +200,7 @@ def test_an_export_on_a_dask_cluster_gives_the_bytes_of_one_process(world, tmp_p
         n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
     ) as cluster:
         engine = Engine(
-            slice_persons=engine_of(once.manifest["persons"], 3).slice_persons,
+            slice_persons=engine_of(once.manifest.persons, 3).slice_persons,
             cluster=cluster.scheduler_address,
         )
         on_cluster = with_engine(sample_export, engine)

@@ -17,7 +17,7 @@ from flows.runtime.settings import SPECS_DIR, Paths
 from flows.stores import audit_read
 from flows.stores.sources import SourceError, open_sources
 from specs.load import load_spec
-from specs.model import ModeName
+from specs.modes import ModeName
 from specs.sources import SOURCE_TABLES, polars_schema
 from transforms.sample import PopulationTooSmall
 

@@ -12,7 +12,7 @@ from flows.cli import app
 from flows.runtime.settings import SPECS_DIR
 from specs.catalog import VARIABLES, Kind
 from specs.load import SpecError, load_spec
-from specs.model import ModeName
+from specs.modes import ModeName
 
 SPEC_18_088 = SPECS_DIR / "18-088.yaml"
 SPEC_18_088_PART_ONE = SPECS_DIR / "18-088-part1.yaml"

@@ -13,7 +13,7 @@ from specs import checks as c
 from specs.catalog import Granularity
 from specs.checks import panel_checks
 from specs.load import load_spec
-from specs.model import ModeName
+from specs.modes import ModeName
 from specs.release import released_panels
 
 SPEC = load_spec(SPECS_DIR / "18-088.yaml")

@@ -126,7 +126,8 @@ def test_the_population_rule_looks_back_to_its_since_month_but_only_the_living_c
     import duckdb
 
     from specs.model import PopulationRule
-    from transforms import calendar, panels
+    from transforms import calendar
+    from transforms import population as population_query
 
     con = duckdb.connect()
     persons = con.sql(
@@ -143,8 +144,10 @@ def test_the_population_rule_looks_back_to_its_since_month_but_only_the_living_c
     window = Period.model_validate({"from": "2012-01", "until": "2014-12"})
     since_2003 = Period.model_validate({"from": "2003-01", "until": "2014-12"})
     rule = PopulationRule.INCAPACITY_IN_PERIOD
-    only_window = panels.select_population(persons, incapacity, calendar.bounds(window), rule)
-    looking_back = panels.select_population(
+    only_window = population_query.select_population(
+        persons, incapacity, calendar.bounds(window), rule
+    )
+    looking_back = population_query.select_population(
         persons, incapacity, calendar.bounds(window), rule, calendar.bounds(since_2003)
     )
     assert sorted(only_window.pl()["insz"]) == ["B"]

@@ -23,7 +23,8 @@ import polars as pl
 
 from specs.catalog import PANELS, RECOMPUTATIONS, VARIABLES, Kind, Recomputation
 from specs.derivation import kind_as_protected
-from specs.model import Mode, Spec
+from specs.model import Spec
+from specs.modes import Mode
 from specs.patterns import class_labels
 from specs.protections import DATES, OF_KIND
 from specs.refusal import Refusal

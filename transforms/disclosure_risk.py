@@ -23,7 +23,8 @@ from typing import Any
 import polars as pl
 
 from specs.catalog import QUASI_IDENTIFIERS, SENSITIVE, TRAJECTORY, VARIABLES
-from specs.model import DisclosureRisk, Mode, Spec
+from specs.model import Spec
+from specs.modes import DisclosureRisk, Mode
 from specs.protections import OF_KIND
 from specs.refusal import Refusal
 from transforms.protect import PER_VALUE, protected_values

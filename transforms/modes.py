@@ -21,7 +21,8 @@ import hmac
 
 import polars as pl
 
-from specs.model import ModeName, Spec
+from specs.model import Spec
+from specs.modes import ModeName
 
 MODE_KEY_LABEL = "rex/mode-pseudonyms/v1"
 

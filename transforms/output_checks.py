@@ -4,7 +4,7 @@ rex makes every table it checks itself (researcher.tables, on its own run of the
 query), and with it the cells: one row per table row and value column, with the statistic, the
 persons who contribute, their total, the two largest contributions of one person, the rows,
 whether the cell is in effect a count, and whether a percentile is one person's value. The
-rules are the spec's `output_checks` (specs.model.OutputChecks):
+rules are the spec's `output_checks` (specs.modes.OutputChecks):
 
 - a cell of fewer than `min_persons` persons is suppressed (ACRO's threshold; OpenSAFELY's
   redaction of counts of 7 or fewer);
@@ -30,7 +30,7 @@ from enum import StrEnum
 
 import polars as pl
 
-from specs.model import OutputChecks
+from specs.modes import OutputChecks
 
 ROW = "row"
 COLUMN = "column"

@@ -1,4 +1,4 @@
-"""Population and panels with exact values, from source relations (DuckDB).
+"""Panels with exact values, from source relations (DuckDB).
 
 Every function takes relations (or polars frames) and returns a relation; nothing here opens a
 connection, reads a file or looks at the clock. The SQL refers to its inputs by their argument
@@ -17,21 +17,15 @@ sources (socio-economic position, counts of jobs, daily wage, ...) keep their ow
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
-from types import MappingProxyType
 
 import polars as pl
 from duckdb import DuckDBPyRelation as Relation
 
 from specs import sources as declared_sources
 from specs.catalog import VARIABLES, FromSource, Variable
-from specs.model import PopulationRule, Spec
-from specs.population import expression_of_rule
-from specs.sources import SOURCE_TABLES
-from specs.values import Employers, Period
+from specs.values import Period
 from transforms import calendar
-from transforms import population as population_query
 from transforms.relations import attach_table, identifier, selected, variable_columns
 
 # The source tables the panels' own SQL reads, by their keys (specs.sources declares them).
@@ -58,47 +52,6 @@ QUARTER_SOURCES = (
     declared_sources.INCAPACITY.key,
     declared_sources.SELF_EMPLOYED.key,
 )
-
-
-def select_population(
-    persons: Relation,
-    incapacity: Relation,
-    period_bounds: pl.DataFrame,
-    rule: PopulationRule,
-    rule_bounds: pl.DataFrame | None = None,
-    occupations: Relation | None = None,
-    employers: Employers | None = None,
-    listed: pl.DataFrame | None = None,
-) -> Relation:
-    """Persons alive during the period and, by rule, with an incapacity phase or a DMFA
-    occupation line (of the `employers` given) overlapping the rule's window (`rule_bounds`,
-    by default the period itself), or among the `listed` persons (column insz): the named
-    rule's expression (specs.population.expression_of_rule), compiled by transforms.population."""
-
-    def months(bounds: pl.DataFrame) -> Period:
-        first, last = bounds["first_day"][0], bounds["last_day"][0]
-        return Period.model_validate({"from": f"{first:%Y-%m}", "until": f"{last:%Y-%m}"})
-
-    period = months(period_bounds)
-    sources = {PERSONS: persons, declared_sources.INCAPACITY.key: incapacity}
-    if occupations is not None:
-        sources[OCCUPATIONS] = occupations
-    scope = population_query.Scope(
-        population_query.alive_in(persons, period),
-        sources,
-        period if rule_bounds is None else months(rule_bounds),
-        listed,
-    )
-    condition = expression_of_rule(rule.value, employers)
-    return population_query.with_dates(scope, population_query.persons_of(condition, scope))
-
-
-def spec_population(
-    sources: Mapping[str, Relation], spec: Spec, listed: pl.DataFrame | None = None
-) -> Relation:
-    """The population of a spec (its expression, period and window) from the cleaned sources:
-    one query compiled by transforms.population."""
-    return population_query.select(sources, spec, listed)
 
 
 # The socio-economic position on a day, from the situation columns (is_employed,
@@ -620,7 +573,7 @@ def attach_sources(
     would compute the chain below each link twice), its rows put back in the panel's order by
     the panel's row number, and its columns set beside the panel's (no join back: half the
     time of a lookup and its join)."""
-    tables = sorted(_attached_tables(variables))
+    tables = sorted(attached_tables(variables))
     if not tables:
         return panel
     key = identifier(period_key)
@@ -640,91 +593,12 @@ def attach_sources(
 _ROW = "panel_row__"  # a panel row's number, while its variables are looked up
 
 
-def _attached_tables(variables: Sequence[Variable]) -> set[str]:
+def attached_tables(variables: Sequence[Variable]) -> set[str]:
     """The source tables `attach_sources` reads for these variables."""
     return {v.origin.table for v in variables if isinstance(v.origin, FromSource)} - {
         OCCUPATIONS,
         CAREER,
     }
-
-
-def source_tables(names: Mapping[str, Sequence[str]]) -> set[str]:
-    """Every source table `build_panels` reads for the variables `names` asks for (by panel),
-    the register's persons (the population's birth and death dates) included."""
-    tables = {PERSONS}
-    for panel, requested in names.items():
-        if not requested:
-            continue
-        variables = [VARIABLES[n] for n in requested]
-        if panel == "month":
-            tables |= set(MONTH_SOURCES) | _attached_tables(variables)
-        elif panel == "quarter":
-            tables |= set(QUARTER_SOURCES) | _attached_tables(variables)
-        elif panel == "quarter_job":
-            tables.add(OCCUPATIONS)
-        elif panel == "a052":
-            tables.add(MESSAGES)
-        elif panel == "year":
-            tables.add(CAREER)
-        else:
-            raise ValueError(f"no builder for panel {panel!r}")
-    return tables
-
-
-# The columns of the tables without validity dates that each panel's own SQL reads, beside
-# the columns its variables' expressions read (`s.<column>`). A run keeps only these of those
-# tables (DMFA's occupation lines have over a hundred columns, of which a spec reads a few):
-# `source_columns`. Spell tables are kept whole: their lookups break ties on every column.
-_READ_BY_PANEL: Mapping[str, Mapping[str, tuple[str, ...]]] = MappingProxyType(
-    {
-        "month": {OCCUPATIONS: ("insz", "occupation_start", "occupation_end")},
-        "quarter": {
-            OCCUPATIONS: (
-                *("insz", "quarter", "occupation_start", "occupation_end"),
-                *("days_worked", "gross_wage_cents", "importance_code"),
-            )
-        },
-        "quarter_job": {
-            OCCUPATIONS: (
-                *("insz", "quarter", "occupation_start", "employer_rsz", "local_unit_id"),
-                *("joint_committee", "worker_code", "contract_type", "q_hours", "s_hours"),
-                *("days_worked", "gross_wage_cents"),
-            )
-        },
-        "a052": {MESSAGES: ("insz", "quarter", "message_number", "message_version")},
-        "year": {CAREER: ("insz", "year", "worked_days", "assimilated_days", "employer_rsz")},
-    }
-)
-_COLUMN_OF_ROW = re.compile(r"\bs\.([a-z_][a-z0-9_]*)")
-
-
-def source_columns(*names: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
-    """Per source table `build_panels` reads for the variables `names` asks for (by panel;
-    several such mappings read together), the columns it reads, in the table's order: every
-    column of a spell table, and of a table without validity dates the person, its period and
-    what the panels' SQL and the variables' expressions read."""
-    read: dict[str, set[str]] = {}
-    for asked in names:
-        for table in source_tables(asked):
-            read.setdefault(table, set())
-        for panel, requested in asked.items():
-            if not requested:
-                continue
-            for table, columns in _READ_BY_PANEL.get(panel, {}).items():
-                read[table] |= set(columns)
-            for variable in (VARIABLES[n] for n in requested):
-                if isinstance(variable.origin, FromSource):
-                    found = _COLUMN_OF_ROW.findall(variable.origin.expression)
-                    read[variable.origin.table] |= set(found)
-    kept = {}
-    for key, wanted in sorted(read.items()):
-        source = SOURCE_TABLES[key]
-        if source.period_column is None:
-            kept[key] = tuple(c.name for c in source.columns)
-        else:
-            wanted |= {"insz", source.period_column}
-            kept[key] = tuple(c.name for c in source.columns if c.name in wanted)
-    return kept
 
 
 def quarter_rows(

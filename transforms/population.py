@@ -23,7 +23,7 @@ from duckdb import DuckDBPyRelation as Relation
 
 from specs import sources as declared_sources
 from specs.catalog import FromSource, Granularity, Kind, Variable
-from specs.model import Spec
+from specs.model import PopulationRule, Spec
 from specs.population import (
     WINDOW,
     AgeCondition,
@@ -39,6 +39,7 @@ from specs.population import (
     RegionCondition,
     SubPeriod,
     VariableCondition,
+    expression_of_rule,
     parts,
 )
 from specs.refusal import Refusal
@@ -109,6 +110,39 @@ def select(
     """The spec's population (insz, birth_date, death_date) from the cleaned sources."""
     scope = spec_scope(sources, spec, listed)
     return with_dates(scope, persons_of(spec.population.condition, scope))
+
+
+def select_population(
+    persons: Relation,
+    incapacity: Relation,
+    period_bounds: pl.DataFrame,
+    rule: PopulationRule,
+    rule_bounds: pl.DataFrame | None = None,
+    occupations: Relation | None = None,
+    employers: Employers | None = None,
+    listed: pl.DataFrame | None = None,
+) -> Relation:
+    """Persons alive during the period and, by rule, with an incapacity phase or a DMFA
+    occupation line (of the `employers` given) overlapping the rule's window (`rule_bounds`,
+    by default the period itself), or among the `listed` persons (column insz): the named
+    rule's expression (specs.population.expression_of_rule), compiled by transforms.population."""
+
+    def months(bounds: pl.DataFrame) -> Period:
+        first, last = bounds["first_day"][0], bounds["last_day"][0]
+        return Period.model_validate({"from": f"{first:%Y-%m}", "until": f"{last:%Y-%m}"})
+
+    period = months(period_bounds)
+    sources: dict[str, Relation] = {PERSONS: persons, declared_sources.INCAPACITY.key: incapacity}
+    if occupations is not None:
+        sources[OCCUPATIONS] = occupations
+    scope = Scope(
+        alive_in(persons, period),
+        sources,
+        period if rule_bounds is None else months(rule_bounds),
+        listed,
+    )
+    condition = expression_of_rule(rule.value, employers)
+    return with_dates(scope, persons_of(condition, scope))
 
 
 def with_dates(scope: Scope, kept: Relation) -> Relation:

@@ -15,7 +15,8 @@ import polars as pl
 from specs.catalog import DERIVATIONS, PANELS, VARIABLES, Kind, Variable
 from specs.derivation import DerivedProtection, kind_as_protected
 from specs.identifiers import OF_PSEUDONYM_DOMAIN
-from specs.model import Mode, Spec
+from specs.model import Spec
+from specs.modes import Mode
 from specs.protections import OF_KIND
 from transforms.classes import to_classes
 from transforms.months import to_month
@@ -93,6 +94,7 @@ def protected_rows(
     key: bytes,
     persons: pl.DataFrame,
     scrambled: pl.DataFrame | None = None,
+    derived: Mapping[str, DerivedProtection] | None = None,
 ) -> pl.DataFrame:
     """Apply the mode's protections to one panel, its rows in the frame's order; `persons`
     maps insz to person_id.
@@ -101,7 +103,8 @@ def protected_rows(
     their INSZ, RSZ and KBO numbers; every other coded identifier is still pseudonymised.
     `scrambled`: the nationality pairs the persons of the frame receive (person_id and the
     nationality columns), drawn over the whole extract; by default they are drawn over the
-    frame, which must then hold every person of the extract.
+    frame, which must then hold every person of the extract. `derived`: the spec's derived
+    protections in this mode (a run plan's), computed here if not given.
     """
     variables = [VARIABLES[name] for name in spec.variables_of_panel(panel)]
     keys = list(PANELS[panel].keys)
@@ -113,7 +116,8 @@ def protected_rows(
             mapping = pseudonym_map(protected[variable.name], key, variable.pseudonym_domain)
             protected = replace_identifiers(protected, variable.name, mapping)
     # a variable derived from a protected value is protected as that value (specs.derivation)
-    derived = spec.derived_protections(mode)
+    if derived is None:
+        derived = spec.derived_protections(mode)
     kinds = {v.name: kind_as_protected(v.name, derived) for v in variables}
     per_value = [v for v in variables if kinds[v.name] in PER_VALUE]
     protected = protected.with_columns(

@@ -39,7 +39,7 @@ from flows.analysis.sandbox import WORKSPACE as WORKSPACE_AT
 from flows.release.files import sha256_file
 from researcher import drawing, tables
 from researcher.outputs import FORMAT, REQUESTS
-from specs.model import OutputChecks
+from specs.modes import OutputChecks
 from transforms import identifiers, labels, ledger, output_checks, person_level, plans
 from transforms.output_checks import CellOutcome
 

@@ -44,12 +44,14 @@ from flows.extract.authorise import (
     spec_context,
 )
 from flows.release.files import json_text, sha256_file
+from flows.release.manifest import Manifest
 from flows.runtime.outcome import outcome_logged, withheld
 from flows.runtime.settings import Paths
 from flows.stores import audit, audit_files
 from specs.codebook import output_checks_markdown
 from specs.load import load_spec
-from specs.model import AnalysisRuns, ModeName, Spec
+from specs.model import Spec
+from specs.modes import AnalysisRuns, ModeName
 from specs.refusal import Refusal, RunFailed
 from transforms import ledger
 from transforms.protect import PERSON_ID
@@ -108,13 +110,13 @@ def analysis_rules(spec: Spec) -> AnalysisRuns:
     return mode.analysis
 
 
-def workspace_manifest(workspace: Path) -> dict[str, Any]:
+def workspace_manifest(workspace: Path) -> Manifest:
     manifest = workspace / "manifest.json"
     if not manifest.is_file():
         raise AnalysisRefused(
             f"no on-premise workspace at {workspace}: build it first with `rex export onprem`"
         )
-    return json.loads(manifest.read_text())
+    return Manifest.read(manifest)
 
 
 @task(cache_policy=NO_CACHE)
@@ -264,7 +266,7 @@ def analysis_run(
         manifest = workspace_manifest(workspace)
         # a test run's workspace was built on a synthetic store (its build refuses any other),
         # which is all the in-force rule asks; logged, so that the review applies it again
-        synthetic_store = bool(manifest.get("test_run"))
+        synthetic_store = manifest.test_run
         context["synthetic_store"] = synthetic_store
         mode = authorise(
             spec,

@@ -45,13 +45,15 @@ from flows.analysis.run import (
 )
 from flows.extract.authorise import operator_context, release_folder, spec_context
 from flows.release.files import WITNESS, sha256_file, write_json
+from flows.release.manifest import Manifest
 from flows.release.publish import publish, staging_folder
 from flows.runtime.outcome import outcome_logged
 from flows.runtime.settings import Paths
 from flows.stores import audit, audit_files, audit_read
 from flows.stores.roster import StaffMember
 from specs.load import load_spec
-from specs.model import AnalysisRuns, ModeName, Spec
+from specs.model import Spec
+from specs.modes import AnalysisRuns, ModeName
 from specs.signoff import (
     APPROVAL,
     REJECTION,
@@ -441,7 +443,7 @@ def staged(
     try:
         write(staging)
         files = {path.name: {"sha256": sha256_file(path)} for path in sorted(staging.iterdir())}
-        write_json({**header, "files": files}, staging / "manifest.json")
+        write_json(Manifest.of({**header, "files": files}).document(), staging / "manifest.json")
         return staging, files, sha256_file(staging / "manifest.json")
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

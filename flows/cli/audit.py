@@ -76,18 +76,19 @@ def audit_verify(
 def _against(log: audit_files.Log, manifest: Path) -> str | None:
     """Why the log does not hold what `manifest` states of it (None: it does): the head it
     states, and the release entry that recorded the manifest's own sha256."""
-    import json
-
     from flows.release.files import sha256_file
+    from flows.release.manifest import Manifest, ManifestUnreadable
     from flows.stores import audit_read
 
     try:
-        stated = json.loads(manifest.read_bytes())
-    except (OSError, ValueError) as error:
+        stated = Manifest.read(manifest)
+    except OSError as error:
         return f"cannot be read as a manifest ({type(error).__name__})"
-    if not isinstance(stated, dict) or "audit_head" not in stated:
+    except ManifestUnreadable as error:
+        return f"cannot be read as a manifest: {error}"
+    if stated.audit_head is None:
         return "states no audit_head (published before manifests stated the log's head)"
-    lost = audit_read.holds(log, stated["audit_head"])
+    lost = audit_read.holds(log, stated.audit_head)
     if lost:
         return f"the log no longer holds the head this manifest states: {lost}"
     digest = sha256_file(manifest)

@@ -150,14 +150,13 @@ def demo(
     for label, result in (("sample", sample), ("onprem", onprem)):
         rows = ", ".join(
             f"{name.removesuffix('.parquet')} {entry['rows']:,}"
-            for name, entry in result.manifest["files"].items()
+            for name, entry in result.manifest.files.items()
             if name.endswith(".parquet")
         )
-        table.add_row(label, result.status, f"{result.manifest['persons']:,}", rows)
+        table.add_row(label, result.status, f"{result.manifest.persons or 0:,}", rows)
     Console().print(table)
     typer.echo(analysed)
     typer.echo(
-        f"key fingerprint {sample.manifest['key_fingerprint']}; "
-        f"{time.perf_counter() - started:.0f} s"
+        f"key fingerprint {sample.manifest.key_fingerprint}; {time.perf_counter() - started:.0f} s"
     )
     typer.echo(str(sample.folder))

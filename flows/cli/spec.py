@@ -11,7 +11,7 @@ import typer
 from flows.cli.common import as_of_day, data_paths, fail, flow_api
 
 if TYPE_CHECKING:
-    from specs.model import Mode
+    from specs.modes import Mode
 
 spec_app = typer.Typer(help="Check deliberation specs.", no_args_is_help=True)
 

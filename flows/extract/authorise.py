@@ -13,7 +13,8 @@ from flows.runtime.settings import Paths
 from flows.stores.roster import StaffMember, load_roster, login, roster_digest
 from specs.authorisation import run_refusals
 from specs.load import spec_digest
-from specs.model import Mode, ModeName, Spec
+from specs.model import Spec
+from specs.modes import Mode, ModeName
 
 
 def spec_context(spec: Spec, spec_path: Path) -> dict[str, Any]:

@@ -3,7 +3,6 @@ validated, written in order, then published in one step."""
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -17,6 +16,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 
 from flows.extract import disclosure, sample_mark, slices
+from flows.extract.plan import RunPlan
 from flows.extract.requested import ConsultationRequest
 from flows.extract.source_volume import refuse_empty_population, refuse_thin_sources
 from flows.extract.tasks import (
@@ -32,6 +32,7 @@ from flows.extract.tasks import (
 )
 from flows.release import dossier, formats
 from flows.release.files import WITNESS, sha256_file, write_json
+from flows.release.manifest import Manifest
 from flows.release.parquet_writer import RowGroupWriter
 from flows.release.publish import publish
 from flows.release.validate import (
@@ -53,9 +54,10 @@ from flows.stores.sources import open_sources
 from specs.catalog import PANELS
 from specs.checks import panel_checks
 from specs.codebook import codebook, codebook_markdown, output_checks_markdown
-from specs.model import Mode, ModeKind, ModeName, Spec
+from specs.model import Spec
+from specs.modes import ModeKind, ModeName
 from specs.release import ReleasedColumn
-from transforms import derivation_audit, panels, source_checks
+from transforms import derivation_audit, panel_reads, panels, source_checks
 from transforms.disclosure_risk import refuse_above_threshold
 from transforms.protect import PERSON_ID
 from transforms.pseudonymise import (
@@ -81,7 +83,7 @@ WORK_FOLDER = ".work"
 class ExtractResult:
     status: str  # "published" or "unchanged"
     folder: Path
-    manifest: dict[str, Any]
+    manifest: Manifest
 
 
 def in_order(
@@ -136,21 +138,20 @@ class BuiltRelease:
 def build_release(
     staging: Path,
     sources_dir: Path,
-    spec: Spec,
-    mode: Mode,
+    plan: RunPlan,
     key: bytes,
     listed: pl.DataFrame | None,
-    layout: dict[str, list[ReleasedColumn]],
     engine: Engine,
     pseudonyms_key: bytes | None = None,
     asked: ConsultationRequest | None = None,
     consultation_key: bytes | None = None,
 ) -> BuiltRelease:
-    """Select, build, protect, validate and write the release into `staging`, a slice of
-    persons at a time; ValidationFailed (after every slice, so that the counts are the
+    """Select, build, protect, validate and write the release of `plan` into `staging`, a
+    slice of persons at a time; ValidationFailed (after every slice, so that the counts are the
     release's) if any panel fails its suite. `key`: the project key (it draws the sample);
     `pseudonyms_key`: the mode's (transforms.modes), which makes the pseudonyms;
     `consultation_key`: for a consultation, the key of the consulted persons' digests."""
+    spec, mode, layout = plan.spec, plan.mode, dict(plan.layout)
     draw_key, key = key, key if pseudonyms_key is None else pseudonyms_key
     work = staging / WORK_FOLDER
     work.mkdir()
@@ -188,7 +189,7 @@ def build_release(
                 for name in PANELS
                 if spec.variables_of_panel(name)
             }
-            tables = tuple(sorted(panels.source_tables(names)))
+            tables = tuple(sorted(panel_reads.source_tables(names)))
             if disclosure.applies(mode):
                 # the risk reads the whole population's rows: they are materialised once, with
                 # the sample's (the others in no slice), instead of going through the source
@@ -201,7 +202,7 @@ def build_release(
                 outsiders = slices.with_outsiders(assignment, everyone, outside)
                 # the tables the risk reads hold everyone's rows (with the release's columns
                 # too), the others the sample's only
-                both = panels.source_columns(names, disclosure.measured_panels(spec, mode))
+                both = panel_reads.source_columns(names, disclosure.measured_panels(spec, mode))
                 release_only = {k: c for k, c in both.items() if k not in measured}
                 materialise_task(con, sources, spec, release_only, assignment)
                 everyones = {k: c for k, c in both.items() if k in measured}
@@ -212,7 +213,7 @@ def build_release(
                 refuse_above_threshold(risk, risk["max_unique_share"])
             else:
                 report(Progress(f"sources of {population.height:,} persons"))
-                materialise_task(con, sources, spec, panels.source_columns(names), assignment)
+                materialise_task(con, sources, spec, panel_reads.source_columns(names), assignment)
         finally:
             con.close()
         checks = {
@@ -227,6 +228,7 @@ def build_release(
                 engine=engine,
                 spec=spec,
                 mode=mode,
+                derived=plan.derived,
                 number=number,
                 tables=tables,
                 names=names,
@@ -366,49 +368,43 @@ def _write_slices(
 @withheld
 def publish_task(
     built: BuiltRelease,
-    layout: dict[str, list[ReleasedColumn]],
+    plan: RunPlan,
     header: dict[str, Any],
     staging: Path,
-    target: Path,
-    record: Callable[[str, dict[str, Any], str], None],
+    record: Callable[[str, Manifest, str], None],
     log: audit_files.Log,
 ) -> ExtractResult:
-    """Write the codebook and the manifest beside the panels the slices wrote, and move the
-    release into place; `record(status, manifest, manifest_sha256)` logs it first (see
+    """Write the codebook and the manifest (`header`: the plan's statements and the run's
+    figures) beside the panels the slices wrote, and move the release into `plan.target`;
+    `record(status, manifest, manifest_sha256)` logs it first (see
     flows.release.publish.publish). The manifest states the audit log's head as it is then
     (`audit_head`): a copy outside the log that `rex audit verify --against` checks it by."""
-    files = dict(built.files)
-    if header["mode"] == ModeName.SAMPLE.value:  # the researchers' formats, beside Parquet
-        title = f"deliberation {header['deliberation']}, {header['mode']}"
-        as_of = dt.date.fromisoformat(header["as_of"])
-        for name in formats.write_formats(staging, layout, title, as_of):
+    files, layout, target = dict(built.files), dict(plan.layout), plan.target
+    title = f"deliberation {plan.spec.deliberation}, {plan.mode_name.value}"
+    if plan.mode_name is ModeName.SAMPLE:  # the researchers' formats, beside Parquet
+        for name in formats.write_formats(staging, layout, title, plan.as_of):
             files[name] = {"sha256": sha256_file(staging / name)}
     book = codebook(layout, {**header["summaries"], sample_mark.TABLE: sample_mark.DESCRIPTION})
     write_json(book, staging / "codebook.json")
-    book_text = codebook_markdown(
-        f"deliberation {header['deliberation']}, {header['mode']}",
-        book,
-        header.get("population"),
-    )
+    book_text = codebook_markdown(title, book, header.get("population"))
     if "output_checks" in header:
         book_text += "\n" + output_checks_markdown(header["output_checks"])
     (staging / "codebook.md").write_text(book_text)
     for name in ("codebook.json", "codebook.md"):
         files[name] = {"sha256": sha256_file(staging / name)}
-    manifest = {
-        **header,
-        "files": files,
-        "validation": {
-            name: [o.__dict__ for o in panel_outcomes]
-            for name, panel_outcomes in built.outcomes.items()
-        },
+    validation = {
+        name: [o.__dict__ for o in panel_outcomes]
+        for name, panel_outcomes in built.outcomes.items()
     }
     # the dossier quotes the manifest but its list of files, which then lists the dossier
-    for name in dossier.write_dossier(staging, manifest, book):
+    quoted = Manifest.of({**header, "files": files, "validation": validation})
+    for name in dossier.write_dossier(staging, quoted, book):
         files[name] = {"sha256": sha256_file(staging / name)}
     # after the dossier, which quotes the manifest: the head is when it was made, not what
-    manifest[WITNESS] = audit_read.witness(log)
-    write_json(manifest, staging / "manifest.json")
+    manifest = Manifest.of(
+        {**header, "files": files, "validation": validation, WITNESS: audit_read.witness(log)}
+    )
+    write_json(manifest.document(), staging / "manifest.json")
     made = sha256_file(staging / "manifest.json")
 
     def logged(outcome: str) -> None:

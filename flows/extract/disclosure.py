@@ -18,9 +18,10 @@ import duckdb
 import polars as pl
 
 from specs.catalog import VARIABLES
-from specs.model import Mode, ModeKind, ModeName, Spec
+from specs.model import Spec
+from specs.modes import Mode, ModeKind, ModeName
 from specs.values import Period
-from transforms import calendar, panels
+from transforms import calendar, panel_reads, panels
 from transforms import disclosure_risk as risk
 from transforms.relations import selected
 
@@ -63,10 +64,10 @@ def source_columns(spec: Spec, mode: Mode) -> dict[str, tuple[str, ...]]:
     """The source tables the figures read, with the columns read of each: those of the narrow
     quarter panel, and those the month panel's positions read (panels.month_positions)."""
     names = measured_panels(spec, mode)
-    tables = panels.source_tables({"quarter": names["quarter"]})
+    tables = panel_reads.source_tables({"quarter": names["quarter"]})
     if "month" in names:
         tables |= set(panels.POSITION_SOURCES)
-    return {key: kept for key, kept in panels.source_columns(names).items() if key in tables}
+    return {key: kept for key, kept in panel_reads.source_columns(names).items() if key in tables}
 
 
 def last_quarter_rows(

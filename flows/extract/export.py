@@ -18,26 +18,23 @@ from typing import Any
 import polars as pl
 from prefect import flow
 
-from flows.extract import disclosure, sample_mark
+from flows.extract import disclosure
 from flows.extract.authorise import (
     authorise,
     delivered_spec,
-    is_test_run,
-    manifest_header,
     operator_context,
-    population_statement,
-    release_folder,
     spec_context,
 )
 from flows.extract.build import ExtractResult, build_release, publish_task
 from flows.extract.errors import AuthorisationError, ExtractFailed
+from flows.extract.plan import plan_run
 from flows.extract.requested import (
     chosen_consultation,
     consultation_request,
     consultation_tag,
     requested_persons,
 )
-from flows.extract.tasks import period_values
+from flows.release.manifest import Manifest
 from flows.release.publish import discard, staging_folder
 from flows.runtime.outcome import file_system_reason, outcome_logged
 from flows.runtime.settings import Engine, Paths
@@ -46,9 +43,9 @@ from flows.stores.keys import fingerprint, load_key
 from flows.stores.roster import login
 from flows.stores.sources import store_is_synthetic
 from specs.load import load_spec
-from specs.model import ModeName, Spec
-from specs.release import released_panels, released_summaries
-from transforms.modes import pseudonym_key, pseudonyms_statement
+from specs.model import Spec
+from specs.modes import ModeName
+from transforms.modes import pseudonym_key
 from transforms.pseudonymise import (
     PERSON,
     pseudonym_map,
@@ -190,14 +187,11 @@ def run_extract(
             if consultation is not None:
                 tag = consultation_tag(tag, consultation, asked, mode_pseudonyms_key)
             context["request"] = tag
-        target = release_folder(paths, spec, mode_name, as_of, tag)
-        our_copy = spec.modes[mode_name].our_copy_deadline(as_of, mode.delete_by)
-        layout = released_panels(spec, mode, period_values(spec))
-        layout |= released_summaries(spec, layout)
-        layout |= sample_mark.mark_layout(spec, mode_name)
+        plan = plan_run(spec_path, spec, mode_name, mode, as_of, paths, tag, consultation)
+        target, layout = plan.target, dict(plan.layout)
         new_folder = not target.parent.exists()
 
-        def record(status: str, manifest: dict[str, Any], manifest_sha256: str) -> None:
+        def record(status: str, manifest: Manifest, manifest_sha256: str) -> None:
             consulted: dict[str, Any] = {}
             if built.consulted is not None:
                 # who was consulted, for which case: beside the log, chained by its digest
@@ -225,16 +219,16 @@ def run_extract(
                     "release" if status == "published" else "rerun",
                     **context,
                     **consulted,
-                    persons=manifest["persons"],
-                    pseudonym_set_sha256=manifest["pseudonym_set_sha256"],
+                    persons=manifest.persons,
+                    pseudonym_set_sha256=manifest.pseudonym_set_sha256,
                     variables={name: [c.name for c in columns] for name, columns in layout.items()},
                     folder=str(target),
-                    files=sorted(manifest["files"]),
+                    files=sorted(manifest.files),
                     # what `rex verify` checks the manifest on disk against (the chain keeps
                     # it honest)
                     manifest_sha256=manifest_sha256,
-                    key_fingerprint=manifest["key_fingerprint"],
-                    source_checks=[f for f in manifest["source_checks"] if f["records"]],
+                    key_fingerprint=manifest.key_fingerprint,
+                    source_checks=[f for f in manifest.source_checks if f["records"]],
                 )
             except audit_files.AuditLogError:
                 if consulted:
@@ -247,41 +241,25 @@ def run_extract(
             built = build_release(
                 staging,
                 sources_dir,
-                spec,
-                mode,
+                plan,
                 key,
                 listed,
-                layout,
                 engine or Engine(),
                 pseudonyms_key=mode_pseudonyms_key,
                 asked=asked,
                 consultation_key=consulted_key,
             )
-            header = {
-                **manifest_header(spec, spec_path, mode_name),
-                "mode_description": mode.description,
-                "protections": mode.protect.model_dump(),
-                "summaries": {name: s.description for name, s in spec.summaries.items()},
-                "consultation": consultation,
-                "as_of": as_of.isoformat(),
-                "identified": mode.identified,
-                "delete_by": mode.delete_by and mode.delete_by.isoformat(),
-                "our_copy_delete_by": our_copy and our_copy.isoformat(),
-                "kept": "until delete_by" if mode.delete_by else "for the whole career",
-                "test_run": is_test_run(spec, as_of),
+            header = plan.manifest_header() | {
                 "key_fingerprint": fingerprint(key),
-                "period": {"from": spec.period.from_, "until": spec.period.until},
-                "population": population_statement(spec),
                 "persons": built.persons,
                 "pseudonym_set_sha256": built.pseudonym_set_sha256,
-                "pseudonyms": pseudonyms_statement(spec, mode_name),
                 "source_checks": [f.as_dict() for f in built.findings],
                 "derivation_audit": built.derivation_audit,
                 "disclosure_risk": built.disclosure_risk or disclosure.not_measured(mode_name),
             }
             if mode.analysis is not None:  # the rules its analysis runs' outputs must pass
                 header["output_checks"] = mode.analysis.output_checks.model_dump()
-            result = publish_task(built, layout, header, staging, target, record, paths.audit_log)
+            result = publish_task(built, plan, header, staging, record, paths.audit_log)
         except BaseException as error:
             discard(staging)
             if new_folder:  # the project's folder, made for this release: nothing in it now

@@ -18,7 +18,8 @@ from flows.release.files import sha256_file
 from flows.release.parquet_writer import RowGroupWriter
 from flows.release.validate import Outcome, validate_panel
 from specs.checks import panel_checks
-from specs.model import ModeKind, ModeName, Spec
+from specs.model import Spec
+from specs.modes import ModeKind, ModeName
 from specs.patterns import PSEUDONYM_PATTERN
 from specs.release import ReleasedColumn
 from transforms.modes import in_sample

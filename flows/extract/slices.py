@@ -30,7 +30,9 @@ from duckdb import DuckDBPyRelation as Relation
 from flows.release.parquet_writer import RowGroupWriter
 from flows.runtime.settings import Engine
 from specs.catalog import PANELS, VARIABLES, Kind
-from specs.model import Mode, Spec
+from specs.derivation import DerivedProtection
+from specs.model import Spec
+from specs.modes import Mode
 from transforms import derivation_audit, panels
 from transforms.protect import PERSON_ID, keyed_as_released, protected_rows, release_order
 from transforms.pseudonymise import PERSON, pseudonym_map
@@ -122,12 +124,12 @@ def materialise(
     slices: pl.DataFrame,
 ) -> None:
     """Write the cleaned rows of the extract's persons of every source table the panels read
-    (the keys of `columns`, with the columns the panels read of each: panels.source_columns)
+    (the keys of `columns`, with the columns the panels read of each: panel_reads.source_columns)
     into the run's database, each with its person's slice and ordered by it."""
     con.register("slices__", slices.select("insz", SLICE).to_arrow())
     try:
         for key, kept in columns.items():
-            # names from the source schemas only (panels.source_columns keeps those)
+            # names from the source schemas only (panel_reads.source_columns keeps those)
             selected = ", ".join(f"c.{identifier(c)}" for c in kept)
             query = f"""
                 select s.{SLICE}, {selected}
@@ -161,6 +163,8 @@ class SliceJob:
     engine: Engine
     spec: Spec
     mode: Mode
+    # how the variables derived from protected values are protected (the run plan's)
+    derived: Mapping[str, DerivedProtection]
     number: int
     tables: tuple[str, ...]
     names: Mapping[str, tuple[str, ...]]  # the variables of each panel
@@ -260,7 +264,9 @@ def extract_slice(job: SliceJob, key: bytes) -> SliceResult:
         for name, exact in built:
             scrambled = None if job.scrambled is None else job.scrambled.get(name)
             # in the exact panel's order until the end: the audit and the sums need no order
-            protected = protected_rows(name, exact, job.spec, job.mode, key, persons, scrambled)
+            protected = protected_rows(
+                name, exact, job.spec, job.mode, key, persons, scrambled, job.derived
+            )
             # the derivation audit compares the release's rows with their exact values, person by
             # person: only the protected values it attacks, keyed as released
             on_panel = [i for i, a in enumerate(attacks) if a.panel == name]

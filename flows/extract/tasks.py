@@ -16,8 +16,10 @@ from flows.runtime.outcome import P, R, withheld
 from flows.runtime.settings import DEFAULT_PARALLEL_SLICES, Engine
 from specs import sources as declared_sources
 from specs.catalog import Granularity
-from specs.model import Mode, Spec
-from transforms import calendar, panels, source_checks
+from specs.model import Spec
+from specs.modes import Mode
+from transforms import calendar, source_checks
+from transforms import population as population_query
 from transforms.employers import employer_lines
 from transforms.pseudonymise import (
     PERSON,
@@ -50,7 +52,7 @@ def check_sources_task(
 def select_population_task(
     sources: dict[str, duckdb.DuckDBPyRelation], spec: Spec, listed: pl.DataFrame | None = None
 ) -> pl.DataFrame:
-    return panels.spec_population(sources, spec, listed).pl().sort("insz")
+    return population_query.select(sources, spec, listed).pl().sort("insz")
 
 
 @task(cache_policy=NO_CACHE)
@@ -86,7 +88,7 @@ def materialise_task(
     assignment: pl.DataFrame,
 ) -> None:
     """The cleaned sources of the extract's persons, once, in the run's database: of each
-    table, the columns the panels read (panels.source_columns)."""
+    table, the columns the panels read (panel_reads.source_columns)."""
     employers = spec.population.employer_lines_only
     if employers is not None:
         lines = employer_lines(sources[declared_sources.OCCUPATIONS.key], employers)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flows.release.manifest import Manifest
+
 NOT_MEASURED = "not measured"
 MARKDOWN = "dossier.md"
 HTML = "dossier.html"
@@ -51,28 +53,28 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _spec(manifest: Mapping[str, Any]) -> list[Block]:
-    spec = manifest.get("spec", {})
-    period = manifest.get("period", {})
-    pseudonyms = manifest.get("pseudonyms") or {}
-    population = manifest.get("population") or {}
+def _spec(manifest: Manifest) -> list[Block]:
+    spec = manifest.spec or {}
+    period = manifest.period or {}
+    pseudonyms = manifest.pseudonyms or {}
+    population = manifest.population or {}
     rows = [
-        ("deliberation", manifest.get("deliberation")),
-        ("title", manifest.get("title")),
-        ("recipient", manifest.get("recipient")),
-        ("purpose", manifest.get("purpose")),
-        ("mode", manifest.get("mode")),
-        ("mode, as the spec describes it", manifest.get("mode_description")),
+        ("deliberation", manifest.deliberation),
+        ("title", manifest.title),
+        ("recipient", manifest.recipient),
+        ("purpose", manifest.purpose),
+        ("mode", manifest.mode),
+        ("mode, as the spec describes it", manifest.mode_description),
         ("spec file", f"{spec.get('file')} (sha256 {spec.get('sha256')})"),
         ("period", f"{period.get('from')} to {period.get('until')}"),
         ("population, as the deliberation says it", population.get("description")),
         ("population, from the spec's expression", population.get("in_words")),
-        ("as of", manifest.get("as_of")),
-        ("persons", manifest.get("persons")),
-        ("identified data", "yes" if manifest.get("identified") else "no"),
-        ("protections", ", ".join(f"{k}: {v}" for k, v in manifest.get("protections", {}).items())),
-        ("test run", "yes" if manifest.get("test_run") else "no"),
-        ("rex version", manifest.get("rex_version")),
+        ("as of", manifest.as_of),
+        ("persons", manifest.persons),
+        ("identified data", "yes" if manifest.identified else "no"),
+        ("protections", ", ".join(f"{k}: {v}" for k, v in (manifest.protections or {}).items())),
+        ("test run", "yes" if manifest.test_run else "no"),
+        ("rex version", manifest.rex_version),
     ]
     if pseudonyms.get("shared_with"):
         said = (
@@ -82,8 +84,8 @@ def _spec(manifest: Mapping[str, Any]) -> list[Block]:
     else:
         said = "this mode's own: no other mode's release can be linked to it by pseudonym"
     rows.append(("pseudonyms", said))
-    if manifest.get("consultation"):  # 04/037: the kind of look-up the request asked for
-        rows.append(("consultation", manifest["consultation"]))
+    if manifest.consultation:  # 04/037: the kind of look-up the request asked for
+        rows.append(("consultation", manifest.consultation))
     return [Heading("The spec and the deliberation"), Table(("", ""), rows)]
 
 
@@ -107,9 +109,9 @@ def _variables(book: Mapping[str, Any]) -> list[Block]:
     return blocks
 
 
-def _derivations(manifest: Mapping[str, Any]) -> list[Block]:
+def _derivations(manifest: Manifest) -> list[Block]:
     blocks: list[Block] = [Heading("Derivation audit")]
-    audit = manifest.get("derivation_audit")
+    audit = manifest.derivation_audit
     if audit is None:
         return [*blocks, Paragraph(f"The derivation audit: {NOT_MEASURED}.")]
     blocks.append(
@@ -138,9 +140,9 @@ def _derivations(manifest: Mapping[str, Any]) -> list[Block]:
     return [*blocks, Table(header, rows)]
 
 
-def _risk(manifest: Mapping[str, Any]) -> list[Block]:
+def _risk(manifest: Manifest) -> list[Block]:
     blocks: list[Block] = [Heading("Disclosure risk")]
-    risk = manifest.get("disclosure_risk")
+    risk = manifest.disclosure_risk
     if risk is None:
         return [*blocks, Paragraph(f"The disclosure risk: {NOT_MEASURED}.")]
     rows = [
@@ -167,9 +169,9 @@ def _risk(manifest: Mapping[str, Any]) -> list[Block]:
     return blocks
 
 
-def _validation(manifest: Mapping[str, Any]) -> list[Block]:
+def _validation(manifest: Manifest) -> list[Block]:
     rows = []
-    for table, outcomes in manifest.get("validation", {}).items():
+    for table, outcomes in manifest.validation.items():
         failed = [o for o in outcomes if not o.get("success")]
         rows.append((table, len(outcomes), len(outcomes) - len(failed), len(failed)))
     said = (
@@ -184,24 +186,21 @@ def _validation(manifest: Mapping[str, Any]) -> list[Block]:
     ]
 
 
-def _deadlines(manifest: Mapping[str, Any]) -> list[Block]:
-    recipient = manifest.get("recipient")
-    delete_by = manifest.get("delete_by")
-    ours = manifest.get("our_copy_delete_by")
-    mode = manifest.get("mode")
+def _deadlines(manifest: Manifest) -> list[Block]:
+    delete_by, ours = manifest.delete_by, manifest.our_copy_delete_by
     rows = [
         (
-            recipient if mode != "onprem" else "the on-premise workspace (KSZ)",
-            f"destroys this release by {delete_by}" if delete_by else manifest.get("kept"),
+            manifest.recipient if manifest.mode != "onprem" else "the on-premise workspace (KSZ)",
+            f"destroys this release by {delete_by}" if delete_by else manifest.kept,
         ),
-        ("rex (our copy)", f"deletes its copy by {ours}" if ours else manifest.get("kept")),
+        ("rex (our copy)", f"deletes its copy by {ours}" if ours else manifest.kept),
     ]
     return [Heading("Deadlines: who destroys what by when"), Table(("who", "what"), rows)]
 
 
-def blocks(manifest: Mapping[str, Any], book: Mapping[str, Any]) -> list[Block]:
+def blocks(manifest: Manifest, book: Mapping[str, Any]) -> list[Block]:
     """The dossier's sections, in order."""
-    title = f"Dossier: deliberation {manifest.get('deliberation')}, {manifest.get('mode')}"
+    title = f"Dossier: deliberation {manifest.deliberation}, {manifest.mode}"
     return [
         Heading(title, 1),
         *_spec(manifest),
@@ -259,7 +258,7 @@ def html_page(parts: Sequence[Block]) -> str:
     )
 
 
-def write_dossier(folder: Path, manifest: Mapping[str, Any], book: Mapping[str, Any]) -> list[str]:
+def write_dossier(folder: Path, manifest: Manifest, book: Mapping[str, Any]) -> list[str]:
     """Write dossier.md and dossier.html into `folder`; their names."""
     parts = blocks(manifest, book)
     (folder / MARKDOWN).write_text(markdown(parts))

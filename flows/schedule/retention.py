@@ -20,12 +20,13 @@ import json
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from prefect import flow
 
 from flows.release import verify
+from flows.release.manifest import Manifest
 from flows.runtime.settings import Paths
 from flows.stores import audit, audit_files, audit_read, consultations, keys
 from specs.load import SpecError, load_spec
@@ -74,21 +75,22 @@ def holdings(paths: Paths) -> list[Holding]:
         for manifest_path in sorted(base.glob("*/*/manifest.json")):
             if manifest_path.parent.name.startswith("."):
                 continue
-            manifest = json.loads(manifest_path.read_text())
-            common = dict(
-                project=manifest["project"],
-                deliberation=manifest["deliberation"],
-                mode=manifest["mode"],
-                recipient=manifest["recipient"],
-                delete_by=manifest["delete_by"] and dt.date.fromisoformat(manifest["delete_by"]),
+            manifest = Manifest.read(manifest_path)
+            theirs = Holding(
+                project=manifest.project,
+                deliberation=manifest.deliberation,
+                mode=manifest.mode,
+                recipient=manifest.recipient,
+                delete_by=manifest.delete_by,
                 path=str(manifest_path.parent),
+                ours=False,
             )
             if delivered:
-                found.append(Holding(**common, ours=False))
+                found.append(theirs)
                 # our copy of a delivery may have a shorter term than the recipient's
-                ours = manifest.get("our_copy_delete_by", manifest["delete_by"])
-                common["delete_by"] = ours and dt.date.fromisoformat(ours)
-            found.append(Holding(**common, ours=True))
+                found.append(replace(theirs, delete_by=manifest.our_copy_deadline, ours=True))
+            else:
+                found.append(replace(theirs, ours=True))
     found += analysis_run_holdings(paths)
     return found
 

@@ -31,7 +31,8 @@ from flows.stores import audit_files, audit_read, consultations
 from specs import signoff
 from specs.authorisation import run_refusals
 from specs.load import SpecError, load_spec, spec_digest
-from specs.model import ModeName, Spec
+from specs.model import Spec
+from specs.modes import ModeName
 
 DISCLOSURES = frozenset({"release", "rerun"})
 

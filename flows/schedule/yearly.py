@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,11 +24,14 @@ from flows.extract.authorise import release_folder
 from flows.extract.build import ExtractResult
 from flows.extract.errors import AuthorisationError
 from flows.extract.export import run_extract
+from flows.release.files import MANIFEST
+from flows.release.manifest import Manifest
 from flows.runtime.settings import SPECS_DIR, Engine, Paths, quiet_libraries
 from flows.schedule.retention import delete_folder
 from flows.stores import audit
 from specs.load import load_spec
-from specs.model import ModeName, Spec
+from specs.model import Spec
+from specs.modes import ModeName
 
 DELIVERED_MODE = ModeName.SAMPLE
 
@@ -38,11 +40,6 @@ DELIVERED_MODE = ModeName.SAMPLE
 class YearlyResult:
     delivery: ExtractResult
     superseded: tuple[Path, ...]
-
-
-def _years(manifest: dict) -> set[int]:
-    period = manifest["period"]
-    return set(range(int(period["from"][:4]), int(period["until"][:4]) + 1))
 
 
 def earlier_deliveries(paths: Paths, spec: Spec, as_of: dt.date) -> list[Path]:
@@ -66,10 +63,10 @@ def earlier_deliveries(paths: Paths, spec: Spec, as_of: dt.date) -> list[Path]:
 
 def supersede(paths: Paths, spec: Spec, delivery: ExtractResult, as_of: dt.date) -> list[Path]:
     """Ask the recipient to destroy what the new delivery no longer holds; delete our copies."""
-    kept = _years(delivery.manifest)
+    kept = delivery.manifest.years
     superseded = []
     for older in earlier_deliveries(paths, spec, as_of):
-        dropped = sorted(_years(json.loads((older / "manifest.json").read_text())) - kept)
+        dropped = sorted(Manifest.read(older / MANIFEST).years - kept)
         years = ", ".join(map(str, dropped)) if dropped else "none"
         audit.append(
             paths.audit_log,
