@@ -183,3 +183,24 @@ def test_audit_verify_notes_the_entries_written_before_the_log_was_keyed(tmp_pat
     log.key_file.unlink()  # the key of a keyed log gone: a problem, not a fresh start
     result = CliRunner().invoke(app, ["audit", "verify"])
     assert result.exit_code == 1 and "line 3: entry 3 is keyed" in result.output
+
+
+@pytest.mark.parametrize("given", ["30/06/2020", "2020-13-01", "20200630", "2020-06-30T12:00"])
+def test_an_as_of_day_that_is_not_yyyy_mm_dd_is_refused_before_anything_runs(
+    tmp_path, monkeypatch, given
+):
+    monkeypatch.setenv("REX_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["export", "sample", "--as-of", given])
+    assert result.exit_code == 2
+    assert "expected a day as YYYY-MM-DD" in result.output
+    assert not (tmp_path / "audit").exists()  # refused by the command line: nothing logged
+
+
+def test_the_as_of_day_reaches_the_run_as_a_date():
+    import datetime as dt
+
+    from flows.cli.common import as_of_day, day_of
+
+    assert day_of("2020-06-30") == dt.date(2020, 6, 30)
+    assert type(day_of("2020-06-30")) is dt.date
+    assert as_of_day(None) == dt.date.today()

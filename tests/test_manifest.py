@@ -56,6 +56,7 @@ def test_a_manifest_older_than_our_copys_term_gives_our_copy_the_recipients_dead
         ({k: v for k, v in WRITTEN.items() if k != "delete_by"}, "delete_by: Field required"),
         ({**WRITTEN, "delete_by": "soon"}, "delete_by: Input should be a valid date"),
         ({**WRITTEN, "files": ["month.parquet"]}, "files: Input should be a valid dictionary"),
+        ({k: v for k, v in WRITTEN.items() if k != "project"}, "project: Field required"),
     ],
 )
 def test_a_manifest_that_is_not_rexs_is_refused_naming_the_file_and_the_field(

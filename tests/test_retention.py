@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from flows.release.manifest import ManifestUnreadable
 from flows.runtime.settings import SPECS_DIR
 from flows.schedule import retention
 from flows.schedule.retention import apply, retention_plan, tombstones
@@ -97,6 +98,17 @@ def held(paths):
     sample = _release(paths, "releases", "sample", SAMPLE_DEADLINE)
     onprem = _release(paths, "onprem", "onprem", ONPREM_DEADLINE)
     return paths, sample, onprem
+
+
+def test_a_manifest_edited_by_hand_stops_retention_naming_it_and_deletes_nothing(held):
+    paths, sample, onprem = held
+    edited = json.loads((sample / "manifest.json").read_text()) | {"delete_by": "never"}
+    (sample / "manifest.json").write_text(json.dumps(edited))
+    with pytest.raises(ManifestUnreadable) as refused:
+        retention_plan(paths, SPECS_DIR, ONPREM_DEADLINE + DAY)
+    assert str(sample / "manifest.json") in str(refused.value)
+    assert "delete_by" in str(refused.value) and "never" not in str(refused.value)
+    assert sample.exists() and onprem.exists()
 
 
 def test_plan_changes_nothing(held):

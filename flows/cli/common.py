@@ -90,9 +90,18 @@ def run_engine(cluster: str | None = None) -> Engine:
         raise
 
 
-def as_of_day(as_of: dt.datetime | None) -> dt.date:
+def as_of_day(as_of: dt.date | None) -> dt.date:
     """The date the rules are evaluated at: the one given, or today."""
-    return as_of.date() if as_of else dt.date.today()
+    return as_of or dt.date.today()
+
+
+def day_of(text: str) -> dt.date:
+    """A day given on the command line, as YYYY-MM-DD: a `date` from here to the manifest."""
+    try:
+        return dt.datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        said = f"expected a day as YYYY-MM-DD (e.g. 2020-06-30), not {text!r}"
+        raise typer.BadParameter(said) from None
 
 
 @contextmanager
@@ -136,8 +145,12 @@ def fail(message: str) -> None:
 
 
 AsOf = Annotated[
-    dt.datetime | None,
-    typer.Option(formats=["%Y-%m-%d"], help="date the rules are evaluated at (default: today)"),
+    dt.date | None,
+    typer.Option(
+        parser=day_of,
+        metavar="YYYY-MM-DD",
+        help="date the rules are evaluated at (default: today)",
+    ),
 ]
 
 

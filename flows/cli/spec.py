@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from flows.cli.common import as_of_day, data_paths, fail, flow_api
+from flows.cli.common import as_of_day, data_paths, day_of, fail, flow_api
 
 if TYPE_CHECKING:
     from specs.modes import Mode
@@ -58,8 +58,10 @@ def spec_check(file: Annotated[Path, typer.Argument(help="spec YAML file")]) -> 
 def spec_explain(
     file: Annotated[Path, typer.Argument(help="spec YAML file")],
     as_of: Annotated[
-        dt.datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], help="date the spec is read at (default: today)"),
+        dt.date | None,
+        typer.Option(
+            parser=day_of, metavar="YYYY-MM-DD", help="date the spec is read at (default: today)"
+        ),
     ] = None,
     sources: Annotated[
         Path | None, typer.Option(help="source store (default: data/synthetic)")

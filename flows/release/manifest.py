@@ -31,13 +31,15 @@ class Manifest(BaseModel):
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
-    # every manifest: who it is for, under which deliberation, until when, and its files
+    # every manifest: who it is for, under which deliberation, until when
     deliberation: str
     project: str
     recipient: str
     mode: str
     delete_by: dt.date | None  # None: kept for the whole career
-    files: dict[str, dict[str, Any]]
+    # every file with its sha256 (`rex verify` refuses a manifest that lists none); retention
+    # deletes a folder on time whatever its list says
+    files: dict[str, dict[str, Any]] = {}
     rex_version: str | None = None
     title: str | None = None
     purpose: str | None = None
