@@ -329,6 +329,7 @@ def test_the_exact_panels_of_a_slice_are_not_kept_once_their_caller_lets_them_go
         engine=Engine(),
         spec=SimpleNamespace(period=None),  # type: ignore[arg-type]
         mode=SimpleNamespace(),  # type: ignore[arg-type]
+        derived={},
         number=0,
         tables=(),
         names={"month": ("days",), "quarter": ("days",)},

@@ -63,7 +63,7 @@ def release_folder(
     """Where a run's release goes; `request` tells apart the answers to several lists of
     persons on one day (a keyed digest of the list, so that the name reveals nobody)."""
     # Sample and control deliveries leave the building; the on-premise build stays in.
-    base = paths.onprem if mode is ModeName.ONPREM else paths.releases
+    base = paths.releases if mode.leaves_premises else paths.onprem
     name = f"{spec.deliberation.replace('/', '-')}_{mode.value}_{as_of.isoformat()}"
     if request is not None:
         name += f"_request-{request}"
