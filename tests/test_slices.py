@@ -189,7 +189,10 @@ def test_a_file_written_in_batches_has_the_same_bytes_however_they_were_cut(tmp_
     ] == [4, 4, 2]
 
 
-def test_an_export_on_a_dask_cluster_gives_the_bytes_of_one_process(world, tmp_path):
+@pytest.mark.parametrize("processes", [False, True], ids=["thread workers", "process workers"])
+def test_an_export_on_a_dask_cluster_gives_the_bytes_of_one_process(world, tmp_path, processes):
+    """Process workers share nothing with the client but the staging folder on disk (the
+    slices' database and the files they write): what a cluster of machines shares."""
     from distributed import LocalCluster
 
     from flows.extract.tasks import with_engine
@@ -197,7 +200,7 @@ def test_an_export_on_a_dask_cluster_gives_the_bytes_of_one_process(world, tmp_p
     once = world["sample"]
     paths = Paths(data=tmp_path / "data", key_store=world["paths"].key_store)
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=processes, dashboard_address=None
     ) as cluster:
         engine = Engine(
             slice_persons=engine_of(once.manifest.persons, 3).slice_persons,
@@ -205,6 +208,9 @@ def test_an_export_on_a_dask_cluster_gives_the_bytes_of_one_process(world, tmp_p
         )
         on_cluster = with_engine(sample_export, engine)
         result = on_cluster(world["spec"], WORLD_AS_OF, paths, world["store"], engine)
+        # the slices ran on the cluster's workers (its scheduler dispatched them), not inline
+        ran = sum(sum(p.state_counts.values()) for p in cluster.scheduler.task_prefixes.values())
+    assert ran >= 3
     assert release_bytes(result.folder) == release_bytes(once.folder)
 
 
