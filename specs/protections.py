@@ -26,7 +26,9 @@ class ProtectionKind:
     is VARCHAR, labelled `label`, holds the spec's class labels where `classes` (amounts), and
     else matches `pattern` in `unit`. `derived`: how a variable derived from such a value is
     protected. `links_persons`: whether a protected value still links a person to outside data
-    (a scrambled nationality is no longer the person's: the risk leaves it out)."""
+    (a scrambled nationality is no longer the person's: the risk leaves it out).
+    `across_persons`: the transform redistributes values across the persons of the extract
+    (transforms.scramble) instead of replacing each value by its protected form."""
 
     setting: str
     kind: Kind
@@ -34,6 +36,7 @@ class ProtectionKind:
     label: str
     derived: str
     links_persons: bool
+    across_persons: bool = False
     classes: bool = False
     pattern: str | None = None
     unit: str | None = None
@@ -67,6 +70,7 @@ NATIONALITY = ProtectionKind(
     label="scrambled",
     derived="scrambled with the nationalities",
     links_persons=False,
+    across_persons=True,
 )
 
 # In the order a derived variable takes them, and the spec's checks name them.

@@ -75,3 +75,9 @@ def test_a_manifest_that_is_not_json_is_refused_by_name(tmp_path):
     path.write_text("{ edited by hand")
     with pytest.raises(ManifestUnreadable, match="manifest.json: not valid JSON"):
         Manifest.read(path)
+
+
+def test_a_manifest_without_a_period_is_refused_where_its_years_are_asked_for():
+    undated = Manifest.of({k: v for k, v in WRITTEN.items() if k != "period"})
+    with pytest.raises(ManifestUnreadable, match="states no period"):
+        assert undated.years

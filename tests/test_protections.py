@@ -32,7 +32,7 @@ def test_a_mode_protects_a_kind_exactly_when_its_setting_says_so():
 
 
 def test_every_kind_protected_value_by_value_has_a_transform_and_the_others_none():
-    assert set(PER_VALUE) == {p.kind for p in PROTECTION_KINDS if p.links_persons}
+    assert set(PER_VALUE) == {p.kind for p in PROTECTION_KINDS if not p.across_persons}
     frame = pl.DataFrame({"wage": [999.0, 1000.0, 2500.0], "day": [date(2015, 3, 31)] * 3})
     released = frame.select(
         protected_values(Kind.AMOUNT, pl.col("wage"), (1000.0, 2000.0)),

@@ -78,9 +78,11 @@ class Manifest(BaseModel):
 
     @property
     def years(self) -> set[int]:
-        """The calendar years the release's period covers (none without a period)."""
-        if self.period is None:
-            return set()
+        """The calendar years the release's period covers; ManifestUnreadable for a manifest
+        that states no period (an extract's always does: an empty set would say it holds none,
+        and a yearly run would then supersede it as holding nothing)."""
+        if self.period is None or not {"from", "until"} <= set(self.period):
+            raise ManifestUnreadable(f"the manifest of {self.deliberation} states no period")
         return set(range(int(self.period["from"][:4]), int(self.period["until"][:4]) + 1))
 
     def with_witness(self, witness: dict[str, Any]) -> Manifest:
