@@ -2,8 +2,9 @@
 
 A protection kind is one entry here: the spec's setting that turns it on (`protect.amounts:
 classes`), the catalog kind it applies to, the column it releases (type, pattern, unit, the
-label the codebook prints), the rule for a value derived from one (specs.derivation) and how the
-disclosure risk reads it. Its transform is the one function transforms.protect names for it.
+label the codebook prints) and how the disclosure risk reads it. Its transform is the one
+function transforms.protect names for it; how a value derived from one is protected is
+specs.derivation's rule, by the same kind.
 Pseudonymisation of persons and employers is not a choice of the mode and is not listed.
 """
 
@@ -24,9 +25,9 @@ class ProtectionKind:
     `setting` is the field of a mode's `protect:` (and of its `exact_grants`), `protecting` the
     value of that field that protects (the other is "exact"). A released column of this kind
     is VARCHAR, labelled `label`, holds the spec's class labels where `classes` (amounts), and
-    else matches `pattern` in `unit`. `derived`: how a variable derived from such a value is
-    protected. `links_persons`: whether a protected value still links a person to outside data
-    (a scrambled nationality is no longer the person's: the risk leaves it out).
+    else matches `pattern` in `unit`. `links_persons`: whether a protected value still links a
+    person to outside data (a scrambled nationality is no longer the person's: the risk leaves
+    it out).
     `across_persons`: the transform redistributes values across the persons of the extract
     (transforms.scramble) instead of replacing each value by its protected form."""
 
@@ -34,7 +35,6 @@ class ProtectionKind:
     kind: Kind
     protecting: str
     label: str
-    derived: str
     links_persons: bool
     across_persons: bool = False
     classes: bool = False
@@ -47,8 +47,6 @@ AMOUNTS = ProtectionKind(
     kind=Kind.AMOUNT,
     protecting="classes",
     label="classes",
-    derived="put in the classes the spec gives for its source, read on the source's scale; "
-    "without such classes the spec is refused",
     links_persons=True,
     classes=True,
 )
@@ -57,8 +55,6 @@ DATES = ProtectionKind(
     kind=Kind.EVENT_DATE,
     protecting="month",
     label="month",
-    derived="cut to the month if it is a date; any other value (a day count) is refused, "
-    "unless the spec accepts the derivation, citing the point that authorises it",
     links_persons=True,
     pattern=MONTH_PATTERN,
     unit="month, YYYY-MM",
@@ -68,7 +64,6 @@ NATIONALITY = ProtectionKind(
     kind=Kind.NATIONALITY,
     protecting="scramble",
     label="scrambled",
-    derived="scrambled with the nationalities",
     links_persons=False,
     across_persons=True,
 )

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from flows.release.files import MANIFEST, WITNESS
+from flows.release.files import MANIFEST
 from specs.refusal import Refusal
 
 
@@ -84,10 +84,6 @@ class Manifest(BaseModel):
         if self.period is None or not {"from", "until"} <= set(self.period):
             raise ManifestUnreadable(f"the manifest of {self.deliberation} states no period")
         return set(range(int(self.period["from"][:4]), int(self.period["until"][:4]) + 1))
-
-    def with_witness(self, witness: dict[str, Any]) -> Manifest:
-        """The manifest stating the audit log's head (flows.stores.audit_read.witness)."""
-        return self.model_validate({**self.document(), WITNESS: witness})
 
     def document(self) -> dict[str, Any]:
         """The manifest as it is written: the fields it was given (no default added), dates
