@@ -31,8 +31,10 @@ sandbox:
 demo: $(STAMP) sandbox
 	$(VENV)/bin/rex demo
 
+# The suite on every core (at most 4): a file's tests run together in one worker, so that its
+# shared stores are made once; the session's world is made once per worker.
 test: $(STAMP) sandbox
-	@$(VENV)/bin/python -m pytest; status=$$?; \
+	@$(VENV)/bin/python -m pytest -n auto --maxprocesses 4 --dist loadfile; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "no tests were collected" >&2; exit 1; fi; exit $$status
 
 # The barometer notebook, executed against the demo release (made first if it is not there),

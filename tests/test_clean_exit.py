@@ -1,4 +1,5 @@
-"""A command that runs a flow ends quietly: nothing of its flow runs outlives the interpreter.
+"""A command that runs a flow ends quietly: nothing of its flow runs outlives the interpreter; a
+command that counts only runs no flow.
 
 Prefect's background loop kept the first flow run's context (its flow, module globals, DuckDB
 objects) alive past the interpreter's exit, and DuckDB's extension then printed some 35 lines
@@ -16,9 +17,9 @@ from flows.runtime.settings import REPO_ROOT
 from tests.conftest import WORLD_AS_OF
 
 
-def test_a_command_that_runs_a_flow_leaves_no_leak_report_at_exit(world, tmp_path):
-    # a fresh process as a data steward starts it: its own data folder (and so its own
-    # PREFECT_HOME and temporary server), the session's store and key
+def _command(world, tmp_path, *arguments: str, **settings: str) -> subprocess.CompletedProcess:
+    """`rex ARGUMENTS` in a fresh process as a data steward starts it: its own data folder (and
+    so its own PREFECT_HOME and temporary server), the session's store and key."""
     environment = {
         k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "PREFECT_HOME")
     }
@@ -26,16 +27,48 @@ def test_a_command_that_runs_a_flow_leaves_no_leak_report_at_exit(world, tmp_pat
         "PYTHONPATH": str(REPO_ROOT),
         "REX_DATA_DIR": str(tmp_path / "data"),
         "REX_KEY_STORE": str(world["paths"].key_store),
+        **settings,
     }
-    command = ["spec", "explain", str(world["spec"]), "--as-of", WORLD_AS_OF.isoformat()]
-    run = subprocess.run(
-        [sys.executable, "-m", "flows.cli", *command, "--sources", str(world["store"])],
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", *arguments, "--sources", str(world["store"])],
         env=environment,
         cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=180,
     )
+
+
+def test_a_command_that_runs_a_flow_leaves_no_leak_report_at_exit(world, tmp_path):
+    run = _command(
+        world,
+        tmp_path,
+        "export",
+        "sample",
+        "--spec",
+        str(world["spec"]),
+        "--as-of",
+        WORLD_AS_OF.isoformat(),
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("published: "), run.stdout
+    assert "nanobind: leaked" not in run.stderr, run.stderr[:2000]
+
+
+def test_explaining_a_population_needs_no_prefect_server(world, tmp_path):
+    # counts only: it neither starts a temporary server nor reaches a configured one (this one
+    # answers nobody), and its request and counts are logged as a run's are
+    unreachable = "http://127.0.0.1:9/api"
+    run = _command(
+        world,
+        tmp_path,
+        *("spec", "explain", str(world["spec"]), "--as-of", WORLD_AS_OF.isoformat()),
+        PREFECT_API_URL=unreachable,
+    )
     assert run.returncode == 0, run.stderr
     assert "alive in the period" in run.stdout
     assert "nanobind: leaked" not in run.stderr, run.stderr[:2000]
+    assert not (tmp_path / "data" / ".prefect" / "server.log").exists()
+    log = (tmp_path / "data" / "audit").rglob("*.jsonl")
+    events = [line for path in log for line in path.read_text().splitlines()]
+    assert any('"population_explained"' in line for line in events), events

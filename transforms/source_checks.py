@@ -489,3 +489,12 @@ def clean_sources(sources: Mapping[str, Relation], findings: list[Finding]) -> d
         if (key, DefectKind.OVERLAPPING_EPISODE) in found:
             cleaned[key] = _without_overlaps(key, cleaned[key])
     return cleaned
+
+
+def checked_sources(
+    sources: Mapping[str, Relation],
+) -> tuple[dict[str, Relation], list[Finding]]:
+    """What the checks found, and the sources cleaned by their rules (lazily: a run refused for
+    what was found never reads the cleaned tables)."""
+    findings = find_defects(sources)
+    return clean_sources(sources, findings), findings

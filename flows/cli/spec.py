@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from flows.cli.common import as_of_day, data_paths, day_of, fail, flow_api
+from flows.cli.common import as_of_day, data_paths, day_of, fail
 
 if TYPE_CHECKING:
     from specs.modes import Mode
@@ -73,8 +73,7 @@ def spec_explain(
     from flows.extract.explain import explain_population
 
     day = as_of_day(as_of)
-    with flow_api():
-        steps = explain_population(file, day, paths, sources or paths.sources)
+    steps = explain_population(file, day, paths, sources or paths.sources)
     typer.echo(f"{file}: the population as of {day}, on {sources or paths.sources}")
     for step in steps:
         left = "" if step.left is None else f"  (left: {step.left:,})"

@@ -41,10 +41,7 @@ def period_values(spec: Spec) -> dict[Granularity, list]:
 def check_sources_task(
     sources: dict[str, duckdb.DuckDBPyRelation],
 ) -> tuple[dict[str, duckdb.DuckDBPyRelation], list[source_checks.Finding]]:
-    """What the source checks found, and the sources cleaned by their rules (lazily: a run
-    refused for what was found never reads the cleaned tables)."""
-    findings = source_checks.find_defects(sources)
-    return source_checks.clean_sources(sources, findings), findings
+    return source_checks.checked_sources(sources)
 
 
 @task(cache_policy=NO_CACHE, retries=0)
