@@ -9,6 +9,7 @@ flows.runtime.prefect_server.stop_prefect_background).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -53,6 +54,9 @@ def test_a_command_that_runs_a_flow_leaves_no_leak_report_at_exit(world, tmp_pat
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("published: "), run.stdout
     assert "nanobind: leaked" not in run.stderr, run.stderr[:2000]
+    # admitted before Prefect's API was waited for, then in its flow: one request all the same
+    log = (tmp_path / "data" / "audit" / "audit.jsonl").read_text()
+    assert [json.loads(line)["event"] for line in log.splitlines()] == ["request", "release"]
 
 
 def test_explaining_a_population_needs_no_prefect_server(world, tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 
@@ -204,3 +206,32 @@ def test_the_as_of_day_reaches_the_run_as_a_date():
     assert day_of("2020-06-30") == dt.date(2020, 6, 30)
     assert type(day_of("2020-06-30")) is dt.date
     assert as_of_day(None) == dt.date.today()
+
+
+def test_a_refused_export_is_refused_and_logged_before_prefect_is_reached(tmp_path):
+    # No project key: refused on what needs no source, before Prefect's API is waited for. The
+    # API configured here answers nobody: a run that reached Prefect would fail on it instead.
+    environment = {k: v for k, v in os.environ.items() if k != "PREFECT_HOME"}
+    environment |= {
+        "PYTHONPATH": str(REPO_ROOT),
+        "REX_DATA_DIR": str(tmp_path / "data"),
+        "REX_KEY_STORE": str(tmp_path / "keys"),
+        "PREFECT_API_URL": "http://127.0.0.1:9/api",
+    }
+    command = ["export", "sample", "--as-of", "2020-06-30", "--sources", str(tmp_path / "store")]
+    run = subprocess.run(
+        [sys.executable, "-m", "flows.cli", *command],
+        env=environment,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 2, run.stderr
+    said = run.stderr.strip().splitlines()
+    assert len(said) == 1 and said[0].startswith("error: refused: no key for project"), said
+    log = (tmp_path / "data" / "audit" / "audit.jsonl").read_text().splitlines()
+    entries = [json.loads(line) for line in log]
+    assert [entry["event"] for entry in entries] == ["request", "refusal"]
+    assert entries[0]["run"] == entries[1]["run"]
+    assert said[0] == f"error: refused: {entries[1]['reason']}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,12 +29,27 @@ export_app = typer.Typer(help="Run an extract flow.", no_args_is_help=True)
 
 
 @contextmanager
-def _extract_run(label: str, cluster: str | None) -> Iterator[tuple[Paths, Engine]]:
+def _extract_run(
+    label: str,
+    mode: str,
+    spec: Path,
+    as_of: dt.date,
+    sources: Path | None,
+    cluster: str | None,
+    case: str | None = None,
+    consultation: str | None = None,
+) -> Iterator[tuple[Paths, Engine]]:
     """The folders and the engine of one extract run, with Prefect's API and a progress bar
-    around it."""
+    around it; a run its spec, operator or keys refuse is refused (and logged) before Prefect's
+    API is waited for (flows.extract.request)."""
     paths = data_paths(writes=True)
     launch_prefect_api()  # it starts while the command imports its flows
     engine = run_engine(cluster)
+    from flows.extract.request import Request, refuse_early
+    from specs.modes import ModeName
+
+    sources_dir = sources or paths.sources
+    refuse_early(Request(spec, ModeName(mode), as_of, paths, sources_dir, case, consultation))
     with flow_api(), extract_progress(label):
         yield paths, engine
 
@@ -43,12 +59,16 @@ def export_sample(
     spec: SpecFile = DEMO_SPEC, as_of: AsOf = None, sources: Sources = None, cluster: Cluster = None
 ) -> None:
     """Export the protected researcher sample into data/releases."""
-    with _extract_run("sample export", cluster) as (paths, engine):
+    day = as_of_day(as_of)
+    with _extract_run("sample export", "sample", spec, day, sources, cluster) as (
+        paths,
+        engine,
+    ):
         from flows.extract.export import sample_export
         from flows.extract.tasks import with_engine
 
         run = with_engine(sample_export, engine)
-        result = run(spec, as_of_day(as_of), paths, sources or paths.sources, engine)
+        result = run(spec, day, paths, sources or paths.sources, engine)
     typer.echo(f"{result.status}: {result.folder}")
 
 
@@ -57,12 +77,16 @@ def export_onprem(
     spec: SpecFile = DEMO_SPEC, as_of: AsOf = None, sources: Sources = None, cluster: Cluster = None
 ) -> None:
     """Build the exact full-population panels in the on-premise workspace (data/onprem)."""
-    with _extract_run("onprem export", cluster) as (paths, engine):
+    day = as_of_day(as_of)
+    with _extract_run("onprem export", "onprem", spec, day, sources, cluster) as (
+        paths,
+        engine,
+    ):
         from flows.extract.export import onprem_build
         from flows.extract.tasks import with_engine
 
         run = with_engine(onprem_build, engine)
-        result = run(spec, as_of_day(as_of), paths, sources or paths.sources, engine)
+        result = run(spec, day, paths, sources or paths.sources, engine)
     typer.echo(f"{result.status}: {result.folder}")
 
 
@@ -99,12 +123,13 @@ def export_control(
     """Deliver identified data for control purposes (INSZ, RSZ and KBO numbers) into
     data/releases: only where the deliberation grants it (`identified_data` in the spec), and
     only for a case (`--case`), logged before the consultation."""
-    with _extract_run("control export", cluster) as (paths, engine):
+    day = as_of_day(as_of)
+    run_of = ("control export", "control", spec, day, sources, cluster, case, consultation)
+    with _extract_run(*run_of) as (paths, engine):
         from flows.extract.export import control_export
         from flows.extract.tasks import with_engine
 
         run = with_engine(control_export, engine)
-        day = as_of_day(as_of)
         result = run(
             spec, day, paths, sources or paths.sources, persons, engine, case, consultation
         )

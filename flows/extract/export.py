@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,30 +18,20 @@ import polars as pl
 from prefect import flow
 
 from flows.extract import disclosure
-from flows.extract.authorise import (
-    authorise,
-    delivered_spec,
-    operator_context,
-    spec_context,
-)
 from flows.extract.build import ExtractResult, build_release, publish_task
-from flows.extract.errors import AuthorisationError, ExtractFailed
 from flows.extract.plan import plan_run
+from flows.extract.request import Request, admit, logged_request
 from flows.extract.requested import (
-    chosen_consultation,
     consultation_request,
     consultation_tag,
     requested_persons,
 )
 from flows.release.manifest import Manifest
 from flows.release.publish import discard, staging_folder
-from flows.runtime.outcome import file_system_reason, outcome_logged
+from flows.runtime.outcome import file_system_reason
 from flows.runtime.settings import Engine, Paths
 from flows.stores import audit, audit_files, consultations
-from flows.stores.keys import fingerprint, load_key
-from flows.stores.roster import login
-from flows.stores.sources import store_is_synthetic
-from specs.load import load_spec
+from flows.stores.keys import fingerprint
 from specs.model import Spec
 from specs.modes import ModeName
 from transforms.modes import pseudonym_key
@@ -76,54 +65,12 @@ def run_extract(
     `consultation`: the one the request asks for, where the spec names consultations (its
     variables only are delivered, and of the A052 messages those the request asks for).
     """
-    context: dict[str, Any] = {
-        "run": uuid.uuid4().hex[:16],
-        "spec": spec_path.name,
-        "mode": mode_name.value,
-        "as_of": as_of.isoformat(),
-    }
-    # A consultation's case is logged with its request, before anything is consulted (16/046
-    # point 9: tied to a case that existed, and was logged, before it).
-    consulting = mode_name is ModeName.CONTROL
-    case_refusal = consultations.case_problem(case_reference) if consulting else None
-    if consulting and case_refusal is None and case_reference is not None:
-        case = consultations.Detail(
-            kind="case",
-            run=context["run"],
-            at=dt.datetime.now(dt.UTC),
-            actor=login(),
-            spec=spec_path.name,
-            mode=mode_name.value,
-            as_of=as_of,
-            case_reference=case_reference,
-        )
-        try:
-            context["case"] = consultations.write_detail(paths.audit_log, case)
-        except OSError as error:
-            raise audit_files.AuditWriteFailed(
-                consultations.details_folder(paths.audit_log), error
-            ) from None
-    # The request comes first, so that every disclosure can be traced back to one (16/046).
-    try:
-        audit.append(paths.audit_log, "request", **context)
-    except audit_files.AuditLogError:
-        if "case" in context:
-            consultations.discard_detail(paths.audit_log, context["case"])
-        raise
+    request = Request(
+        spec_path, mode_name, as_of, paths, sources_dir, case_reference, consultation, precondition
+    )
     # The release is logged before it is moved into place (flows.release.publish.publish), so
     # that no release is ever visible without its entry, even when the run is killed in between.
     logged: list[dict[str, Any]] = []
-
-    def failed(kind: str, said: str | None) -> ExtractFailed:
-        if said:
-            return ExtractFailed(
-                f"the {mode_name.value} run of {spec_path.name} stopped on {kind}: {said}; "
-                "nothing was published"
-            )
-        return ExtractFailed(
-            f"the {mode_name.value} run of {spec_path.name} failed with {kind}; "
-            "its details are withheld because they may quote source data"
-        )
 
     def unfinished() -> str | None:
         # the release was logged, then could not be moved into place
@@ -131,31 +78,10 @@ def run_extract(
             return None
         return f"the {logged[0]['event']} logged as entry {logged[0]['seq']} was not made"
 
-    with outcome_logged(paths.audit_log, context, failed, unfinished):
-        if case_refusal is not None:
-            raise consultations.CaseError(case_refusal)
-        if case_reference is not None and not consulting:
-            raise AuthorisationError(
-                f"a case reference goes with a consultation of named persons (the control mode), "
-                f"not with a {mode_name.value} run"
-            )
-        spec = delivered_spec(load_spec(spec_path), as_of)
-        context |= spec_context(spec, spec_path)
-        operator, staff, checked = operator_context(paths)
-        synthetic_store = store_is_synthetic(sources_dir)
-        context |= checked | {"synthetic_store": synthetic_store}
-        mode = authorise(
-            spec,
-            mode_name,
-            as_of,
-            operator,
-            synthetic_store,
-            staff,
-            today=dt.date.today(),
-        )
-        if precondition is not None:
-            precondition(spec)
-        chosen = chosen_consultation(spec, consultation)
+    with logged_request(request, unfinished) as context:
+        admitted = admit(request, context)
+        spec, mode, operator = admitted.spec, admitted.mode, admitted.operator
+        chosen, key, consulted_key = admitted.consultation, admitted.key, admitted.consulted_key
         asked = None
         if chosen is not None:
             context["consultation_kind"] = consultation  # 04/037: the look-up asked for
@@ -175,8 +101,6 @@ def run_extract(
             listed = requested_persons(spec, persons_file)
         if listed is not None:
             context["persons_requested"] = listed.height  # how many, never who
-        key = load_key(paths.key_store, spec.project)
-        consulted_key = consultations.consultation_key(paths.key_store) if consulting else None
         # the mode's pseudonyms are its own (transforms.modes): the request tag and the logged
         # person set are digests of pseudonyms under the mode's key, as the release's are
         mode_pseudonyms_key = pseudonym_key(spec, mode_name, key)
