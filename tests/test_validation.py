@@ -245,3 +245,34 @@ def test_rex_column_expectations_count_the_rows_great_expectations_own_would(tex
         f" where v is not null and not coalesce({valid}, false)"
     ).fetchall()
     assert ours["text", "be_valid_identifiers"] == invalid
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    persons=st.lists(st.sampled_from([PERSON_A, PERSON_B, None]), min_size=3, max_size=3),
+    months=st.lists(st.sampled_from(["2010-01", "2010-02", "2016-01", None]), min_size=3),
+    positions=st.lists(st.sampled_from(["111", "211", "999", "85073003328", None]), min_size=3),
+)
+def test_keeping_configurations_while_a_suite_runs_changes_no_outcome(persons, months, positions):
+    """Each outcome, failures and their counts included, is the one great-expectations gives
+    when it rebuilds every configuration at each reading, as it does on its own; and its own
+    property is back once a suite has run."""
+    import contextlib
+    from unittest import mock
+
+    from great_expectations.expectations.expectation import Expectation
+
+    from flows.release import validate
+
+    own = Expectation.__dict__["configuration"]
+    frame = good_month_panel().with_columns(
+        person_id=pl.Series(persons),
+        month=pl.Series(months[:3]),
+        socio_economic_position=pl.Series(positions[:3], dtype=pl.String),
+    )
+    checks = panel_checks(LAYOUT["month"], 2, True)
+    kept = validate.panel_outcomes("month", frame, checks)
+    assert Expectation.__dict__["configuration"] is own
+    with mock.patch.object(validate, "_configurations_kept", contextlib.nullcontext):
+        rebuilt = validate.panel_outcomes("month", frame, checks)
+    assert kept == rebuilt

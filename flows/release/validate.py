@@ -17,8 +17,9 @@ slices are disjoint in persons.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from types import SimpleNamespace
@@ -71,7 +72,7 @@ def expectation(check: c.Check) -> Any:
         case c.UniqueTogether(columns):
             return gxe.ExpectCompoundColumnsToBeUnique(column_list=list(columns))
         case c.InSet(column, values):
-            return rex.ExpectColumnValuesToBeAllowed(column=column, value_set=list(values))
+            return rex.ExpectColumnValuesToBeAllowed(column=column, code_list=code_list(values))
         case c.MatchesPattern(column, pattern):
             return rex.ExpectColumnValuesToMatchPattern(column=column, regex=pattern)
         case c.NotMatchingPattern(column, pattern):
@@ -85,6 +86,24 @@ def expectation(check: c.Check) -> Any:
                 column=column, min_value=low, max_value=high
             )
     raise TypeError(f"no expectation for check {check!r}")
+
+
+# The code lists of rex's in-set expectations, by digest (`code_list`).
+_CODE_LISTS: dict[str, tuple] = {}
+
+
+def code_list(values: Iterable) -> str:
+    """The name (a digest) under which rex's in-set expectation finds these values.
+
+    great-expectations rebuilds an expectation's configuration from its pydantic model each
+    time it reads a keyword, some 40 times per expectation and run, and pydantic copies a list
+    keyword element by element each time: a list of 600 municipality codes cost 0.9 ms a copy,
+    most of a suite's fixed cost. A digest is one string to copy; the list is kept here, in the
+    process that runs the suite, and the digest names exactly these values in this order."""
+    kept = tuple(values)
+    name = hashlib.sha256(repr(kept).encode()).hexdigest()[:32]
+    _CODE_LISTS.setdefault(name, kept)
+    return name
 
 
 def per_value(column: Any, predicate: Callable[[Any], Any]) -> Any:
@@ -130,11 +149,12 @@ def _per_value_expectations() -> SimpleNamespace:
 
     class ColumnValuesAllowed(PerValueMetric):
         condition_metric_name = "column_values.rex_allowed"
-        condition_value_keys = ("value_set",)
+        condition_value_keys = ("code_list",)
 
         @column_condition_partial(engine=PandasExecutionEngine)
-        def _pandas(cls, column: pd.Series, value_set: list, **kwargs: Any) -> pd.Series:
-            return per_value(column, lambda values: values.isin(value_set))
+        def _pandas(cls, column: pd.Series, code_list: str, **kwargs: Any) -> pd.Series:
+            allowed = _CODE_LISTS[code_list]
+            return per_value(column, lambda values: values.isin(allowed))
 
     class ColumnValuesMatchPattern(PerValueMetric):
         condition_metric_name = "column_values.rex_match_pattern"
@@ -178,9 +198,9 @@ def _per_value_expectations() -> SimpleNamespace:
             return per_value(column, valid)
 
     class ExpectColumnValuesToBeAllowed(ColumnMapExpectation):
-        value_set: list
+        code_list: str  # the digest of its values (`code_list`)
         map_metric = "column_values.rex_allowed"
-        success_keys = ("value_set", "mostly")
+        success_keys = ("code_list", "mostly")
 
     class ExpectColumnValuesToMatchPattern(ColumnMapExpectation):
         regex: str
@@ -214,6 +234,46 @@ def _per_value_expectations() -> SimpleNamespace:
 
 # One suite runs at a time in a process: great-expectations' context is not made for threads.
 _GX_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _configurations_kept() -> Iterator[None]:
+    """While a suite runs, each expectation's configuration is built once, not at each reading.
+
+    great-expectations rebuilds an expectation's configuration from its pydantic model each
+    time it reads one of its keywords: some 40 times per expectation and run, 42,024 times in
+    twelve runs of the demo's four suites, 64% of their time (pydantic copying each field, then
+    two regular expressions making the type's name). The configuration depends on the model's
+    fields alone, so it is kept with the fields it was built from and built again when one of
+    them was assigned another value (none is, while a suite runs; great-expectations copies a
+    configuration before changing it). Installed for the run of a suite only, under _GX_LOCK,
+    and taken out after it; property tests compare every outcome with and without it.
+    """
+    from great_expectations.expectations.expectation import Expectation
+
+    built = Expectation.__dict__["configuration"]
+    kept: dict[int, tuple[Any, tuple, Any]] = {}
+
+    def configuration(self: Any) -> Any:
+        fields = tuple(self.__dict__.values())
+        entry = kept.get(id(self))
+        if (
+            entry is None
+            or entry[0] is not self
+            or len(entry[1]) != len(fields)
+            or not all(was is now for was, now in zip(entry[1], fields, strict=True))
+        ):
+            # the entry holds the expectation and its field values, so neither id is reused
+            entry = (self, fields, built.fget(self))
+            kept[id(self)] = entry
+        return entry[2]
+
+    Expectation.configuration = property(configuration)  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        Expectation.configuration = built  # type: ignore[method-assign]
+        kept.clear()
 
 
 @cache
@@ -451,9 +511,10 @@ def panel_outcomes(
         batch_definition = _batch_definition()  # the suite needs the context to exist first
         suite = _suite(panel, tuple(checks))
         batch = batch_definition.get_batch(batch_parameters={"dataframe": data})
-        result = batch.validate(suite, result_format="BOOLEAN_ONLY")
-        if not result.success:
-            result = batch.validate(suite, result_format="BASIC")
+        with _configurations_kept():
+            result = batch.validate(suite, result_format="BOOLEAN_ONLY")
+            if not result.success:
+                result = batch.validate(suite, result_format="BASIC")
     del data
     outcomes = [
         Outcome(
