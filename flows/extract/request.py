@@ -4,7 +4,7 @@ for, the keys).
 
 The extract flows admit each run here (`logged_request`, then `admit`). `refuse_early` checks the
 same things before Prefect is involved: a command that is refused says so at once, instead of
-after Prefect's temporary server has started (7-12 s on two cores, 17-31 s for a refusal). It
+after Prefect's temporary server has started (a refusal took 17-31 s on two cores, 2.5 s now). It
 logs a refusal as the run would have (its request, then the refusal), and a run that passes
 checks them again, logged, in its flow.
 """
