@@ -5,6 +5,8 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -87,3 +89,28 @@ def copy_audit_key(source: Paths, target: Paths) -> None:
     it copied under its own name, as an operator who moves the data folder renames it."""
     target.key_store.mkdir(parents=True, exist_ok=True, mode=0o700)
     shutil.copy2(source.audit_log.key_file, target.audit_log.key_file)
+
+
+def rex_in_a_fresh_process(
+    data: Path, key_store: Path, *arguments: str, **settings: str
+) -> subprocess.CompletedProcess:
+    """`rex ARGUMENTS` in a fresh process as a data steward starts it, in the folder above
+    `data`: its own data folder (and so its own PREFECT_HOME and, unless `settings` give
+    PREFECT_API_URL, its own temporary server) and key store."""
+    environment = {
+        k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "PREFECT_HOME")
+    }
+    environment |= {
+        "PYTHONPATH": str(Path(__file__).parent.parent),
+        "REX_DATA_DIR": str(data),
+        "REX_KEY_STORE": str(key_store),
+        **settings,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", *arguments],
+        env=environment,
+        cwd=data.parent,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )

@@ -10,34 +10,17 @@ flows.runtime.prefect_server.stop_prefect_background).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 
-from flows.runtime.settings import REPO_ROOT
-from tests.conftest import WORLD_AS_OF
+from tests.conftest import WORLD_AS_OF, rex_in_a_fresh_process
 
 
 def _command(world, tmp_path, *arguments: str, **settings: str) -> subprocess.CompletedProcess:
-    """`rex ARGUMENTS` in a fresh process as a data steward starts it: its own data folder (and
-    so its own PREFECT_HOME and temporary server), the session's store and key."""
-    environment = {
-        k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "PREFECT_HOME")
-    }
-    environment |= {
-        "PYTHONPATH": str(REPO_ROOT),
-        "REX_DATA_DIR": str(tmp_path / "data"),
-        "REX_KEY_STORE": str(world["paths"].key_store),
-        **settings,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "flows.cli", *arguments, "--sources", str(world["store"])],
-        env=environment,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    """`rex ARGUMENTS` in a fresh process, with a data folder of its own and the session's
+    store and key."""
+    data, keys = tmp_path / "data", world["paths"].key_store
+    sources = ("--sources", str(world["store"]))
+    return rex_in_a_fresh_process(data, keys, *arguments, *sources, **settings)
 
 
 def test_a_command_that_runs_a_flow_leaves_no_leak_report_at_exit(world, tmp_path):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
@@ -12,6 +11,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.runtime.settings import REPO_ROOT, Paths
+from tests.conftest import rex_in_a_fresh_process
 
 
 @pytest.mark.parametrize(
@@ -211,21 +211,10 @@ def test_the_as_of_day_reaches_the_run_as_a_date():
 def test_a_refused_export_is_refused_and_logged_before_prefect_is_reached(tmp_path):
     # No project key: refused on what needs no source, before Prefect's API is waited for. The
     # API configured here answers nobody: a run that reached Prefect would fail on it instead.
-    environment = {k: v for k, v in os.environ.items() if k != "PREFECT_HOME"}
-    environment |= {
-        "PYTHONPATH": str(REPO_ROOT),
-        "REX_DATA_DIR": str(tmp_path / "data"),
-        "REX_KEY_STORE": str(tmp_path / "keys"),
-        "PREFECT_API_URL": "http://127.0.0.1:9/api",
-    }
     command = ["export", "sample", "--as-of", "2020-06-30", "--sources", str(tmp_path / "store")]
-    run = subprocess.run(
-        [sys.executable, "-m", "flows.cli", *command],
-        env=environment,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    unreachable = "http://127.0.0.1:9/api"
+    run = rex_in_a_fresh_process(
+        tmp_path / "data", tmp_path / "keys", *command, PREFECT_API_URL=unreachable
     )
     assert run.returncode == 2, run.stderr
     said = run.stderr.strip().splitlines()
