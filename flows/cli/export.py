@@ -49,7 +49,16 @@ def _extract_run(
     from specs.modes import ModeName
 
     sources_dir = sources or paths.sources
-    refuse_early(Request(spec, ModeName(mode), as_of, paths, sources_dir, case, consultation))
+    request = Request(
+        spec,
+        ModeName(mode),
+        as_of,
+        paths,
+        sources_dir,
+        case_reference=case,
+        consultation=consultation,
+    )
+    refuse_early(request)
     with flow_api(), extract_progress(label):
         yield paths, engine
 

@@ -4,7 +4,7 @@ For each condition of the population, how many persons of the store it keeps: co
 where the sources are, and logged like a run (a request, then the counts or the refusal).
 
 It is no Prefect flow: it changes nothing and has no step to retry or to run elsewhere, and
-Prefect's temporary server alone (7-12 s to start on two cores) costs more than the counts do.
+Prefect's temporary server alone (4-8 s to start on two cores) costs more than the counts do.
 Its log entries are the audit trail a flow run's would be.
 """
 

@@ -66,7 +66,14 @@ def run_extract(
     variables only are delivered, and of the A052 messages those the request asks for).
     """
     request = Request(
-        spec_path, mode_name, as_of, paths, sources_dir, case_reference, consultation, precondition
+        spec_path,
+        mode_name,
+        as_of,
+        paths,
+        sources_dir,
+        case_reference=case_reference,
+        consultation=consultation,
+        precondition=precondition,
     )
     # The release is logged before it is moved into place (flows.release.publish.publish), so
     # that no release is ever visible without its entry, even when the run is killed in between.

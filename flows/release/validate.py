@@ -97,9 +97,10 @@ def code_list(values: Iterable) -> str:
 
     great-expectations rebuilds an expectation's configuration from its pydantic model each
     time it reads a keyword, some 40 times per expectation and run, and pydantic copies a list
-    keyword element by element each time: a list of 600 municipality codes cost 0.9 ms a copy,
-    most of a suite's fixed cost. A digest is one string to copy; the list is kept here, in the
-    process that runs the suite, and the digest names exactly these values in this order."""
+    keyword element by element each time (a list of 600 municipality codes: 0.9 ms a copy), and
+    again to name each metric it computes: a sixth of the suites' time on the demo's panels.
+    A digest is one string to copy; the list is kept here, in the process that runs the suite,
+    and the digest names exactly these values in this order."""
     kept = tuple(values)
     name = hashlib.sha256(repr(kept).encode()).hexdigest()[:32]
     _CODE_LISTS.setdefault(name, kept)
